@@ -1,0 +1,68 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+// Warnings are errors in CI (SSHCC_WERROR=1); locally they stay warnings so work in progress builds.
+let strict: [SwiftSetting] =
+    Context.environment["SSHCC_WERROR"] == "1" ? [.treatAllWarnings(as: .error)] : []
+
+let package = Package(
+    name: "sshcc",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "sshcc", targets: ["sshcc"]),
+        .executable(name: "sshccd", targets: ["sshccd"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-extras/swift-extras-base64", from: "1.2.0"),
+    ],
+    targets: [
+        // libssh2 as Swift sees it: a module map and inline twins of its function-like macros.
+        .systemLibrary(name: "CLibSSH2", pkgConfig: "libssh2", providers: [.apt(["libssh2-1-dev"])]),
+        // A typed wrapper over libssh2: sessions, channels, host keys, authentication. Knows nothing of distcc.
+        .target(
+            name: "SSH",
+            dependencies: ["CLibSSH2", "POSIXSupport", .product(name: "ExtrasBase64", package: "swift-extras-base64")],
+            swiftSettings: strict),
+        // The distcc wire protocol as a pure incremental codec: no sockets, no files.
+        .target(name: "DistccWire", swiftSettings: strict),
+        // Pure compile rules: which command lines can be distributed, server-side argument policy,
+        // host specs, exit codes. No I/O.
+        .target(name: "CompileCore", swiftSettings: strict),
+        // glibc GNU extensions Swift's Glibc module hides (pipe2, posix_spawn chdir).
+        .target(name: "CPOSIX"),
+        // Processes, file descriptors and files: the only place (with SSH) that calls the C library for I/O.
+        .target(
+            name: "POSIXSupport",
+            dependencies: ["CPOSIX", .product(name: "SystemPackage", package: "swift-system")],
+            swiftSettings: strict),
+        // sshccd's request loop and compiler runner.
+        .target(
+            name: "SSHCCServer",
+            dependencies: [
+                "DistccWire", "CompileCore", "POSIXSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        // The wrapper: decide, preprocess, send over SSH, write results, fall back.
+        .target(
+            name: "SSHCCClient",
+            dependencies: ["DistccWire", "CompileCore", "POSIXSupport", "SSH"],
+            swiftSettings: strict),
+        .executableTarget(name: "sshcc", dependencies: ["SSHCCClient"], swiftSettings: strict),
+        .executableTarget(name: "sshccd", dependencies: ["SSHCCServer", "POSIXSupport", "CompileCore", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+
+        .target(
+            name: "TestSupport",
+            dependencies: ["POSIXSupport"],
+            path: "Tests/TestSupport",
+            swiftSettings: strict),
+        .testTarget(name: "DistccWireTests", dependencies: ["DistccWire"], swiftSettings: strict),
+        .testTarget(name: "CompileCoreTests", dependencies: ["CompileCore"], swiftSettings: strict),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["TestSupport", "DistccWire", "SSHCCClient", "sshcc", "sshccd"],
+            swiftSettings: strict),
+    ]
+)

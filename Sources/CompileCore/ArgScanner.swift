@@ -1,0 +1,198 @@
+// Decides whether a compiler command line can be compiled remotely, and if so how: the local preprocessing
+// command, the command line to send, the source and the object file. Pure: argv in, plan out. distcc's
+// `arg.c` rules are the floor; when in doubt a command runs locally, unchanged.
+
+/// A compile that can be distributed.
+public struct CompilePlan: Equatable, Sendable {
+    /// The compiler as the user named it (`gcc`, `/usr/bin/g++`).
+    public var compiler: String
+    /// The source file as given on the command line.
+    public var source: String
+    /// The object file to write, as given by `-o` or derived from the source name.
+    public var output: String
+    public var language: Language
+    /// True when the source is already preprocessed (`.i`, `-x cpp-output`): it is sent as is.
+    public var sourceIsPreprocessed: Bool
+    /// The local preprocessing command (compiler first); writes the preprocessed text to stdout.
+    public var preprocessArguments: [String]
+    /// The command line sent to the server (compiler first): preprocessor options removed, `-o` explicit.
+    public var remoteArguments: [String]
+}
+
+/// The scanner's verdict.
+public enum ScanResult: Equatable, Sendable {
+    case distribute(CompilePlan)
+    /// Run the real compiler locally with the original arguments; `reason` is for logs.
+    case local(reason: String)
+}
+
+public enum ArgScanner {
+    /// Scans `argv` (compiler name first).
+    public static func scan(_ argv: [String]) -> ScanResult {
+        guard let compiler = argv.first else { return .local(reason: "no compiler") }
+        let arguments = Array(argv.dropFirst())
+
+        var sawCompileOnly = false
+        var output: String?
+        var outputCount = 0
+        var sources: [(name: String, language: Language, preprocessed: Bool)] = []
+        var currentX: (language: Language, preprocessed: Bool)?
+        var hasDependencyFlag = false, hasDependencyFile = false, hasDependencyTarget = false
+
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            // The option's value: attached (`-ofile`) or the next argument (`-o file`).
+            func value(of option: String) -> String? {
+                if argument == option {
+                    index += 1
+                    return index < arguments.count ? arguments[index] : nil
+                }
+                return String(argument.dropFirst(option.count))
+            }
+            defer { index += 1 }
+
+            if argument.hasPrefix("@") { return .local(reason: "response file \(argument)") }
+            if argument == "-" { return .local(reason: "source on standard input") }
+            guard argument.hasPrefix("-") else {
+                guard let kind = currentX ?? Language.fromFileName(argument) else {
+                    return .local(reason: "input '\(argument)' is not a C, C++ or Objective-C source")
+                }
+                sources.append((argument, kind.language, kind.preprocessed))
+                continue
+            }
+            if let reason = localOnlyReason(argument) { return .local(reason: reason) }
+
+            switch argument {
+            case "-c": sawCompileOnly = true
+            case "-MD", "-MMD": hasDependencyFlag = true
+            default: break
+            }
+            if argument.hasPrefix("-o") {
+                guard let path = value(of: "-o"), !path.isEmpty else { return .local(reason: "-o without a file") }
+                if path == "-" { return .local(reason: "output to standard output") }
+                output = path
+                outputCount += 1
+            } else if argument.hasPrefix("-x") {
+                guard let name = value(of: "-x") else { return .local(reason: "-x without a language") }
+                if name == "none" {
+                    currentX = nil
+                } else if let kind = Language.fromXName(name) {
+                    currentX = kind
+                } else {
+                    return .local(reason: "language '\(name)' is compiled locally")
+                }
+            } else if argument.hasPrefix("-MF") {
+                hasDependencyFile = true
+                _ = value(of: "-MF")
+            } else if argument.hasPrefix("-MT") || argument.hasPrefix("-MQ") {
+                hasDependencyTarget = true
+                _ = value(of: String(argument.prefix(3)))
+            } else if GCCOptions.takesSeparateValue.contains(argument) {
+                guard value(of: argument) != nil else { return .local(reason: "\(argument) without a value") }
+            }
+        }
+
+        guard sawCompileOnly else { return .local(reason: "not a compile-only (-c) command") }
+        guard outputCount <= 1 else { return .local(reason: "several -o options") }
+        guard sources.count == 1, let source = sources.first else {
+            return .local(reason: sources.isEmpty ? "no source file" : "\(sources.count) source files")
+        }
+        let objectPath = output ?? PathName.dropSuffix(PathName.base(source.name)) + ".o"
+
+        // gcc derives the dependency file and target from -o when it compiles; with -E it would not, so the
+        // preprocessing command is told explicitly (gcc's cpp spec: `%{MD:%{o*:%.d%*}}`, `-MQ %{o*}`).
+        var dependencyExtras: [String] = []
+        if hasDependencyFlag {
+            if !hasDependencyFile { dependencyExtras += ["-MF", PathName.dropSuffix(objectPath) + ".d"] }
+            if !hasDependencyTarget { dependencyExtras += ["-MQ", objectPath] }
+        }
+
+        return .distribute(
+            CompilePlan(
+                compiler: compiler, source: source.name, output: objectPath, language: source.language,
+                sourceIsPreprocessed: source.preprocessed,
+                preprocessArguments: [compiler] + preprocessArguments(arguments) + dependencyExtras + ["-E"],
+                remoteArguments: [compiler] + remoteArguments(arguments) + ["-o", objectPath]))
+    }
+
+    /// The original arguments without `-c` and `-o FILE`: gcc -E then writes to stdout.
+    private static func preprocessArguments(_ arguments: [String]) -> [String] {
+        var result: [String] = []
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            if argument == "-o" {
+                index += 2
+                continue
+            }
+            if argument != "-c" && !argument.hasPrefix("-o") { result.append(argument) }
+            index += 1
+        }
+        return result
+    }
+
+    /// The original arguments without preprocessor-only options and without `-o` (appended explicitly).
+    private static func remoteArguments(_ arguments: [String]) -> [String] {
+        var result: [String] = []
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            defer { index += 1 }
+            if argument.hasPrefix("-o") {
+                if argument == "-o" { index += 1 }
+                continue
+            }
+            if let option = GCCOptions.preprocessorOption(argument) {
+                if argument == option && GCCOptions.takesSeparateValue.contains(option) { index += 1 }
+                continue
+            }
+            result.append(argument)
+            if GCCOptions.takesSeparateValue.contains(argument), index + 1 < arguments.count {
+                index += 1
+                result.append(arguments[index])
+            }
+        }
+        return result
+    }
+
+    /// Options that make a command local, with the reason, or nil.
+    static func localOnlyReason(_ argument: String) -> String? {
+        switch argument {
+        case "-E": return "preprocessing only (-E)"
+        case "-S": return "assembly output (-S)"
+        case "-M", "-MM": return "dependency generation only (\(argument))"
+        case "-fsyntax-only": return "syntax check only"
+        case "-v", "--version", "-###", "--help", "-dumpversion", "-dumpmachine", "-dumpspecs":
+            return "informational option \(argument)"
+        case "-gsplit-dwarf": return "split DWARF writes a .dwo file beside the object"
+        case "-fdirectives-only": return "-fdirectives-only leaves preprocessing to the compiler"
+        case "--coverage", "-ftest-coverage", "-fprofile-arcs", "-fbranch-probabilities", "-frepo", "-fstack-usage":
+            return "\(argument) reads or writes files beside the object"
+        case "-Xclang", "-wrapper": return "\(argument) is compiled locally"
+        default: break
+        }
+        let nativePrefixes = ["-march=native", "-mtune=native", "-mcpu=native"]
+        if nativePrefixes.contains(argument) { return "\(argument) depends on this machine's CPU" }
+        let localPrefixes = [
+            "-print-", "-save-temps", "-fdump-", "-fprofile-", "-fauto-profile", "-fcallgraph-info", "-B",
+            "-specs", "--specs", "-fplugin", "-fpass-plugin", "-iplugindir", "-aux-info", "-dumpdir", "-dumpbase",
+            "-fdiagnostics-format=sarif-file", "-fdiagnostics-format=json-file",
+        ]
+        if let prefix = localPrefixes.first(where: { argument.hasPrefix($0) }) {
+            return "\(prefix)… is compiled locally"
+        }
+        if argument.hasPrefix("-Wa,"), assemblerWritesFiles(argument.dropFirst(4).split(separator: ",")) {
+            return "assembler option \(argument) reads or writes files"
+        }
+        return nil
+    }
+
+    /// Assembler options that list, write dependency files, include files or name outputs.
+    static func assemblerWritesFiles(_ options: [Substring]) -> Bool {
+        options.contains { option in
+            (option.hasPrefix("-a") && !option.hasPrefix("-am")) || option.hasPrefix("--MD") || option.hasPrefix("-I")
+                || option.hasPrefix("-o") || option.hasPrefix("@")
+        }
+    }
+}

@@ -1,0 +1,51 @@
+// sshcc's and sshccd's own exit codes. They sit above 100 so that a build never mistakes them for a
+// compiler's status (gcc uses 0, 1 and 4). Documented in Docs/exit-codes.md; keep the two in step.
+
+/// Exit codes of sshcc and sshccd themselves. A compile's own status is passed through unchanged.
+public enum ExitCode: Int32, Sendable, CaseIterable {
+    /// sshcc was called without a compiler, or with an option it does not know.
+    case usage = 101
+    /// A host entry in SSHCC_HOSTS or the hosts file does not parse.
+    case badHostSpec = 102
+    /// SSHCC_FALLBACK=0 and no compile host is configured.
+    case noHosts = 103
+    /// The host could not be reached: DNS, TCP, SSH handshake, timeout, or the connection dropped.
+    case connectFailed = 104
+    /// The server's host key is not in known_hosts.
+    case hostKeyUnknown = 105
+    /// The server's host key differs from the one in known_hosts.
+    case hostKeyChanged = 106
+    /// The server refused every key offered.
+    case authFailed = 107
+    /// The server refused the job: no sshcc subsystem, compiler not allowed, argument refused.
+    case serverRefused = 108
+    /// The peer sent data that is not the distcc protocol.
+    case protocolError = 109
+    /// A local file could not be read or written (input, object, dependency file).
+    case localIOError = 110
+    /// The compiler named on the command line is not on PATH.
+    case compilerMissing = 111
+    /// The remote compiler was killed by a signal (a server limit, or the server going down).
+    case remoteCrashed = 112
+    /// sshccd: the stream ended in the middle of a request (the client gave up).
+    case truncatedRequest = 113
+
+    /// One line for `sshcc --help` and the docs.
+    public var summary: String {
+        switch self {
+        case .usage: "bad sshcc invocation"
+        case .badHostSpec: "a host entry does not parse"
+        case .noHosts: "no compile host configured and fallback is off"
+        case .connectFailed: "the host could not be reached or the connection failed"
+        case .hostKeyUnknown: "the host key is not in known_hosts"
+        case .hostKeyChanged: "the host key differs from known_hosts"
+        case .authFailed: "the server refused every key"
+        case .serverRefused: "the server refused the job"
+        case .protocolError: "the peer broke the distcc protocol"
+        case .localIOError: "a local file could not be read or written"
+        case .compilerMissing: "the compiler is not on PATH"
+        case .remoteCrashed: "the remote compiler was killed by a signal"
+        case .truncatedRequest: "sshccd: the request ended early"
+        }
+    }
+}

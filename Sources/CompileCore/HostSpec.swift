@@ -1,0 +1,117 @@
+// The host-list grammar, as SSHCC_HOSTS and the hosts file use it:
+//     [user@]host[:port][/slots][,option…]      separated by whitespace; `#` starts a comment to end of line
+// `host` may be an IPv6 address in brackets ([::1]:2222). `localhost[/N]` means N local compile slots.
+// Pure parsing; reading the environment and the file is the client's job.
+
+/// One entry of the host list.
+public struct HostSpec: Equatable, Sendable, CustomStringConvertible {
+    public static let defaultPort = 22
+    public static let defaultSlots = 4
+    /// Options later issues give meaning to; unknown options are an error rather than silently ignored.
+    public static let knownOptions: Set<String> = []
+
+    public var user: String?
+    public var host: String
+    public var port: Int
+    public var slots: Int
+    public var options: [String]
+
+    public init(user: String? = nil, host: String, port: Int = defaultPort, slots: Int = defaultSlots, options: [String] = []) {
+        self.user = user
+        self.host = host
+        self.port = port
+        self.slots = slots
+        self.options = options
+    }
+
+    /// `localhost` entries are local compile slots, not SSH hosts (as in distcc).
+    public var isLocal: Bool { host == "localhost" && user == nil && port == Self.defaultPort }
+
+    /// The name known_hosts uses: `host` for port 22, `[host]:port` otherwise (OpenSSH's rule).
+    public var knownHostsName: String { port == Self.defaultPort ? host : "[\(host)]:\(port)" }
+
+    public var description: String {
+        var text = user.map { "\($0)@" } ?? ""
+        text += host.contains(":") ? "[\(host)]" : host
+        if port != Self.defaultPort { text += ":\(port)" }
+        if slots != Self.defaultSlots { text += "/\(slots)" }
+        for option in options { text += ",\(option)" }
+        return text
+    }
+}
+
+/// Why a host entry does not parse.
+public struct HostSpecError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var entry: String
+    public var reason: String
+    public var description: String { "bad host entry '\(entry)': \(reason)" }
+}
+
+public enum HostList {
+    /// Parses a whole host list (environment variable or file contents).
+    public static func parse(_ text: String) throws(HostSpecError) -> [HostSpec] {
+        var specs: [HostSpec] = []
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+            for word in content.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" }) {
+                specs.append(try parseEntry(String(word)))
+            }
+        }
+        return specs
+    }
+
+    /// Parses one `[user@]host[:port][/slots][,option…]` entry.
+    public static func parseEntry(_ entry: String) throws(HostSpecError) -> HostSpec {
+        func fail(_ reason: String) -> HostSpecError { HostSpecError(entry: entry, reason: reason) }
+        var parts = entry.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        var rest = parts.removeFirst()
+        for option in parts where !HostSpec.knownOptions.contains(option) {
+            throw fail(option.isEmpty ? "empty option after ','" : "unknown option ',\(option)'")
+        }
+
+        var spec = HostSpec(host: "", options: parts)
+        if let at = rest.lastIndex(of: "@") {
+            let user = String(rest[..<at])
+            guard !user.isEmpty, user.allSatisfy(isNameCharacter), user.first != "-" else {
+                throw fail("user name '\(user)' is empty or has characters other than letters, digits, . _ -")
+            }
+            spec.user = user
+            rest = String(rest[rest.index(after: at)...])
+        }
+        if let slash = rest.lastIndex(of: "/") {
+            guard let slots = Int(rest[rest.index(after: slash)...]), (1...1000).contains(slots) else {
+                throw fail("slots after '/' must be a number from 1 to 1000")
+            }
+            spec.slots = slots
+            rest = String(rest[..<slash])
+        }
+        if rest.hasPrefix("[") {
+            guard let close = rest.firstIndex(of: "]") else { throw fail("'[' without ']'") }
+            spec.host = String(rest[rest.index(after: rest.startIndex)..<close])
+            rest = String(rest[rest.index(after: close)...])
+            if !rest.isEmpty {
+                guard rest.hasPrefix(":") else { throw fail("unexpected '\(rest)' after ']'") }
+                spec.port = try port(String(rest.dropFirst()), fail)
+            }
+        } else if let colon = rest.firstIndex(of: ":") {
+            spec.host = String(rest[..<colon])
+            spec.port = try port(String(rest[rest.index(after: colon)...]), fail)
+        } else {
+            spec.host = rest
+        }
+        guard !spec.host.isEmpty else { throw fail("no host name") }
+        guard spec.host.first != "-", spec.host.allSatisfy({ isNameCharacter($0) || $0 == ":" }) else {
+            throw fail("host name '\(spec.host)' has characters other than letters, digits, . _ - :")
+        }
+        return spec
+    }
+
+    private static func port(_ text: String, _ fail: (String) -> HostSpecError) throws(HostSpecError) -> Int {
+        guard let port = Int(text), (1...65535).contains(port) else { throw fail("port must be 1 to 65535") }
+        return port
+    }
+
+    private static func isNameCharacter(_ character: Character) -> Bool {
+        character.isASCII && (character.isLetter || character.isNumber || "._-".contains(character))
+    }
+}

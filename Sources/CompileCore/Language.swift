@@ -1,0 +1,67 @@
+// Source languages as gcc names them: which file suffixes a compile server can take, and what the same
+// file is called once preprocessed. Shared by the client's scanner and the server's argument policy.
+
+/// A source language that can be preprocessed on the client and compiled on a server.
+public enum Language: String, Sendable, CaseIterable {
+    case c, cxx = "c++", objc = "objective-c", objcxx = "objective-c++"
+
+    /// gcc's `-x` name for the preprocessed form (`-x cpp-output` compiles without preprocessing).
+    public var preprocessedXName: String {
+        switch self {
+        case .c: "cpp-output"
+        case .cxx: "c++-cpp-output"
+        case .objc: "objective-c-cpp-output"
+        case .objcxx: "objective-c++-cpp-output"
+        }
+    }
+
+    /// File suffix of the preprocessed form; gcc infers `preprocessedXName` from it.
+    public var preprocessedSuffix: String {
+        switch self {
+        case .c: ".i"
+        case .cxx: ".ii"
+        case .objc: ".mi"
+        case .objcxx: ".mii"
+        }
+    }
+
+    /// A language named by `-x NAME`, with whether the input is already preprocessed.
+    public static func fromXName(_ name: String) -> (language: Language, preprocessed: Bool)? {
+        if let language = Language(rawValue: name) { return (language, false) }
+        if let language = allCases.first(where: { $0.preprocessedXName == name }) { return (language, true) }
+        return nil
+    }
+
+    /// The language a file name implies by its suffix (gcc's rules), nil for anything else.
+    public static func fromFileName(_ name: String) -> (language: Language, preprocessed: Bool)? {
+        guard let dot = name.lastIndex(of: "."), !name[dot...].contains("/") else { return nil }
+        switch String(name[dot...]) {
+        case ".c": return (.c, false)
+        case ".i": return (.c, true)
+        case ".cc", ".cp", ".cxx", ".cpp", ".CPP", ".c++", ".C": return (.cxx, false)
+        case ".ii": return (.cxx, true)
+        case ".m": return (.objc, false)
+        case ".mi": return (.objc, true)
+        case ".mm", ".M": return (.objcxx, false)
+        case ".mii": return (.objcxx, true)
+        default: return nil
+        }
+    }
+}
+
+/// Path helpers without Foundation.
+public enum PathName {
+    /// The last path component.
+    public static func base(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return path }
+        return String(path[path.index(after: slash)...])
+    }
+
+    /// `path` without its last suffix (`dir/x.c` → `dir/x`); unchanged when the last component has none.
+    public static func dropSuffix(_ path: String) -> String {
+        guard let dot = path.lastIndex(of: "."), !path[dot...].contains("/"),
+            dot != path.startIndex, path[path.index(before: dot)] != "/"
+        else { return path }
+        return String(path[..<dot])
+    }
+}

@@ -1,0 +1,65 @@
+// Incremental frame reading over a growing byte buffer: headers and bodies, nil for "need more bytes".
+// It knows the frame layout but not which token comes when; the request/reply decoders hold that order.
+
+/// A byte buffer that hands out distcc headers and bodies as soon as they are complete.
+struct FrameReader {
+    private var buffer: [UInt8] = []
+    private var start = 0
+
+    /// Bytes received and not yet consumed.
+    var bufferedCount: Int { buffer.count - start }
+
+    mutating func append(_ bytes: some Sequence<UInt8>) {
+        compactIfWorthIt()
+        buffer.append(contentsOf: bytes)
+    }
+
+    /// Reads a 12-byte header that must carry `expected`; nil until 12 bytes are buffered.
+    mutating func readHeader(expecting expected: Token) throws(WireError) -> UInt32? {
+        guard bufferedCount >= FrameHeader.size else {
+            // Fail early on a wrong token prefix: garbage is reported without waiting for 12 bytes.
+            let have = Array(buffer[start..<buffer.count])
+            if !expected.bytes.starts(with: have.prefix(4)) {
+                throw .unexpectedToken(expected: expected, got: have)
+            }
+            return nil
+        }
+        let token = Array(buffer[start..<start + 4])
+        guard token == expected.bytes else {
+            throw .unexpectedToken(expected: expected, got: Array(buffer[start..<start + FrameHeader.size]))
+        }
+        let digits = buffer[start + 4..<start + FrameHeader.size]
+        var value: UInt32 = 0
+        for digit in digits {
+            guard let nibble = Self.hexValue(digit) else { throw .badParameter(token: expected, got: Array(digits)) }
+            value = value << 4 | UInt32(nibble)
+        }
+        start += FrameHeader.size
+        return value
+    }
+
+    /// Takes `count` body bytes once they are all buffered.
+    mutating func readBody(count: Int) -> [UInt8]? {
+        guard bufferedCount >= count else { return nil }
+        let body = Array(buffer[start..<start + count])
+        start += count
+        return body
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+
+    /// Drops consumed bytes once they dominate the buffer, so appends stay amortised O(n).
+    private mutating func compactIfWorthIt() {
+        if start > 0 && start >= buffer.count / 2 {
+            buffer.removeSubrange(0..<start)
+            start = 0
+        }
+    }
+}

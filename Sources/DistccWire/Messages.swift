@@ -1,0 +1,50 @@
+// The two messages of a distcc job, as values. Field order on the wire is fixed by `doc/protocol-1.txt`
+// and by Docs/protocol.md: request DIST ARGC ARGV… DOTI, reply DONE STAT SERR SOUT DOTO.
+
+/// A compile request: the command line and the preprocessed source.
+public struct Request: Equatable, Sendable {
+    public var version: UInt32
+    /// The command line, compiler name first. Strings are valid UTF-8 without NUL bytes.
+    public var arguments: [String]
+    /// Preprocessed source text (the DOTI body).
+    public var source: [UInt8]
+
+    public init(version: UInt32 = ProtocolVersion.current, arguments: [String], source: [UInt8]) {
+        self.version = version
+        self.arguments = arguments
+        self.source = source
+    }
+}
+
+/// A compile reply: the compiler's wait status, its messages and the object file.
+public struct Reply: Equatable, Sendable {
+    public var version: UInt32
+    /// A Unix wait status: `exit code << 8`, or the terminating signal number in the low 7 bits.
+    public var status: UInt32
+    public var stderr: [UInt8]
+    public var stdout: [UInt8]
+    /// The object file; empty when the compile failed.
+    public var object: [UInt8]
+
+    public init(
+        version: UInt32 = ProtocolVersion.current, status: UInt32, stderr: [UInt8] = [], stdout: [UInt8] = [],
+        object: [UInt8] = []
+    ) {
+        self.version = version
+        self.status = status
+        self.stderr = stderr
+        self.stdout = stdout
+        self.object = object
+    }
+
+    /// Wait status for a normal exit with `code`.
+    public static func exitStatus(_ code: Int32) -> UInt32 { UInt32(code & 0xff) << 8 }
+
+    /// The exit code when the compiler exited normally, nil when a signal ended it.
+    public var exitCode: Int32? { status & 0x7f == 0 ? Int32((status >> 8) & 0xff) : nil }
+    /// The signal that ended the compiler, if one did.
+    public var terminatingSignal: Int32? {
+        let signal = Int32(status & 0x7f)
+        return signal != 0 && signal != 0x7f ? signal : nil
+    }
+}

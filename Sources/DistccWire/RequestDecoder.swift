@@ -1,0 +1,103 @@
+// Incremental decoding of requests, as a server reads them: append bytes as they arrive, then ask for the
+// next complete request. Many requests may follow each other on one stream (one channel, many jobs).
+
+/// Decodes a stream of requests. `next()` returns nil while more bytes are needed.
+public struct RequestDecoder {
+    private enum Step {
+        case dist
+        case argc(version: UInt32)
+        case argvHeader(version: UInt32, count: Int, arguments: [String])
+        case argvBody(version: UInt32, count: Int, arguments: [String], length: Int)
+        case dotiHeader(version: UInt32, arguments: [String])
+        case dotiBody(version: UInt32, arguments: [String], length: Int)
+    }
+
+    private var reader = FrameReader()
+    private var step = Step.dist
+    public let limits: WireLimits
+
+    public init(limits: WireLimits = .default) { self.limits = limits }
+
+    public mutating func append(_ bytes: some Sequence<UInt8>) { reader.append(bytes) }
+
+    /// True between requests with nothing buffered: the place where a peer may close cleanly.
+    public var isAtBoundary: Bool {
+        if case .dist = step { return reader.bufferedCount == 0 }
+        return false
+    }
+
+    /// What the decoder waits for, in words, for logs and truncation errors.
+    public var expecting: String {
+        switch step {
+        case .dist: "a request (DIST)"
+        case .argc: "the argument count (ARGC)"
+        case .argvHeader(_, let count, let arguments), .argvBody(_, let count, let arguments, _):
+            "argument \(arguments.count + 1) of \(count) (ARGV)"
+        case .dotiHeader: "the preprocessed source (DOTI)"
+        case .dotiBody(_, _, let length): "\(length) bytes of preprocessed source (DOTI)"
+        }
+    }
+
+    /// Call when the stream has ended: throws `.truncated` unless the decoder is between requests.
+    public func finish() throws(WireError) {
+        guard isAtBoundary else { throw .truncated(expecting: expecting, bufferedBytes: reader.bufferedCount) }
+    }
+
+    /// The next complete request, or nil when more bytes are needed. After an error the decoder is unusable:
+    /// the stream has lost its framing and must be closed.
+    public mutating func next() throws(WireError) -> Request? {
+        while true {
+            switch step {
+            case .dist:
+                guard let version = try reader.readHeader(expecting: .dist) else { return nil }
+                guard ProtocolVersion.supported.contains(version) else {
+                    throw .unsupportedVersion(token: .dist, version: version)
+                }
+                step = .argc(version: version)
+            case .argc(let version):
+                guard let count = try reader.readHeader(expecting: .argc) else { return nil }
+                guard Int(count) <= limits.maxArgumentCount else {
+                    throw .overLimit(what: "argument count (ARGC)", value: Int(count), limit: limits.maxArgumentCount)
+                }
+                guard count > 0 else { throw .overLimit(what: "argument count (ARGC, at least 1)", value: 0, limit: 1) }
+                step = .argvHeader(version: version, count: Int(count), arguments: [])
+            case .argvHeader(let version, let count, let arguments):
+                if arguments.count == count {
+                    step = .dotiHeader(version: version, arguments: arguments)
+                    continue
+                }
+                guard let length = try reader.readHeader(expecting: .argv) else { return nil }
+                guard Int(length) <= limits.maxArgumentLength else {
+                    throw .overLimit(
+                        what: "length of argument \(arguments.count + 1) (ARGV)", value: Int(length),
+                        limit: limits.maxArgumentLength)
+                }
+                step = .argvBody(version: version, count: count, arguments: arguments, length: Int(length))
+            case .argvBody(let version, let count, var arguments, let length):
+                guard let body = reader.readBody(count: length) else { return nil }
+                arguments.append(try Self.argument(body, index: arguments.count + 1))
+                step = .argvHeader(version: version, count: count, arguments: arguments)
+            case .dotiHeader(let version, let arguments):
+                guard let length = try reader.readHeader(expecting: .doti) else { return nil }
+                guard Int(length) <= limits.maxSourceLength else {
+                    throw .overLimit(
+                        what: "preprocessed source length (DOTI)", value: Int(length), limit: limits.maxSourceLength)
+                }
+                step = .dotiBody(version: version, arguments: arguments, length: Int(length))
+            case .dotiBody(let version, let arguments, let length):
+                guard let source = reader.readBody(count: length) else { return nil }
+                step = .dist
+                return Request(version: version, arguments: arguments, source: source)
+            }
+        }
+    }
+
+    /// Arguments become exec() arguments on the server: they must be text without NUL bytes.
+    private static func argument(_ body: [UInt8], index: Int) throws(WireError) -> String {
+        if body.contains(0) { throw .badArgument(index: index, reason: "contains a NUL byte") }
+        guard let text = String(validating: body, as: UTF8.self) else {
+            throw .badArgument(index: index, reason: "is not valid UTF-8")
+        }
+        return text
+    }
+}

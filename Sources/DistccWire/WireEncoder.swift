@@ -1,0 +1,49 @@
+// Encoding of requests and replies into distcc frames. The writers mirror the decoders in
+// RequestDecoder.swift and ReplyDecoder.swift (distcc's dcc_x_* / dcc_r_* pairs).
+
+/// Appends distcc frames to a byte array.
+public enum WireEncoder {
+    /// Appends a 12-byte header: the token and `value` as 8 lowercase hex digits.
+    public static func appendHeader(_ token: Token, _ value: UInt32, to out: inout [UInt8]) {
+        out.append(contentsOf: token.bytes)
+        for shift in stride(from: 28, through: 0, by: -4) {
+            let nibble = UInt8((value >> UInt32(shift)) & 0xf)
+            out.append(nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10)
+        }
+    }
+
+    /// Appends a header whose value is the body length, then the body.
+    public static func appendString(_ token: Token, _ body: some Collection<UInt8>, to out: inout [UInt8]) {
+        appendHeader(token, UInt32(body.count), to: &out)
+        out.append(contentsOf: body)
+    }
+
+    /// Everything of a request up to and including the DOTI header, so a large source can be written
+    /// from its own buffer without another copy.
+    public static func requestHead(_ request: Request) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(64 + request.arguments.reduce(0) { $0 + $1.utf8.count + FrameHeader.size })
+        appendHeader(.dist, request.version, to: &out)
+        appendHeader(.argc, UInt32(request.arguments.count), to: &out)
+        for argument in request.arguments { appendString(.argv, argument.utf8, to: &out) }
+        appendHeader(.doti, UInt32(request.source.count), to: &out)
+        return out
+    }
+
+    public static func encode(_ request: Request) -> [UInt8] {
+        var out = requestHead(request)
+        out.append(contentsOf: request.source)
+        return out
+    }
+
+    public static func encode(_ reply: Reply) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(5 * FrameHeader.size + reply.stderr.count + reply.stdout.count + reply.object.count)
+        appendHeader(.done, reply.version, to: &out)
+        appendHeader(.stat, reply.status, to: &out)
+        appendString(.serr, reply.stderr, to: &out)
+        appendString(.sout, reply.stdout, to: &out)
+        appendString(.doto, reply.object, to: &out)
+        return out
+    }
+}

@@ -1,0 +1,44 @@
+// Reading the process environment and the user's identity.
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+public enum Environment {
+    /// The variable's value, nil when unset. An empty value is returned as is.
+    public static func get(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
+
+    /// The home directory: HOME, else the password database.
+    public static var home: String {
+        if let home = get("HOME"), !home.isEmpty { return home }
+        if let entry = getpwuid(getuid()), let dir = entry.pointee.pw_dir { return String(cString: dir) }
+        return "/"
+    }
+
+    /// The login name of the current user (for SSH when a host entry has no `user@`).
+    public static var userName: String {
+        if let entry = getpwuid(getuid()), let name = entry.pointee.pw_name { return String(cString: name) }
+        return get("USER") ?? "root"
+    }
+
+    /// The full path of `name` on PATH, skipping directories `skip` says no to; names with a `/` are returned as is.
+    public static func findExecutable(_ name: String, path: String? = get("PATH"), skip: (String) -> Bool = { _ in false }) -> String? {
+        if name.contains("/") { return Files.isExecutableFile(name) ? name : nil }
+        for directory in (path ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":", omittingEmptySubsequences: false) {
+            let dir = directory.isEmpty ? "." : String(directory)
+            if skip(dir) { continue }
+            let candidate = dir + "/" + name
+            if Files.isExecutableFile(candidate) { return candidate }
+        }
+        return nil
+    }
+
+    /// Current working directory.
+    public static var currentDirectory: String? {
+        guard let cwd = getcwd(nil, 0) else { return nil }
+        defer { free(cwd) }
+        return String(cString: cwd)
+    }
+}

@@ -1,0 +1,95 @@
+// Whole files: read, write atomically, private temporary directories and their removal. No symlink is
+// followed where the content or the location is not ours to trust.
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+public enum Files {
+    /// Reads a whole file, failing once it exceeds `limit` bytes.
+    public static func read(_ path: String, limit: Int = .max) throws(SystemError) -> [UInt8] {
+        let fd = try SystemError.check("open", path: path) { open(path, O_RDONLY | O_CLOEXEC) }
+        defer { close(fd) }
+        do {
+            return try FileDescriptorIO.readAll(fd, limit: limit)
+        } catch {
+            throw SystemError(error.operation, path: path, errno: error.errno)
+        }
+    }
+
+    /// Writes a new file that must not exist yet and is not a symlink (O_EXCL|O_NOFOLLOW).
+    public static func create(_ path: String, _ bytes: some Collection<UInt8>, mode: mode_t = 0o600) throws(SystemError) {
+        let fd = try SystemError.check("create", path: path) {
+            open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+        }
+        defer { close(fd) }
+        do { try FileDescriptorIO.writeAll(fd, bytes) } catch { throw SystemError("write", path: path, errno: error.errno) }
+    }
+
+    /// Replaces `path` atomically: a temporary file beside it, then rename, so a reader (or make, after an
+    /// interrupted build) never sees half an object file. Mode follows the umask like a compiler's output.
+    public static func replace(_ path: String, _ bytes: some Collection<UInt8>) throws(SystemError) {
+        let temporary = path + ".sshcc-\(getpid())"
+        let fd = try SystemError.check("create", path: temporary) {
+            open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o666)
+        }
+        do {
+            try FileDescriptorIO.writeAll(fd, bytes)
+            close(fd)
+            try SystemError.check("rename", path: path) { rename(temporary, path) }
+        } catch {
+            close(fd)
+            unlink(temporary)
+            throw SystemError(error.operation, path: error.path ?? path, errno: error.errno)
+        }
+    }
+
+    /// Creates a private (0700) directory `parent/prefixXXXXXX` and returns its path.
+    public static func makeTemporaryDirectory(in parent: String, prefix: String) throws(SystemError) -> String {
+        var template = Array((parent + "/" + prefix + "XXXXXX").utf8CString)
+        let made = template.withUnsafeMutableBufferPointer { buffer in
+            mkdtemp(buffer.baseAddress!).map { String(cString: $0) }
+        }
+        guard let made else { throw SystemError("mkdtemp", path: parent) }
+        return made
+    }
+
+    /// Removes a directory tree without following symlinks: a link inside is removed, never its target.
+    public static func removeTree(_ path: String) {
+        let dirfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        if dirfd >= 0 {
+            removeContents(of: dirfd)
+            close(dirfd)
+        }
+        rmdir(path)
+    }
+
+    private static func removeContents(of dirfd: Int32) {
+        guard let dir = fdopendir(dup(dirfd)) else { return }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        for name in names where unlinkat(dirfd, name, 0) != 0 {
+            let child = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            if child >= 0 {
+                removeContents(of: child)
+                close(child)
+            }
+            unlinkat(dirfd, name, AT_REMOVEDIR)
+        }
+    }
+
+    public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    public static func isExecutableFile(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG && access(path, X_OK) == 0
+    }
+}

@@ -1,0 +1,114 @@
+// Running a program to completion: posix_spawn, its stdout and stderr captured (or inherited), the wait
+// status returned raw. Also exec for handing the whole process over to the real compiler.
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+import CPOSIX
+
+/// What a finished child left behind.
+public struct ProcessResult: Sendable {
+    /// The raw wait status, as distcc's STAT frame carries it.
+    public var status: Int32
+    public var stdout: [UInt8]
+    public var stderr: [UInt8]
+
+    public var exitCode: Int32? { status & 0x7f == 0 ? (status >> 8) & 0xff : nil }
+    public var signal: Int32? {
+        let signal = status & 0x7f
+        return signal != 0 && signal != 0x7f ? signal : nil
+    }
+}
+
+public enum Subprocess {
+    /// Where a child's output goes.
+    public enum Output: Sendable {
+        case capture
+        case inherit
+    }
+
+    /// Runs `executable` with `arguments` (argv[0] first), waits, returns status and captured output.
+    /// `captureLimit` caps each captured stream; more is drained and dropped, and `overflowed` reports it.
+    public static func run(
+        executable: String, arguments: [String], directory: String? = nil, stdinPath: String = "/dev/null",
+        stdout: Output = .capture, stderr: Output = .capture, captureLimit: Int = .max
+    ) throws(SystemError) -> ProcessResult {
+        var outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1]
+        defer { for fd in outPipe + errPipe where fd >= 0 { close(fd) } }
+        if stdout == .capture { try SystemError.check("pipe") { sshcc_pipe_cloexec(&outPipe) } }
+        if stderr == .capture { try SystemError.check("pipe") { sshcc_pipe_cloexec(&errPipe) } }
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, stdinPath, O_RDONLY, 0)
+        if stdout == .capture { posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1) }
+        if stderr == .capture { posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2) }
+        if let directory { sshcc_spawn_addchdir(&actions, directory) }
+
+        // Children get default signal handling back: we ignore SIGPIPE, a compiler should not inherit that.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        sigaddset(&defaults, SIGPIPE)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF))
+
+        var pid = pid_t()
+        let spawnError = withCStrings(arguments) { argv in
+            posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
+        }
+        guard spawnError == 0 else { throw SystemError("run", path: executable, errno: .init(rawValue: spawnError)) }
+        for index in [1] {
+            if outPipe[index] >= 0 { close(outPipe[index]); outPipe[index] = -1 }
+            if errPipe[index] >= 0 { close(errPipe[index]); errPipe[index] = -1 }
+        }
+
+        var captured = [[UInt8]](repeating: [], count: 2)
+        try drain([outPipe[0], errPipe[0]], into: &captured, limit: captureLimit)
+        let status = try wait(pid)
+        return ProcessResult(status: status, stdout: captured[0], stderr: captured[1])
+    }
+
+    /// Reads every open descriptor until all reach end of file, keeping at most `limit` bytes of each.
+    private static func drain(_ fds: [Int32], into buffers: inout [[UInt8]], limit: Int) throws(SystemError) {
+        var polls = fds.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+        while polls.contains(where: { $0.fd >= 0 }) {
+            try SystemError.check("poll") { poll(&polls, nfds_t(polls.count), -1) }
+            for index in polls.indices where polls[index].fd >= 0 && polls[index].revents != 0 {
+                let chunk = try FileDescriptorIO.read(polls[index].fd)
+                if chunk.isEmpty {
+                    polls[index].fd = -1
+                } else if buffers[index].count < limit {
+                    buffers[index] += chunk.prefix(limit - buffers[index].count)
+                }
+            }
+        }
+    }
+
+    /// Waits for `pid` and returns its raw wait status.
+    public static func wait(_ pid: pid_t) throws(SystemError) -> Int32 {
+        var status: Int32 = 0
+        try SystemError.check("waitpid") { waitpid(pid, &status, 0) }
+        return status
+    }
+
+    /// Replaces this process with `executable` (argv[0] first). Returns only on failure.
+    public static func exec(executable: String, arguments: [String]) -> SystemError {
+        signal(SIGPIPE, SIG_DFL)
+        _ = withCStrings(arguments) { argv in execv(executable, argv) }
+        return SystemError("exec", path: executable)
+    }
+
+    /// Calls `body` with a NULL-terminated C array of the strings.
+    static func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {
+        var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
+        pointers.append(nil)
+        defer { for pointer in pointers { free(pointer) } }
+        return body(pointers)
+    }
+}

@@ -1,0 +1,77 @@
+// What a private key file is, read without decrypting it: its algorithm (from `KEY.pub`, a PEM header, or
+// the unencrypted public half of an OpenSSH `openssh-key-v1` file) and whether it is passphrase-protected.
+
+import ExtrasBase64
+import POSIXSupport
+
+/// Facts about a private key file, for choosing and explaining.
+public struct KeyFileInfo: Sendable, Equatable {
+    public var algorithm: String?
+    /// Why the file cannot be used as is, or nil.
+    public var problem: String?
+
+    public static func read(privateKey path: String) -> KeyFileInfo {
+        guard let bytes = try? Files.read(path, limit: 1024 * 1024) else {
+            return KeyFileInfo(algorithm: nil, problem: "cannot be read")
+        }
+        var info = parse(privateKey: String(decoding: bytes, as: UTF8.self))
+        if let publicText = try? Files.read(path + ".pub", limit: 64 * 1024),
+            let first = String(decoding: publicText, as: UTF8.self).split(separator: " ").first
+        {
+            info.algorithm = String(first)
+        }
+        return info
+    }
+
+    /// Parses the text of a private key file.
+    public static func parse(privateKey text: String) -> KeyFileInfo {
+        if text.contains("BEGIN RSA PRIVATE KEY") {
+            return KeyFileInfo(algorithm: "ssh-rsa", problem: text.contains("ENCRYPTED") ? passphrase : nil)
+        }
+        if text.contains("BEGIN EC PRIVATE KEY") {
+            return KeyFileInfo(algorithm: "ecdsa-sha2", problem: text.contains("ENCRYPTED") ? passphrase : nil)
+        }
+        guard text.contains("BEGIN OPENSSH PRIVATE KEY") else {
+            return KeyFileInfo(algorithm: nil, problem: nil)
+        }
+        let body = text.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined()
+        guard let blob = try? Base64.decode(string: body) else {
+            return KeyFileInfo(algorithm: nil, problem: "is not a valid OpenSSH private key")
+        }
+        // openssh-key-v1\0, string cipher, string kdf, string kdf options, uint32 count, string public key
+        let magic = Array("openssh-key-v1\0".utf8)
+        guard blob.starts(with: magic) else { return KeyFileInfo(algorithm: nil, problem: "is not a valid OpenSSH private key") }
+        var reader = SSHWireReader(Array(blob.dropFirst(magic.count)))
+        let cipher = reader.string().map { String(decoding: $0, as: UTF8.self) }
+        _ = reader.string()
+        _ = reader.string()
+        _ = reader.uint32()
+        let algorithm = reader.string().flatMap { publicBlob in
+            var publicReader = SSHWireReader(publicBlob)
+            return publicReader.string().map { String(decoding: $0, as: UTF8.self) }
+        }
+        return KeyFileInfo(algorithm: algorithm, problem: cipher == "none" ? nil : passphrase)
+    }
+
+    static let passphrase = "is passphrase-protected: load it into ssh-agent (ssh-add) and sshcc will use the agent"
+}
+
+/// Reads SSH wire-format values (RFC 4251 §5: uint32, length-prefixed strings).
+struct SSHWireReader {
+    private var bytes: [UInt8]
+    private var offset = 0
+
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    mutating func uint32() -> UInt32? {
+        guard offset + 4 <= bytes.count else { return nil }
+        defer { offset += 4 }
+        return bytes[offset..<offset + 4].reduce(0) { $0 << 8 | UInt32($1) }
+    }
+
+    mutating func string() -> [UInt8]? {
+        guard let length = uint32().map(Int.init), offset + length <= bytes.count else { return nil }
+        defer { offset += length }
+        return Array(bytes[offset..<offset + length])
+    }
+}

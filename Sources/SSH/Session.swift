@@ -1,0 +1,155 @@
+// One SSH connection: TCP socket, libssh2 session in non-blocking mode, handshake, host key. Every libssh2
+// call goes through `retry`, which repeats the SAME call after EAGAIN, waiting on the socket in the
+// directions libssh2 asks for (notes: the half-sent packet rule). A session and its channels belong to one
+// thread at a time; the type is deliberately not Sendable.
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+import CLibSSH2
+import ExtrasBase64
+import POSIXSupport
+
+/// libssh2_init is not thread-safe: a global initialiser runs it exactly once.
+private let libssh2Ready: Bool = libssh2_init(0) == 0
+
+/// An SSH connection to one server.
+public final class Session {
+    public let host: String
+    public let port: Int
+    let socket: Int32
+    let raw: OpaquePointer
+
+    /// Connects and performs the key exchange. Authentication and host key checks come after.
+    public init(host: String, port: Int, deadline: Deadline) throws(SSHError) {
+        guard libssh2Ready else { throw SSHError(.handshake, "initialise libssh2") }
+        self.host = host
+        self.port = port
+        socket = try TCPConnection.connect(host: host, port: port, deadline: deadline)
+        guard let session = sshcc_session_init() else {
+            close(socket)
+            throw SSHError(.handshake, "create an SSH session")
+        }
+        raw = session
+        libssh2_session_set_blocking(raw, 0)
+        try retry("SSH handshake with \(host) port \(port)", .handshake, deadline) { libssh2_session_handshake(raw, socket) }
+    }
+
+    deinit {
+        // Best effort and bounded: the peer may already be gone.
+        let deadline = Deadline(secondsFromNow: 1)
+        _ = try? retry("disconnect", .connection, deadline) { sshcc_session_disconnect(raw, "sshcc done") }
+        libssh2_session_free(raw)
+        close(socket)
+    }
+
+    // MARK: Host key
+
+    /// The key the server presented in the handshake.
+    public var hostKey: HostKey {
+        var length = 0
+        var type: Int32 = 0
+        guard let key = libssh2_session_hostkey(raw, &length, &type) else { return HostKey(bytes: [], type: 0, sha256: []) }
+        let bytes = key.withMemoryRebound(to: UInt8.self, capacity: length) { Array(UnsafeBufferPointer(start: $0, count: length)) }
+        var digest: [UInt8] = []
+        if let hash = libssh2_hostkey_hash(raw, LIBSSH2_HOSTKEY_HASH_SHA256) {
+            digest = hash.withMemoryRebound(to: UInt8.self, capacity: 32) { Array(UnsafeBufferPointer(start: $0, count: 32)) }
+        }
+        return HostKey(bytes: bytes, type: type, sha256: digest)
+    }
+
+    // MARK: Waiting
+
+    /// Runs a libssh2 call returning an int until it stops saying EAGAIN; throws on any other negative result.
+    @discardableResult
+    func retry(_ operation: @autoclosure () -> String, _ kind: SSHError.Kind, _ deadline: Deadline, _ call: () -> Int32) throws(SSHError) -> Int32 {
+        while true {
+            let result = call()
+            if result != LIBSSH2_ERROR_EAGAIN {
+                if result < 0 { throw error(operation(), kind, code: result) }
+                return result
+            }
+            try wait(deadline, operation())
+        }
+    }
+
+    /// Runs a libssh2 call returning a pointer until it stops failing with EAGAIN.
+    func retryPointer<T>(_ operation: @autoclosure () -> String, _ kind: SSHError.Kind, _ deadline: Deadline, _ call: () -> T?) throws(SSHError) -> T {
+        while true {
+            if let result = call() { return result }
+            let code = libssh2_session_last_errno(raw)
+            if code != LIBSSH2_ERROR_EAGAIN { throw error(operation(), kind, code: code) }
+            try wait(deadline, operation())
+        }
+    }
+
+    /// Waits until the socket is ready in the directions libssh2 is blocked on, or the deadline passes.
+    public func wait(_ deadline: Deadline, _ operation: @autoclosure () -> String) throws(SSHError) {
+        let directions = libssh2_session_block_directions(raw)
+        var events: Int16 = 0
+        if directions & LIBSSH2_SESSION_BLOCK_INBOUND != 0 { events |= Int16(POLLIN) }
+        if directions & LIBSSH2_SESSION_BLOCK_OUTBOUND != 0 { events |= Int16(POLLOUT) }
+        if events == 0 { events = Int16(POLLIN) }
+        var poller = pollfd(fd: socket, events: events, revents: 0)
+        while true {
+            let timeout = deadline.remainingMilliseconds
+            if timeout == 0 { throw SSHError(.timeout, operation(), detail: "no answer from \(host) in time") }
+            let ready = poll(&poller, 1, timeout)
+            if ready > 0 || (ready < 0 && errno != EINTR) { return }
+        }
+    }
+
+    /// An SSHError carrying libssh2's last message.
+    func error(_ operation: String, _ kind: SSHError.Kind, code: Int32) -> SSHError {
+        var message: UnsafeMutablePointer<CChar>?
+        var length: Int32 = 0
+        libssh2_session_last_error(raw, &message, &length, 0)
+        let detail = message.map { String(cString: $0) } ?? ""
+        let resolvedKind: SSHError.Kind =
+            switch code {
+            case LIBSSH2_ERROR_SOCKET_DISCONNECT, LIBSSH2_ERROR_SOCKET_RECV, LIBSSH2_ERROR_SOCKET_SEND: .connection
+            case LIBSSH2_ERROR_TIMEOUT: .timeout
+            default: kind
+            }
+        return SSHError(resolvedKind, operation, code: code, detail: detail)
+    }
+}
+
+/// A server's host key and its SHA-256 digest.
+public struct HostKey: Sendable, Equatable {
+    public var bytes: [UInt8]
+    /// LIBSSH2_HOSTKEY_TYPE_*.
+    public var type: Int32
+    public var sha256: [UInt8]
+
+    /// OpenSSH's fingerprint form: `SHA256:` and unpadded base64.
+    public var fingerprint: String { "SHA256:" + Base64.encodeToString(bytes: sha256, options: .omitPaddingCharacter) }
+
+    /// The key as known_hosts writes it (base64 of the blob).
+    public var base64: String { Base64.encodeToString(bytes: bytes) }
+
+    /// The algorithm name known_hosts and ssh-keyscan use.
+    public var typeName: String {
+        switch type {
+        case LIBSSH2_HOSTKEY_TYPE_RSA: "ssh-rsa"
+        case LIBSSH2_HOSTKEY_TYPE_DSS: "ssh-dss"
+        case LIBSSH2_HOSTKEY_TYPE_ECDSA_256: "ecdsa-sha2-nistp256"
+        case LIBSSH2_HOSTKEY_TYPE_ECDSA_384: "ecdsa-sha2-nistp384"
+        case LIBSSH2_HOSTKEY_TYPE_ECDSA_521: "ecdsa-sha2-nistp521"
+        case LIBSSH2_HOSTKEY_TYPE_ED25519: "ssh-ed25519"
+        default: "unknown"
+        }
+    }
+
+    /// The short type ssh-keyscan's `-t` takes.
+    public var keyscanType: String {
+        switch type {
+        case LIBSSH2_HOSTKEY_TYPE_RSA: "rsa"
+        case LIBSSH2_HOSTKEY_TYPE_DSS: "dsa"
+        case LIBSSH2_HOSTKEY_TYPE_ECDSA_256, LIBSSH2_HOSTKEY_TYPE_ECDSA_384, LIBSSH2_HOSTKEY_TYPE_ECDSA_521: "ecdsa"
+        default: "ed25519"
+        }
+    }
+}

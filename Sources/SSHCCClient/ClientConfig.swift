@@ -1,0 +1,59 @@
+// The wrapper's settings, all from the environment (a compiler wrapper has no command line of its own):
+// SSHCC_HOSTS or the hosts file, SSHCC_IDENTITY, SSHCC_KNOWN_HOSTS, SSHCC_FALLBACK, timeouts, verbosity.
+
+import CompileCore
+import POSIXSupport
+
+/// Settings read once per wrapper process.
+public struct ClientConfig: Sendable {
+    /// Where the host list came from, for messages.
+    public var hostsSource: String
+    public var hostsText: String
+    public var identity: String?
+    public var knownHosts: String
+    public var fallback: Bool
+    public var connectTimeout: Double
+    public var ioTimeout: Double
+    public var verbose: Bool
+    /// SSHCC_DIAGNOSTICS=remote prints the server's messages as they came, without re-rendering locally.
+    public var renderDiagnosticsLocally: Bool
+    public var defaultKeys: [String]
+    public var useAgent: Bool
+
+    public static func fromEnvironment() -> ClientConfig {
+        let home = Environment.home
+        let (source, text) = hostList(home: home)
+        return ClientConfig(
+            hostsSource: source, hostsText: text,
+            identity: Environment.get("SSHCC_IDENTITY").flatMap { $0.isEmpty ? nil : $0 },
+            knownHosts: Environment.get("SSHCC_KNOWN_HOSTS").flatMap { $0.isEmpty ? nil : $0 } ?? home + "/.ssh/known_hosts",
+            fallback: Environment.get("SSHCC_FALLBACK") != "0",
+            connectTimeout: seconds("SSHCC_CONNECT_TIMEOUT", default: 10),
+            ioTimeout: seconds("SSHCC_IO_TIMEOUT", default: 300),
+            verbose: (Environment.get("SSHCC_VERBOSE") ?? "0") != "0",
+            renderDiagnosticsLocally: Environment.get("SSHCC_DIAGNOSTICS") != "remote",
+            defaultKeys: [home + "/.ssh/id_ed25519", home + "/.ssh/id_ecdsa"],
+            useAgent: (Environment.get("SSH_AUTH_SOCK") ?? "").isEmpty == false)
+    }
+
+    /// SSHCC_HOSTS, else $XDG_CONFIG_HOME/sshcc/hosts, else ~/.config/sshcc/hosts (DESIGN.md §4).
+    static func hostList(home: String) -> (source: String, text: String) {
+        if let hosts = Environment.get("SSHCC_HOSTS") { return ("SSHCC_HOSTS", hosts) }
+        let config = Environment.get("XDG_CONFIG_HOME").flatMap { $0.hasPrefix("/") ? $0 : nil } ?? home + "/.config"
+        let path = config + "/sshcc/hosts"
+        if let bytes = try? Files.read(path, limit: 1024 * 1024) { return (path, String(decoding: bytes, as: UTF8.self)) }
+        return ("no host list (set SSHCC_HOSTS or write \(path))", "")
+    }
+
+    static func seconds(_ name: String, default value: Double) -> Double {
+        Environment.get(name).flatMap(Double.init).flatMap { $0 > 0 ? $0 : nil } ?? value
+    }
+
+    public func hosts() throws(ClientFailure) -> [HostSpec] {
+        do {
+            return try HostList.parse(hostsText)
+        } catch {
+            throw ClientFailure(.badHostSpec, "\(error) (in \(hostsSource))")
+        }
+    }
+}

@@ -1,0 +1,135 @@
+// Reaching one compile host: connect, verify its host key, log in, start the `sshcc` subsystem. Each way
+// this goes wrong becomes a ClientFailure whose text names the host and the fix.
+
+import CompileCore
+import POSIXSupport
+import SSH
+
+/// The subsystem name sshd_config maps to sshccd.
+public let subsystemName = "sshcc"
+
+/// An SSH channel running sshccd on a host, ready for jobs.
+public final class RemoteHost: JobStream {
+    public let spec: HostSpec
+    let channel: Channel
+    let ioTimeout: Double
+
+    /// Connects to `spec` and starts sshccd.
+    public init(spec: HostSpec, config: ClientConfig) throws(ClientFailure) {
+        self.spec = spec
+        ioTimeout = config.ioTimeout
+        let deadline = Deadline(secondsFromNow: config.connectTimeout)
+        let session: Session
+        do {
+            session = try Session(host: spec.host, port: spec.port, deadline: deadline)
+        } catch {
+            throw ClientFailure(.connectFailed, "cannot reach \(spec): \(error)")
+        }
+        try Self.verifyHostKey(session, spec: spec, knownHosts: config.knownHosts)
+        try Self.logIn(session, spec: spec, config: config, deadline: deadline)
+        do {
+            channel = try Channel(session: session, deadline: deadline)
+            try channel.startSubsystem(subsystemName, deadline: deadline)
+        } catch where error.kind == .requestDenied {
+            throw ClientFailure(
+                .serverRefused, "\(spec) has no '\(subsystemName)' subsystem",
+                details: ["  fix: add this line to the host's sshd_config and reload sshd:",
+                          "    Subsystem \(subsystemName) /usr/local/bin/sshccd"])
+        } catch {
+            throw ClientFailure(.connectFailed, "cannot open a channel on \(spec): \(error)")
+        }
+    }
+
+    public func send(_ bytes: [UInt8]) throws { try channel.write(bytes, deadline: Deadline(secondsFromNow: ioTimeout)) }
+    public func receive() throws -> [UInt8] { try channel.read(deadline: Deadline(secondsFromNow: ioTimeout)) }
+
+    /// Closes the channel and returns sshccd's exit status, if the server reported one.
+    public func finish() -> Int32? { try? channel.close(deadline: Deadline(secondsFromNow: 2)) }
+
+    // MARK: Host key
+
+    static func verifyHostKey(_ session: Session, spec: HostSpec, knownHosts: String) throws(ClientFailure) {
+        let key = session.hostKey
+        let name = spec.knownHostsName
+        let portOption = spec.port == HostSpec.defaultPort ? "" : "-p \(spec.port) "
+        switch KnownHosts.verify(key, name: name, path: knownHosts, session: session) {
+        case .match:
+            return
+        case .unknown:
+            throw ClientFailure(
+                .hostKeyUnknown, "host key for \(name) is not known; refusing the host",
+                details: [
+                    "  The server offered \(key.typeName) key \(key.fingerprint).",
+                    "  If that is the key of \(spec.host) (compare with `ssh-keygen -lf /etc/ssh/ssh_host_\(key.keyscanType)_key.pub` on it),",
+                    "  add it to \(knownHosts):",
+                    "    ssh-keyscan \(portOption)-t \(key.keyscanType) \(spec.host) >> \(knownHosts)",
+                ])
+        case .changed(let revoked):
+            throw ClientFailure(
+                .hostKeyChanged,
+                revoked
+                    ? "HOST KEY FOR \(name) IS REVOKED in \(knownHosts); refusing the host"
+                    : "HOST KEY FOR \(name) HAS CHANGED; refusing the host, nothing was sent",
+                details: [
+                    "  @@@ Someone could be intercepting the connection (man-in-the-middle), or the host key was replaced. @@@",
+                    "  The server offered \(key.typeName) key \(key.fingerprint), which does not match \(knownHosts).",
+                    "  Only if you know the host key was replaced, remove the old entry and add the new one:",
+                    "    ssh-keygen -R '\(name)' -f \(knownHosts)",
+                    "    ssh-keyscan \(portOption)-t \(key.keyscanType) \(spec.host) >> \(knownHosts)",
+                ])
+        }
+    }
+
+    // MARK: Authentication
+
+    /// SSHCC_IDENTITY alone when set; otherwise ssh-agent, then ~/.ssh/id_ed25519 and ~/.ssh/id_ecdsa.
+    static func logIn(_ session: Session, spec: HostSpec, config: ClientConfig, deadline: Deadline) throws(ClientFailure) {
+        let user = spec.user ?? Environment.userName
+        var offered: [OfferedKey] = []
+        do {
+            if let identity = config.identity {
+                guard Files.exists(identity) else {
+                    throw ClientFailure(.authFailed, "SSHCC_IDENTITY names \(identity), which does not exist")
+                }
+                offered.append(try session.authenticate(user: user, privateKey: identity, deadline: deadline))
+            } else {
+                if config.useAgent { offered += try session.authenticateWithAgent(user: user, deadline: deadline) }
+                for path in config.defaultKeys where Files.exists(path) && !offered.contains(where: { $0.outcome == .accepted }) {
+                    offered.append(try session.authenticate(user: user, privateKey: path, deadline: deadline))
+                }
+            }
+        } catch let error as SSHError {
+            throw ClientFailure(.connectFailed, "lost \(spec) while logging in: \(error)")
+        } catch let error as ClientFailure {
+            throw error
+        } catch {
+            throw ClientFailure(.connectFailed, "\(error)")
+        }
+        if offered.contains(where: { $0.outcome == .accepted }) { return }
+        throw authenticationFailure(offered, user: user, spec: spec)
+    }
+
+    static func authenticationFailure(_ offered: [OfferedKey], user: String, spec: HostSpec) -> ClientFailure {
+        if offered.isEmpty {
+            return ClientFailure(
+                .authFailed, "no SSH key to log in to \(spec) as \(user)",
+                details: ["  fix: set SSHCC_IDENTITY to a private key, run ssh-agent, or create one: ssh-keygen -t ed25519"])
+        }
+        var details = offered.map { key in
+            let algorithm = key.algorithm.map { " (\($0))" } ?? ""
+            switch key.outcome {
+            case .unusable(let why): return "  \(key.source)\(algorithm) \(why)"
+            default: return "  \(key.source)\(algorithm) was refused"
+            }
+        }
+        if offered.contains(where: { $0.algorithm == "ssh-rsa" && $0.outcome == .rejected }) {
+            details.append(
+                "  RSA keys cannot work here: this libssh2 signs only with SHA-1 'ssh-rsa', which OpenSSH 8.8 and later refuse."
+            )
+            details.append("  fix: use an ed25519 key (ssh-keygen -t ed25519) and authorize it on the host")
+        } else {
+            details.append("  fix: add the public key to ~\(user)/.ssh/authorized_keys on \(spec.host) (see Keys/README.md)")
+        }
+        return ClientFailure(.authFailed, "\(spec) refused every key for user \(user)", details: details)
+    }
+}

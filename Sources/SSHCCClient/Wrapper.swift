@@ -1,0 +1,165 @@
+// The wrapper's whole job, start to exit: find the real compiler, decide local or remote, preprocess,
+// send to a host, deliver the object and messages exactly as the compiler would, or fall back locally.
+// Returns the exit status; running locally replaces the process with the real compiler.
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+import CompileCore
+import DistccWire
+import POSIXSupport
+
+public enum Wrapper {
+    /// Runs sshcc with its full argv (program name first) and returns the exit status.
+    public static func main(_ argv: [String]) -> Int32 {
+        signal(SIGPIPE, SIG_IGN)
+        let invokedAs = PathName.base(argv.first ?? "sshcc")
+        var compilerArgv: [String]
+        if invokedAs.hasPrefix("sshcc") {
+            guard argv.count >= 2 else {
+                Console.error(usage)
+                return ExitCode.usage.rawValue
+            }
+            if argv[1].hasPrefix("-") { return Commands.run(argv[1], Array(argv.dropFirst(2))) }
+            compilerArgv = Array(argv.dropFirst())
+        } else {
+            // Masquerade: called through a symlink named like the compiler.
+            compilerArgv = [invokedAs] + argv.dropFirst()
+        }
+
+        let config = ClientConfig.fromEnvironment()
+        guard let compilerPath = findCompiler(compilerArgv[0], invokedAs: invokedAs, argv0: argv[0]) else {
+            Console.error("sshcc: compiler '\(compilerArgv[0])' not found on PATH\n")
+            return ExitCode.compilerMissing.rawValue
+        }
+        let compiler = LocalCompiler(path: compilerPath, argv: compilerArgv)
+
+        switch ArgScanner.scan(compilerArgv) {
+        case .local(let reason):
+            if config.verbose { Console.error("sshcc: running locally: \(reason)\n") }
+            return compiler.execute()
+        case .distribute(let plan):
+            return distribute(plan, compiler: compiler, config: config)
+        }
+    }
+
+    static func distribute(_ plan: CompilePlan, compiler: LocalCompiler, config: ClientConfig) -> Int32 {
+        let hosts: [HostSpec]
+        do {
+            hosts = try config.hosts()
+        } catch {
+            return fallBack(compiler, config: config, because: error)
+        }
+        let remotes = hosts.filter { !$0.isLocal }
+        guard !remotes.isEmpty else {
+            return fallBack(compiler, config: config, because: ClientFailure(.noHosts, "no compile host (\(config.hostsSource))"))
+        }
+
+        // Preprocess here: the server needs the compiler but none of the headers.
+        let source: [UInt8]
+        switch compiler.preprocess(plan) {
+        case .success(let text): source = text
+        case .failure(.compilerFailed(let status)): return status
+        case .failure(.io(let error)):
+            Console.error("sshcc: \(error)\n")
+            return ExitCode.localIOError.rawValue
+        }
+        let request = Request(arguments: plan.remoteArguments, source: source)
+
+        var lastFailure = ClientFailure(.connectFailed, "no host tried")
+        // Spread wrappers over hosts: each starts at a different one and moves on when a host fails.
+        let start = Int(getpid()) % remotes.count
+        for offset in 0..<remotes.count {
+            let spec = remotes[(start + offset) % remotes.count]
+            do {
+                let reply = try RemoteJob.run(request, on: spec, config: config)
+                if config.verbose { Console.error("sshcc: \(plan.source) compiled on \(spec)\n") }
+                return deliver(reply, plan: plan, source: source, compiler: compiler, config: config)
+            } catch {
+                lastFailure = error
+                if config.verbose || remotes.count > 1 && offset < remotes.count - 1 {
+                    Console.error("sshcc: \(spec): \(error.summary)\n")
+                }
+                // A host with the wrong key is never retried quietly elsewhere before the user has read why.
+                if error.code == .hostKeyChanged || error.code == .hostKeyUnknown {
+                    Console.error(error.details.joined(separator: "\n") + "\n")
+                }
+            }
+        }
+        return fallBack(compiler, config: config, because: lastFailure, detailsShown: true)
+    }
+
+    /// Writes the object, prints the compiler's output, returns its status: what a local run would have done.
+    static func deliver(_ reply: Reply, plan: CompilePlan, source: [UInt8], compiler: LocalCompiler, config: ClientConfig) -> Int32 {
+        if reply.exitCode == ExitCode.serverRefused.rawValue, reply.stderr.starts(with: Array("sshccd: ".utf8)) {
+            let message = String(decoding: reply.stderr, as: UTF8.self).trimmingTrailingNewlines
+            return fallBack(compiler, config: config, because: ClientFailure(.serverRefused, "server refused the job: \(message)"))
+        }
+        guard let status = reply.exitCode else {
+            let signal = reply.terminatingSignal ?? 0
+            return fallBack(compiler, config: config, because: ClientFailure(.remoteCrashed, "remote compiler killed by signal \(signal)"))
+        }
+        if status == 0 {
+            do {
+                try Files.replace(plan.output, reply.object)
+            } catch {
+                Console.error("sshcc: cannot write the object file: \(error)\n")
+                return ExitCode.localIOError.rawValue
+            }
+        }
+        var stderr = reply.stderr
+        if !stderr.isEmpty && config.renderDiagnosticsLocally,
+            let local = compiler.diagnostics(for: plan, preprocessed: source),
+            Diagnostics.sameMessages(remote: stderr, local: local)
+        {
+            stderr = local
+        }
+        try? Console.write(reply.stdout, to: 1)
+        try? Console.write(stderr, to: 2)
+        return status
+    }
+
+    /// Compiles locally after a failure, with a one-line warning, unless SSHCC_FALLBACK=0.
+    static func fallBack(_ compiler: LocalCompiler, config: ClientConfig, because failure: ClientFailure, detailsShown: Bool = false) -> Int32 {
+        let explanation = detailsShown || failure.details.isEmpty ? "" : failure.details.joined(separator: "\n") + "\n"
+        guard config.fallback else {
+            Console.error("sshcc: error: \(failure.summary) (SSHCC_FALLBACK=0: not compiling locally)\n" + explanation)
+            return failure.code.rawValue
+        }
+        Console.error("sshcc: warning: \(failure.summary); compiling locally\n" + explanation)
+        return compiler.execute()
+    }
+
+    /// The real compiler: `name` on PATH, skipping sshcc itself (masquerade directories, symlinks to it).
+    static func findCompiler(_ name: String, invokedAs: String, argv0: String) -> String? {
+        let me = realPath("/proc/self/exe")
+        return Environment.findExecutable(name) { directory in
+            guard let me else { return false }
+            return realPath(directory + "/" + name) == me
+        }
+    }
+
+    static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    static let usage = """
+        usage: sshcc COMPILER [ARGS...]      compile, remotely when possible (e.g. sshcc gcc -c x.c -o x.o)
+               sshcc --show-hosts            print the parsed host list
+               sshcc --version | --help
+
+        Environment: SSHCC_HOSTS, SSHCC_IDENTITY, SSHCC_KNOWN_HOSTS, SSHCC_FALLBACK=0, SSHCC_VERBOSE=1,
+        SSHCC_CONNECT_TIMEOUT, SSHCC_IO_TIMEOUT, SSHCC_DIAGNOSTICS=remote. See README.md.
+
+        """
+}
+
+extension String {
+    var trimmingTrailingNewlines: String {
+        var text = self
+        while text.last == "\n" { text.removeLast() }
+        return text
+    }
+}

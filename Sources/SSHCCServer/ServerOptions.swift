@@ -1,0 +1,79 @@
+// sshccd's command line. Parsed by hand: the server starts once per channel and idles there, and
+// ArgumentParser would add 2.4 ms to each start and double idle memory (measured, Docs/performance.md).
+
+import CompileCore
+import POSIXSupport
+
+/// sshccd's settings.
+public struct ServerOptions: Equatable, Sendable {
+    public var logPath: String
+    public var temporaryDirectory: String
+    public var allowList = CompilerAllowList()
+
+    public init(logPath: String = ServerOptions.defaultLogPath, temporaryDirectory: String = Environment.get("TMPDIR") ?? "/tmp") {
+        self.logPath = logPath
+        self.temporaryDirectory = temporaryDirectory
+    }
+
+    /// `$XDG_STATE_HOME/sshcc/sshccd.log`, else `~/.local/state/sshcc/sshccd.log`.
+    public static var defaultLogPath: String {
+        let state = Environment.get("XDG_STATE_HOME").flatMap { $0.hasPrefix("/") ? $0 : nil }
+            ?? Environment.home + "/.local/state"
+        return state + "/sshcc/sshccd.log"
+    }
+
+    public static let usage = """
+        usage: sshccd [--log FILE] [--tmpdir DIR] [--compilers NAME,...] [--allow NAME,...]
+
+        Serves distcc protocol version 1 compile requests on stdin/stdout, one after another until end of
+        input. Meant to run as an sshd subsystem:  Subsystem sshcc /usr/local/bin/sshccd
+
+          --log FILE            log file (default $XDG_STATE_HOME/sshcc/sshccd.log or ~/.local/state/sshcc/sshccd.log)
+          --tmpdir DIR          where private job directories are made (default $TMPDIR or /tmp)
+          --compilers LIST      the only compiler names allowed (default gcc,g++,cc,c++,clang,clang++)
+          --allow LIST          compiler names allowed in addition to the list
+          --inetd, --enable-tcp-insecure
+                                accepted and ignored, so sshccd can stand in for `distccd --inetd`
+                                (the compiler allow-list is never switched off)
+          --version, --help
+        """
+
+    public enum Parsed: Equatable {
+        case run(ServerOptions)
+        case help
+        case version
+    }
+
+    /// Parses arguments (without the program name).
+    public static func parse(_ arguments: [String]) throws(UsageError) -> Parsed {
+        var options = ServerOptions()
+        var index = 0
+        func value(_ option: String) throws(UsageError) -> String {
+            index += 1
+            guard index < arguments.count, !arguments[index].isEmpty else { throw UsageError("\(option) needs a value") }
+            return arguments[index]
+        }
+        func names(_ list: String) -> [String] { list.split(separator: ",").map(String.init) }
+        while index < arguments.count {
+            let argument = arguments[index]
+            switch argument {
+            case "--log": options.logPath = try value(argument)
+            case "--tmpdir": options.temporaryDirectory = try value(argument)
+            case "--compilers": options.allowList = CompilerAllowList(names: names(try value(argument)))
+            case "--allow": options.allowList.names.formUnion(names(try value(argument)))
+            case "--inetd", "--enable-tcp-insecure", "--no-detach": break
+            case "--help", "-h": return .help
+            case "--version": return .version
+            default: throw UsageError("unknown option '\(argument)'")
+            }
+            index += 1
+        }
+        return .run(options)
+    }
+}
+
+/// A bad command line, with the message to print before the usage text.
+public struct UsageError: Error, Equatable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

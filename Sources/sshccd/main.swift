@@ -1,0 +1,35 @@
+// sshccd: the compile server. sshd runs it as the `sshcc` subsystem; it serves requests on stdin/stdout.
+// Everything but option handling and exit lives in SSHCCServer.
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+import CompileCore
+import Logging
+import POSIXSupport
+import SSHCCServer
+
+signal(SIGPIPE, SIG_IGN)
+let options: ServerOptions
+do {
+    switch try ServerOptions.parse(Array(CommandLine.arguments.dropFirst())) {
+    case .run(let parsed): options = parsed
+    case .help:
+        print(ServerOptions.usage)
+        exit(0)
+    case .version:
+        print("sshccd \(SSHCCVersion.string) (distcc protocol 1)")
+        exit(0)
+    }
+} catch {
+    Console.error("sshccd: \(error)\n\(ServerOptions.usage)\n")
+    exit(101)
+}
+
+let logger = Logger(label: "sshccd") { label in FileLogHandler(label: label, path: options.logPath) }
+var runner = JobRunner(options: options, logger: logger)
+let end = RequestLoop.serve(input: 0, output: 1, runner: &runner, logger: logger)
+if runner.jobsServed > 0 || end != .finished {
+    logger.info("session ended: \(end), \(runner.jobsServed) jobs served")
+}
+exit(end.exitCode)
