@@ -116,6 +116,25 @@ public enum ArgScanner {
                 remoteArguments: [compiler] + remoteArguments(arguments) + ["-o", objectPath]))
     }
 
+    /// The arguments without `-o FILE` and without dependency-file options: for re-running a command
+    /// whose outputs must not be written (they already were, or will be, by the remote compile).
+    public static func withoutOutputs(_ arguments: [String]) -> [String] {
+        var result: [String] = []
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            index += 1
+            if ["-o", "-MF", "-MT", "-MQ"].contains(argument) {
+                index += 1
+            } else if !(argument.hasPrefix("-o") || argument.hasPrefix("-MF") || argument.hasPrefix("-MT")
+                || argument.hasPrefix("-MQ") || ["-MD", "-MMD", "-MP", "-MG"].contains(argument))
+            {
+                result.append(argument)
+            }
+        }
+        return result
+    }
+
     /// The original arguments without `-c` and `-o FILE`: gcc -E then writes to stdout.
     private static func preprocessArguments(_ arguments: [String]) -> [String] {
         var result: [String] = []

@@ -44,6 +44,10 @@ public struct HostSpec: Equatable, Sendable, CustomStringConvertible {
 public struct HostSpecError: Error, Equatable, Sendable, CustomStringConvertible {
     public var entry: String
     public var reason: String
+    public init(entry: String, reason: String) {
+        self.entry = entry
+        self.reason = reason
+    }
     public var description: String { "bad host entry '\(entry)': \(reason)" }
 }
 

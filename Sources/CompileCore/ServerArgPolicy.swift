@@ -12,6 +12,13 @@ public struct ServerCompile: Equatable, Sendable {
     public var inputPath: String
     /// Path the object file will be read from.
     public var outputPath: String
+
+    public init(compilerName: String, arguments: [String], inputPath: String, outputPath: String) {
+        self.compilerName = compilerName
+        self.arguments = arguments
+        self.inputPath = inputPath
+        self.outputPath = outputPath
+    }
 }
 
 public enum ServerPlan: Equatable, Sendable {

@@ -1,8 +1,9 @@
 // Making remote diagnostics look exactly like local ones. The server's compiler cannot read the client's
-// source files, so gcc leaves out the source excerpt and caret lines (`    3 | int y;` / `      |     ^`).
-// When the remote compile printed anything, the wrapper compiles the same preprocessed text locally, in
-// the user's directory, and prints that output instead, but only if it carries exactly the same messages
-// once excerpts are set aside. Status and object always come from the server.
+// source files, so gcc leaves out the source excerpt and caret lines (`    3 | int y;` / `      |     ^`),
+// and it compiles macro-expanded text, so columns after an expansion shift and "in expansion of macro"
+// notes are missing. When the remote compile printed anything, the wrapper runs the user's own command
+// locally (output thrown away) and prints that instead, but only if it reports the same problems at the
+// same lines. Status and object always come from the server.
 
 import POSIXSupport
 
@@ -28,9 +29,21 @@ enum Diagnostics {
         }
     }
 
-    /// True when `local` says the same things as `remote` and adds only excerpt lines.
+    /// True when `local` reports the same problems at the same lines as `remote`: excerpt lines, notes and
+    /// column numbers may differ (macro expansion moves columns in preprocessed text).
     static func sameMessages(remote: [UInt8], local: [UInt8]) -> Bool {
-        messages(remote) == messages(local) && local.count >= remote.count
+        func problems(_ stderr: [UInt8]) -> [String] {
+            messages(stderr).filter { !$0.contains(": note: ") && !$0.isEmpty }.map(withoutColumn)
+        }
+        return problems(remote) == problems(local)
+    }
+
+    /// `file:12:34: error: …` → `file:12: error: …`.
+    static func withoutColumn(_ line: String) -> String {
+        let parts = line.split(separator: ":", maxSplits: 3, omittingEmptySubsequences: false)
+        guard parts.count == 4, parts[1].allSatisfy(\.isNumber), !parts[1].isEmpty, parts[2].allSatisfy(\.isNumber), !parts[2].isEmpty
+        else { return line }
+        return "\(parts[0]):\(parts[1]):\(parts[3])"
     }
 
     /// Removes ANSI SGR colour sequences (`ESC [ … m`) and gcc's URL escapes (`ESC ] 8 ; ; … ESC \`).

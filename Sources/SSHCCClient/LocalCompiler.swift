@@ -41,15 +41,10 @@ struct LocalCompiler {
         }
     }
 
-    /// stderr of compiling `preprocessed` here exactly as the server did, output thrown away; nil on failure.
-    func diagnostics(for plan: CompilePlan, preprocessed: [UInt8]) -> [UInt8]? {
-        let base = Environment.get("TMPDIR") ?? "/tmp"
-        guard let directory = try? Files.makeTemporaryDirectory(in: base, prefix: "sshcc-diag-") else { return nil }
-        defer { Files.removeTree(directory) }
-        guard case .compile(let compile) = ServerArgPolicy.plan(plan.remoteArguments, allowList: CompilerAllowList(names: [PathName.base(argv[0])]), jobDirectory: directory),
-            (try? Files.create(compile.inputPath, preprocessed)) != nil,
-            let result = try? Subprocess.run(executable: path, arguments: [argv[0]] + compile.arguments, stdout: .capture, stderr: .capture)
-        else { return nil }
-        return result.stderr
+    /// stderr of the user's own command run here with its outputs thrown away (no object, no .d file);
+    /// nil if it could not run.
+    func diagnostics() -> [UInt8]? {
+        let arguments = ArgScanner.withoutOutputs(Array(argv.dropFirst())) + ["-o", "/dev/null"]
+        return (try? Subprocess.run(executable: path, arguments: [argv[0]] + arguments))?.stderr
     }
 }

@@ -109,7 +109,7 @@ public enum Wrapper {
         }
         var stderr = reply.stderr
         if !stderr.isEmpty && config.renderDiagnosticsLocally,
-            let local = compiler.diagnostics(for: plan, preprocessed: source),
+            let local = compiler.diagnostics(),
             Diagnostics.sameMessages(remote: stderr, local: local)
         {
             stderr = local

@@ -1,0 +1,51 @@
+// HostList ↔ HostSpec.swift: the host-list grammar.
+
+import CompileCore
+import Testing
+
+@Suite struct HostSpecTests {
+    @Test(arguments: [
+        ("build1", HostSpec(host: "build1")),
+        ("alice@build1", HostSpec(user: "alice", host: "build1")),
+        ("build1:2222", HostSpec(host: "build1", port: 2222)),
+        ("build1/8", HostSpec(host: "build1", slots: 8)),
+        ("bob@10.0.0.5:22/16", HostSpec(user: "bob", host: "10.0.0.5", slots: 16)),
+        ("[::1]:2222/2", HostSpec(host: "::1", port: 2222, slots: 2)),
+        ("[fe80::1]", HostSpec(host: "fe80::1")),
+        ("localhost/3", HostSpec(host: "localhost", slots: 3)),
+        ("compile-01.example.org", HostSpec(host: "compile-01.example.org")),
+    ])
+    func parses(_ text: String, _ expected: HostSpec) throws {
+        #expect(try HostList.parseEntry(text) == expected)
+    }
+
+    @Test(arguments: ["", "@host", "user@", "host:", "host:0", "host:70000", "host:x", "host/0", "host/x", "host/2000",
+                      "[::1", "[::1]x", "ho st", "-oProxyCommand=x", "host,nosuch", "host,", "us er@host", "host;rm"])
+    func rejects(_ text: String) {
+        #expect(throws: HostSpecError.self) { try HostList.parseEntry(text) }
+    }
+
+    @Test func listWithCommentsAndBlankLines() throws {
+        let text = """
+            # compile farm
+            alice@a:2222/8   b   # second host
+
+            localhost/2\tc/1
+            """
+        let hosts = try HostList.parse(text)
+        #expect(hosts.map(\.host) == ["a", "b", "localhost", "c"])
+        #expect(hosts[2].isLocal)
+        #expect(!hosts[0].isLocal)
+    }
+
+    @Test func errorNamesTheEntry() {
+        #expect(throws: HostSpecError(entry: "a:99999", reason: "port must be 1 to 65535")) { try HostList.parse("good a:99999") }
+    }
+
+    @Test func knownHostsNamesFollowOpenSSH() throws {
+        #expect(try HostList.parseEntry("h").knownHostsName == "h")
+        #expect(try HostList.parseEntry("h:2222").knownHostsName == "[h]:2222")
+        #expect(try HostList.parseEntry("u@h:2222/3").description == "u@h:2222/3")
+        #expect(try HostList.parseEntry("[::1]:2222").description == "[::1]:2222")
+    }
+}

@@ -1,0 +1,180 @@
+// End to end through a real sshd: sshcc compiles remotely and the build sees exactly what a local compile
+// gives: the same object bytes, the same messages, the same status, the same dependency file.
+
+import Foundation
+import TestSupport
+import Testing
+
+@Suite struct RemoteCompileTests {
+    static let matrix: [(compiler: String, source: String, flags: [String])] = [
+        ("gcc", "prog.c", []),
+        ("gcc", "prog.c", ["-O2"]),
+        ("gcc", "prog.c", ["-O2", "-Wall", "-Wextra"]),
+        ("gcc", "prog.c", ["-std=c99", "-fPIC", "-DNAME=\"x\""]),
+        ("gcc", "plain.c", ["-g"]),
+        ("gcc", "plain.c", ["-g", "-O2", "-Wall", "-Wextra"]),
+        ("g++", "prog.cpp", []),
+        ("g++", "prog.cpp", ["-O2", "-Wall"]),
+        ("g++", "plain.cpp", ["-std=c++17", "-O1", "-Wunused"]),
+    ]
+
+    @Test(arguments: matrix)
+    func objectIsByteIdenticalToALocalCompile(compiler: String, source: String, flags: [String]) throws {
+        let server = try SSHDServer()
+        let project = try Fixtures.project()
+        let environment = server.clientEnvironment(["SSHCC_FALLBACK": "0"])
+        let object = source.replacingOccurrences(of: ".", with: "_") + ".o"
+        let common = flags + ["-Iinclude", "-c", "src/\(source)"]
+
+        let local = try Fixtures.local([compiler] + common + ["-o", "out-local/\(object)"], in: project.path, environment: environment)
+        let remote = try Fixtures.sshcc([compiler] + common + ["-o", "out-remote/\(object)"], in: project.path, environment: environment)
+
+        #expect(remote.status == local.status, "\(remote.stderrText)")
+        #expect(remote.stderrText == local.stderrText)
+        #expect(remote.stdoutText == local.stdoutText)
+        let identical = try project.read("out-remote/\(object)") == project.read("out-local/\(object)")
+        let why = identical ? "" : try debugInfoDifference(project, "out-local/\(object)", "out-remote/\(object)")
+        #expect(identical, "objects differ:\n\(why)")
+        #expect(server.jobsServed == 1, "the job must have been compiled by sshccd")
+        attachLogsOnFailure(server, remote.status == 0 && server.jobsServed == 1)
+    }
+
+    /// Preprocessed text moves the columns of tokens that follow a macro expansion on the same line, and
+    /// DWARF records columns. Everything else must match; the columns are a known, documented difference.
+    @Test(arguments: [("gcc", "prog.c"), ("g++", "prog.cpp"), ("g++", "plain.cpp")])
+    func debugInfoDiffersOnlyInColumnsAfterMacroExpansion(compiler: String, source: String) throws {
+        let server = try SSHDServer()
+        let project = try Fixtures.project()
+        let environment = server.clientEnvironment(["SSHCC_FALLBACK": "0"])
+        let common = ["-g", "-O2", "-Iinclude", "-c", "src/\(source)"]
+        try Fixtures.local([compiler] + common + ["-o", "out-local/x.o"], in: project.path, environment: environment)
+        let remote = try Fixtures.sshcc([compiler] + common + ["-o", "out-remote/x.o"], in: project.path, environment: environment)
+        #expect(remote.status == 0)
+        let dump = { (path: String) throws -> String in
+            let text = try Command.run("readelf", ["--debug-dump=info", "-W", path], directory: project.path).stdoutText
+            return text.split(separator: "\n").filter { !$0.contains("_column") }.joined(separator: "\n")
+        }
+        #expect(try dump("out-local/x.o") == dump("out-remote/x.o"), "only column attributes may differ")
+        let remoteObject = try project.read("out-remote/x.o"), localObject = try project.read("out-local/x.o")
+        withKnownIssue("DWARF columns after a macro expansion on the same line (Docs/limitations.md)") {
+            #expect(remoteObject == localObject)
+        }
+    }
+
+    @Test func diagnosticsOnALineWithAMacroMatchLocalOnes() throws {
+        let server = try SSHDServer()
+        let project = try Fixtures.project()
+        let environment = server.clientEnvironment(["SSHCC_FALLBACK": "0"])
+        let args = ["gcc", "-Wall", "-c", "src/macro_error.c"]
+        let local = try Fixtures.local(args + ["-o", "out-local/m.o"], in: project.path, environment: environment)
+        let remote = try Fixtures.sshcc(args + ["-o", "out-remote/m.o"], in: project.path, environment: environment)
+        #expect(local.status == 1)
+        #expect(remote.status == local.status)
+        #expect(remote.stderrText == local.stderrText)
+        #expect(server.jobsServed == 1)
+    }
+
+    @Test func warningsShowTheSameSourceExcerptsAsLocally() throws {
+        let server = try SSHDServer()
+        let project = try Fixtures.project()
+        let environment = server.clientEnvironment(["SSHCC_FALLBACK": "0"])
+        let args = ["gcc", "-Wall", "-Wextra", "-Iinclude", "-c", "src/prog.c"]
+        let local = try Fixtures.local(args + ["-o", "out-local/p.o"], in: project.path, environment: environment)
+        let remote = try Fixtures.sshcc(args + ["-o", "out-remote/p.o"], in: project.path, environment: environment)
+        #expect(local.stderrText.contains("|"), "the reference has excerpt lines")
+        #expect(remote.stderrText == local.stderrText)
+        #expect(server.jobsServed == 1)
+    }
+
+    @Test func compileErrorGivesTheSameDiagnosticsAndStatus() throws {
+        let server = try SSHDServer()
+        let project = try Fixtures.project()
+        let environment = server.clientEnvironment(["SSHCC_FALLBACK": "0"])
+        let args = ["gcc", "-Iinclude", "-c", "src/broken.c"]
+        let local = try Fixtures.local(args + ["-o", "out-local/b.o"], in: project.path, environment: environment)
+        let remote = try Fixtures.sshcc(args + ["-o", "out-remote/b.o"], in: project.path, environment: environment)
+        #expect(local.status == 1)
+        #expect(remote.status == local.status)
+        #expect(remote.stderrText == local.stderrText)
+        #expect(!project.exists("out-remote/b.o"))
+        #expect(server.jobsServed == 1, "a compile error is reported, not retried locally")
+    }
+
+    /// With SSHCC_DIAGNOSTICS=remote the server's text comes through untouched: same messages, no excerpts.
+    @Test func remoteDiagnosticsAsTheyCame() throws {
+        let server = try SSHDServer()
+        let project = try Fixtures.project()
+        let environment = server.clientEnvironment(["SSHCC_FALLBACK": "0", "SSHCC_DIAGNOSTICS": "remote"])
+        let remote = try Fixtures.sshcc(["gcc", "-Iinclude", "-c", "src/broken.c"], in: project.path, environment: environment)
+        #expect(remote.status == 1)
+        #expect(remote.stderrText.contains("src/broken.c:3:12: error: 'undefined_thing' undeclared"))
+        #expect(!remote.stderrText.contains(" | "))
+    }
+
+    @Test func preprocessorErrorIsReportedLikeLocally() throws {
+        let server = try SSHDServer()
+        let project = try Fixtures.project()
+        try project.write("src/missing.c", "#include \"nope.h\"\nint x;\n")
+        let environment = server.clientEnvironment(["SSHCC_FALLBACK": "0"])
+        let local = try Fixtures.local(["gcc", "-c", "src/missing.c", "-o", "out-local/m.o"], in: project.path, environment: environment)
+        let remote = try Fixtures.sshcc(["gcc", "-c", "src/missing.c", "-o", "out-remote/m.o"], in: project.path, environment: environment)
+        #expect(remote.status == local.status)
+        #expect(remote.stderrText == local.stderrText)
+        #expect(server.jobsServed == 0)
+    }
+
+    @Test func dependencyFileIsTheOneALocalCompileWrites() throws {
+        let server = try SSHDServer()
+        let project = try Fixtures.project()
+        let environment = server.clientEnvironment(["SSHCC_FALLBACK": "0"])
+        try Fixtures.local(["gcc", "-MMD", "-MP", "-Iinclude", "-c", "src/prog.c", "-o", "out-local/prog.o"], in: project.path, environment: environment)
+        let remote = try Fixtures.sshcc(["gcc", "-MMD", "-MP", "-Iinclude", "-c", "src/prog.c", "-o", "out-remote/prog.o"], in: project.path, environment: environment)
+        #expect(remote.status == 0, "\(remote.stderrText)")
+        let localDeps = String(decoding: try project.read("out-local/prog.d"), as: UTF8.self)
+        let remoteDeps = String(decoding: try project.read("out-remote/prog.d"), as: UTF8.self)
+        #expect(remoteDeps == localDeps.replacingOccurrences(of: "out-local/", with: "out-remote/"))
+        #expect(server.jobsServed == 1)
+    }
+
+    @Test(arguments: [
+        ["gcc", "-E", "src/prog.c", "-Iinclude"],
+        ["gcc", "-Iinclude", "src/prog.c", "-o", "prog"],
+        ["gcc", "-Iinclude", "-c", "src/prog.c", "src/broken.c"],
+        ["gcc", "-Iinclude", "-S", "src/prog.c", "-o", "prog.s"],
+    ])
+    func commandsThatMustRunLocallyDo(_ arguments: [String]) throws {
+        let server = try SSHDServer()
+        let project = try Fixtures.project()
+        let environment = server.clientEnvironment(["SSHCC_VERBOSE": "1"])
+        let result = try Fixtures.sshcc(arguments, in: project.path, environment: environment)
+        let reference = try TemporaryDirectory()
+        try FileManager.default.removeItem(atPath: reference.path)
+        try FileManager.default.copyItem(atPath: project.path, toPath: reference.path)
+        let local = try Fixtures.local(arguments, in: reference.path, environment: environment)
+        #expect(result.status == local.status)
+        #expect(result.stdout == local.stdout)
+        #expect(result.stderrText.hasPrefix("sshcc: running locally: "))
+        #expect(server.jobsServed == 0)
+        #expect(server.logins == 0, "nothing may touch the network")
+    }
+
+    @Test func linkedProgramFromRemoteObjectsRuns() throws {
+        let server = try SSHDServer()
+        let project = try Fixtures.project()
+        let environment = server.clientEnvironment(["SSHCC_FALLBACK": "0"])
+        try Fixtures.sshcc(["g++", "-O2", "-Iinclude", "-c", "src/prog.cpp", "-o", "out-remote/prog.o"], in: project.path, environment: environment)
+        try Fixtures.sshcc(["g++", "out-remote/prog.o", "-o", "out-remote/prog"], in: project.path, environment: environment)
+        let run = try Command.run(project.path + "/out-remote/prog", [])
+        #expect(run.stdoutText == "6\n")
+    }
+}
+
+/// `diff` of the DWARF dumps of two objects, to say why they differ.
+func debugInfoDifference(_ project: TemporaryDirectory, _ first: String, _ second: String) throws -> String {
+    let dump = { (path: String) throws -> String in
+        try Command.run("readelf", ["--debug-dump=info,line", "-W", path], directory: project.path).stdoutText
+    }
+    try dump(first).write(toFile: project.path + "/first.dump", atomically: true, encoding: .utf8)
+    try dump(second).write(toFile: project.path + "/second.dump", atomically: true, encoding: .utf8)
+    return String(try Command.run("diff", ["first.dump", "second.dump"], directory: project.path).stdoutText.prefix(3000))
+}

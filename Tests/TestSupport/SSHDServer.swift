@@ -1,0 +1,154 @@
+// A real OpenSSH sshd for tests, started by the test (OpenSSH's regress/test-exec.sh is the model): fresh
+// ed25519 host and user keys, a per-test sshd_config checked with `sshd -t`, a free loopback port, the
+// sshccd subsystem pointing at the built binary, logs kept for failure reports. Stopped by its own PID.
+
+import Foundation
+
+/// A running sshd on 127.0.0.1 with the sshcc subsystem, and a client setup that trusts it.
+public final class SSHDServer: @unchecked Sendable {
+    public let directory: TemporaryDirectory
+    public private(set) var port: Int = 0
+    /// sshd's PID, read from its PidFile: sshd daemonizes itself (Foundation's Process blocks its monitor
+    /// thread in wait4() on a long-lived daemon that forks, which stalls every other Process).
+    private var pid: pid_t?
+    private var pidFile: String { directory.path + "/sshd.pid" }
+
+    public var hostKeyPublic: String { directory.path + "/host_ed25519.pub" }
+    public var userKey: String { directory.path + "/id_ed25519" }
+    public var knownHosts: String { directory.path + "/known_hosts" }
+    public var sshdLog: String { directory.path + "/sshd.log" }
+    public var sshccdLog: String { directory.path + "/sshccd.log" }
+    public var hostSpec: String { "127.0.0.1:\(port)" }
+
+    /// Starts sshd. `subsystem: false` leaves the sshcc subsystem out; `extraConfig` adds sshd_config lines.
+    public init(subsystem: Bool = true, extraConfig: [String] = []) throws {
+        directory = try TemporaryDirectory("sshcc-sshd")
+        if getuid() == 0 { try FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true) }
+        try Command.check("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "test-host", "-f", directory.path + "/host_ed25519"])
+        try Command.check("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "test-user", "-f", userKey])
+        try FileManager.default.copyItem(atPath: userKey + ".pub", toPath: directory.path + "/authorized_keys")
+
+        var lastError = ""
+        for _ in 0..<20 {
+            port = Int.random(in: 20000...60000)
+            var config = [
+                "ListenAddress 127.0.0.1:\(port)",
+                "HostKey \(directory.path)/host_ed25519",
+                "AuthorizedKeysFile \(directory.path)/authorized_keys",
+                "PidFile \(pidFile)",
+                "StrictModes no",
+                "UsePAM no",
+                "PasswordAuthentication no",
+                "KbdInteractiveAuthentication no",
+                "PermitRootLogin prohibit-password",
+                "LogLevel VERBOSE",
+            ]
+            if subsystem { config.append("Subsystem sshcc \(Products.sshccd) --log \(sshccdLog)") }
+            try directory.write("sshd_config", (config + extraConfig).joined(separator: "\n") + "\n")
+            let configPath = directory.path + "/sshd_config"
+            try Command.check("/usr/sbin/sshd", ["-t", "-f", configPath])
+
+            // sshd binds before it daemonizes: a port in use fails here, at once.
+            let started = try Command.run("/usr/sbin/sshd", ["-f", configPath, "-E", sshdLog])
+            if started.status == 0, let pid = waitForPidFile(), Self.waitForListener(port: port) {
+                self.pid = pid
+                try writeKnownHosts()
+                return
+            }
+            lastError = (try? String(contentsOfFile: sshdLog, encoding: .utf8)) ?? started.stderrText
+        }
+        throw TestSupportError("sshd did not start: \(lastError)")
+    }
+
+    deinit { stop() }
+
+    /// Stops sshd (SIGTERM to its PID; its sessions end when their connections close).
+    public func stop() {
+        guard let pid else { return }
+        kill(pid, SIGTERM)
+        for _ in 0..<100 where kill(pid, 0) == 0 { usleep(20_000) }
+        self.pid = nil
+    }
+
+    private func waitForPidFile() -> pid_t? {
+        for _ in 0..<100 {
+            if let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
+                let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines))
+            {
+                return pid
+            }
+            usleep(20_000)
+        }
+        return nil
+    }
+
+    /// known_hosts with this server's key under OpenSSH's name for a non-22 port.
+    public func writeKnownHosts(key: String? = nil) throws {
+        let publicKey = try key ?? String(contentsOfFile: hostKeyPublic, encoding: .utf8)
+        let fields = publicKey.split(separator: " ").prefix(2).joined(separator: " ")
+        try "[127.0.0.1]:\(port) \(fields)\n".write(toFile: knownHosts, atomically: true, encoding: .utf8)
+    }
+
+    /// The environment for running sshcc against this server: private HOME, no agent, verbose.
+    public func clientEnvironment(_ extra: [String: String] = [:]) -> [String: String] {
+        var environment = [
+            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
+            "HOME": directory.path + "/home",
+            "SSHCC_HOSTS": hostSpec,
+            "SSHCC_IDENTITY": userKey,
+            "SSHCC_KNOWN_HOSTS": knownHosts,
+            "SSHCC_CONNECT_TIMEOUT": "10",
+            "LANG": "C",
+        ]
+        environment.merge(extra) { $1 }
+        return environment
+    }
+
+    /// sshd's and sshccd's logs, for a failing test's report.
+    public var logs: String {
+        let sshd = (try? String(contentsOfFile: sshdLog, encoding: .utf8)) ?? "(none)"
+        let sshccd = (try? String(contentsOfFile: sshccdLog, encoding: .utf8)) ?? "(none)"
+        return "--- sshd log ---\n\(sshd)\n--- sshccd log ---\n\(sshccd)"
+    }
+
+    /// Jobs sshccd logged as served (lines `job N: …`).
+    public var jobsServed: Int {
+        let log = (try? String(contentsOfFile: sshccdLog, encoding: .utf8)) ?? ""
+        return log.split(separator: "\n").filter { $0.contains("] info: job ") }.count
+    }
+
+    /// Successful logins sshd logged.
+    public var logins: Int {
+        let log = (try? String(contentsOfFile: sshdLog, encoding: .utf8)) ?? ""
+        return log.split(separator: "\n").filter { $0.contains("Accepted publickey") }.count
+    }
+
+    private static func waitForListener(port: Int) -> Bool {
+        for _ in 0..<100 {
+            if canConnect(port: port) { return true }
+            usleep(50_000)
+        }
+        return false
+    }
+
+    /// True when something accepts TCP connections on 127.0.0.1:port.
+    public static func canConnect(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
+    }
+
+    /// A loopback port nothing listens on (for "host is down").
+    public static func closedPort() -> Int {
+        while true {
+            let port = Int.random(in: 20000...60000)
+            if !canConnect(port: port) { return port }
+        }
+    }
+}
