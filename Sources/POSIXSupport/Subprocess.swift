@@ -31,9 +31,10 @@ public enum Subprocess {
 
     /// Runs `executable` with `arguments` (argv[0] first), waits, returns status and captured output.
     /// `captureLimit` caps each captured stream; more is drained and dropped, and `overflowed` reports it.
+    /// `environment` (`KEY=value` strings) replaces the inherited environment when given.
     public static func run(
-        executable: String, arguments: [String], directory: String? = nil, stdinPath: String = "/dev/null",
-        stdout: Output = .capture, stderr: Output = .capture, captureLimit: Int = .max
+        executable: String, arguments: [String], environment: [String]? = nil, directory: String? = nil,
+        stdinPath: String = "/dev/null", stdout: Output = .capture, stderr: Output = .capture, captureLimit: Int = .max
     ) throws(SystemError) -> ProcessResult {
         var outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1]
         defer { for fd in outPipe + errPipe where fd >= 0 { close(fd) } }
@@ -60,7 +61,8 @@ public enum Subprocess {
 
         var pid = pid_t()
         let spawnError = withCStrings(arguments) { argv in
-            posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
+            guard let environment else { return posix_spawn(&pid, executable, &actions, &attributes, argv, environ) }
+            return withCStrings(environment) { envp in posix_spawn(&pid, executable, &actions, &attributes, argv, envp) }
         }
         guard spawnError == 0 else { throw SystemError("run", path: executable, errno: .init(rawValue: spawnError)) }
         for index in [1] {

@@ -67,6 +67,7 @@ public enum Wrapper {
         let request = Request(arguments: plan.remoteArguments, source: source)
 
         var lastFailure = ClientFailure(.connectFailed, "no host tried")
+        var detailsShown = false
         // Spread wrappers over hosts: each starts at a different one and moves on when a host fails.
         let start = Int(getpid()) % remotes.count
         for offset in 0..<remotes.count {
@@ -74,23 +75,25 @@ public enum Wrapper {
             do {
                 let reply = try RemoteJob.run(request, on: spec, config: config)
                 if config.verbose { Console.error("sshcc: \(plan.source) compiled on \(spec)\n") }
-                return deliver(reply, plan: plan, source: source, compiler: compiler, config: config)
+                return deliver(reply, plan: plan, compiler: compiler, config: config)
             } catch {
                 lastFailure = error
-                if config.verbose || remotes.count > 1 && offset < remotes.count - 1 {
-                    Console.error("sshcc: \(spec): \(error.summary)\n")
-                }
-                // A host with the wrong key is never retried quietly elsewhere before the user has read why.
-                if error.code == .hostKeyChanged || error.code == .hostKeyUnknown {
-                    Console.error(error.details.joined(separator: "\n") + "\n")
+                detailsShown = false
+                if offset < remotes.count - 1 {
+                    Console.error("sshcc: \(spec): \(error.summary); trying the next host\n")
+                    // A wrong host key is explained at once, even when another host takes the job.
+                    if error.code == .hostKeyChanged || error.code == .hostKeyUnknown {
+                        Console.error(error.details.joined(separator: "\n") + "\n")
+                        detailsShown = true
+                    }
                 }
             }
         }
-        return fallBack(compiler, config: config, because: lastFailure, detailsShown: true)
+        return fallBack(compiler, config: config, because: lastFailure, detailsShown: detailsShown)
     }
 
     /// Writes the object, prints the compiler's output, returns its status: what a local run would have done.
-    static func deliver(_ reply: Reply, plan: CompilePlan, source: [UInt8], compiler: LocalCompiler, config: ClientConfig) -> Int32 {
+    static func deliver(_ reply: Reply, plan: CompilePlan, compiler: LocalCompiler, config: ClientConfig) -> Int32 {
         if reply.exitCode == ExitCode.serverRefused.rawValue, reply.stderr.starts(with: Array("sshccd: ".utf8)) {
             let message = String(decoding: reply.stderr, as: UTF8.self).trimmingTrailingNewlines
             return fallBack(compiler, config: config, because: ClientFailure(.serverRefused, "server refused the job: \(message)"))

@@ -2,6 +2,7 @@
 // Tests may use Foundation freely; the product does not.
 
 import Foundation
+import POSIXSupport
 
 /// What a finished command left.
 public struct CommandResult: Sendable {
@@ -13,41 +14,28 @@ public struct CommandResult: Sendable {
 }
 
 public enum Command {
-    /// Runs `executable` (a path, or a name looked up on PATH) and waits.
+    /// Runs `executable` (a path, or a name looked up on PATH) and waits. Built on the product's own
+    /// posix_spawn runner: Foundation's Process loses track of children that leave daemons behind.
     @discardableResult
     public static func run(
         _ executable: String, _ arguments: [String], environment: [String: String]? = nil, directory: String? = nil,
         input: Data? = nil
     ) throws -> CommandResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable.contains("/") ? executable : try which(executable))
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        let outPipe = Pipe(), errPipe = Pipe(), inPipe = Pipe()
-        process.standardOutput = outPipe
-        process.standardError = errPipe
-        process.standardInput = input == nil ? FileHandle.nullDevice : inPipe
-        try process.run()
+        let path = executable.contains("/") ? executable : try which(executable)
+        var stdinPath = "/dev/null"
+        var inputFile: TemporaryDirectory?
         if let input {
-            DispatchQueue.global().async {
-                try? inPipe.fileHandleForWriting.write(contentsOf: input)
-                try? inPipe.fileHandleForWriting.close()
-            }
+            let holder = try TemporaryDirectory("sshcc-input")
+            stdinPath = holder.path + "/stdin"
+            try input.write(to: URL(fileURLWithPath: stdinPath))
+            inputFile = holder
         }
-        // Read both pipes concurrently so neither can fill up and stall the child.
-        nonisolated(unsafe) var errData = Data()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            errData = errPipe.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        let outData = outPipe.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
-        let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
-        return CommandResult(status: status, stdout: outData, stderr: errData)
+        defer { _ = inputFile }
+        let result = try Subprocess.run(
+            executable: path, arguments: [executable] + arguments,
+            environment: environment.map { $0.map { "\($0.key)=\($0.value)" } }, directory: directory, stdinPath: stdinPath)
+        let status = result.signal.map { 128 + $0 } ?? result.exitCode ?? 255
+        return CommandResult(status: status, stdout: Data(result.stdout), stderr: Data(result.stderr))
     }
 
     /// Runs a command that must succeed; throws with its stderr otherwise.
