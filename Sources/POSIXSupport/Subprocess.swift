@@ -49,7 +49,8 @@ public enum Subprocess {
         if stderr == .capture { posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2) }
         if let directory { sshcc_spawn_addchdir(&actions, directory) }
 
-        // Children get default signal handling back: we ignore SIGPIPE, a compiler should not inherit that.
+        // Children get default signal handling back: we ignore SIGPIPE, and a calling thread may block
+        // signals (libdispatch's threads do); a child that inherits a blocked SIGTERM cannot be stopped.
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -57,7 +58,10 @@ public enum Subprocess {
         sigemptyset(&defaults)
         sigaddset(&defaults, SIGPIPE)
         posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF))
+        var unblocked = sigset_t()
+        sigemptyset(&unblocked)
+        posix_spawnattr_setsigmask(&attributes, &unblocked)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
 
         var pid = pid_t()
         let spawnError = withCStrings(arguments) { argv in

@@ -1,0 +1,98 @@
+// Interoperability with Debian's distcc 3.4, both ways: sshcc's client codec completes a job against a
+// stock `distccd --inetd`, and a stock `distcc` client in SSH mode completes jobs against sshccd.
+
+import DistccWire
+import Foundation
+import POSIXSupport
+import SSHCCClient
+import TestSupport
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+@Suite struct DistccInteropTests {
+    /// Our request over a pipe pair to `distccd --inetd` (which drops to the distccd user when run as root).
+    @Test func clientCodecCompletesAJobAgainstStockDistccd() throws {
+        let project = try Fixtures.project()
+        let distccd = try Command.which("distccd")
+        let preprocessed = try Command.check("gcc", ["-Iinclude", "-E", "src/prog.c"], directory: project.path).stdout
+        let request = Request(arguments: ["gcc", "-O2", "-c", "src/prog.c", "-o", "prog.o"], source: Array(preprocessed))
+
+        var toServer: [Int32] = [0, 0], fromServer: [Int32] = [0, 0]
+        #expect(pipe(&toServer) == 0 && pipe(&fromServer) == 0)
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        posix_spawn_file_actions_adddup2(&actions, toServer[0], 0)
+        posix_spawn_file_actions_adddup2(&actions, fromServer[1], 1)
+        for fd in toServer + fromServer { posix_spawn_file_actions_addclose(&actions, fd) }
+        var pid = pid_t()
+        // distccd drops to its own user when started as root: it cannot write into the private test directory.
+        let argv = [distccd, "--inetd", "--log-stderr", "--log-level", "error"]
+        var cArgs = argv.map { strdup($0) } + [nil]
+        #expect(posix_spawn(&pid, distccd, &actions, nil, &cArgs, environ) == 0)
+        cArgs.forEach { free($0) }
+        posix_spawn_file_actions_destroy(&actions)
+        close(toServer[0])
+        close(fromServer[1])
+        defer { close(toServer[1]); close(fromServer[0]) }
+
+        let reply = try JobExchange.run(request, over: FileDescriptorStream(input: fromServer[0], output: toServer[1]))
+        close(toServer[1])
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+
+        #expect(reply.exitCode == 0, "\(String(decoding: reply.stderr, as: UTF8.self))")
+        try Command.check("gcc", ["-O2", "-Iinclude", "-c", "src/prog.c", "-o", "out-local/prog.o"], directory: project.path)
+        #expect(reply.object == Array(try project.read("out-local/prog.o")))
+    }
+
+    /// A DISTCC_SSH stand-in for ssh: it ignores host and command and runs sshccd, as sshd would.
+    static func fakeSSH(_ directory: TemporaryDirectory) throws -> String {
+        let script = try directory.write(
+            "fake-ssh", "#!/bin/sh\nexec \(Products.sshccd) --log \(directory.path)/sshccd.log --tmpdir \(directory.path)/jobs\n")
+        chmod(script, 0o755)
+        try FileManager.default.createDirectory(atPath: directory.path + "/jobs", withIntermediateDirectories: true)
+        return script
+    }
+
+    static func distccEnvironment(_ directory: TemporaryDirectory, ssh: String) -> [String: String] {
+        [
+            "PATH": ProcessInfo.processInfo.environment["PATH"]!, "HOME": directory.path, "DISTCC_HOSTS": "@compilehost",
+            "DISTCC_SSH": ssh, "DISTCC_FALLBACK": "0", "DISTCC_SKIP_LOCAL_RETRY": "1", "LANG": "C",
+        ]
+    }
+
+    @Test func stockDistccClientCompletesJobsAgainstSshccd() throws {
+        let project = try Fixtures.project()
+        let environment = Self.distccEnvironment(project, ssh: try Self.fakeSSH(project))
+        for (compiler, source) in [("gcc", "prog.c"), ("g++", "prog.cpp")] {
+            let object = "\(source).o"
+            let result = try Command.run(
+                "distcc", [compiler, "-O2", "-Iinclude", "-c", "src/\(source)", "-o", project.path + "/out-remote/\(object)"],
+                environment: environment, directory: project.path)
+            #expect(result.status == 0, "\(result.stderrText)")
+            try Command.check(compiler, ["-O2", "-Iinclude", "-c", "src/\(source)", "-o", "out-local/\(object)"], directory: project.path)
+            #expect(try project.read("out-remote/\(object)") == project.read("out-local/\(object)"))
+        }
+        let log = String(decoding: try project.read("sshccd.log"), as: UTF8.self)
+        #expect(log.components(separatedBy: "] info: job ").count - 1 == 2, "sshccd must have compiled both:\n\(log)")
+        #expect(log.contains("x86_64-linux-gnu-gcc"), "stock distcc sends the target-triple name")
+        // The absolute -o the client sent was never written by the server.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: project.path + "/jobs").isEmpty)
+    }
+
+    /// Stock distcc sends DIST/ARGC/ARGV before preprocessing ends and closes when it fails: a quiet abort.
+    @Test func stockDistccAbortingMidRequestLeavesNothingBehind() throws {
+        let project = try Fixtures.project()
+        try project.write("src/fails.c", "#error deliberately broken\nint x;\n")
+        let environment = Self.distccEnvironment(project, ssh: try Self.fakeSSH(project))
+        let result = try Command.run("distcc", ["gcc", "-c", "src/fails.c", "-o", "out-remote/fails.o"], environment: environment, directory: project.path)
+        #expect(result.status != 0)
+        #expect(result.stderrText.contains("#error deliberately broken"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: project.path + "/jobs").isEmpty)
+        let log = String(decoding: (try? project.read("sshccd.log")) ?? Data(), as: UTF8.self)
+        #expect(!log.contains("] info: job "))
+    }
+}

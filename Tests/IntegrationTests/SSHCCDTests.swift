@@ -1,0 +1,119 @@
+// sshccd driven directly on stdin/stdout with crafted streams: many jobs per stream, refusals, garbage,
+// truncation, and nothing left behind in its temporary directory.
+
+import DistccWire
+import Foundation
+import TestSupport
+import Testing
+
+@Suite struct SSHCCDTests {
+    let directory: TemporaryDirectory
+    let jobs: String
+
+    init() throws {
+        directory = try TemporaryDirectory("sshccd")
+        jobs = directory.path + "/jobs"
+        try FileManager.default.createDirectory(atPath: jobs, withIntermediateDirectories: true)
+    }
+
+    func serve(_ input: [UInt8], options: [String] = []) throws -> CommandResult {
+        try Command.run(Products.sshccd, ["--log", directory.path + "/sshccd.log", "--tmpdir", jobs] + options, input: Data(input))
+    }
+
+    func replies(_ output: Data) throws -> [Reply] {
+        var decoder = ReplyDecoder()
+        decoder.append(output)
+        var replies: [Reply] = []
+        while let reply = try decoder.next() { replies.append(reply) }
+        try decoder.finish()
+        return replies
+    }
+
+    var leftovers: [String] { (try? FileManager.default.contentsOfDirectory(atPath: jobs)) ?? ["unreadable"] }
+    var log: String { (try? String(contentsOfFile: directory.path + "/sshccd.log", encoding: .utf8)) ?? "" }
+
+    func request(_ source: String, _ arguments: [String]) throws -> Request {
+        try directory.write("input/" + source, "int value(int x) { return x * 3; }\n")
+        let text = try Command.check("gcc", ["-E", "input/" + source], directory: directory.path).stdout
+        return Request(arguments: arguments, source: Array(text))
+    }
+
+    @Test func servesJobsBackToBackOnOneStream() throws {
+        let c = try request("a.c", ["gcc", "-O2", "-c", "a.c", "-o", "/elsewhere/a.o"])
+        let refused = Request(arguments: ["bash", "-c", "a.c"], source: [])
+        let result = try serve(WireEncoder.encode(c) + WireEncoder.encode(refused) + WireEncoder.encode(c))
+        #expect(result.status == 0)
+        let answers = try replies(result.stdout)
+        #expect(answers.count == 3)
+        try Command.check("gcc", ["-O2", "-c", "input/a.c", "-o", "local.o"], directory: directory.path)
+        let local = Array(try directory.read("local.o"))
+        #expect(answers[0].exitCode == 0 && answers[0].object == local)
+        #expect(answers[1].exitCode == 108)
+        #expect(String(decoding: answers[1].stderr, as: UTF8.self).hasPrefix("sshccd: compiler 'bash' is not allowed"))
+        #expect(answers[2].object == local)
+        #expect(!FileManager.default.fileExists(atPath: "/elsewhere/a.o"))
+        #expect(leftovers.isEmpty)
+    }
+
+    @Test func refusedArgumentRunsNothing() throws {
+        let marker = directory.path + "/plugin-ran"
+        let hostile = try request("p.c", ["gcc", "-fplugin=/nonexistent/\(marker).so", "-c", "p.c"])
+        let answers = try replies(try serve(WireEncoder.encode(hostile)).stdout)
+        #expect(answers.first?.exitCode == 108)
+        let message = String(decoding: answers.first?.stderr ?? [], as: UTF8.self)
+        #expect(message.contains("-fplugin"))
+        #expect(log.contains("refused"))
+    }
+
+    @Test func compileErrorComesBackAsTheCompilersOwnStatus() throws {
+        let broken = Request(arguments: ["gcc", "-c", "b.c"], source: Array("# 1 \"b.c\"\nint f( { }\n".utf8))
+        let answers = try replies(try serve(WireEncoder.encode(broken)).stdout)
+        #expect(answers.first?.exitCode == 1)
+        #expect(answers.first?.object.isEmpty == true)
+        let message = String(decoding: answers.first?.stderr ?? [], as: UTF8.self)
+        #expect(message.contains("b.c:1:"))
+    }
+
+    @Test func garbageIsAProtocolErrorWithNoReply() throws {
+        let result = try serve(Array("GET / HTTP/1.1\r\n\r\n".utf8))
+        #expect(result.status == 109)
+        #expect(result.stdout.isEmpty)
+        #expect(log.contains("protocol error: expected token DIST, got 'GET / HTTP/1'"))
+        #expect(leftovers.isEmpty)
+    }
+
+    @Test func truncatedRequestIsAQuietAbort() throws {
+        let c = try request("t.c", ["gcc", "-c", "t.c"])
+        let result = try serve(Array(WireEncoder.encode(c).dropLast(3)))
+        #expect(result.status == 113)
+        #expect(result.stdout.isEmpty)
+        #expect(log.contains("client closed the stream early"))
+        #expect(leftovers.isEmpty)
+    }
+
+    @Test func emptyInputIsACleanEnd() throws {
+        let result = try serve([])
+        #expect(result.status == 0)
+        #expect(result.stdout.isEmpty)
+    }
+
+    @Test func logIsPrivate() throws {
+        _ = try serve([])
+        let c = try request("l.c", ["gcc", "-c", "l.c"])
+        _ = try serve(WireEncoder.encode(c))
+        let attributes = try FileManager.default.attributesOfItem(atPath: directory.path + "/sshccd.log")
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+    }
+
+    @Test func commandLine() throws {
+        #expect(try Command.run(Products.sshccd, ["--version"]).stdoutText.hasPrefix("sshccd "))
+        #expect(try Command.run(Products.sshccd, ["--help"]).stdoutText.contains("Subsystem sshcc"))
+        let bad = try Command.run(Products.sshccd, ["--frobnicate"])
+        #expect(bad.status == 101)
+        #expect(bad.stderrText.contains("unknown option '--frobnicate'"))
+        // distccd's own flags are accepted, and do not switch the allow-list off.
+        let refused = Request(arguments: ["sh", "-c", "x.c"], source: [])
+        let result = try serve(WireEncoder.encode(refused), options: ["--inetd", "--enable-tcp-insecure"])
+        #expect(try replies(result.stdout).first?.exitCode == 108)
+    }
+}
