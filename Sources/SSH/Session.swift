@@ -92,6 +92,11 @@ public final class Session {
         if directions & LIBSSH2_SESSION_BLOCK_INBOUND != 0 { events |= Int16(POLLIN) }
         if directions & LIBSSH2_SESSION_BLOCK_OUTBOUND != 0 { events |= Int16(POLLOUT) }
         if events == 0 { events = Int16(POLLIN) }
+        // sshd sets TCP_NODELAY only for interactive sessions: for a subsystem, its second small packet
+        // in a row waits for our ACK, which Linux delays by 40 ms. Quick ACKs end that stall; the mode is
+        // not sticky, so it is re-armed before every wait.
+        var one: Int32 = 1
+        setsockopt(socket, Int32(IPPROTO_TCP), TCP_QUICKACK, &one, socklen_t(MemoryLayout<Int32>.size))
         var poller = pollfd(fd: socket, events: events, revents: 0)
         while true {
             let timeout = deadline.remainingMilliseconds

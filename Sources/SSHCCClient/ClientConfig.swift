@@ -15,6 +15,8 @@ public struct ClientConfig: Sendable {
     public var connectTimeout: Double
     public var ioTimeout: Double
     public var verbose: Bool
+    /// SSHCC_VERBOSE=2: also the time each phase of a remote job took.
+    public var timings: Bool
     /// SSHCC_DIAGNOSTICS=remote prints the server's messages as they came, without re-rendering locally.
     public var renderDiagnosticsLocally: Bool
     public var defaultKeys: [String]
@@ -31,6 +33,7 @@ public struct ClientConfig: Sendable {
             connectTimeout: seconds("SSHCC_CONNECT_TIMEOUT", default: 10),
             ioTimeout: seconds("SSHCC_IO_TIMEOUT", default: 300),
             verbose: (Environment.get("SSHCC_VERBOSE") ?? "0") != "0",
+            timings: (Int(Environment.get("SSHCC_VERBOSE") ?? "0") ?? 0) >= 2,
             renderDiagnosticsLocally: Environment.get("SSHCC_DIAGNOSTICS") != "remote",
             defaultKeys: [home + "/.ssh/id_ed25519", home + "/.ssh/id_ecdsa"],
             useAgent: (Environment.get("SSH_AUTH_SOCK") ?? "").isEmpty == false)

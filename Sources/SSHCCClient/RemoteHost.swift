@@ -19,17 +19,22 @@ public final class RemoteHost: JobStream {
         self.spec = spec
         ioTimeout = config.ioTimeout
         let deadline = Deadline(secondsFromNow: config.connectTimeout)
+        var clock = PhaseClock(enabled: config.timings)
         let session: Session
         do {
             session = try Session(host: spec.host, port: spec.port, deadline: deadline)
         } catch {
             throw ClientFailure(.connectFailed, "cannot reach \(spec): \(error)")
         }
+        clock.lap("tcp+ssh handshake")
         try Self.verifyHostKey(session, spec: spec, knownHosts: config.knownHosts)
+        clock.lap("host key check")
         try Self.logIn(session, spec: spec, config: config, deadline: deadline)
+        clock.lap("authentication")
         do {
             channel = try Channel(session: session, deadline: deadline)
             try channel.startSubsystem(subsystemName, deadline: deadline)
+            clock.lap("channel+subsystem")
         } catch where error.kind == .requestDenied {
             throw ClientFailure(
                 .serverRefused, "\(spec) has no '\(subsystemName)' subsystem",

@@ -3,13 +3,17 @@
 
 import CompileCore
 import DistccWire
+import POSIXSupport
 
 enum RemoteJob {
     static func run(_ request: Request, on spec: HostSpec, config: ClientConfig) throws(ClientFailure) -> Reply {
         let host = try RemoteHost(spec: spec, config: config)
         do {
+            var clock = PhaseClock(enabled: config.timings)
             let reply = try JobExchange.run(request, over: host)
+            clock.lap("job exchange")
             _ = host.finish()
+            clock.lap("channel close")
             return reply
         } catch .ended(_, receivedNothing: true) {
             // sshd reports a missing subsystem binary as exit status 127 on a channel that opened fine.
@@ -26,5 +30,21 @@ enum RemoteJob {
         } catch {
             throw ClientFailure(.connectFailed, "connection to \(spec) failed during the job: \(error)")
         }
+    }
+}
+
+/// Prints how long each phase of a remote job took (SSHCC_VERBOSE=2).
+struct PhaseClock {
+    let enabled: Bool
+    private var last = Monotonic.now()
+
+    init(enabled: Bool) { self.enabled = enabled }
+
+    mutating func lap(_ phase: String) {
+        guard enabled else { return }
+        let now = Monotonic.now()
+        let micros = (now - last) / 1000
+        Console.error("sshcc: \(phase): \(micros / 1000).\(String(micros % 1000 / 100)) ms\n")
+        last = now
     }
 }

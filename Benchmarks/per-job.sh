@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Per-job wall time, side by side in one run on this machine: local gcc -c; Debian's distcc over TCP to a
+# local distccd; distcc's SSH mode (a fresh ssh + distccd --inetd per job); sshcc through a local sshd.
+# Also sshcc's own start-up. Prints medians (hyperfine) and each one's overhead over local gcc.
+# Usage: Benchmarks/per-job.sh [RUNS]      (needs: hyperfine, distcc, openssh-server; run as any user)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-40}
+command -v hyperfine >/dev/null || { echo "needs hyperfine (apt-get install hyperfine)"; exit 1; }
+bash Scripts/install-deps
+swift build -c release --static-swift-stdlib 2>&1 | tail -1
+bin=$(swift build -c release --static-swift-stdlib --show-bin-path)
+
+work=$(mktemp -d /tmp/sshcc-bench.XXXXXX)
+chmod 755 "$work"
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+cd "$work"
+printf 'int add(int a, int b) { return a + b; }\n' > tiny.c
+
+# sshd on loopback with fresh keys; sshccd as its subsystem. sshd starts a subsystem through the login
+# shell, and bash may read a heavy ~/.bashrc (root's pyenv init here costs ~150 ms per channel): as root,
+# log in as a dedicated /bin/sh account, as Keys/README.md recommends for compile accounts.
+user=$(id -un)
+if [[ $(id -u) -eq 0 ]]; then
+    mkdir -p /run/sshd
+    user=sshcc-bench
+    id "$user" >/dev/null 2>&1 || useradd --system --shell /bin/sh --home-dir /nonexistent --no-create-home "$user"
+    usermod -p '*' "$user"   # a locked password field ('!') makes sshd refuse even key logins
+fi
+mkdir -p "$work/logs" && chown "$user" "$work/logs"
+ssh-keygen -q -t ed25519 -N '' -f host_key && ssh-keygen -q -t ed25519 -N '' -f id_ed25519 && cp id_ed25519.pub authorized_keys
+port=$((20000 + RANDOM % 20000))
+cat > sshd_config <<CONF
+ListenAddress 127.0.0.1:$port
+HostKey $work/host_key
+AuthorizedKeysFile $work/authorized_keys
+PidFile $work/sshd.pid
+StrictModes no
+UsePAM no
+PasswordAuthentication no
+PermitRootLogin prohibit-password
+MaxStartups 100
+LogLevel VERBOSE
+Subsystem sshcc $bin/sshccd --log $work/logs/sshccd.log
+CONF
+/usr/sbin/sshd -f "$work/sshd_config" -E "$work/sshd.log"
+sleep 0.3; pids+=("$(cat sshd.pid)")
+echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 host_key.pub)" > known_hosts
+
+# distccd over TCP on loopback.
+dport=$((40000 + RANDOM % 20000))
+distccd --daemon --no-detach --listen 127.0.0.1 --port "$dport" --allow 127.0.0.1 --jobs 4 \
+    --log-stderr --log-level error &
+pids+=("$!")
+sleep 0.5
+
+# distcc's SSH mode: one ssh per job running distccd --inetd on the server.
+cat > ssh-wrapper <<SH
+#!/bin/sh
+exec ssh -q -i $work/id_ed25519 -p $port -o UserKnownHostsFile=$work/known_hosts -o BatchMode=yes "\$@"
+SH
+chmod +x ssh-wrapper
+
+export SSHCC_HOSTS="$user@127.0.0.1:$port" SSHCC_IDENTITY="$work/id_ed25519" SSHCC_KNOWN_HOSTS="$work/known_hosts" SSHCC_FALLBACK=0
+mkdir -p "$work/distcc"
+export DISTCC_FALLBACK=0 DISTCC_SKIP_LOCAL_RETRY=1 DISTCC_DIR="$work/distcc"
+hyperfine -N --warmup 3 --runs "$runs" --export-json results.json \
+    -n local-gcc "gcc -c tiny.c -o local.o" \
+    -n distcc-tcp "env DISTCC_HOSTS=127.0.0.1:$dport/4 distcc gcc -c tiny.c -o tcp.o" \
+    -n distcc-ssh "env DISTCC_HOSTS=$user@127.0.0.1 DISTCC_SSH=$work/ssh-wrapper distcc gcc -c tiny.c -o ssh.o" \
+    -n sshcc "$bin/sshcc gcc -c tiny.c -o sshcc.o" \
+    -n sshcc-startup "$bin/sshcc --version" >/dev/null
+cmp local.o sshcc.o && cmp local.o tcp.o
+
+python3 - results.json <<'PY'
+import json, sys
+results = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
+base = results["local-gcc"]["median"]
+tcp = results["distcc-tcp"]["median"] - base
+print(f"{'what':<15}{'median ms':>11}{'over local gcc':>16}{'overhead vs distcc-tcp':>25}")
+for name, r in results.items():
+    m = r["median"]
+    extra = "" if name in ("local-gcc", "sshcc-startup") else f"{(m - base) * 1000:+.1f} ms"
+    ratio = "" if name in ("local-gcc", "sshcc-startup") else f"{(m - base) / tcp:.2f}x"
+    print(f"{name:<15}{m * 1000:>11.1f}{extra:>16}{ratio:>25}")
+PY
+echo "sshccd jobs served: $(grep -c 'info: job' logs/sshccd.log); sshd logins: $(grep -c 'Accepted publickey' sshd.log)"
