@@ -51,7 +51,11 @@ let package = Package(
             dependencies: ["DistccWire", "CompileCore", "POSIXSupport", "SSH"],
             swiftSettings: strict),
         .executableTarget(name: "sshcc", dependencies: ["SSHCCClient"], swiftSettings: strict),
-        .executableTarget(name: "sshccd", dependencies: ["SSHCCServer", "POSIXSupport", "CompileCore", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        .executableTarget(
+            name: "sshccd",
+            dependencies: [
+                "SSHCCServer", "POSIXSupport", "CompileCore", .product(name: "Logging", package: "swift-log"),
+            ], swiftSettings: strict),
 
         .target(
             name: "TestSupport",

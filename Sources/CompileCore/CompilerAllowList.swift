@@ -17,7 +17,8 @@ public struct CompilerAllowList: Sendable, Equatable {
         else { return nil }
         var stem = Substring(name)
         // A version suffix: -12, -12.2
-        if let dash = stem.lastIndex(of: "-"), stem[stem.index(after: dash)...].allSatisfy({ $0.isNumber || $0 == "." }),
+        if let dash = stem.lastIndex(of: "-"),
+            stem[stem.index(after: dash)...].allSatisfy({ $0.isNumber || $0 == "." }),
             stem[stem.index(after: dash)...].first?.isNumber == true
         {
             stem = stem[..<dash]

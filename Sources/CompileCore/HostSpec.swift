@@ -16,7 +16,9 @@ public struct HostSpec: Equatable, Sendable, CustomStringConvertible {
     public var slots: Int
     public var options: [String]
 
-    public init(user: String? = nil, host: String, port: Int = defaultPort, slots: Int = defaultSlots, options: [String] = []) {
+    public init(
+        user: String? = nil, host: String, port: Int = defaultPort, slots: Int = defaultSlots, options: [String] = []
+    ) {
         self.user = user
         self.host = host
         self.port = port

@@ -34,7 +34,8 @@ public enum ServerArgPolicy {
         guard let compilerName = allowList.allowedName(for: compiler) else {
             return .refuse(
                 "compiler '\(compiler)' is not allowed on this server (allowed: "
-                    + allowList.names.sorted().joined(separator: ", ") + ", with target-triple prefixes and -N versions)")
+                    + allowList.names.sorted().joined(separator: ", ")
+                    + ", with target-triple prefixes and -N versions)")
         }
 
         var kept: [String] = []
@@ -102,8 +103,10 @@ public enum ServerArgPolicy {
 
     /// Options that could run code, read or write files outside the job, or change what is compiled.
     static func refusal(_ argument: String) -> String? {
-        let exact: Set<String> = ["-E", "-S", "-M", "-MM", "-wrapper", "-Xclang", "-fdirectives-only", "-include",
-                                  "-imacros", "-aux-info", "-MD", "-MMD"]
+        let exact: Set<String> = [
+            "-E", "-S", "-M", "-MM", "-wrapper", "-Xclang", "-fdirectives-only", "-include",
+            "-imacros", "-aux-info", "-MD", "-MMD",
+        ]
         let prefixes = [
             "-fplugin", "-iplugindir", "-fpass-plugin", "-B", "-specs", "--specs", "@", "-save-temps", "-fdump-",
             "-dumpdir", "-dumpbase", "-fprofile-", "-fauto-profile", "-fcallgraph-info", "-MF", "-print-", "--sysroot",

@@ -31,7 +31,8 @@ public enum WireError: Error, Equatable, Sendable, CustomStringConvertible {
         case .badArgument(let index, let reason):
             "protocol error: argument \(index) \(reason)"
         case .truncated(let expecting, let buffered):
-            "stream ended while expecting \(expecting)" + (buffered > 0 ? " (\(buffered) bytes of a partial frame)" : "")
+            "stream ended while expecting \(expecting)"
+                + (buffered > 0 ? " (\(buffered) bytes of a partial frame)" : "")
         }
     }
 
@@ -39,9 +40,10 @@ public enum WireError: Error, Equatable, Sendable, CustomStringConvertible {
     static func show(_ bytes: [UInt8]) -> String {
         let printable = bytes.allSatisfy { $0 >= 0x20 && $0 < 0x7f }
         if printable { return "'" + String(decoding: bytes, as: UTF8.self) + "'" }
-        return "bytes " + bytes.map { byte in
-            let hex = String(byte, radix: 16)
-            return hex.count == 1 ? "0" + hex : hex
-        }.joined(separator: " ")
+        return "bytes "
+            + bytes.map { byte in
+                let hex = String(byte, radix: 16)
+                return hex.count == 1 ? "0" + hex : hex
+            }.joined(separator: " ")
     }
 }

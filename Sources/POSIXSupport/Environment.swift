@@ -24,9 +24,13 @@ public enum Environment {
     }
 
     /// The full path of `name` on PATH, skipping directories `skip` says no to; names with a `/` are returned as is.
-    public static func findExecutable(_ name: String, path: String? = get("PATH"), skip: (String) -> Bool = { _ in false }) -> String? {
+    public static func findExecutable(
+        _ name: String, path: String? = get("PATH"), skip: (String) -> Bool = { _ in false }
+    ) -> String? {
         if name.contains("/") { return Files.isExecutableFile(name) ? name : nil }
-        for directory in (path ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":", omittingEmptySubsequences: false) {
+        for directory in (path ?? "/usr/local/bin:/usr/bin:/bin").split(
+            separator: ":", omittingEmptySubsequences: false)
+        {
             let dir = directory.isEmpty ? "." : String(directory)
             if skip(dir) { continue }
             let candidate = dir + "/" + name

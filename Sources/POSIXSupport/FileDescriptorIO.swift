@@ -10,7 +10,9 @@ public enum FileDescriptorIO {
     /// Reads up to `count` bytes (fewer at end of file); empty means end of file.
     public static func read(_ fd: Int32, upTo count: Int = 64 * 1024) throws(SystemError) -> [UInt8] {
         var buffer = [UInt8](repeating: 0, count: count)
-        let n = try SystemError.check("read") { buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, count) } }
+        let n = try SystemError.check("read") {
+            buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, count) }
+        }
         buffer.removeSubrange(n...)
         return buffer
     }

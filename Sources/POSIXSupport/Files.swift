@@ -20,12 +20,15 @@ public enum Files {
     }
 
     /// Writes a new file that must not exist yet and is not a symlink (O_EXCL|O_NOFOLLOW).
-    public static func create(_ path: String, _ bytes: some Collection<UInt8>, mode: mode_t = 0o600) throws(SystemError) {
+    public static func create(_ path: String, _ bytes: some Collection<UInt8>, mode: mode_t = 0o600) throws(SystemError)
+    {
         let fd = try SystemError.check("create", path: path) {
             open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
         }
         defer { close(fd) }
-        do { try FileDescriptorIO.writeAll(fd, bytes) } catch { throw SystemError("write", path: path, errno: error.errno) }
+        do { try FileDescriptorIO.writeAll(fd, bytes) } catch {
+            throw SystemError("write", path: path, errno: error.errno)
+        }
     }
 
     /// Replaces `path` atomically: a temporary file beside it, then rename, so a reader (or make, after an

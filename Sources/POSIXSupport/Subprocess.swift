@@ -1,12 +1,13 @@
 // Running a program to completion: posix_spawn, its stdout and stderr captured (or inherited), the wait
 // status returned raw. Also exec for handing the whole process over to the real compiler.
 
+import CPOSIX
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import CPOSIX
 
 /// What a finished child left behind.
 public struct ProcessResult: Sendable {
@@ -66,7 +67,8 @@ public enum Subprocess {
         var pid = pid_t()
         let spawnError = withCStrings(arguments) { argv in
             guard let environment else { return posix_spawn(&pid, executable, &actions, &attributes, argv, environ) }
-            return withCStrings(environment) { envp in posix_spawn(&pid, executable, &actions, &attributes, argv, envp) }
+            return withCStrings(environment) { envp in posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+            }
         }
         guard spawnError == 0 else { throw SystemError("run", path: executable, errno: .init(rawValue: spawnError)) }
         for index in [1] {

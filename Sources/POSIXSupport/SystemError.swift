@@ -1,11 +1,12 @@
 // One error type for failed system calls: what was attempted, on which path, and errno's text.
 
+import SystemPackage
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import SystemPackage
 
 /// A failed system call, with the operation and path it concerned.
 public struct SystemError: Error, Sendable, CustomStringConvertible {
@@ -25,7 +26,9 @@ public struct SystemError: Error, Sendable, CustomStringConvertible {
 
     /// Runs `body` until it stops failing with EINTR; throws on any other -1 result.
     @discardableResult
-    public static func check<T: BinaryInteger>(_ operation: String, path: String? = nil, _ body: () -> T) throws(SystemError) -> T {
+    public static func check<T: BinaryInteger>(_ operation: String, path: String? = nil, _ body: () -> T)
+        throws(SystemError) -> T
+    {
         while true {
             let result = body()
             if result != -1 { return result }

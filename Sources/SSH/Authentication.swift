@@ -36,9 +36,11 @@ extension Session {
                 sshcc_userauth_publickey_fromfile(raw, user, publicKey, path)
             }
             offered.outcome = .accepted
-        } catch where error.code == LIBSSH2_ERROR_FILE {
+        } catch  where error.code == LIBSSH2_ERROR_FILE {
             offered.outcome = .unusable("libssh2 cannot read it: \(error.detail)")
-        } catch where error.code == LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED || error.code == LIBSSH2_ERROR_AUTHENTICATION_FAILED {
+        } catch
+            where error.code == LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED || error.code == LIBSSH2_ERROR_AUTHENTICATION_FAILED
+        {
             offered.outcome = .rejected
         }
         return offered
@@ -69,7 +71,10 @@ extension Session {
                     libssh2_agent_userauth(agent, user, identity)
                 }
                 key.outcome = .accepted
-            } catch where error.code == LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED || error.code == LIBSSH2_ERROR_AUTHENTICATION_FAILED {
+            } catch
+                where error.code == LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED
+                || error.code == LIBSSH2_ERROR_AUTHENTICATION_FAILED
+            {
                 key.outcome = .rejected
             }
             offered.append(key)

@@ -43,7 +43,8 @@ public final class Channel {
         var offset = 0
         while offset < bytes.count {
             let written = bytes.withUnsafeBytes { buffer in
-                sshcc_channel_write(raw, buffer.baseAddress!.assumingMemoryBound(to: CChar.self) + offset, bytes.count - offset)
+                sshcc_channel_write(
+                    raw, buffer.baseAddress!.assumingMemoryBound(to: CChar.self) + offset, bytes.count - offset)
             }
             if written > 0 {
                 offset += written

@@ -40,7 +40,9 @@ public struct KeyFileInfo: Sendable, Equatable {
         }
         // openssh-key-v1\0, string cipher, string kdf, string kdf options, uint32 count, string public key
         let magic = Array("openssh-key-v1\0".utf8)
-        guard blob.starts(with: magic) else { return KeyFileInfo(algorithm: nil, problem: "is not a valid OpenSSH private key") }
+        guard blob.starts(with: magic) else {
+            return KeyFileInfo(algorithm: nil, problem: "is not a valid OpenSSH private key")
+        }
         var reader = SSHWireReader(Array(blob.dropFirst(magic.count)))
         let cipher = reader.string().map { String(decoding: $0, as: UTF8.self) }
         _ = reader.string()

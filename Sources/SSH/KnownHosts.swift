@@ -37,7 +37,8 @@ public enum KnownHosts {
 
         let type = sshcc_knownhost_plain_raw() | sshcc_knownhost_key_bits(key.type)
         let result = key.bytes.withUnsafeBytes { raw in
-            libssh2_knownhost_checkp(hosts, name, -1, raw.baseAddress?.assumingMemoryBound(to: CChar.self), raw.count, type, nil)
+            libssh2_knownhost_checkp(
+                hosts, name, -1, raw.baseAddress?.assumingMemoryBound(to: CChar.self), raw.count, type, nil)
         }
         switch result {
         case LIBSSH2_KNOWNHOST_CHECK_MATCH: return .match

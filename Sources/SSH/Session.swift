@@ -3,14 +3,15 @@
 // directions libssh2 asks for (notes: the half-sent packet rule). A session and its channels belong to one
 // thread at a time; the type is deliberately not Sendable.
 
+import CLibSSH2
+import ExtrasBase64
+import POSIXSupport
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import CLibSSH2
-import ExtrasBase64
-import POSIXSupport
 
 /// libssh2_init is not thread-safe: a global initialiser runs it exactly once.
 private let libssh2Ready: Bool = libssh2_init(0) == 0
@@ -34,7 +35,9 @@ public final class Session {
         }
         raw = session
         libssh2_session_set_blocking(raw, 0)
-        try retry("SSH handshake with \(host) port \(port)", .handshake, deadline) { libssh2_session_handshake(raw, socket) }
+        try retry("SSH handshake with \(host) port \(port)", .handshake, deadline) {
+            libssh2_session_handshake(raw, socket)
+        }
     }
 
     deinit {
@@ -51,11 +54,17 @@ public final class Session {
     public var hostKey: HostKey {
         var length = 0
         var type: Int32 = 0
-        guard let key = libssh2_session_hostkey(raw, &length, &type) else { return HostKey(bytes: [], type: 0, sha256: []) }
-        let bytes = key.withMemoryRebound(to: UInt8.self, capacity: length) { Array(UnsafeBufferPointer(start: $0, count: length)) }
+        guard let key = libssh2_session_hostkey(raw, &length, &type) else {
+            return HostKey(bytes: [], type: 0, sha256: [])
+        }
+        let bytes = key.withMemoryRebound(to: UInt8.self, capacity: length) {
+            Array(UnsafeBufferPointer(start: $0, count: length))
+        }
         var digest: [UInt8] = []
         if let hash = libssh2_hostkey_hash(raw, LIBSSH2_HOSTKEY_HASH_SHA256) {
-            digest = hash.withMemoryRebound(to: UInt8.self, capacity: 32) { Array(UnsafeBufferPointer(start: $0, count: 32)) }
+            digest = hash.withMemoryRebound(to: UInt8.self, capacity: 32) {
+                Array(UnsafeBufferPointer(start: $0, count: 32))
+            }
         }
         return HostKey(bytes: bytes, type: type, sha256: digest)
     }
@@ -64,7 +73,9 @@ public final class Session {
 
     /// Runs a libssh2 call returning an int until it stops saying EAGAIN; throws on any other negative result.
     @discardableResult
-    func retry(_ operation: @autoclosure () -> String, _ kind: SSHError.Kind, _ deadline: Deadline, _ call: () -> Int32) throws(SSHError) -> Int32 {
+    func retry(_ operation: @autoclosure () -> String, _ kind: SSHError.Kind, _ deadline: Deadline, _ call: () -> Int32)
+        throws(SSHError) -> Int32
+    {
         while true {
             let result = call()
             if result != LIBSSH2_ERROR_EAGAIN {
@@ -76,7 +87,9 @@ public final class Session {
     }
 
     /// Runs a libssh2 call returning a pointer until it stops failing with EAGAIN.
-    func retryPointer<T>(_ operation: @autoclosure () -> String, _ kind: SSHError.Kind, _ deadline: Deadline, _ call: () -> T?) throws(SSHError) -> T {
+    func retryPointer<T>(
+        _ operation: @autoclosure () -> String, _ kind: SSHError.Kind, _ deadline: Deadline, _ call: () -> T?
+    ) throws(SSHError) -> T {
         while true {
             if let result = call() { return result }
             let code = libssh2_session_last_errno(raw)

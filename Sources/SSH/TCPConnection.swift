@@ -1,12 +1,13 @@
 // Opening the TCP connection under an SSH session: name resolution, a connect bounded by a deadline,
 // TCP_NODELAY (libssh2 does not set it, and small round trips would stall 40 ms on Nagle).
 
+import POSIXSupport
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import POSIXSupport
 
 enum TCPConnection {
     /// A connected non-blocking socket to `host`:`port`, trying each resolved address in turn.

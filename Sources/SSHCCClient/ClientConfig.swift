@@ -28,7 +28,8 @@ public struct ClientConfig: Sendable {
         return ClientConfig(
             hostsSource: source, hostsText: text,
             identity: Environment.get("SSHCC_IDENTITY").flatMap { $0.isEmpty ? nil : $0 },
-            knownHosts: Environment.get("SSHCC_KNOWN_HOSTS").flatMap { $0.isEmpty ? nil : $0 } ?? home + "/.ssh/known_hosts",
+            knownHosts: Environment.get("SSHCC_KNOWN_HOSTS").flatMap { $0.isEmpty ? nil : $0 } ?? home
+                + "/.ssh/known_hosts",
             fallback: Environment.get("SSHCC_FALLBACK") != "0",
             connectTimeout: seconds("SSHCC_CONNECT_TIMEOUT", default: 10),
             ioTimeout: seconds("SSHCC_IO_TIMEOUT", default: 300),
@@ -44,7 +45,9 @@ public struct ClientConfig: Sendable {
         if let hosts = Environment.get("SSHCC_HOSTS") { return ("SSHCC_HOSTS", hosts) }
         let config = Environment.get("XDG_CONFIG_HOME").flatMap { $0.hasPrefix("/") ? $0 : nil } ?? home + "/.config"
         let path = config + "/sshcc/hosts"
-        if let bytes = try? Files.read(path, limit: 1024 * 1024) { return (path, String(decoding: bytes, as: UTF8.self)) }
+        if let bytes = try? Files.read(path, limit: 1024 * 1024) {
+            return (path, String(decoding: bytes, as: UTF8.self))
+        }
         return ("no host list (set SSHCC_HOSTS or write \(path))", "")
     }
 

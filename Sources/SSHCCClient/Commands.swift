@@ -17,7 +17,8 @@ enum Commands {
             do {
                 var text = "# from \(config.hostsSource)\n"
                 for spec in try config.hosts() {
-                    text += spec.isLocal
+                    text +=
+                        spec.isLocal
                         ? "localhost  local slots=\(spec.slots)\n"
                         : "\(spec)  user=\(spec.user ?? Environment.userName) host=\(spec.host) port=\(spec.port) slots=\(spec.slots)\n"
                 }

@@ -41,7 +41,8 @@ enum Diagnostics {
     /// `file:12:34: error: …` → `file:12: error: …`.
     static func withoutColumn(_ line: String) -> String {
         let parts = line.split(separator: ":", maxSplits: 3, omittingEmptySubsequences: false)
-        guard parts.count == 4, parts[1].allSatisfy(\.isNumber), !parts[1].isEmpty, parts[2].allSatisfy(\.isNumber), !parts[2].isEmpty
+        guard parts.count == 4, parts[1].allSatisfy(\.isNumber), !parts[1].isEmpty, parts[2].allSatisfy(\.isNumber),
+            !parts[2].isEmpty
         else { return line }
         return "\(parts[0]):\(parts[1]):\(parts[3])"
     }

@@ -31,7 +31,9 @@ public enum ExchangeError: Error, CustomStringConvertible {
 
 public enum JobExchange {
     /// Sends `request` and returns the reply.
-    public static func run(_ request: Request, over stream: JobStream, limits: WireLimits = .default) throws(ExchangeError) -> Reply {
+    public static func run(_ request: Request, over stream: JobStream, limits: WireLimits = .default)
+        throws(ExchangeError) -> Reply
+    {
         var sendError: (any Error)?
         do {
             try stream.send(WireEncoder.requestHead(request))

@@ -35,17 +35,21 @@ public final class RemoteHost: JobStream {
             channel = try Channel(session: session, deadline: deadline)
             try channel.startSubsystem(subsystemName, deadline: deadline)
             clock.lap("channel+subsystem")
-        } catch where error.kind == .requestDenied {
+        } catch  where error.kind == .requestDenied {
             throw ClientFailure(
                 .serverRefused, "\(spec) has no '\(subsystemName)' subsystem",
-                details: ["  fix: add this line to the host's sshd_config and reload sshd:",
-                          "    Subsystem \(subsystemName) /usr/local/bin/sshccd"])
+                details: [
+                    "  fix: add this line to the host's sshd_config and reload sshd:",
+                    "    Subsystem \(subsystemName) /usr/local/bin/sshccd",
+                ])
         } catch {
             throw ClientFailure(.connectFailed, "cannot open a channel on \(spec): \(error)")
         }
     }
 
-    public func send(_ bytes: [UInt8]) throws { try channel.write(bytes, deadline: Deadline(secondsFromNow: ioTimeout)) }
+    public func send(_ bytes: [UInt8]) throws {
+        try channel.write(bytes, deadline: Deadline(secondsFromNow: ioTimeout))
+    }
     public func receive() throws -> [UInt8] { try channel.read(deadline: Deadline(secondsFromNow: ioTimeout)) }
 
     /// Closes the channel and returns sshccd's exit status, if the server reported one.
@@ -88,7 +92,9 @@ public final class RemoteHost: JobStream {
     // MARK: Authentication
 
     /// SSHCC_IDENTITY alone when set; otherwise ssh-agent, then ~/.ssh/id_ed25519 and ~/.ssh/id_ecdsa.
-    static func logIn(_ session: Session, spec: HostSpec, config: ClientConfig, deadline: Deadline) throws(ClientFailure) {
+    static func logIn(_ session: Session, spec: HostSpec, config: ClientConfig, deadline: Deadline)
+        throws(ClientFailure)
+    {
         let user = spec.user ?? Environment.userName
         var offered: [OfferedKey] = []
         do {
@@ -99,7 +105,8 @@ public final class RemoteHost: JobStream {
                 offered.append(try session.authenticate(user: user, privateKey: identity, deadline: deadline))
             } else {
                 if config.useAgent { offered += try session.authenticateWithAgent(user: user, deadline: deadline) }
-                for path in config.defaultKeys where Files.exists(path) && !offered.contains(where: { $0.outcome == .accepted }) {
+                for path in config.defaultKeys
+                where Files.exists(path) && !offered.contains(where: { $0.outcome == .accepted }) {
                     offered.append(try session.authenticate(user: user, privateKey: path, deadline: deadline))
                 }
             }
@@ -118,7 +125,9 @@ public final class RemoteHost: JobStream {
         if offered.isEmpty {
             return ClientFailure(
                 .authFailed, "no SSH key to log in to \(spec) as \(user)",
-                details: ["  fix: set SSHCC_IDENTITY to a private key, run ssh-agent, or create one: ssh-keygen -t ed25519"])
+                details: [
+                    "  fix: set SSHCC_IDENTITY to a private key, run ssh-agent, or create one: ssh-keygen -t ed25519"
+                ])
         }
         var details = offered.map { key in
             let algorithm = key.algorithm.map { " (\($0))" } ?? ""
@@ -133,7 +142,8 @@ public final class RemoteHost: JobStream {
             )
             details.append("  fix: use an ed25519 key (ssh-keygen -t ed25519) and authorize it on the host")
         } else {
-            details.append("  fix: add the public key to ~\(user)/.ssh/authorized_keys on \(spec.host) (see Keys/README.md)")
+            details.append(
+                "  fix: add the public key to ~\(user)/.ssh/authorized_keys on \(spec.host) (see Keys/README.md)")
         }
         return ClientFailure(.authFailed, "\(spec) refused every key for user \(user)", details: details)
     }

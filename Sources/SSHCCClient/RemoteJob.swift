@@ -24,7 +24,9 @@ enum RemoteJob {
                     details: ["  fix: install sshccd at the path of the host's `Subsystem \(subsystemName) ...` line"])
             }
             throw ClientFailure(
-                .serverRefused, "sshccd on \(spec) ended without replying (exit status \(status.map(String.init) ?? "unknown")); see its log on the host")
+                .serverRefused,
+                "sshccd on \(spec) ended without replying (exit status \(status.map(String.init) ?? "unknown")); see its log on the host"
+            )
         } catch .protocolError(let error) {
             throw ClientFailure(.protocolError, "\(spec) sent a bad reply: \(error)")
         } catch {

@@ -2,12 +2,13 @@
 // send to a host, deliver the object and messages exactly as the compiler would, or fall back locally.
 // Returns the exit status; running locally replaces the process with the real compiler.
 
-#if canImport(Glibc)
-    import Glibc
-#endif
 import CompileCore
 import DistccWire
 import POSIXSupport
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 public enum Wrapper {
     /// Runs sshcc with its full argv (program name first) and returns the exit status.
@@ -52,7 +53,8 @@ public enum Wrapper {
         }
         let remotes = hosts.filter { !$0.isLocal }
         guard !remotes.isEmpty else {
-            return fallBack(compiler, config: config, because: ClientFailure(.noHosts, "no compile host (\(config.hostsSource))"))
+            return fallBack(
+                compiler, config: config, because: ClientFailure(.noHosts, "no compile host (\(config.hostsSource))"))
         }
 
         // Preprocess here: the server needs the compiler but none of the headers.
@@ -96,11 +98,14 @@ public enum Wrapper {
     static func deliver(_ reply: Reply, plan: CompilePlan, compiler: LocalCompiler, config: ClientConfig) -> Int32 {
         if reply.exitCode == ExitCode.serverRefused.rawValue, reply.stderr.starts(with: Array("sshccd: ".utf8)) {
             let message = String(decoding: reply.stderr, as: UTF8.self).trimmingTrailingNewlines
-            return fallBack(compiler, config: config, because: ClientFailure(.serverRefused, "server refused the job: \(message)"))
+            return fallBack(
+                compiler, config: config, because: ClientFailure(.serverRefused, "server refused the job: \(message)"))
         }
         guard let status = reply.exitCode else {
             let signal = reply.terminatingSignal ?? 0
-            return fallBack(compiler, config: config, because: ClientFailure(.remoteCrashed, "remote compiler killed by signal \(signal)"))
+            return fallBack(
+                compiler, config: config,
+                because: ClientFailure(.remoteCrashed, "remote compiler killed by signal \(signal)"))
         }
         if status == 0 {
             do {
@@ -123,7 +128,9 @@ public enum Wrapper {
     }
 
     /// Compiles locally after a failure, with a one-line warning, unless SSHCC_FALLBACK=0.
-    static func fallBack(_ compiler: LocalCompiler, config: ClientConfig, because failure: ClientFailure, detailsShown: Bool = false) -> Int32 {
+    static func fallBack(
+        _ compiler: LocalCompiler, config: ClientConfig, because failure: ClientFailure, detailsShown: Bool = false
+    ) -> Int32 {
         let explanation = detailsShown || failure.details.isEmpty ? "" : failure.details.joined(separator: "\n") + "\n"
         guard config.fallback else {
             Console.error("sshcc: error: \(failure.summary) (SSHCC_FALLBACK=0: not compiling locally)\n" + explanation)

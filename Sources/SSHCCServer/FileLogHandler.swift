@@ -1,13 +1,14 @@
 // A swift-log handler that appends one line per message to a private log file. sshd discards a subsystem's
 // stderr, so the file is the server's only voice. Lines carry a UTC timestamp and the process id.
 
+import Logging
+import POSIXSupport
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import Logging
-import POSIXSupport
 
 /// Appends log lines to a file opened with O_APPEND (lines from concurrent sshccd processes do not mix).
 public struct FileLogHandler: LogHandler {
@@ -32,7 +33,9 @@ public struct FileLogHandler: LogHandler {
     public func log(event: LogEvent) {
         var line = "\(Self.timestamp()) \(label)[\(getpid())] \(event.level): \(event.message)"
         let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-        if !merged.isEmpty { line += " " + merged.sorted { $0.key < $1.key }.map { "\($0)=\($1)" }.joined(separator: " ") }
+        if !merged.isEmpty {
+            line += " " + merged.sorted { $0.key < $1.key }.map { "\($0)=\($1)" }.joined(separator: " ")
+        }
         try? FileDescriptorIO.writeAll(fd, Array((line + "\n").utf8))
     }
 

@@ -1,15 +1,16 @@
 // Runs one compile job: a private directory, the preprocessed source written there, the allowed compiler
 // run with the planned arguments, the object read back, the directory removed. Refusals become replies.
 
+import CompileCore
+import DistccWire
+import Logging
+import POSIXSupport
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import CompileCore
-import DistccWire
-import Logging
-import POSIXSupport
 
 /// Turns requests into replies. One runner serves all jobs of one sshccd process.
 public struct JobRunner {
@@ -64,7 +65,9 @@ public struct JobRunner {
                 logger.info(
                     "job \(job): \(plan.compilerName) \(PathName.base(plan.inputPath)) source=\(request.source.count)B status=\(result.status) object=\(object.count)B \(Monotonic.milliseconds(since: started))ms"
                 )
-                return Reply(status: UInt32(bitPattern: result.status), stderr: result.stderr, stdout: result.stdout, object: object)
+                return Reply(
+                    status: UInt32(bitPattern: result.status), stderr: result.stderr, stdout: result.stdout,
+                    object: object)
             } catch {
                 logger.error("job \(job): \(error)")
                 return Self.refusal("job failed on the server: \(error)")

@@ -10,14 +10,17 @@ public struct ServerOptions: Equatable, Sendable {
     public var temporaryDirectory: String
     public var allowList = CompilerAllowList()
 
-    public init(logPath: String = ServerOptions.defaultLogPath, temporaryDirectory: String = Environment.get("TMPDIR") ?? "/tmp") {
+    public init(
+        logPath: String = ServerOptions.defaultLogPath, temporaryDirectory: String = Environment.get("TMPDIR") ?? "/tmp"
+    ) {
         self.logPath = logPath
         self.temporaryDirectory = temporaryDirectory
     }
 
     /// `$XDG_STATE_HOME/sshcc/sshccd.log`, else `~/.local/state/sshcc/sshccd.log`.
     public static var defaultLogPath: String {
-        let state = Environment.get("XDG_STATE_HOME").flatMap { $0.hasPrefix("/") ? $0 : nil }
+        let state =
+            Environment.get("XDG_STATE_HOME").flatMap { $0.hasPrefix("/") ? $0 : nil }
             ?? Environment.home + "/.local/state"
         return state + "/sshcc/sshccd.log"
     }
@@ -50,7 +53,9 @@ public struct ServerOptions: Equatable, Sendable {
         var index = 0
         func value(_ option: String) throws(UsageError) -> String {
             index += 1
-            guard index < arguments.count, !arguments[index].isEmpty else { throw UsageError("\(option) needs a value") }
+            guard index < arguments.count, !arguments[index].isEmpty else {
+                throw UsageError("\(option) needs a value")
+            }
             return arguments[index]
         }
         func names(_ list: String) -> [String] { list.split(separator: ",").map(String.init) }

@@ -1,13 +1,14 @@
 // sshccd: the compile server. sshd runs it as the `sshcc` subsystem; it serves requests on stdin/stdout.
 // Everything but option handling and exit lives in SSHCCServer.
 
-#if canImport(Glibc)
-    import Glibc
-#endif
 import CompileCore
 import Logging
 import POSIXSupport
 import SSHCCServer
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 signal(SIGPIPE, SIG_IGN)
 let options: ServerOptions

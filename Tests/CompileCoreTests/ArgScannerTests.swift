@@ -127,9 +127,14 @@ struct ScanCase: CustomTestStringConvertible, Sendable {
     struct ScanFailed: Error {}
 
     @Test func preprocessorOptionsStayLocal() throws {
-        let plan = try Self.plan("gcc -DA=1 -I inc -Iinc2 -include cfg.h -isystem sys -MD -MF x.d -MT t -O2 -g -c x.c -o out/x.o")
+        let plan = try Self.plan(
+            "gcc -DA=1 -I inc -Iinc2 -include cfg.h -isystem sys -MD -MF x.d -MT t -O2 -g -c x.c -o out/x.o")
         #expect(plan.remoteArguments == ["gcc", "-O2", "-g", "-c", "x.c", "-o", "out/x.o"])
-        #expect(plan.preprocessArguments == ["gcc", "-DA=1", "-I", "inc", "-Iinc2", "-include", "cfg.h", "-isystem", "sys", "-MD", "-MF", "x.d", "-MT", "t", "-O2", "-g", "x.c", "-E"])
+        #expect(
+            plan.preprocessArguments == [
+                "gcc", "-DA=1", "-I", "inc", "-Iinc2", "-include", "cfg.h", "-isystem", "sys", "-MD", "-MF", "x.d",
+                "-MT", "t", "-O2", "-g", "x.c", "-E",
+            ])
     }
 
     /// gcc names the .d file and its target after -o when compiling; with -E it must be told (gcc's cpp spec).

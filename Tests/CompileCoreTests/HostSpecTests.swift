@@ -19,8 +19,10 @@ import Testing
         #expect(try HostList.parseEntry(text) == expected)
     }
 
-    @Test(arguments: ["", "@host", "user@", "host:", "host:0", "host:70000", "host:x", "host/0", "host/x", "host/2000",
-                      "[::1", "[::1]x", "ho st", "-oProxyCommand=x", "host,nosuch", "host,", "us er@host", "host;rm"])
+    @Test(arguments: [
+        "", "@host", "user@", "host:", "host:0", "host:70000", "host:x", "host/0", "host/x", "host/2000",
+        "[::1", "[::1]x", "ho st", "-oProxyCommand=x", "host,nosuch", "host,", "us er@host", "host;rm",
+    ])
     func rejects(_ text: String) {
         #expect(throws: HostSpecError.self) { try HostList.parseEntry(text) }
     }
@@ -39,7 +41,9 @@ import Testing
     }
 
     @Test func errorNamesTheEntry() {
-        #expect(throws: HostSpecError(entry: "a:99999", reason: "port must be 1 to 65535")) { try HostList.parse("good a:99999") }
+        #expect(throws: HostSpecError(entry: "a:99999", reason: "port must be 1 to 65535")) {
+            try HostList.parse("good a:99999")
+        }
     }
 
     @Test func knownHostsNamesFollowOpenSSH() throws {

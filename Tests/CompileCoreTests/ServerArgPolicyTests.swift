@@ -6,7 +6,8 @@ import Testing
 
 @Suite struct ServerArgPolicyTests {
     static func plan(_ command: String) -> ServerPlan {
-        ServerArgPolicy.plan(command.split(separator: " ").map(String.init), allowList: CompilerAllowList(), jobDirectory: "/tmp/job")
+        ServerArgPolicy.plan(
+            command.split(separator: " ").map(String.init), allowList: CompilerAllowList(), jobDirectory: "/tmp/job")
     }
 
     @Test func stockDistccRequestIsRewrittenIntoTheJobDirectory() {
@@ -34,7 +35,9 @@ import Testing
     }
 
     @Test func hostileFileNamesStayInTheJobDirectory() {
-        guard case .compile(let plan) = Self.plan("gcc -c ../../etc/passwd.c -o /etc/shadow") else { Issue.record("refused"); return }
+        guard case .compile(let plan) = Self.plan("gcc -c ../../etc/passwd.c -o /etc/shadow") else {
+            Issue.record("refused"); return
+        }
         #expect(plan.inputPath == "/tmp/job/passwd.i")
         #expect(plan.outputPath == "/tmp/job/passwd.o")
         guard case .compile(let dotted) = Self.plan("gcc -c .hidden.c") else { Issue.record("refused"); return }
@@ -43,8 +46,10 @@ import Testing
 
     @Test(arguments: [
         "gcc -fplugin=/tmp/p.so -c a.c", "gcc -B/tmp/x -c a.c", "gcc -B /tmp/x -c a.c", "gcc -specs=/tmp/s -c a.c",
-        "gcc --specs=/tmp/s -c a.c", "gcc @/etc/passwd -c a.c", "gcc -wrapper /bin/sh -c a.c", "gcc -Xclang -load -c a.c",
-        "gcc -fpass-plugin=x.so -c a.c", "gcc -save-temps -c a.c", "gcc -fdump-tree-all -c a.c", "gcc -iplugindir=/tmp -c a.c",
+        "gcc --specs=/tmp/s -c a.c", "gcc @/etc/passwd -c a.c", "gcc -wrapper /bin/sh -c a.c",
+        "gcc -Xclang -load -c a.c",
+        "gcc -fpass-plugin=x.so -c a.c", "gcc -save-temps -c a.c", "gcc -fdump-tree-all -c a.c",
+        "gcc -iplugindir=/tmp -c a.c",
         "gcc -include /etc/passwd -c a.c", "gcc -MD -c a.c", "gcc -MF /tmp/x.d -c a.c", "gcc -E a.c", "gcc -S a.c",
         "gcc a.c", "gcc -c a.c b.c", "gcc -c", "gcc -c a.s", "gcc -x assembler -c a.c", "gcc -c a.c -o a.o -o b.o",
         "gcc -Wa,-adhln=/tmp/l -c a.c", "gcc -fprofile-generate=/tmp -c a.c", "gcc -aux-info /tmp/x -c a.c",
@@ -60,7 +65,9 @@ import Testing
     }
 
     @Test func preprocessorOptionsAreDroppedNotPassed() {
-        guard case .compile(let plan) = Self.plan("gcc -DX=1 -I/inc -isystem /sys -c a.c") else { Issue.record("refused"); return }
+        guard case .compile(let plan) = Self.plan("gcc -DX=1 -I/inc -isystem /sys -c a.c") else {
+            Issue.record("refused"); return
+        }
         #expect(plan.arguments == ["-x", "cpp-output", "-c", "/tmp/job/a.i", "-o", "/tmp/job/a.o"])
     }
 
@@ -74,7 +81,10 @@ import Testing
         #expect(CompilerAllowList().allowedName(for: compiler) == name)
     }
 
-    @Test(arguments: ["sh", "bash", "gcc-evil", "-gcc", "evil-gcc", "gcc;rm", "gcc x", ".gcc", "", "ld", "as", "cc1", "gcc-", "a-b-c-d-e-gcc"])
+    @Test(arguments: [
+        "sh", "bash", "gcc-evil", "-gcc", "evil-gcc", "gcc;rm", "gcc x", ".gcc", "", "ld", "as", "cc1", "gcc-",
+        "a-b-c-d-e-gcc",
+    ])
     func refusedCompilers(_ compiler: String) {
         #expect(CompilerAllowList().allowedName(for: compiler) == nil)
     }

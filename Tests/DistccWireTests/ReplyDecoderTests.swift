@@ -4,7 +4,8 @@ import DistccWire
 import Testing
 
 @Suite struct ReplyDecoderTests {
-    let reply = Reply(status: Reply.exitStatus(1), stderr: Array("x.c:1: error\n".utf8), stdout: Array("out".utf8), object: [1, 2, 3])
+    let reply = Reply(
+        status: Reply.exitStatus(1), stderr: Array("x.c:1: error\n".utf8), stdout: Array("out".utf8), object: [1, 2, 3])
 
     @Test func roundTrip() throws {
         var decoder = ReplyDecoder()
@@ -15,7 +16,9 @@ import Testing
 
     @Test func layoutMatchesTheProtocolDocument() {
         let bytes = WireEncoder.encode(Reply(status: 0, object: [0x7f]))
-        #expect(String(decoding: bytes, as: UTF8.self) == "DONE00000001STAT00000000SERR00000000SOUT00000000DOTO00000001\u{7f}")
+        #expect(
+            String(decoding: bytes, as: UTF8.self)
+                == "DONE00000001STAT00000000SERR00000000SOUT00000000DOTO00000001\u{7f}")
     }
 
     @Test func oneByteAtATime() throws {
@@ -32,7 +35,9 @@ import Testing
     @Test func fieldsOutOfOrder() {
         var decoder = ReplyDecoder()
         decoder.append(Array("DONE00000001STAT00000000SOUT00000000".utf8))
-        #expect(throws: WireError.unexpectedToken(expected: .serr, got: Array("SOUT00000000".utf8))) { try decoder.next() }
+        #expect(throws: WireError.unexpectedToken(expected: .serr, got: Array("SOUT00000000".utf8))) {
+            try decoder.next()
+        }
     }
 
     @Test func objectOverLimit() {

@@ -15,7 +15,8 @@ import Testing
     }
 
     @Test func headersAreLowercaseHexWithoutSeparators() {
-        let bytes = WireEncoder.encode(Request(arguments: ["x86_64-linux-gnu-gcc"], source: Array(repeating: 0x41, count: 0xab)))
+        let bytes = WireEncoder.encode(
+            Request(arguments: ["x86_64-linux-gnu-gcc"], source: Array(repeating: 0x41, count: 0xab)))
         let text = String(decoding: bytes.prefix(56), as: UTF8.self)
         #expect(text == "DIST00000001ARGC00000001ARGV00000014x86_64-linux-gnu-gcc")
         #expect(String(decoding: bytes[56..<68], as: UTF8.self) == "DOTI000000ab")
@@ -87,8 +88,12 @@ import Testing
     }
 
     @Test func nonHexParameter() {
-        #expect(throws: WireError.badParameter(token: .dist, got: Array("0000000g".utf8))) { try Self.decode("DIST0000000g") }
-        #expect(throws: WireError.badParameter(token: .dist, got: Array(" 0000001".utf8))) { try Self.decode("DIST 0000001") }
+        #expect(throws: WireError.badParameter(token: .dist, got: Array("0000000g".utf8))) {
+            try Self.decode("DIST0000000g")
+        }
+        #expect(throws: WireError.badParameter(token: .dist, got: Array(" 0000001".utf8))) {
+            try Self.decode("DIST 0000001")
+        }
     }
 
     @Test(arguments: [0, 2, 3, 0xffff_ffff] as [UInt32])
@@ -150,14 +155,18 @@ import Testing
         var decoder = RequestDecoder()
         decoder.append(WireEncoder.requestHead(request).dropLast(FrameHeaderSize.doti))
         #expect(try decoder.next() == nil)
-        #expect(throws: WireError.truncated(expecting: "the preprocessed source (DOTI)", bufferedBytes: 0)) { try decoder.finish() }
+        #expect(throws: WireError.truncated(expecting: "the preprocessed source (DOTI)", bufferedBytes: 0)) {
+            try decoder.finish()
+        }
     }
 
     @Test func streamEndingInsideTheSource() throws {
         var decoder = RequestDecoder()
         decoder.append(WireEncoder.encode(request).dropLast(2))
         #expect(try decoder.next() == nil)
-        #expect(throws: WireError.truncated(expecting: "7 bytes of preprocessed source (DOTI)", bufferedBytes: 5)) { try decoder.finish() }
+        #expect(throws: WireError.truncated(expecting: "7 bytes of preprocessed source (DOTI)", bufferedBytes: 5)) {
+            try decoder.finish()
+        }
     }
 
     @Test func cleanEndBetweenRequests() throws {

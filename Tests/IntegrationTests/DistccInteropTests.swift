@@ -18,7 +18,8 @@ import Testing
         let project = try Fixtures.project()
         let distccd = try Command.which("distccd")
         let preprocessed = try Command.check("gcc", ["-Iinclude", "-E", "src/prog.c"], directory: project.path).stdout
-        let request = Request(arguments: ["gcc", "-O2", "-c", "src/prog.c", "-o", "prog.o"], source: Array(preprocessed))
+        let request = Request(
+            arguments: ["gcc", "-O2", "-c", "src/prog.c", "-o", "prog.o"], source: Array(preprocessed))
 
         var toServer: [Int32] = [0, 0], fromServer: [Int32] = [0, 0]
         #expect(pipe(&toServer) == 0 && pipe(&fromServer) == 0)
@@ -44,14 +45,16 @@ import Testing
         waitpid(pid, &status, 0)
 
         #expect(reply.exitCode == 0, "\(String(decoding: reply.stderr, as: UTF8.self))")
-        try Command.check("gcc", ["-O2", "-Iinclude", "-c", "src/prog.c", "-o", "out-local/prog.o"], directory: project.path)
+        try Command.check(
+            "gcc", ["-O2", "-Iinclude", "-c", "src/prog.c", "-o", "out-local/prog.o"], directory: project.path)
         #expect(reply.object == Array(try project.read("out-local/prog.o")))
     }
 
     /// A DISTCC_SSH stand-in for ssh: it ignores host and command and runs sshccd, as sshd would.
     static func fakeSSH(_ directory: TemporaryDirectory) throws -> String {
         let script = try directory.write(
-            "fake-ssh", "#!/bin/sh\nexec \(Products.sshccd) --log \(directory.path)/sshccd.log --tmpdir \(directory.path)/jobs\n")
+            "fake-ssh",
+            "#!/bin/sh\nexec \(Products.sshccd) --log \(directory.path)/sshccd.log --tmpdir \(directory.path)/jobs\n")
         chmod(script, 0o755)
         try FileManager.default.createDirectory(atPath: directory.path + "/jobs", withIntermediateDirectories: true)
         return script
@@ -59,7 +62,8 @@ import Testing
 
     static func distccEnvironment(_ directory: TemporaryDirectory, ssh: String) -> [String: String] {
         [
-            "PATH": ProcessInfo.processInfo.environment["PATH"]!, "HOME": directory.path, "DISTCC_HOSTS": "@compilehost",
+            "PATH": ProcessInfo.processInfo.environment["PATH"]!, "HOME": directory.path,
+            "DISTCC_HOSTS": "@compilehost",
             "DISTCC_SSH": ssh, "DISTCC_FALLBACK": "0", "DISTCC_SKIP_LOCAL_RETRY": "1", "LANG": "C",
         ]
     }
@@ -70,10 +74,13 @@ import Testing
         for (compiler, source) in [("gcc", "prog.c"), ("g++", "prog.cpp")] {
             let object = "\(source).o"
             let result = try Command.run(
-                "distcc", [compiler, "-O2", "-Iinclude", "-c", "src/\(source)", "-o", project.path + "/out-remote/\(object)"],
+                "distcc",
+                [compiler, "-O2", "-Iinclude", "-c", "src/\(source)", "-o", project.path + "/out-remote/\(object)"],
                 environment: environment, directory: project.path)
             #expect(result.status == 0, "\(result.stderrText)")
-            try Command.check(compiler, ["-O2", "-Iinclude", "-c", "src/\(source)", "-o", "out-local/\(object)"], directory: project.path)
+            try Command.check(
+                compiler, ["-O2", "-Iinclude", "-c", "src/\(source)", "-o", "out-local/\(object)"],
+                directory: project.path)
             #expect(try project.read("out-remote/\(object)") == project.read("out-local/\(object)"))
         }
         let log = String(decoding: try project.read("sshccd.log"), as: UTF8.self)
@@ -88,7 +95,9 @@ import Testing
         let project = try Fixtures.project()
         try project.write("src/fails.c", "#error deliberately broken\nint x;\n")
         let environment = Self.distccEnvironment(project, ssh: try Self.fakeSSH(project))
-        let result = try Command.run("distcc", ["gcc", "-c", "src/fails.c", "-o", "out-remote/fails.o"], environment: environment, directory: project.path)
+        let result = try Command.run(
+            "distcc", ["gcc", "-c", "src/fails.c", "-o", "out-remote/fails.o"], environment: environment,
+            directory: project.path)
         #expect(result.status != 0)
         #expect(result.stderrText.contains("#error deliberately broken"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: project.path + "/jobs").isEmpty)

@@ -112,13 +112,17 @@ enum Fixtures {
 
     /// Runs `sshcc ARGS` in `directory` with `environment`.
     @discardableResult
-    static func sshcc(_ arguments: [String], in directory: String, environment: [String: String]) throws -> CommandResult {
+    static func sshcc(_ arguments: [String], in directory: String, environment: [String: String]) throws
+        -> CommandResult
+    {
         try Command.run(Products.sshcc, arguments, environment: environment, directory: directory)
     }
 
     /// Runs the compiler directly, as the local reference, with the same environment.
     @discardableResult
-    static func local(_ arguments: [String], in directory: String, environment: [String: String]) throws -> CommandResult {
+    static func local(_ arguments: [String], in directory: String, environment: [String: String]) throws
+        -> CommandResult
+    {
         try Command.run(arguments[0], Array(arguments.dropFirst()), environment: environment, directory: directory)
     }
 }

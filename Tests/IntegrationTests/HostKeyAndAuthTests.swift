@@ -18,11 +18,13 @@ import Testing
         let server = try SSHDServer()
         let project = try Fixtures.project()
         try "".write(toFile: server.knownHosts, atomically: true, encoding: .utf8)
-        let result = try Fixtures.sshcc(Self.compile, in: project.path, environment: server.clientEnvironment(["SSHCC_FALLBACK": "0"]))
+        let result = try Fixtures.sshcc(
+            Self.compile, in: project.path, environment: server.clientEnvironment(["SSHCC_FALLBACK": "0"]))
         #expect(result.status == 105)
         #expect(result.stderrText.contains("host key for [127.0.0.1]:\(server.port) is not known"))
         #expect(result.stderrText.contains(try Self.fingerprint(server.hostKeyPublic)))
-        #expect(result.stderrText.contains("ssh-keyscan -p \(server.port) -t ed25519 127.0.0.1 >> \(server.knownHosts)"))
+        #expect(
+            result.stderrText.contains("ssh-keyscan -p \(server.port) -t ed25519 127.0.0.1 >> \(server.knownHosts)"))
         #expect(server.logins == 0, "nothing may be sent to an unverified host")
         #expect(!project.exists("out-remote/prog.o"))
     }
@@ -34,7 +36,9 @@ import Testing
         let result = try Fixtures.sshcc(Self.compile, in: project.path, environment: server.clientEnvironment())
         #expect(result.status == 0)
         #expect(result.stderrText.contains("compiling locally"))
-        try Fixtures.local(["gcc", "-Iinclude", "-c", "src/prog.c", "-o", "out-local/prog.o"], in: project.path, environment: server.clientEnvironment())
+        try Fixtures.local(
+            ["gcc", "-Iinclude", "-c", "src/prog.c", "-o", "out-local/prog.o"], in: project.path,
+            environment: server.clientEnvironment())
         #expect(try project.read("out-remote/prog.o") == project.read("out-local/prog.o"))
         #expect(server.jobsServed == 0)
     }
@@ -43,9 +47,11 @@ import Testing
     @Test func portlessEntryDoesNotVouchForAnotherPort() throws {
         let server = try SSHDServer()
         let project = try Fixtures.project()
-        let key = try String(contentsOfFile: server.hostKeyPublic, encoding: .utf8).split(separator: " ").prefix(2).joined(separator: " ")
+        let key = try String(contentsOfFile: server.hostKeyPublic, encoding: .utf8).split(separator: " ").prefix(2)
+            .joined(separator: " ")
         try "127.0.0.1 \(key)\n".write(toFile: server.knownHosts, atomically: true, encoding: .utf8)
-        let result = try Fixtures.sshcc(Self.compile, in: project.path, environment: server.clientEnvironment(["SSHCC_FALLBACK": "0"]))
+        let result = try Fixtures.sshcc(
+            Self.compile, in: project.path, environment: server.clientEnvironment(["SSHCC_FALLBACK": "0"]))
         #expect(result.status == 105)
     }
 
@@ -54,7 +60,8 @@ import Testing
         let project = try Fixtures.project()
         try Command.check("ssh-keygen", ["-H", "-f", server.knownHosts])
         #expect(!(try String(contentsOfFile: server.knownHosts, encoding: .utf8)).contains("127.0.0.1"))
-        let result = try Fixtures.sshcc(Self.compile, in: project.path, environment: server.clientEnvironment(["SSHCC_FALLBACK": "0"]))
+        let result = try Fixtures.sshcc(
+            Self.compile, in: project.path, environment: server.clientEnvironment(["SSHCC_FALLBACK": "0"]))
         #expect(result.status == 0, "\(result.stderrText)")
         #expect(server.jobsServed == 1)
     }
@@ -65,7 +72,8 @@ import Testing
         let other = try TemporaryDirectory()
         try Command.check("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", other.path + "/impostor"])
         try server.writeKnownHosts(key: String(contentsOfFile: other.path + "/impostor.pub", encoding: .utf8))
-        let result = try Fixtures.sshcc(Self.compile, in: project.path, environment: server.clientEnvironment(["SSHCC_FALLBACK": "0"]))
+        let result = try Fixtures.sshcc(
+            Self.compile, in: project.path, environment: server.clientEnvironment(["SSHCC_FALLBACK": "0"]))
         #expect(result.status == 106)
         #expect(result.stderrText.contains("HOST KEY FOR [127.0.0.1]:\(server.port) HAS CHANGED"))
         #expect(result.stderrText.contains("ssh-keygen -R '[127.0.0.1]:\(server.port)' -f \(server.knownHosts)"))
@@ -77,10 +85,12 @@ import Testing
     @Test func revokedHostKeyIsRefused() throws {
         let server = try SSHDServer()
         let project = try Fixtures.project()
-        let key = try String(contentsOfFile: server.hostKeyPublic, encoding: .utf8).split(separator: " ").prefix(2).joined(separator: " ")
+        let key = try String(contentsOfFile: server.hostKeyPublic, encoding: .utf8).split(separator: " ").prefix(2)
+            .joined(separator: " ")
         let known = try String(contentsOfFile: server.knownHosts, encoding: .utf8)
         try (known + "@revoked * \(key)\n").write(toFile: server.knownHosts, atomically: true, encoding: .utf8)
-        let result = try Fixtures.sshcc(Self.compile, in: project.path, environment: server.clientEnvironment(["SSHCC_FALLBACK": "0"]))
+        let result = try Fixtures.sshcc(
+            Self.compile, in: project.path, environment: server.clientEnvironment(["SSHCC_FALLBACK": "0"]))
         #expect(result.status == 106)
         #expect(result.stderrText.contains("REVOKED"))
     }
@@ -108,7 +118,9 @@ import Testing
         let authorized = try String(contentsOfFile: server.directory.path + "/authorized_keys", encoding: .utf8)
         try (authorized + String(contentsOfFile: rsa + ".pub", encoding: .utf8))
             .write(toFile: server.directory.path + "/authorized_keys", atomically: true, encoding: .utf8)
-        let result = try Fixtures.sshcc(Self.compile, in: project.path, environment: server.clientEnvironment(["SSHCC_FALLBACK": "0", "SSHCC_IDENTITY": rsa]))
+        let result = try Fixtures.sshcc(
+            Self.compile, in: project.path,
+            environment: server.clientEnvironment(["SSHCC_FALLBACK": "0", "SSHCC_IDENTITY": rsa]))
         #expect(result.status == 107)
         #expect(result.stderrText.contains("RSA keys cannot work"))
         #expect(result.stderrText.contains("ssh-keygen -t ed25519"))
@@ -119,7 +131,9 @@ import Testing
         let project = try Fixtures.project()
         let locked = server.directory.path + "/locked"
         try Command.check("ssh-keygen", ["-q", "-t", "ed25519", "-N", "secret phrase", "-f", locked])
-        let result = try Fixtures.sshcc(Self.compile, in: project.path, environment: server.clientEnvironment(["SSHCC_FALLBACK": "0", "SSHCC_IDENTITY": locked]))
+        let result = try Fixtures.sshcc(
+            Self.compile, in: project.path,
+            environment: server.clientEnvironment(["SSHCC_FALLBACK": "0", "SSHCC_IDENTITY": locked]))
         #expect(result.status == 107)
         #expect(result.stderrText.contains("passphrase-protected"))
         #expect(result.stderrText.contains("ssh-add"))
@@ -135,7 +149,9 @@ import Testing
         let agentOutput = server.directory.path + "/agent.out"
         try Command.check("/bin/sh", ["-c", "exec ssh-agent -a '\(socket)' > '\(agentOutput)' 2>&1 < /dev/null"])
         let agent = try String(contentsOfFile: agentOutput, encoding: .utf8)
-        let agentPid = agent.split(separator: ";").first { $0.contains("SSH_AGENT_PID=") }.flatMap { Int32($0.split(separator: "=")[1]) }
+        let agentPid = agent.split(separator: ";").first { $0.contains("SSH_AGENT_PID=") }.flatMap {
+            Int32($0.split(separator: "=")[1])
+        }
         defer { if let agentPid { kill(agentPid, SIGTERM) } }
         _ = try Command.run("ssh-add", [server.userKey], environment: ["SSH_AUTH_SOCK": socket])
         var environment = server.clientEnvironment(["SSHCC_FALLBACK": "0", "SSH_AUTH_SOCK": socket])
@@ -151,6 +167,19 @@ import Testing
         let viaFile = try Fixtures.sshcc(Self.compile, in: project.path, environment: environment)
         #expect(viaFile.status == 0, "\(viaFile.stderrText)")
         #expect(server.jobsServed == 2)
+    }
+
+    /// Keys/README.md tells operators to add keys with `restrict`: the subsystem must still work.
+    @Test func restrictedKeyCompiles() throws {
+        let server = try SSHDServer()
+        let project = try Fixtures.project()
+        let line = try String(contentsOfFile: server.userKey + ".pub", encoding: .utf8)
+        try ("restrict " + line).write(
+            toFile: server.directory.path + "/authorized_keys", atomically: true, encoding: .utf8)
+        let result = try Fixtures.sshcc(
+            Self.compile, in: project.path, environment: server.clientEnvironment(["SSHCC_FALLBACK": "0"]))
+        #expect(result.status == 0, "\(result.stderrText)")
+        #expect(server.jobsServed == 1)
     }
 
     @Test func hostThatIsDownFallsBackOrFails() throws {
@@ -178,7 +207,8 @@ import Testing
     @Test func serverWithoutTheSubsystemIsExplained() throws {
         let server = try SSHDServer(subsystem: false)
         let project = try Fixtures.project()
-        let result = try Fixtures.sshcc(Self.compile, in: project.path, environment: server.clientEnvironment(["SSHCC_FALLBACK": "0"]))
+        let result = try Fixtures.sshcc(
+            Self.compile, in: project.path, environment: server.clientEnvironment(["SSHCC_FALLBACK": "0"]))
         #expect(result.status == 108)
         #expect(result.stderrText.contains("has no 'sshcc' subsystem"))
         #expect(result.stderrText.contains("Subsystem sshcc /usr/local/bin/sshccd"))
@@ -187,7 +217,8 @@ import Testing
     @Test func subsystemWhoseBinaryIsMissingIsExplained() throws {
         let server = try SSHDServer(subsystem: false, extraConfig: ["Subsystem sshcc /nonexistent/sshccd"])
         let project = try Fixtures.project()
-        let result = try Fixtures.sshcc(Self.compile, in: project.path, environment: server.clientEnvironment(["SSHCC_FALLBACK": "0"]))
+        let result = try Fixtures.sshcc(
+            Self.compile, in: project.path, environment: server.clientEnvironment(["SSHCC_FALLBACK": "0"]))
         #expect(result.status == 108)
         #expect(result.stderrText.contains("sshccd is not installed on 127.0.0.1:\(server.port)"))
     }
@@ -196,7 +227,9 @@ import Testing
         let server = try SSHDServer()
         let project = try Fixtures.project()
         let hosts = "127.0.0.1:\(SSHDServer.closedPort()) \(server.hostSpec)"
-        let result = try Fixtures.sshcc(Self.compile, in: project.path, environment: server.clientEnvironment(["SSHCC_FALLBACK": "0", "SSHCC_HOSTS": hosts]))
+        let result = try Fixtures.sshcc(
+            Self.compile, in: project.path,
+            environment: server.clientEnvironment(["SSHCC_FALLBACK": "0", "SSHCC_HOSTS": hosts]))
         #expect(result.status == 0, "\(result.stderrText)")
         #expect(server.jobsServed == 1)
     }
@@ -212,7 +245,8 @@ import Testing
         #expect(shown.stdoutText.contains("127.0.0.1:\(server.port)/6  user="))
         #expect(shown.stdoutText.contains("localhost  local slots=2"))
 
-        let bad = try Command.run(Products.sshcc, ["--show-hosts"], environment: server.clientEnvironment(["SSHCC_HOSTS": "host:99999"]))
+        let bad = try Command.run(
+            Products.sshcc, ["--show-hosts"], environment: server.clientEnvironment(["SSHCC_HOSTS": "host:99999"]))
         #expect(bad.status == 102)
         #expect(bad.stderrText.contains("bad host entry 'host:99999': port must be 1 to 65535"))
     }

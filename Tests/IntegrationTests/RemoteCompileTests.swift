@@ -26,8 +26,10 @@ import Testing
         let object = source.replacingOccurrences(of: ".", with: "_") + ".o"
         let common = flags + ["-Iinclude", "-c", "src/\(source)"]
 
-        let local = try Fixtures.local([compiler] + common + ["-o", "out-local/\(object)"], in: project.path, environment: environment)
-        let remote = try Fixtures.sshcc([compiler] + common + ["-o", "out-remote/\(object)"], in: project.path, environment: environment)
+        let local = try Fixtures.local(
+            [compiler] + common + ["-o", "out-local/\(object)"], in: project.path, environment: environment)
+        let remote = try Fixtures.sshcc(
+            [compiler] + common + ["-o", "out-remote/\(object)"], in: project.path, environment: environment)
 
         #expect(remote.status == local.status, "\(remote.stderrText)")
         #expect(remote.stderrText == local.stderrText)
@@ -48,7 +50,8 @@ import Testing
         let environment = server.clientEnvironment(["SSHCC_FALLBACK": "0"])
         let common = ["-g", "-O2", "-Iinclude", "-c", "src/\(source)"]
         try Fixtures.local([compiler] + common + ["-o", "out-local/x.o"], in: project.path, environment: environment)
-        let remote = try Fixtures.sshcc([compiler] + common + ["-o", "out-remote/x.o"], in: project.path, environment: environment)
+        let remote = try Fixtures.sshcc(
+            [compiler] + common + ["-o", "out-remote/x.o"], in: project.path, environment: environment)
         #expect(remote.status == 0)
         let dump = { (path: String) throws -> String in
             let text = try Command.run("readelf", ["--debug-dump=info", "-W", path], directory: project.path).stdoutText
@@ -105,7 +108,8 @@ import Testing
         let server = try SSHDServer()
         let project = try Fixtures.project()
         let environment = server.clientEnvironment(["SSHCC_FALLBACK": "0", "SSHCC_DIAGNOSTICS": "remote"])
-        let remote = try Fixtures.sshcc(["gcc", "-Iinclude", "-c", "src/broken.c"], in: project.path, environment: environment)
+        let remote = try Fixtures.sshcc(
+            ["gcc", "-Iinclude", "-c", "src/broken.c"], in: project.path, environment: environment)
         #expect(remote.status == 1)
         #expect(remote.stderrText.contains("src/broken.c:3:12: error: 'undefined_thing' undeclared"))
         #expect(!remote.stderrText.contains(" | "))
@@ -116,8 +120,10 @@ import Testing
         let project = try Fixtures.project()
         try project.write("src/missing.c", "#include \"nope.h\"\nint x;\n")
         let environment = server.clientEnvironment(["SSHCC_FALLBACK": "0"])
-        let local = try Fixtures.local(["gcc", "-c", "src/missing.c", "-o", "out-local/m.o"], in: project.path, environment: environment)
-        let remote = try Fixtures.sshcc(["gcc", "-c", "src/missing.c", "-o", "out-remote/m.o"], in: project.path, environment: environment)
+        let local = try Fixtures.local(
+            ["gcc", "-c", "src/missing.c", "-o", "out-local/m.o"], in: project.path, environment: environment)
+        let remote = try Fixtures.sshcc(
+            ["gcc", "-c", "src/missing.c", "-o", "out-remote/m.o"], in: project.path, environment: environment)
         #expect(remote.status == local.status)
         #expect(remote.stderrText == local.stderrText)
         #expect(server.jobsServed == 0)
@@ -127,8 +133,12 @@ import Testing
         let server = try SSHDServer()
         let project = try Fixtures.project()
         let environment = server.clientEnvironment(["SSHCC_FALLBACK": "0"])
-        try Fixtures.local(["gcc", "-MMD", "-MP", "-Iinclude", "-c", "src/prog.c", "-o", "out-local/prog.o"], in: project.path, environment: environment)
-        let remote = try Fixtures.sshcc(["gcc", "-MMD", "-MP", "-Iinclude", "-c", "src/prog.c", "-o", "out-remote/prog.o"], in: project.path, environment: environment)
+        try Fixtures.local(
+            ["gcc", "-MMD", "-MP", "-Iinclude", "-c", "src/prog.c", "-o", "out-local/prog.o"], in: project.path,
+            environment: environment)
+        let remote = try Fixtures.sshcc(
+            ["gcc", "-MMD", "-MP", "-Iinclude", "-c", "src/prog.c", "-o", "out-remote/prog.o"], in: project.path,
+            environment: environment)
         #expect(remote.status == 0, "\(remote.stderrText)")
         let localDeps = String(decoding: try project.read("out-local/prog.d"), as: UTF8.self)
         let remoteDeps = String(decoding: try project.read("out-remote/prog.d"), as: UTF8.self)
@@ -162,8 +172,11 @@ import Testing
         let server = try SSHDServer()
         let project = try Fixtures.project()
         let environment = server.clientEnvironment(["SSHCC_FALLBACK": "0"])
-        try Fixtures.sshcc(["g++", "-O2", "-Iinclude", "-c", "src/prog.cpp", "-o", "out-remote/prog.o"], in: project.path, environment: environment)
-        try Fixtures.sshcc(["g++", "out-remote/prog.o", "-o", "out-remote/prog"], in: project.path, environment: environment)
+        try Fixtures.sshcc(
+            ["g++", "-O2", "-Iinclude", "-c", "src/prog.cpp", "-o", "out-remote/prog.o"], in: project.path,
+            environment: environment)
+        try Fixtures.sshcc(
+            ["g++", "out-remote/prog.o", "-o", "out-remote/prog"], in: project.path, environment: environment)
         let run = try Command.run(project.path + "/out-remote/prog", [])
         #expect(run.stdoutText == "6\n")
     }
@@ -176,5 +189,6 @@ func debugInfoDifference(_ project: TemporaryDirectory, _ first: String, _ secon
     }
     try dump(first).write(toFile: project.path + "/first.dump", atomically: true, encoding: .utf8)
     try dump(second).write(toFile: project.path + "/second.dump", atomically: true, encoding: .utf8)
-    return String(try Command.run("diff", ["first.dump", "second.dump"], directory: project.path).stdoutText.prefix(3000))
+    return String(
+        try Command.run("diff", ["first.dump", "second.dump"], directory: project.path).stdoutText.prefix(3000))
 }

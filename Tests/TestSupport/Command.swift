@@ -33,17 +33,21 @@ public enum Command {
         defer { _ = inputFile }
         let result = try Subprocess.run(
             executable: path, arguments: [executable] + arguments,
-            environment: environment.map { $0.map { "\($0.key)=\($0.value)" } }, directory: directory, stdinPath: stdinPath)
+            environment: environment.map { $0.map { "\($0.key)=\($0.value)" } }, directory: directory,
+            stdinPath: stdinPath)
         let status = result.signal.map { 128 + $0 } ?? result.exitCode ?? 255
         return CommandResult(status: status, stdout: Data(result.stdout), stderr: Data(result.stderr))
     }
 
     /// Runs a command that must succeed; throws with its stderr otherwise.
     @discardableResult
-    public static func check(_ executable: String, _ arguments: [String], directory: String? = nil) throws -> CommandResult {
+    public static func check(_ executable: String, _ arguments: [String], directory: String? = nil) throws
+        -> CommandResult
+    {
         let result = try run(executable, arguments, directory: directory)
         guard result.status == 0 else {
-            throw TestSupportError("\(executable) \(arguments.joined(separator: " ")) exited \(result.status): \(result.stderrText)")
+            throw TestSupportError(
+                "\(executable) \(arguments.joined(separator: " ")) exited \(result.status): \(result.stderrText)")
         }
         return result
     }
@@ -53,7 +57,8 @@ public enum Command {
             let path = "\(directory)/\(name)"
             if FileManager.default.isExecutableFile(atPath: path) { return path }
         }
-        for directory in ["/usr/sbin", "/sbin"] where FileManager.default.isExecutableFile(atPath: "\(directory)/\(name)") {
+        for directory in ["/usr/sbin", "/sbin"]
+        where FileManager.default.isExecutableFile(atPath: "\(directory)/\(name)") {
             return "\(directory)/\(name)"
         }
         throw TestSupportError("\(name) is not installed (run .ci/run or Scripts/install-deps)")

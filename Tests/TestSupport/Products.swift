@@ -25,8 +25,10 @@ public final class TemporaryDirectory: @unchecked Sendable {
     public let path: String
 
     public init(_ label: String = "sshcc-test") throws {
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("\(label)-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "\(label)-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(
+            at: base, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         path = base.path
     }
 
@@ -41,6 +43,8 @@ public final class TemporaryDirectory: @unchecked Sendable {
         return url.path
     }
 
-    public func read(_ relative: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: path + "/" + relative)) }
+    public func read(_ relative: String) throws -> Data {
+        try Data(contentsOf: URL(fileURLWithPath: path + "/" + relative))
+    }
     public func exists(_ relative: String) -> Bool { FileManager.default.fileExists(atPath: path + "/" + relative) }
 }

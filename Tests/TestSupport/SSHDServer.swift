@@ -23,8 +23,11 @@ public final class SSHDServer: @unchecked Sendable {
     /// Starts sshd. `subsystem: false` leaves the sshcc subsystem out; `extraConfig` adds sshd_config lines.
     public init(subsystem: Bool = true, extraConfig: [String] = []) throws {
         directory = try TemporaryDirectory("sshcc-sshd")
-        if getuid() == 0 { try FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true) }
-        try Command.check("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "test-host", "-f", directory.path + "/host_ed25519"])
+        if getuid() == 0 {
+            try FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
+        }
+        try Command.check(
+            "ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "test-host", "-f", directory.path + "/host_ed25519"])
         try Command.check("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "test-user", "-f", userKey])
         try FileManager.default.copyItem(atPath: userKey + ".pub", toPath: directory.path + "/authorized_keys")
 
@@ -140,7 +143,9 @@ public final class SSHDServer: @unchecked Sendable {
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         } == 0
     }
 
