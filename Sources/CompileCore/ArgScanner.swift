@@ -210,7 +210,7 @@ public enum ArgScanner {
     /// Assembler options that list, write dependency files, include files or name outputs.
     static func assemblerWritesFiles(_ options: [Substring]) -> Bool {
         options.contains { option in
-            (option.hasPrefix("-a") && !option.hasPrefix("-am")) || option.hasPrefix("--MD") || option.hasPrefix("-I")
+            option.hasPrefix("-a") || option.hasPrefix("--MD") || option.hasPrefix("-I")
                 || option.hasPrefix("-o") || option.hasPrefix("@")
         }
     }

@@ -29,7 +29,7 @@ public enum Wrapper {
         }
 
         let config = ClientConfig.fromEnvironment()
-        guard let compilerPath = findCompiler(compilerArgv[0], invokedAs: invokedAs, argv0: argv[0]) else {
+        guard let compilerPath = findCompiler(compilerArgv[0]) else {
             Console.error("sshcc: compiler '\(compilerArgv[0])' not found on PATH\n")
             return ExitCode.compilerMissing.rawValue
         }
@@ -141,7 +141,7 @@ public enum Wrapper {
     }
 
     /// The real compiler: `name` on PATH, skipping sshcc itself (masquerade directories, symlinks to it).
-    static func findCompiler(_ name: String, invokedAs: String, argv0: String) -> String? {
+    static func findCompiler(_ name: String) -> String? {
         let me = realPath("/proc/self/exe")
         return Environment.findExecutable(name) { directory in
             guard let me else { return false }

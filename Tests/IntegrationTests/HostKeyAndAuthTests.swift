@@ -64,6 +64,7 @@ import Testing
             Self.compile, in: project.path, environment: server.clientEnvironment(["SSHCC_FALLBACK": "0"]))
         #expect(result.status == 0, "\(result.stderrText)")
         #expect(server.jobsServed == 1)
+        attachLogsOnFailure(server, result.status == 0 && server.jobsServed == 1)
     }
 
     @Test func changedHostKeyIsRefusedLoudlyAndNothingIsSent() throws {
@@ -167,6 +168,7 @@ import Testing
         let viaFile = try Fixtures.sshcc(Self.compile, in: project.path, environment: environment)
         #expect(viaFile.status == 0, "\(viaFile.stderrText)")
         #expect(server.jobsServed == 2)
+        attachLogsOnFailure(server, viaAgent.status == 0 && viaFile.status == 0)
     }
 
     /// Keys/README.md tells operators to add keys with `restrict`: the subsystem must still work.
@@ -180,6 +182,7 @@ import Testing
             Self.compile, in: project.path, environment: server.clientEnvironment(["SSHCC_FALLBACK": "0"]))
         #expect(result.status == 0, "\(result.stderrText)")
         #expect(server.jobsServed == 1)
+        attachLogsOnFailure(server, result.status == 0 && server.jobsServed == 1)
     }
 
     @Test func hostThatIsDownFallsBackOrFails() throws {
@@ -232,6 +235,7 @@ import Testing
             environment: server.clientEnvironment(["SSHCC_FALLBACK": "0", "SSHCC_HOSTS": hosts]))
         #expect(result.status == 0, "\(result.stderrText)")
         #expect(server.jobsServed == 1)
+        attachLogsOnFailure(server, result.status == 0 && server.jobsServed == 1)
     }
 
     @Test func hostListFromTheConfigFileAndShowHosts() throws {
