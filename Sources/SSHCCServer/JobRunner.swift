@@ -49,6 +49,10 @@ public struct JobRunner {
             logger.warning("job \(job): refused: \(reason)")
             return Self.refusal(reason)
         case .compile(let plan):
+            if let reason = SourcePolicy.refusal(request.source) {
+                logger.warning("job \(job): refused: \(reason)")
+                return Self.refusal(reason)
+            }
             guard let executable = Environment.findExecutable(plan.compilerName) else {
                 logger.warning("job \(job): compiler \(plan.compilerName) not installed")
                 return Self.refusal("compiler '\(plan.compilerName)' is allowed but not installed on this server")

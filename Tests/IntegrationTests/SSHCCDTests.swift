@@ -66,6 +66,19 @@ import Testing
         #expect(log.contains("refused"))
     }
 
+    /// Even preprocessed text can make gcc read a server file; such sources are refused, nothing is compiled.
+    @Test(arguments: [
+        "#pragma GCC pch_preprocess \"/etc/hostname\"\nint x;\n",
+        "asm(\".incbin \\\"/etc/hostname\\\"\");\nint x;\n",
+    ])
+    func sourcesThatReadServerFilesAreRefused(_ text: String) throws {
+        let hostile = Request(arguments: ["gcc", "-c", "h.c"], source: Array(text.utf8))
+        let answers = try replies(try serve(WireEncoder.encode(hostile)).stdout)
+        #expect(answers.first?.exitCode == 108)
+        #expect(answers.first?.object.isEmpty == true)
+        #expect(leftovers.isEmpty)
+    }
+
     @Test func compileErrorComesBackAsTheCompilersOwnStatus() throws {
         let broken = Request(arguments: ["gcc", "-c", "b.c"], source: Array("# 1 \"b.c\"\nint f( { }\n".utf8))
         let answers = try replies(try serve(WireEncoder.encode(broken)).stdout)
