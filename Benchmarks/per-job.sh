@@ -5,6 +5,7 @@
 # Usage: Benchmarks/per-job.sh [RUNS]      (needs: hyperfine, distcc, openssh-server; run as any user)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. Scripts/loopback-sshd.sh
 runs=${1:-40}
 command -v hyperfine >/dev/null || { echo "needs hyperfine (apt-get install hyperfine)"; exit 1; }
 bash Scripts/install-deps
@@ -24,30 +25,13 @@ printf 'int add(int a, int b) { return a + b; }\n' > tiny.c
 # log in as a dedicated /bin/sh account, as Keys/README.md recommends for compile accounts.
 user=$(id -un)
 if [[ $(id -u) -eq 0 ]]; then
-    mkdir -p /run/sshd
     user=sshcc-bench
     id "$user" >/dev/null 2>&1 || useradd --system --shell /bin/sh --home-dir /nonexistent --no-create-home "$user"
     usermod -p '*' "$user"   # a locked password field ('!') makes sshd refuse even key logins
 fi
 mkdir -p "$work/logs" && chown "$user" "$work/logs"
-ssh-keygen -q -t ed25519 -N '' -f host_key && ssh-keygen -q -t ed25519 -N '' -f id_ed25519 && cp id_ed25519.pub authorized_keys
-port=$((20000 + RANDOM % 20000))
-cat > sshd_config <<CONF
-ListenAddress 127.0.0.1:$port
-HostKey $work/host_key
-AuthorizedKeysFile $work/authorized_keys
-PidFile $work/sshd.pid
-StrictModes no
-UsePAM no
-PasswordAuthentication no
-PermitRootLogin prohibit-password
-MaxStartups 100
-LogLevel VERBOSE
-Subsystem sshcc $bin/sshccd --log $work/logs/sshccd.log
-CONF
-/usr/sbin/sshd -f "$work/sshd_config" -E "$work/sshd.log"
-sleep 0.3; pids+=("$(cat sshd.pid)")
-echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 host_key.pub)" > known_hosts
+start_loopback_sshd "$work" "$bin/sshccd" "$work/logs"
+pids+=("$sshd_pid")
 
 # distccd over TCP on loopback.
 dport=$((40000 + RANDOM % 20000))

@@ -119,57 +119,41 @@ public enum ArgScanner {
     /// The arguments without `-o FILE` and without dependency-file options: for re-running a command
     /// whose outputs must not be written (they already were, or will be, by the remote compile).
     public static func withoutOutputs(_ arguments: [String]) -> [String] {
-        var result: [String] = []
-        var index = 0
-        while index < arguments.count {
-            let argument = arguments[index]
-            index += 1
-            if ["-o", "-MF", "-MT", "-MQ"].contains(argument) {
-                index += 1
-            } else if !(argument.hasPrefix("-o") || argument.hasPrefix("-MF") || argument.hasPrefix("-MT")
-                || argument.hasPrefix("-MQ") || ["-MD", "-MMD", "-MP", "-MG"].contains(argument))
-            {
-                result.append(argument)
-            }
+        removing(arguments) { argument in
+            if argument.hasPrefix("-o") { return "-o" }
+            if let option = ["-MF", "-MT", "-MQ"].first(where: { argument.hasPrefix($0) }) { return option }
+            return ["-MD", "-MMD", "-MP", "-MG"].contains(argument) ? argument : nil
         }
-        return result
     }
 
     /// The original arguments without `-c` and `-o FILE`: gcc -E then writes to stdout.
     private static func preprocessArguments(_ arguments: [String]) -> [String] {
-        var result: [String] = []
-        var index = 0
-        while index < arguments.count {
-            let argument = arguments[index]
-            if argument == "-o" {
-                index += 2
-                continue
-            }
-            if argument != "-c" && !argument.hasPrefix("-o") { result.append(argument) }
-            index += 1
-        }
-        return result
+        removing(arguments) { $0 == "-c" ? "-c" : $0.hasPrefix("-o") ? "-o" : nil }
     }
 
     /// The original arguments without preprocessor-only options and without `-o` (appended explicitly).
     private static func remoteArguments(_ arguments: [String]) -> [String] {
+        removing(arguments) { $0.hasPrefix("-o") ? "-o" : GCCOptions.preprocessorOption($0) }
+    }
+
+    /// `arguments` without the options `match` names. `match` returns the option an argument is (`-o` for both
+    /// `-o` and `-ofile`), or nil to keep it. A removed option given alone takes its separate value with it; a
+    /// kept option keeps its value, which is never matched on its own.
+    static func removing(_ arguments: [String], _ match: (String) -> String?) -> [String] {
         var result: [String] = []
         var index = 0
         while index < arguments.count {
             let argument = arguments[index]
-            defer { index += 1 }
-            if argument.hasPrefix("-o") {
-                if argument == "-o" { index += 1 }
-                continue
-            }
-            if let option = GCCOptions.preprocessorOption(argument) {
-                if argument == option && GCCOptions.takesSeparateValue.contains(option) { index += 1 }
+            index += 1
+            let takesValue = GCCOptions.takesSeparateValue.contains(argument)
+            if let option = match(argument) {
+                if argument == option && takesValue { index += 1 }
                 continue
             }
             result.append(argument)
-            if GCCOptions.takesSeparateValue.contains(argument), index + 1 < arguments.count {
-                index += 1
+            if takesValue && index < arguments.count {
                 result.append(arguments[index])
+                index += 1
             }
         }
         return result

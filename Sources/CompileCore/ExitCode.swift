@@ -30,22 +30,4 @@ public enum ExitCode: Int32, Sendable, CaseIterable {
     /// sshccd: the stream ended in the middle of a request (the client gave up).
     case truncatedRequest = 113
 
-    /// One line for `sshcc --help` and the docs.
-    public var summary: String {
-        switch self {
-        case .usage: "bad sshcc invocation"
-        case .badHostSpec: "a host entry does not parse"
-        case .noHosts: "no compile host configured and fallback is off"
-        case .connectFailed: "the host could not be reached or the connection failed"
-        case .hostKeyUnknown: "the host key is not in known_hosts"
-        case .hostKeyChanged: "the host key differs from known_hosts"
-        case .authFailed: "the server refused every key"
-        case .serverRefused: "the server refused the job"
-        case .protocolError: "the peer broke the distcc protocol"
-        case .localIOError: "a local file could not be read or written"
-        case .compilerMissing: "the compiler is not on PATH"
-        case .remoteCrashed: "the remote compiler was killed by a signal"
-        case .truncatedRequest: "sshccd: the request ended early"
-        }
-    }
 }

@@ -55,10 +55,10 @@ public enum ServerArgPolicy {
             }
             if !argument.hasPrefix("-") || argument == "-" {
                 guard source == nil else { return .refuse("more than one input file ('\(argument)')") }
-                guard let kind = xLanguage.map({ ($0, true) }) ?? Language.fromFileName(argument) else {
+                guard let language = xLanguage ?? Language.fromFileName(argument)?.language else {
                     return .refuse("input '\(argument)' is not a C, C++ or Objective-C source name")
                 }
-                source = (argument, kind.0)
+                source = (argument, language)
                 continue
             }
             if let reason = refusal(argument) { return .refuse(reason) }

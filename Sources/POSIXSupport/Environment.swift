@@ -39,10 +39,4 @@ public enum Environment {
         return nil
     }
 
-    /// Current working directory.
-    public static var currentDirectory: String? {
-        guard let cwd = getcwd(nil, 0) else { return nil }
-        defer { free(cwd) }
-        return String(cString: cwd)
-    }
 }

@@ -28,13 +28,12 @@ public enum FileDescriptorIO {
         }
     }
 
-    /// Writes every byte, retrying short writes.
-    public static func writeAll(_ fd: Int32, _ bytes: some Collection<UInt8>) throws(SystemError) {
-        let array = Array(bytes)
+    /// Writes every byte, retrying short writes; straight from the array's storage (objects are large).
+    public static func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws(SystemError) {
         var offset = 0
-        while offset < array.count {
+        while offset < bytes.count {
             let n = try SystemError.check("write") {
-                array.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, array.count - offset) }
+                bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, bytes.count - offset) }
             }
             offset += n
         }

@@ -20,8 +20,7 @@ public enum Files {
     }
 
     /// Writes a new file that must not exist yet and is not a symlink (O_EXCL|O_NOFOLLOW).
-    public static func create(_ path: String, _ bytes: some Collection<UInt8>, mode: mode_t = 0o600) throws(SystemError)
-    {
+    public static func create(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o600) throws(SystemError) {
         let fd = try SystemError.check("create", path: path) {
             open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
         }
@@ -33,7 +32,7 @@ public enum Files {
 
     /// Replaces `path` atomically: a temporary file beside it, then rename, so a reader (or make, after an
     /// interrupted build) never sees half an object file. Mode follows the umask like a compiler's output.
-    public static func replace(_ path: String, _ bytes: some Collection<UInt8>) throws(SystemError) {
+    public static func replace(_ path: String, _ bytes: [UInt8]) throws(SystemError) {
         let temporary = path + ".sshcc-\(getpid())"
         let fd = try SystemError.check("create", path: temporary) {
             open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o666)

@@ -14,8 +14,6 @@ public enum Monotonic {
         return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
     }
 
-    public static func now() -> UInt64 { nanoseconds() }
-
     public static func milliseconds(since start: UInt64) -> Int { Int((nanoseconds() - start) / 1_000_000) }
 }
 
@@ -33,6 +31,4 @@ public struct Deadline: Sendable {
         guard nanoseconds > now else { return 0 }
         return Int32(min(UInt64(Int32.max), (nanoseconds - now + 999_999) / 1_000_000))
     }
-
-    public var hasPassed: Bool { Monotonic.nanoseconds() >= nanoseconds }
 }

@@ -6,9 +6,7 @@ import POSIXSupport
 
 /// Settings read once per wrapper process.
 public struct ClientConfig: Sendable {
-    /// Where the host list came from, for messages.
-    public var hostsSource: String
-    public var hostsText: String
+    public var home: String
     public var identity: String?
     public var knownHosts: String
     public var fallback: Bool
@@ -24,9 +22,8 @@ public struct ClientConfig: Sendable {
 
     public static func fromEnvironment() -> ClientConfig {
         let home = Environment.home
-        let (source, text) = hostList(home: home)
         return ClientConfig(
-            hostsSource: source, hostsText: text,
+            home: home,
             identity: Environment.get("SSHCC_IDENTITY").flatMap { $0.isEmpty ? nil : $0 },
             knownHosts: Environment.get("SSHCC_KNOWN_HOSTS").flatMap { $0.isEmpty ? nil : $0 } ?? home
                 + "/.ssh/known_hosts",
@@ -55,11 +52,14 @@ public struct ClientConfig: Sendable {
         Environment.get(name).flatMap(Double.init).flatMap { $0 > 0 ? $0 : nil } ?? value
     }
 
-    public func hosts() throws(ClientFailure) -> [HostSpec] {
+    /// The parsed host list and where it came from (for messages). Read only when a job is distributed:
+    /// commands that run locally (links, -E) never touch the hosts file.
+    public func hosts() throws(ClientFailure) -> (specs: [HostSpec], source: String) {
+        let (source, text) = Self.hostList(home: home)
         do {
-            return try HostList.parse(hostsText)
+            return (try HostList.parse(text), source)
         } catch {
-            throw ClientFailure(.badHostSpec, "\(error) (in \(hostsSource))")
+            throw ClientFailure(.badHostSpec, "\(error) (in \(source))")
         }
     }
 }

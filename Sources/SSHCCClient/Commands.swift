@@ -15,8 +15,9 @@ enum Commands {
         case "--show-hosts":
             let config = ClientConfig.fromEnvironment()
             do {
-                var text = "# from \(config.hostsSource)\n"
-                for spec in try config.hosts() {
+                let hosts = try config.hosts()
+                var text = "# from \(hosts.source)\n"
+                for spec in hosts.specs {
                     text +=
                         spec.isLocal
                         ? "localhost  local slots=\(spec.slots)\n"

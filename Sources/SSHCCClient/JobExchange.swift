@@ -52,10 +52,11 @@ public enum JobExchange {
             }
             if bytes.isEmpty {
                 if let sendError { throw .transport(sendError) }
+                // Between replies, finish() succeeds: the stream ended before one byte of this reply came.
                 do {
                     try decoder.finish()
                 } catch {
-                    throw .ended(error, receivedNothing: decoder.isAtBoundary)
+                    throw .ended(error, receivedNothing: false)
                 }
                 throw .ended(.truncated(expecting: decoder.expecting, bufferedBytes: 0), receivedNothing: true)
             }

@@ -31,7 +31,7 @@ struct LocalCompiler {
         }
         do {
             let result = try Subprocess.run(
-                executable: path, arguments: [argv[0]] + plan.preprocessArguments.dropFirst(), stdout: .capture,
+                executable: path, arguments: plan.preprocessArguments, stdout: .capture,
                 stderr: .inherit)
             guard result.status == 0 else {
                 return .failure(.compilerFailed(status: result.exitCode ?? 128 + (result.signal ?? 0)))

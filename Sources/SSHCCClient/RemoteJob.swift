@@ -3,7 +3,6 @@
 
 import CompileCore
 import DistccWire
-import POSIXSupport
 
 enum RemoteJob {
     static func run(_ request: Request, on spec: HostSpec, config: ClientConfig) throws(ClientFailure) -> Reply {
@@ -32,21 +31,5 @@ enum RemoteJob {
         } catch {
             throw ClientFailure(.connectFailed, "connection to \(spec) failed during the job: \(error)")
         }
-    }
-}
-
-/// Prints how long each phase of a remote job took (SSHCC_VERBOSE=2).
-struct PhaseClock {
-    let enabled: Bool
-    private var last = Monotonic.now()
-
-    init(enabled: Bool) { self.enabled = enabled }
-
-    mutating func lap(_ phase: String) {
-        guard enabled else { return }
-        let now = Monotonic.now()
-        let micros = (now - last) / 1000
-        Console.error("sshcc: \(phase): \(micros / 1000).\(String(micros % 1000 / 100)) ms\n")
-        last = now
     }
 }

@@ -45,16 +45,16 @@ public enum Wrapper {
     }
 
     static func distribute(_ plan: CompilePlan, compiler: LocalCompiler, config: ClientConfig) -> Int32 {
-        let hosts: [HostSpec]
+        let hosts: (specs: [HostSpec], source: String)
         do {
             hosts = try config.hosts()
         } catch {
             return fallBack(compiler, config: config, because: error)
         }
-        let remotes = hosts.filter { !$0.isLocal }
+        let remotes = hosts.specs.filter { !$0.isLocal }
         guard !remotes.isEmpty else {
             return fallBack(
-                compiler, config: config, because: ClientFailure(.noHosts, "no compile host (\(config.hostsSource))"))
+                compiler, config: config, because: ClientFailure(.noHosts, "no compile host (\(hosts.source))"))
         }
 
         // Preprocess here: the server needs the compiler but none of the headers.

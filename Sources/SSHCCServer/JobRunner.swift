@@ -18,6 +18,8 @@ public struct JobRunner {
     let limits: WireLimits
     var logger: Logger
     public private(set) var jobsServed = 0
+    /// Compiler paths found on PATH, per name: one sshccd serves many jobs on a channel.
+    private var compilerPaths: [String: String] = [:]
 
     public init(options: ServerOptions, limits: WireLimits = .default, logger: Logger) {
         self.options = options
@@ -33,7 +35,7 @@ public struct JobRunner {
 
     public mutating func run(_ request: Request) -> Reply {
         jobsServed += 1
-        let started = Monotonic.now()
+        let started = Monotonic.nanoseconds()
         let job = jobsServed
         let directory: String
         do {
@@ -53,10 +55,12 @@ public struct JobRunner {
                 logger.warning("job \(job): refused: \(reason)")
                 return Self.refusal(reason)
             }
-            guard let executable = Environment.findExecutable(plan.compilerName) else {
+            guard let executable = compilerPaths[plan.compilerName] ?? Environment.findExecutable(plan.compilerName)
+            else {
                 logger.warning("job \(job): compiler \(plan.compilerName) not installed")
                 return Self.refusal("compiler '\(plan.compilerName)' is allowed but not installed on this server")
             }
+            compilerPaths[plan.compilerName] = executable
             do {
                 try Files.create(plan.inputPath, request.source)
                 let result = try Subprocess.run(

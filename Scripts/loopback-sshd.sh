@@ -1,0 +1,41 @@
+# Sourced by Scripts/demo and Benchmarks/per-job.sh: a private sshd on 127.0.0.1 with fresh ed25519 keys
+# and the sshcc subsystem. (The tests' Swift twin is Tests/TestSupport/SSHDServer.swift.)
+#
+# start_loopback_sshd WORK SSHCCD LOGDIR
+#   writes keys, sshd_config, known_hosts and sshd.log into WORK; sshccd logs into LOGDIR (which the login
+#   user must be able to write). Sets sshd_pid and port. sshd binds before it daemonizes, so a port in use
+#   fails at once and another is tried. Stop it with: kill "$sshd_pid".
+start_loopback_sshd() {
+    local work=$1 sshccd=$2 logdir=$3
+    [[ $(id -u) -eq 0 ]] && mkdir -p /run/sshd
+    ssh-keygen -q -t ed25519 -N '' -C sshcc-host -f "$work/host_key"
+    ssh-keygen -q -t ed25519 -N '' -C sshcc-user -f "$work/id_ed25519"
+    cp "$work/id_ed25519.pub" "$work/authorized_keys"
+    sshd_pid=""
+    for _ in $(seq 20); do
+        port=$((20000 + RANDOM % 40000))
+        cat > "$work/sshd_config" <<CONF
+ListenAddress 127.0.0.1:$port
+HostKey $work/host_key
+AuthorizedKeysFile $work/authorized_keys
+PidFile $work/sshd.pid
+StrictModes no
+UsePAM no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+MaxStartups 100
+LogLevel VERBOSE
+Subsystem sshcc $sshccd --log $logdir/sshccd.log
+CONF
+        /usr/sbin/sshd -t -f "$work/sshd_config"
+        # An absolute -E path: sshd changes to / when it daemonizes.
+        if /usr/sbin/sshd -f "$work/sshd_config" -E "$work/sshd.log"; then
+            for _ in $(seq 50); do [[ -s $work/sshd.pid ]] && break; sleep 0.05; done
+            sshd_pid=$(cat "$work/sshd.pid")
+            break
+        fi
+    done
+    [[ -n $sshd_pid ]] || { echo "could not start sshd" >&2; cat "$work/sshd.log" >&2; return 1; }
+    echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$work/host_key.pub")" > "$work/known_hosts"
+}
