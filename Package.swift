@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-extras/swift-extras-base64", from: "1.2.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
         // libssh2 as Swift sees it: a module map and inline twins of its function-like macros.
@@ -37,24 +38,46 @@ let package = Package(
             name: "POSIXSupport",
             dependencies: ["CPOSIX", .product(name: "SystemPackage", package: "swift-system")],
             swiftSettings: strict),
+        // A swift-log handler writing a private (0600) log file: sshccd's and the mux daemon's.
+        .target(
+            name: "FileLogging",
+            dependencies: ["POSIXSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
         // sshccd's request loop and compiler runner.
         .target(
             name: "SSHCCServer",
             dependencies: [
-                "DistccWire", "CompileCore", "POSIXSupport",
+                "DistccWire", "CompileCore", "POSIXSupport", "FileLogging",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
-        // The wrapper: decide, preprocess, send over SSH, write results, fall back.
+        // The wrapper ↔ mux daemon protocol and the scheduler's rules, pure: no sockets, threads or clocks.
+        .target(
+            name: "MuxCore",
+            dependencies: ["CompileCore", .product(name: "DequeModule", package: "swift-collections")],
+            swiftSettings: strict),
+        // The per-user mux daemon: host drivers that own the SSH sessions, the dispatcher, the socket.
+        .target(
+            name: "SSHCCMux",
+            dependencies: [
+                "DistccWire", "CompileCore", "POSIXSupport", "SSH", "MuxCore", "FileLogging", "CPOSIX",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            swiftSettings: strict),
+        // The wrapper: decide, preprocess, hand the job to the mux daemon, write results, fall back.
         .target(
             name: "SSHCCClient",
-            dependencies: ["DistccWire", "CompileCore", "POSIXSupport", "SSH"],
+            dependencies: ["DistccWire", "CompileCore", "POSIXSupport", "MuxCore", "CPOSIX"],
             swiftSettings: strict),
-        .executableTarget(name: "sshcc", dependencies: ["SSHCCClient"], swiftSettings: strict),
+        .executableTarget(
+            name: "sshcc", dependencies: ["SSHCCClient", "SSHCCMux", "MuxCore", "POSIXSupport"],
+            swiftSettings: strict),
         .executableTarget(
             name: "sshccd",
             dependencies: [
-                "SSHCCServer", "POSIXSupport", "CompileCore", .product(name: "Logging", package: "swift-log"),
+                "SSHCCServer", "POSIXSupport", "CompileCore", "FileLogging",
+                .product(name: "Logging", package: "swift-log"),
             ], swiftSettings: strict),
 
         .target(
@@ -64,6 +87,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "DistccWireTests", dependencies: ["DistccWire"], swiftSettings: strict),
         .testTarget(name: "CompileCoreTests", dependencies: ["CompileCore"], swiftSettings: strict),
+        .testTarget(name: "MuxCoreTests", dependencies: ["MuxCore"], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["TestSupport", "DistccWire", "SSHCCClient", "sshcc", "sshccd"],

@@ -10,6 +10,11 @@ public enum Environment {
     /// The variable's value, nil when unset. An empty value is returned as is.
     public static func get(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
 
+    /// A positive number of seconds from `name`, else `value`.
+    public static func seconds(_ name: String, default value: Double) -> Double {
+        get(name).flatMap(Double.init).flatMap { $0 > 0 ? $0 : nil } ?? value
+    }
+
     /// The home directory: HOME, else the password database.
     public static var home: String {
         if let home = get("HOME"), !home.isEmpty { return home }

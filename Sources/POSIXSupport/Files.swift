@@ -90,6 +90,22 @@ public enum Files {
 
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
+    /// Creates `path` (and missing parents) with mode 0700, or checks that the existing directory is ours
+    /// and private: a socket in a directory others can write is a socket others can replace.
+    public static func makePrivateDirectory(_ path: String) throws(SystemError) {
+        var prefix = ""
+        for part in path.split(separator: "/") {
+            prefix += "/" + part
+            if mkdir(prefix, 0o700) != 0 && errno != EEXIST { throw SystemError("mkdir", path: prefix) }
+        }
+        var info = stat()
+        guard lstat(path, &info) == 0 else { throw SystemError("stat", path: path) }
+        guard (info.st_mode & S_IFMT) == S_IFDIR, info.st_uid == getuid() else {
+            throw SystemError("use (not a directory of this user)", path: path, errno: .permissionDenied)
+        }
+        if info.st_mode & 0o077 != 0 { chmod(path, 0o700) }
+    }
+
     public static func isExecutableFile(_ path: String) -> Bool {
         var info = stat()
         return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG && access(path, X_OK) == 0

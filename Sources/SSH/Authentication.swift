@@ -46,11 +46,14 @@ extension Session {
         return offered
     }
 
-    /// Offers each identity the agent at SSH_AUTH_SOCK holds, until one is accepted. Returns them all;
+    /// Offers each identity the agent at `socketPath` holds, until one is accepted. Returns them all;
     /// empty when there is no agent or it holds no key.
-    public func authenticateWithAgent(user: String, deadline: Deadline) throws(SSHError) -> [OfferedKey] {
+    public func authenticateWithAgent(user: String, socketPath: String, deadline: Deadline) throws(SSHError)
+        -> [OfferedKey]
+    {
         guard let agent = libssh2_agent_init(raw) else { return [] }
         defer { libssh2_agent_free(agent) }
+        libssh2_agent_set_identity_path(agent, socketPath)
         guard libssh2_agent_connect(agent) == 0 else { return [] }
         defer { libssh2_agent_disconnect(agent) }
         guard libssh2_agent_list_identities(agent) == 0 else { return [] }

@@ -9,7 +9,7 @@ import POSIXSupport
 public final class Channel {
     public let session: Session
     let raw: OpaquePointer
-    private var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
+    private lazy var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
 
     /// Opens a new session channel (sshd's MaxSessions caps how many a connection may hold).
     public init(session: Session, deadline: Deadline) throws(SSHError) {
@@ -17,6 +17,12 @@ public final class Channel {
         raw = try session.retryPointer("open a channel on \(session.host)", .channelOpen, deadline) {
             sshcc_channel_open_session(session.raw)
         }
+    }
+
+    /// Wraps a channel libssh2 has just opened.
+    init(session: Session, raw: OpaquePointer) {
+        self.session = session
+        self.raw = raw
     }
 
     deinit {

@@ -2,7 +2,12 @@
 // SSHCC_HOSTS or the hosts file, SSHCC_IDENTITY, SSHCC_KNOWN_HOSTS, SSHCC_FALLBACK, timeouts, verbosity.
 
 import CompileCore
+import MuxCore
 import POSIXSupport
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Settings read once per wrapper process.
 public struct ClientConfig: Sendable {
@@ -17,8 +22,9 @@ public struct ClientConfig: Sendable {
     public var timings: Bool
     /// SSHCC_DIAGNOSTICS=remote prints the server's messages as they came, without re-rendering locally.
     public var renderDiagnosticsLocally: Bool
-    public var defaultKeys: [String]
-    public var useAgent: Bool
+    public var agentSocket: String?
+    /// SSHCC_DIR: where the mux daemon's socket and log live.
+    public var muxPaths: MuxPaths
 
     public static func fromEnvironment() -> ClientConfig {
         let home = Environment.home
@@ -28,13 +34,21 @@ public struct ClientConfig: Sendable {
             knownHosts: Environment.get("SSHCC_KNOWN_HOSTS").flatMap { $0.isEmpty ? nil : $0 } ?? home
                 + "/.ssh/known_hosts",
             fallback: Environment.get("SSHCC_FALLBACK") != "0",
-            connectTimeout: seconds("SSHCC_CONNECT_TIMEOUT", default: 10),
-            ioTimeout: seconds("SSHCC_IO_TIMEOUT", default: 300),
+            connectTimeout: Environment.seconds("SSHCC_CONNECT_TIMEOUT", default: 10),
+            ioTimeout: Environment.seconds("SSHCC_IO_TIMEOUT", default: 300),
             verbose: (Environment.get("SSHCC_VERBOSE") ?? "0") != "0",
             timings: (Int(Environment.get("SSHCC_VERBOSE") ?? "0") ?? 0) >= 2,
             renderDiagnosticsLocally: Environment.get("SSHCC_DIAGNOSTICS") != "remote",
-            defaultKeys: [home + "/.ssh/id_ed25519", home + "/.ssh/id_ecdsa"],
-            useAgent: (Environment.get("SSH_AUTH_SOCK") ?? "").isEmpty == false)
+            agentSocket: Environment.get("SSH_AUTH_SOCK").flatMap { $0.isEmpty ? nil : $0 },
+            muxPaths: MuxPaths.resolve(
+                sshccDir: Environment.get("SSHCC_DIR"), runtimeDir: Environment.get("XDG_RUNTIME_DIR"), uid: getuid()))
+    }
+
+    /// How the daemon reaches hosts for this wrapper.
+    public var access: HostAccess {
+        HostAccess(
+            identity: identity, knownHosts: knownHosts, agentSocket: agentSocket, connectTimeout: connectTimeout,
+            ioTimeout: ioTimeout)
     }
 
     /// SSHCC_HOSTS, else $XDG_CONFIG_HOME/sshcc/hosts, else ~/.config/sshcc/hosts (DESIGN.md §4).
@@ -48,16 +62,12 @@ public struct ClientConfig: Sendable {
         return ("no host list (set SSHCC_HOSTS or write \(path))", "")
     }
 
-    static func seconds(_ name: String, default value: Double) -> Double {
-        Environment.get(name).flatMap(Double.init).flatMap { $0 > 0 ? $0 : nil } ?? value
-    }
-
     /// The parsed host list and where it came from (for messages). Read only when a job is distributed:
     /// commands that run locally (links, -E) never touch the hosts file.
-    public func hosts() throws(ClientFailure) -> (specs: [HostSpec], source: String) {
+    public func hosts() throws(ClientFailure) -> (specs: [HostSpec], source: String, text: String) {
         let (source, text) = Self.hostList(home: home)
         do {
-            return (try HostList.parse(text), source)
+            return (try HostList.parse(text), source, text)
         } catch {
             throw ClientFailure(.badHostSpec, "\(error) (in \(source))")
         }

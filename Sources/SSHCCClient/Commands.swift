@@ -3,6 +3,10 @@
 import CompileCore
 import POSIXSupport
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 enum Commands {
     static func run(_ command: String, _ rest: [String]) -> Int32 {
         switch command {
@@ -29,6 +33,27 @@ enum Commands {
                 Console.error("sshcc: \(error)\n")
                 return error.code.rawValue
             }
+        case "--status":
+            let config = ClientConfig.fromEnvironment()
+            let watch = rest.contains("--watch")
+            repeat {
+                guard let text = MuxClient.status(config.muxPaths) else {
+                    Console.error("sshcc: no mux daemon is running (\(config.muxPaths.directory))\n")
+                    return watch ? 0 : 1
+                }
+                // --watch redraws every second, like watch(1), until interrupted.
+                try? Console.write(Array(((watch ? "\u{1b}[H\u{1b}[2J" : "") + text).utf8), to: 1)
+                if watch { sleep(1) }
+            } while watch
+            return 0
+        case "--stop":
+            let paths = ClientConfig.fromEnvironment().muxPaths
+            if MuxClient.stop(paths) {
+                try? Console.write(Array("sshcc: mux daemon stopped\n".utf8), to: 1)
+            } else {
+                try? Console.write(Array("sshcc: no mux daemon was running (\(paths.directory))\n".utf8), to: 1)
+            }
+            return 0
         default:
             Console.error("sshcc: unknown option '\(command)'\n" + Wrapper.usage)
             return ExitCode.usage.rawValue

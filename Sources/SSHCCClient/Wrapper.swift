@@ -4,6 +4,7 @@
 
 import CompileCore
 import DistccWire
+import MuxCore
 import POSIXSupport
 
 #if canImport(Glibc)
@@ -45,16 +46,19 @@ public enum Wrapper {
     }
 
     static func distribute(_ plan: CompilePlan, compiler: LocalCompiler, config: ClientConfig) -> Int32 {
-        let hosts: (specs: [HostSpec], source: String)
+        let hosts: (specs: [HostSpec], source: String, text: String)
         do {
             hosts = try config.hosts()
         } catch {
             return fallBack(compiler, config: config, because: error)
         }
-        let remotes = hosts.specs.filter { !$0.isLocal }
-        guard !remotes.isEmpty else {
-            return fallBack(
-                compiler, config: config, because: ClientFailure(.noHosts, "no compile host (\(hosts.source))"))
+        guard hosts.specs.contains(where: { !$0.isLocal }) else {
+            // Only local slots (or nothing): no daemon needed to compile here.
+            if hosts.specs.isEmpty {
+                return fallBack(
+                    compiler, config: config, because: ClientFailure(.noHosts, "no compile host (\(hosts.source))"))
+            }
+            return compiler.execute()
         }
 
         // Preprocess here: the server needs the compiler but none of the headers.
@@ -66,32 +70,44 @@ public enum Wrapper {
             Console.error("sshcc: \(error)\n")
             return ExitCode.localIOError.rawValue
         }
-        let request = Request(arguments: plan.remoteArguments, source: source)
+        let request = WireEncoder.encode(Request(arguments: plan.remoteArguments, source: source))
+        let job = JobSubmission(hostList: hosts.text, access: config.access, request: request)
 
-        var lastFailure = ClientFailure(.connectFailed, "no host tried")
-        var detailsShown = false
-        // Spread wrappers over hosts: each starts at a different one and moves on when a host fails.
-        let start = Int(getpid()) % remotes.count
-        for offset in 0..<remotes.count {
-            let spec = remotes[(start + offset) % remotes.count]
-            do {
-                let reply = try RemoteJob.run(request, on: spec, config: config)
-                if config.verbose { Console.error("sshcc: \(plan.source) compiled on \(spec)\n") }
-                return deliver(reply, plan: plan, compiler: compiler, config: config)
-            } catch {
-                lastFailure = error
-                detailsShown = false
-                if offset < remotes.count - 1 {
-                    Console.error("sshcc: \(spec): \(error.summary); trying the next host\n")
-                    // A wrong host key is explained at once, even when another host takes the job.
-                    if error.code == .hostKeyChanged || error.code == .hostKeyUnknown {
-                        Console.error(error.details.joined(separator: "\n") + "\n")
-                        detailsShown = true
-                    }
-                }
-            }
+        let outcome: MuxClient.Outcome
+        do {
+            outcome = try MuxClient.submit(job, paths: config.muxPaths, verbose: config.verbose)
+        } catch {
+            return fallBack(compiler, config: config, because: error)
         }
-        return fallBack(compiler, config: config, because: lastFailure, detailsShown: detailsShown)
+        switch outcome.answer {
+        case .reply(let host, let bytes, let notes):
+            printNotes(notes)
+            var decoder = ReplyDecoder()
+            decoder.append(bytes)
+            guard let reply = try? decoder.next() else {
+                return fallBack(
+                    compiler, config: config, because: ClientFailure(.protocolError, "the mux daemon sent a bad reply"))
+            }
+            if config.verbose { Console.error("sshcc: \(plan.source) compiled on \(host)\n") }
+            return deliver(reply, plan: plan, compiler: compiler, config: config)
+        case .runLocally(let notes):
+            printNotes(notes)
+            if config.verbose { Console.error("sshcc: \(plan.source): compiling in a local slot\n") }
+            // The compiler inherits the daemon connection: the slot is free when the compiler exits.
+            _ = fcntl(outcome.fd, F_SETFD, 0)
+            return compiler.execute()
+        case .failure(let code, let summary, let details, let notes):
+            printNotes(notes)
+            let failure = ClientFailure(ExitCode(rawValue: code) ?? .connectFailed, summary, details: details)
+            return fallBack(compiler, config: config, because: failure)
+        }
+    }
+
+    /// What happened on other hosts before the job found its way (a host down, a host key problem).
+    static func printNotes(_ notes: [String]) {
+        for note in notes {
+            Console.error(note.hasPrefix(" ") ? note + "\n" : "sshcc: \(note); trying another host\n")
+        }
     }
 
     /// Writes the object, prints the compiler's output, returns its status: what a local run would have done.
@@ -129,9 +145,9 @@ public enum Wrapper {
 
     /// Compiles locally after a failure, with a one-line warning, unless SSHCC_FALLBACK=0.
     static func fallBack(
-        _ compiler: LocalCompiler, config: ClientConfig, because failure: ClientFailure, detailsShown: Bool = false
+        _ compiler: LocalCompiler, config: ClientConfig, because failure: ClientFailure
     ) -> Int32 {
-        let explanation = detailsShown || failure.details.isEmpty ? "" : failure.details.joined(separator: "\n") + "\n"
+        let explanation = failure.details.isEmpty ? "" : failure.details.joined(separator: "\n") + "\n"
         guard config.fallback else {
             Console.error("sshcc: error: \(failure.summary) (SSHCC_FALLBACK=0: not compiling locally)\n" + explanation)
             return failure.code.rawValue
@@ -158,10 +174,13 @@ public enum Wrapper {
     static let usage = """
         usage: sshcc COMPILER [ARGS...]      compile, remotely when possible (e.g. sshcc gcc -c x.c -o x.o)
                sshcc --show-hosts            print the parsed host list
+               sshcc --status [--watch]      the mux daemon's hosts, channels and jobs
+               sshcc --stop                  stop the mux daemon
                sshcc --version | --help
 
         Environment: SSHCC_HOSTS, SSHCC_IDENTITY, SSHCC_KNOWN_HOSTS, SSHCC_FALLBACK=0, SSHCC_VERBOSE=1,
-        SSHCC_CONNECT_TIMEOUT, SSHCC_IO_TIMEOUT, SSHCC_DIAGNOSTICS=remote. See README.md.
+        SSHCC_DIR, SSHCC_IDLE_TIMEOUT, SSHCC_BACKOFF, SSHCC_CONNECT_TIMEOUT, SSHCC_IO_TIMEOUT,
+        SSHCC_DIAGNOSTICS=remote. See README.md.
 
         """
 }

@@ -2,6 +2,7 @@
 // Everything but option handling and exit lives in SSHCCServer.
 
 import CompileCore
+import FileLogging
 import Logging
 import POSIXSupport
 import SSHCCServer

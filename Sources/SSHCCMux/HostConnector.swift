@@ -1,59 +1,46 @@
-// Reaching one compile host: connect, verify its host key, log in, start the `sshcc` subsystem. Each way
-// this goes wrong becomes a ClientFailure whose text names the host and the fix.
+// Reaching one compile host: connect, verify its host key, log in. Runs on a thread of its own (it
+// blocks until its deadline) and hands the authenticated session to the host's driver. Each way this goes
+// wrong becomes a ClientFailure whose text names the host and the fix; the wrapper prints it.
 
 import CompileCore
+import MuxCore
 import POSIXSupport
 import SSH
 
 /// The subsystem name sshd_config maps to sshccd.
 public let subsystemName = "sshcc"
 
-/// An SSH channel running sshccd on a host, ready for jobs.
-public final class RemoteHost: JobStream {
-    public let spec: HostSpec
-    let channel: Channel
-    let ioTimeout: Double
-
-    /// Connects to `spec` and starts sshccd.
-    public init(spec: HostSpec, config: ClientConfig) throws(ClientFailure) {
-        self.spec = spec
-        ioTimeout = config.ioTimeout
-        let deadline = Deadline(secondsFromNow: config.connectTimeout)
-        var clock = PhaseClock(enabled: config.timings)
+enum HostConnector {
+    /// An authenticated session to `spec`, or the reason there is none.
+    static func connect(_ spec: HostSpec, access: HostAccess) throws(ClientFailure) -> Session {
+        let deadline = Deadline(secondsFromNow: access.connectTimeout)
         let session: Session
         do {
             session = try Session(host: spec.host, port: spec.port, deadline: deadline)
         } catch {
             throw ClientFailure(.connectFailed, "cannot reach \(spec): \(error)")
         }
-        clock.lap("tcp+ssh handshake")
-        try Self.verifyHostKey(session, spec: spec, knownHosts: config.knownHosts)
-        clock.lap("host key check")
-        try Self.logIn(session, spec: spec, config: config, deadline: deadline)
-        clock.lap("authentication")
-        do {
-            channel = try Channel(session: session, deadline: deadline)
-            try channel.startSubsystem(subsystemName, deadline: deadline)
-            clock.lap("channel+subsystem")
-        } catch  where error.kind == .requestDenied {
-            throw ClientFailure(
-                .serverRefused, "\(spec) has no '\(subsystemName)' subsystem",
-                details: [
-                    "  fix: add this line to the host's sshd_config and reload sshd:",
-                    "    Subsystem \(subsystemName) /usr/local/bin/sshccd",
-                ])
-        } catch {
-            throw ClientFailure(.connectFailed, "cannot open a channel on \(spec): \(error)")
-        }
+        try verifyHostKey(session, spec: spec, knownHosts: access.knownHosts)
+        try logIn(session, spec: spec, access: access, deadline: deadline)
+        return session
     }
 
-    public func send(_ bytes: [UInt8]) throws {
-        try channel.write(bytes, deadline: Deadline(secondsFromNow: ioTimeout))
+    /// The failure for a channel whose subsystem request was refused.
+    static func noSubsystem(_ spec: HostSpec) -> ClientFailure {
+        ClientFailure(
+            .serverRefused, "\(spec) has no '\(subsystemName)' subsystem",
+            details: [
+                "  fix: add this line to the host's sshd_config and reload sshd:",
+                "    Subsystem \(subsystemName) /usr/local/bin/sshccd",
+            ])
     }
-    public func receive() throws -> [UInt8] { try channel.read(deadline: Deadline(secondsFromNow: ioTimeout)) }
 
-    /// Closes the channel and returns sshccd's exit status, if the server reported one.
-    public func finish() -> Int32? { try? channel.close(deadline: Deadline(secondsFromNow: 2)) }
+    /// The failure for a channel that closed with sshd's "command not found" status before replying.
+    static func sshccdMissing(_ spec: HostSpec) -> ClientFailure {
+        ClientFailure(
+            .serverRefused, "sshccd is not installed on \(spec) where its sshd_config says",
+            details: ["  fix: install sshccd at the path of the host's `Subsystem \(subsystemName) ...` line"])
+    }
 
     // MARK: Host key
 
@@ -92,20 +79,23 @@ public final class RemoteHost: JobStream {
     // MARK: Authentication
 
     /// SSHCC_IDENTITY alone when set; otherwise ssh-agent, then ~/.ssh/id_ed25519 and ~/.ssh/id_ecdsa.
-    static func logIn(_ session: Session, spec: HostSpec, config: ClientConfig, deadline: Deadline)
+    static func logIn(_ session: Session, spec: HostSpec, access: HostAccess, deadline: Deadline)
         throws(ClientFailure)
     {
         let user = spec.user ?? Environment.userName
         var offered: [OfferedKey] = []
         do {
-            if let identity = config.identity {
+            if let identity = access.identity {
                 guard Files.exists(identity) else {
                     throw ClientFailure(.authFailed, "SSHCC_IDENTITY names \(identity), which does not exist")
                 }
                 offered.append(try session.authenticate(user: user, privateKey: identity, deadline: deadline))
             } else {
-                if config.useAgent { offered += try session.authenticateWithAgent(user: user, deadline: deadline) }
-                for path in config.defaultKeys
+                if let agent = access.agentSocket {
+                    offered += try session.authenticateWithAgent(user: user, socketPath: agent, deadline: deadline)
+                }
+                let home = Environment.home
+                for path in [home + "/.ssh/id_ed25519", home + "/.ssh/id_ecdsa"]
                 where Files.exists(path) && !offered.contains(where: { $0.outcome == .accepted }) {
                     offered.append(try session.authenticate(user: user, privateKey: path, deadline: deadline))
                 }

@@ -1,0 +1,112 @@
+// The wrapper ↔ mux daemon wire (Docs/mux-protocol.md): every frame is a 4-letter kind, 8 hex digits of
+// body length, and the body. Pure codec, no sockets; the distcc request and reply ride inside JOBR/RPLY.
+
+/// The kinds of frame. Wrapper → daemon: MUXV, HOST, IDEN, KNWN, AGNT, CTMO, IOTM, JOBR, STAQ, STOP.
+/// Daemon → wrapper: MUXV, VERR, NOTE, RHST, RPLY, LOCL, FAIL, STAT, BYE_.
+public enum MuxKind: String, Sendable, CaseIterable {
+    case version = "MUXV", versionRefused = "VERR"
+    case hostList = "HOST", identity = "IDEN", knownHosts = "KNWN", agentSocket = "AGNT"
+    case connectTimeout = "CTMO", ioTimeout = "IOTM", job = "JOBR", statusQuery = "STAQ", stop = "STOP"
+    case note = "NOTE", compiledOn = "RHST", reply = "RPLY", runLocally = "LOCL", failure = "FAIL"
+    case status = "STAT", stopping = "BYE_"
+}
+
+/// One frame: its kind and body.
+public struct MuxFrame: Equatable, Sendable {
+    public var kind: MuxKind
+    public var body: [UInt8]
+
+    public init(_ kind: MuxKind, _ body: [UInt8] = []) {
+        self.kind = kind
+        self.body = body
+    }
+
+    public init(_ kind: MuxKind, text: String) { self.init(kind, Array(text.utf8)) }
+
+    public var text: String { String(decoding: body, as: UTF8.self) }
+
+    /// Header and body, ready to write.
+    public var encoded: [UInt8] {
+        var out = Self.header(kind, count: body.count)
+        out.append(contentsOf: body)
+        return out
+    }
+
+    /// A 12-byte header for a body of `count` bytes, so large bodies can be written from their own buffer.
+    public static func header(_ kind: MuxKind, count: Int) -> [UInt8] {
+        var out = Array(kind.rawValue.utf8)
+        for shift in stride(from: 28, through: 0, by: -4) {
+            let nibble = UInt8((UInt32(count) >> UInt32(shift)) & 0xf)
+            out.append(nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10)
+        }
+        return out
+    }
+}
+
+/// What was wrong with bytes that claimed to be mux frames.
+public enum MuxWireError: Error, Equatable, Sendable, CustomStringConvertible {
+    case unknownKind([UInt8])
+    case badLength([UInt8])
+    case tooLong(kind: MuxKind, length: Int, limit: Int)
+    case unexpected(MuxKind, expecting: String)
+    case badValue(MuxKind, String)
+    case truncated
+
+    public var description: String {
+        switch self {
+        case .unknownKind(let bytes): "unknown mux frame kind \(Self.printable(bytes))"
+        case .badLength(let bytes): "bad mux frame length \(Self.printable(bytes))"
+        case .tooLong(let kind, let length, let limit): "\(kind.rawValue) frame of \(length) bytes (limit \(limit))"
+        case .unexpected(let kind, let expecting): "unexpected \(kind.rawValue) frame, expecting \(expecting)"
+        case .badValue(let kind, let value): "bad \(kind.rawValue) value '\(value)'"
+        case .truncated: "the mux connection ended in the middle of a message"
+        }
+    }
+
+    static func printable(_ bytes: [UInt8]) -> String {
+        "'" + String(bytes.map { $0 >= 0x20 && $0 < 0x7f ? Character(UnicodeScalar($0)) : "?" }) + "'"
+    }
+}
+
+/// Incremental frame reader: `append` bytes, then `next()` until it returns nil ("need more").
+public struct MuxReader {
+    /// Large enough for a 512 MiB object plus messages (DistccWire's limits), small enough to refuse nonsense.
+    public static let maximumBody = 1 << 30
+    private var buffer: [UInt8] = []
+    private var start = 0
+
+    public init() {}
+
+    public var isEmpty: Bool { start == buffer.count }
+
+    public mutating func append(_ bytes: some Sequence<UInt8>) {
+        if start > 0 && start >= buffer.count / 2 {
+            buffer.removeSubrange(0..<start)
+            start = 0
+        }
+        buffer.append(contentsOf: bytes)
+    }
+
+    public mutating func next() throws(MuxWireError) -> MuxFrame? {
+        guard buffer.count - start >= 12 else { return nil }
+        let kindBytes = Array(buffer[start..<start + 4])
+        guard let kind = MuxKind(rawValue: String(decoding: kindBytes, as: UTF8.self)) else {
+            throw .unknownKind(kindBytes)
+        }
+        var length = 0
+        for digit in buffer[start + 4..<start + 12] {
+            let value: Int
+            switch digit {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = Int(digit - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = Int(digit - UInt8(ascii: "a")) + 10
+            default: throw .badLength(Array(buffer[start + 4..<start + 12]))
+            }
+            length = length << 4 | value
+        }
+        guard length <= Self.maximumBody else { throw .tooLong(kind: kind, length: length, limit: Self.maximumBody) }
+        guard buffer.count - start - 12 >= length else { return nil }
+        let body = Array(buffer[start + 12..<start + 12 + length])
+        start += 12 + length
+        return MuxFrame(kind, body)
+    }
+}

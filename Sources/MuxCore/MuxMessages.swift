@@ -1,0 +1,146 @@
+// The messages of the wrapper ↔ daemon conversation, built from frames and read back from them. A
+// wrapper sends its version, then one request; the daemon answers with its version, then one answer.
+
+/// The mux protocol's version. Wrappers and daemons must agree on the whole version line.
+public enum MuxVersion {
+    public static let protocolNumber = 1
+    /// "1 sshcc 0.1.0": protocol number and the build's version, compared as a whole.
+    public static func line(build: String) -> String { "\(protocolNumber) sshcc \(build)" }
+}
+
+/// How the daemon reaches hosts on a wrapper's behalf: the wrapper's own key, known_hosts and agent.
+public struct HostAccess: Hashable, Sendable {
+    public var identity: String?
+    public var knownHosts: String
+    public var agentSocket: String?
+    public var connectTimeout: Double
+    public var ioTimeout: Double
+
+    public init(
+        identity: String?, knownHosts: String, agentSocket: String?, connectTimeout: Double, ioTimeout: Double
+    ) {
+        self.identity = identity
+        self.knownHosts = knownHosts
+        self.agentSocket = agentSocket
+        self.connectTimeout = connectTimeout
+        self.ioTimeout = ioTimeout
+    }
+}
+
+/// One compile job as the wrapper hands it over.
+public struct JobSubmission: Equatable, Sendable {
+    /// The wrapper's host list text (SSHCC_HOSTS or the hosts file): the daemon serves every list.
+    public var hostList: String
+    public var access: HostAccess
+    /// The distcc request, encoded (DIST … DOTI and the source).
+    public var request: [UInt8]
+
+    public init(hostList: String, access: HostAccess, request: [UInt8]) {
+        self.hostList = hostList
+        self.access = access
+        self.request = request
+    }
+}
+
+/// What a wrapper asks.
+public enum WrapperRequest: Equatable, Sendable {
+    case job(JobSubmission)
+    case status
+    case stop
+}
+
+/// The daemon's answer to a job.
+public enum JobAnswer: Equatable, Sendable {
+    /// `host` compiled it; `reply` is the distcc reply as sshccd sent it.
+    case reply(host: String, reply: [UInt8], notes: [String])
+    /// A local slot is the wrapper's until it closes the connection: compile locally now.
+    case runLocally(notes: [String])
+    /// No host could take the job. `code` is an ExitCode value; the wrapper falls back unless forbidden.
+    case failure(code: Int32, summary: String, details: [String], notes: [String])
+}
+
+/// Builds and parses the frames of each message.
+public enum MuxCodec {
+    // MARK: Wrapper side
+
+    /// Frames for a job, after the version frame. The request body is sent from its own buffer.
+    public static func jobHead(_ job: JobSubmission, version: String) -> [UInt8] {
+        var out = MuxFrame(.version, text: version).encoded
+        out += MuxFrame(.hostList, text: job.hostList).encoded
+        if let identity = job.access.identity { out += MuxFrame(.identity, text: identity).encoded }
+        out += MuxFrame(.knownHosts, text: job.access.knownHosts).encoded
+        if let agent = job.access.agentSocket { out += MuxFrame(.agentSocket, text: agent).encoded }
+        out += MuxFrame(.connectTimeout, text: String(job.access.connectTimeout)).encoded
+        out += MuxFrame(.ioTimeout, text: String(job.access.ioTimeout)).encoded
+        out += MuxFrame.header(.job, count: job.request.count)
+        return out
+    }
+
+    /// Reads a job's answer from the frames after the daemon's version frame; nil until complete.
+    public static func answer(from frames: [MuxFrame]) throws(MuxWireError) -> JobAnswer? {
+        var notes: [String] = []
+        var host: String?
+        for frame in frames {
+            switch frame.kind {
+            case .note: notes.append(frame.text)
+            case .compiledOn: host = frame.text
+            case .reply: return .reply(host: host ?? "?", reply: frame.body, notes: notes)
+            case .runLocally: return .runLocally(notes: notes)
+            case .failure:
+                let lines = frame.text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+                guard let code = lines.first.flatMap({ Int32($0) }), lines.count >= 2 else {
+                    throw .badValue(.failure, frame.text)
+                }
+                return .failure(code: code, summary: lines[1], details: Array(lines.dropFirst(2)), notes: notes)
+            default: throw .unexpected(frame.kind, expecting: "NOTE, RHST, RPLY, LOCL or FAIL")
+            }
+        }
+        return nil
+    }
+
+    // MARK: Daemon side
+
+    public static func encode(_ answer: JobAnswer) -> [UInt8] {
+        var out: [UInt8] = []
+        switch answer {
+        case .reply(let host, let reply, let notes):
+            for note in notes { out += MuxFrame(.note, text: note).encoded }
+            out += MuxFrame(.compiledOn, text: host).encoded
+            out += MuxFrame(.reply, reply).encoded
+        case .runLocally(let notes):
+            for note in notes { out += MuxFrame(.note, text: note).encoded }
+            out += MuxFrame(.runLocally).encoded
+        case .failure(let code, let summary, let details, let notes):
+            for note in notes { out += MuxFrame(.note, text: note).encoded }
+            let text = ([String(code), summary] + details).joined(separator: "\n")
+            out += MuxFrame(.failure, text: text).encoded
+        }
+        return out
+    }
+
+    /// Reads a wrapper's request from the frames after its version frame; nil until complete.
+    public static func request(from frames: [MuxFrame]) throws(MuxWireError) -> WrapperRequest? {
+        var hostList = ""
+        var access = HostAccess(identity: nil, knownHosts: "", agentSocket: nil, connectTimeout: 10, ioTimeout: 300)
+        for frame in frames {
+            switch frame.kind {
+            case .statusQuery: return .status
+            case .stop: return .stop
+            case .hostList: hostList = frame.text
+            case .identity: access.identity = frame.text
+            case .knownHosts: access.knownHosts = frame.text
+            case .agentSocket: access.agentSocket = frame.text
+            case .connectTimeout: access.connectTimeout = try seconds(frame)
+            case .ioTimeout: access.ioTimeout = try seconds(frame)
+            case .job: return .job(JobSubmission(hostList: hostList, access: access, request: frame.body))
+            default: throw .unexpected(frame.kind, expecting: "a job, STAQ or STOP")
+            }
+        }
+        return nil
+    }
+
+    static func seconds(_ frame: MuxFrame) throws(MuxWireError) -> Double {
+        guard let value = Double(frame.text), value > 0, value < 1e6 else { throw .badValue(frame.kind, frame.text) }
+        return value
+    }
+}

@@ -1,0 +1,103 @@
+// Unix stream sockets for the wrapper ↔ mux daemon link: listen on a path, accept, connect. The socket
+// lives in the owner-only SSHCC_DIR; the daemon also checks each peer's uid (SO_PEERCRED).
+
+import CPOSIX
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+public enum UnixSocket {
+    /// sun_path holds 108 bytes including the final NUL.
+    public static let maximumPathLength = 107
+
+    /// A listening socket at `path` (an old socket file there is replaced), mode 0600.
+    public static func listen(at path: String, backlog: Int32 = 1024) throws(SystemError) -> Int32 {
+        let fd = try SystemError.check("socket") { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
+        do {
+            unlink(path)
+            let previous = umask(0o177)
+            defer { umask(previous) }
+            try withAddress(path) { address, length throws(SystemError) in
+                _ = try SystemError.check("bind", path: path) { bind(fd, address, length) }
+            }
+            _ = try SystemError.check("listen", path: path) { Glibc.listen(fd, backlog) }
+            return fd
+        } catch {
+            close(fd)
+            throw error
+        }
+    }
+
+    /// Connects to the socket at `path`.
+    public static func connect(to path: String) throws(SystemError) -> Int32 {
+        let fd = try SystemError.check("socket") { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
+        do {
+            try withAddress(path) { address, length throws(SystemError) in
+                _ = try SystemError.check("connect", path: path) { Glibc.connect(fd, address, length) }
+            }
+            return fd
+        } catch {
+            close(fd)
+            throw error
+        }
+    }
+
+    /// The next connection; retries EINTR.
+    public static func accept(_ listener: Int32) throws(SystemError) -> Int32 {
+        try SystemError.check("accept") { sshcc_accept_cloexec(listener) }
+    }
+
+    /// The uid of the process at the other end.
+    public static func peerUID(_ fd: Int32) -> uid_t? {
+        let uid = sshcc_peer_uid(fd)
+        return uid < 0 ? nil : uid_t(uid)
+    }
+
+    private static func withAddress(
+        _ path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) throws(SystemError) -> Void
+    ) throws(SystemError) {
+        let bytes = Array(path.utf8)
+        guard bytes.count <= maximumPathLength else {
+            throw SystemError("use socket path (longer than \(maximumPathLength) bytes)", path: path, errno: .fileNameTooLong)
+        }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (index, byte) in bytes.enumerated() { raw[index] = byte }
+            raw[bytes.count] = 0
+        }
+        var failure: SystemError?
+        withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
+                do throws(SystemError) {
+                    try body(raw, socklen_t(MemoryLayout<sockaddr_un>.size))
+                } catch {
+                    failure = error
+                }
+            }
+        }
+        if let failure { throw failure }
+    }
+}
+
+/// An advisory whole-file lock (flock): serialises the wrappers that might start a daemon at once.
+public final class FileLock {
+    let fd: Int32
+
+    /// Opens (creating, 0600) and locks `path` exclusively, waiting for the holder to let go.
+    public init(path: String) throws(SystemError) {
+        fd = try SystemError.check("open", path: path) { open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600) }
+        while flock(fd, LOCK_EX) != 0 {
+            guard errno == EINTR else {
+                let error = SystemError("lock", path: path)
+                close(fd)
+                throw error
+            }
+        }
+    }
+
+    deinit { close(fd) }
+}

@@ -1,0 +1,126 @@
+// The wrapper's side of the mux protocol (Docs/mux-protocol.md): send the version and one request, read
+// the daemon's version and answer. A daemon of another version is stopped and replaced; a daemon that
+// vanishes mid-job (killed) is replaced once and the job sent again, since it never reached a compiler
+// on the build's behalf without the wrapper hearing of it.
+
+import CompileCore
+import MuxCore
+import POSIXSupport
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+enum MuxClient {
+    static let version = MuxVersion.line(build: SSHCCVersion.string)
+
+    /// A job's answer; for `.runLocally` the connection stays open (`fd`) and holds the local slot.
+    struct Outcome {
+        var answer: JobAnswer
+        var fd: Int32
+    }
+
+    enum ExchangeFailure: Error {
+        /// The daemon speaks another version (its version line).
+        case otherVersion(String)
+        /// The connection broke or the daemon sent nonsense.
+        case broken(String)
+    }
+
+    /// Sends `job` to the daemon (starting or replacing it as needed) and returns its answer.
+    static func submit(_ job: JobSubmission, paths: MuxPaths, verbose: Bool) throws(ClientFailure) -> Outcome {
+        var lastProblem = ""
+        for attempt in 0..<3 {
+            let fd = try DaemonLauncher.connect(paths)
+            do throws(ExchangeFailure) {
+                let answer = try exchange(fd, head: MuxCodec.jobHead(job, version: version), body: job.request)
+                guard case .job(let answer) = answer else { throw .broken("answer of the wrong kind") }
+                if case .runLocally = answer { return Outcome(answer: answer, fd: fd) }
+                close(fd)
+                return Outcome(answer: answer, fd: -1)
+            } catch {
+                close(fd)
+                switch error {
+                case .otherVersion(let theirs):
+                    Console.error("sshcc: the mux daemon is '\(theirs)', this sshcc is '\(version)': replacing it\n")
+                    stop(paths)
+                    lastProblem = "the mux daemon kept answering as '\(theirs)'"
+                case .broken(let why):
+                    if verbose || attempt > 0 { Console.error("sshcc: lost the mux daemon (\(why)); trying again\n") }
+                    lastProblem = "lost the mux daemon: \(why)"
+                }
+            }
+        }
+        throw ClientFailure(.connectFailed, lastProblem + " (see \(paths.log))")
+    }
+
+    enum Received {
+        case job(JobAnswer)
+        case text(String)
+        case stopped
+    }
+
+    /// Writes `head` and `body`, reads the version and the answer.
+    static func exchange(_ fd: Int32, head: [UInt8], body: [UInt8] = []) throws(ExchangeFailure) -> Received {
+        do {
+            try FileDescriptorIO.writeAll(fd, head)
+            if !body.isEmpty { try FileDescriptorIO.writeAll(fd, body) }
+        } catch {
+            throw .broken("\(error)")
+        }
+        var reader = MuxReader()
+        var frames: [MuxFrame] = []
+        var theirVersion: String?
+        while true {
+            let bytes: [UInt8]
+            do {
+                bytes = try FileDescriptorIO.read(fd)
+            } catch {
+                throw .broken("\(error)")
+            }
+            if bytes.isEmpty { throw .broken("the daemon closed the connection before answering") }
+            reader.append(bytes)
+            do {
+                while let frame = try reader.next() { frames.append(frame) }
+                if theirVersion == nil, let first = frames.first {
+                    guard first.kind == .version else { throw MuxWireError.unexpected(first.kind, expecting: "MUXV") }
+                    theirVersion = first.text
+                    frames.removeFirst()
+                }
+                guard let theirs = theirVersion, let frame = frames.first else { continue }
+                switch frame.kind {
+                case .versionRefused: throw ExchangeFailure.otherVersion(theirs)
+                case .status: return .text(frame.text)
+                case .stopping: return .stopped
+                default:
+                    if theirs != version { throw ExchangeFailure.otherVersion(theirs) }
+                    if let answer = try MuxCodec.answer(from: frames) { return .job(answer) }
+                }
+            } catch let error as ExchangeFailure {
+                throw error
+            } catch {
+                throw .broken("\(error)")
+            }
+        }
+    }
+
+    /// Asks the daemon at `paths` to stop (any version understands it); true if one was running.
+    @discardableResult
+    static func stop(_ paths: MuxPaths) -> Bool {
+        guard let fd = try? UnixSocket.connect(to: paths.socket) else { return false }
+        defer { close(fd) }
+        let head = MuxFrame(.version, text: version).encoded + MuxFrame(.stop).encoded
+        return (try? exchange(fd, head: head)) != nil
+    }
+
+    /// The daemon's status text, or nil when none runs.
+    static func status(_ paths: MuxPaths) -> String? {
+        guard let fd = try? UnixSocket.connect(to: paths.socket) else { return nil }
+        defer { close(fd) }
+        let head = MuxFrame(.version, text: version).encoded + MuxFrame(.statusQuery).encoded
+        switch try? exchange(fd, head: head) {
+        case .text(let text): return text
+        default: return nil
+        }
+    }
+}

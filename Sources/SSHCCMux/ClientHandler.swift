@@ -1,0 +1,79 @@
+// One wrapper's connection to the daemon, on a thread of its own: read its version and request, answer.
+// A wrapper given a local slot keeps the connection open while its compiler runs; the slot is free when
+// the connection closes (the compiler inherited the socket, so its exit closes it).
+
+import Logging
+import MuxCore
+import POSIXSupport
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+struct ClientHandler {
+    let fd: Int32
+    let dispatcher: Dispatcher
+    let logger: Logger
+    let version: String
+    /// Called when a wrapper asks the daemon to stop.
+    let onStop: @Sendable () -> Void
+    let status: @Sendable () -> String
+
+    func serve() {
+        dispatcher.clientArrived()
+        defer {
+            close(fd)
+            dispatcher.clientLeft()
+        }
+        var reader = MuxReader()
+        var frames: [MuxFrame] = []
+        var peerVersion: String?
+        do {
+            while true {
+                let bytes = try FileDescriptorIO.read(fd)
+                if bytes.isEmpty { return }
+                reader.append(bytes)
+                while let frame = try reader.next() { frames.append(frame) }
+                if peerVersion == nil, let first = frames.first {
+                    guard first.kind == .version else { throw MuxWireError.unexpected(first.kind, expecting: "MUXV") }
+                    peerVersion = first.text
+                    frames.removeFirst()
+                }
+                guard let peer = peerVersion, let request = try MuxCodec.request(from: frames) else { continue }
+                try answer(request, peer: peer)
+                return
+            }
+        } catch {
+            logger.warning("wrapper connection: \(error)")
+        }
+    }
+
+    private func answer(_ request: WrapperRequest, peer: String) throws {
+        var out = MuxFrame(.version, text: version).encoded
+        // STOP is understood across versions: it is how a wrapper replaces a daemon of another version.
+        if request == .stop {
+            onStop()
+            try FileDescriptorIO.writeAll(fd, out + MuxFrame(.stopping).encoded)
+            return
+        }
+        guard peer == version else {
+            logger.notice("refused a wrapper of version '\(peer)' (this daemon is '\(version)')")
+            out += MuxFrame(.versionRefused, text: "the mux daemon is '\(version)', the wrapper '\(peer)'").encoded
+            try FileDescriptorIO.writeAll(fd, out)
+            return
+        }
+        switch request {
+        case .stop: return
+        case .status:
+            try FileDescriptorIO.writeAll(fd, out + MuxFrame(.status, text: status()).encoded)
+        case .job(let submission):
+            let (answer, job) = dispatcher.run(submission)
+            try? FileDescriptorIO.writeAll(fd, out + MuxCodec.encode(answer))
+            if case .runLocally = answer, let job {
+                // Hold the local slot until the wrapper's compiler is done (EOF or error on the socket).
+                while let bytes = try? FileDescriptorIO.read(fd, upTo: 64), !bytes.isEmpty {}
+                dispatcher.localSlotReleased(job)
+            }
+        }
+    }
+}

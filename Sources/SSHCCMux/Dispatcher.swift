@@ -1,0 +1,168 @@
+// The daemon's shared state: the Scheduler (pure rules), the host drivers, the jobs in flight. Wrapper
+// threads submit jobs and wait; driver threads report results. One monitor guards it all; the
+// scheduler's actions are carried out here (dispatch to a driver, a local slot, or a failure answer).
+
+import CompileCore
+import MuxCore
+import POSIXSupport
+
+final class Dispatcher: DriverEvents, @unchecked Sendable {
+    private let monitor = Monitor()
+    private var scheduler = Scheduler()
+    private var drivers: [PoolKey: HostDriver] = [:]
+    private var jobs: [Int: DaemonJob] = [:]
+    private var hostFailures: [PoolKey: ClientFailure] = [:]
+    private var nextID = 1
+    private var clients = 0
+    private var lastActivity = Monotonic.nanoseconds()
+    let backoff: Double
+    let started = Monotonic.nanoseconds()
+
+    init(backoff: Double) { self.backoff = backoff }
+
+    // MARK: Wrappers' side
+
+    /// Runs one job to its answer; blocks the calling (wrapper) thread until then.
+    func run(_ submission: JobSubmission) -> (JobAnswer, DaemonJob?) {
+        let specs: [HostSpec]
+        do {
+            specs = try HostList.parse(submission.hostList)
+        } catch {
+            return (.failure(code: ExitCode.badHostSpec.rawValue, summary: "\(error)", details: [], notes: []), nil)
+        }
+        let job: DaemonJob = monitor.withLock {
+            var pools: [PoolKey] = []
+            for spec in specs {
+                let key = PoolKey(host: spec.description, access: spec.isLocal ? nil : submission.access)
+                scheduler.addPool(key, slots: spec.slots)
+                if !spec.isLocal && drivers[key] == nil {
+                    let driver = HostDriver(key: key, spec: spec, access: submission.access, backoff: backoff, events: self)
+                    drivers[key] = driver
+                    driver.start()
+                }
+                if !pools.contains(key) { pools.append(key) }
+            }
+            let job = DaemonJob(id: nextID, request: submission.request, pools: pools)
+            nextID += 1
+            jobs[job.id] = job
+            perform(scheduler.submit(job.ticket))
+            return job
+        }
+        return (job.answer.wait(), job)
+    }
+
+    /// A wrapper that ran its job in a local slot has finished (its connection closed).
+    func localSlotReleased(_ job: DaemonJob) {
+        monitor.withLock { perform(scheduler.finished(job.id)) }
+    }
+
+    func clientArrived() { monitor.withLock { clients += 1 } }
+    func clientLeft() {
+        monitor.withLock {
+            clients -= 1
+            lastActivity = Monotonic.nanoseconds()
+        }
+    }
+
+    /// Seconds since the last wrapper left, or nil while any wrapper or job is active.
+    var idleSeconds: Double? {
+        monitor.withLock {
+            guard clients == 0, jobs.isEmpty else { return nil }
+            return Double(Monotonic.nanoseconds() - lastActivity) / 1e9
+        }
+    }
+
+    func stopDrivers() {
+        monitor.withLock { for driver in drivers.values { driver.stop() } }
+    }
+
+    // MARK: Drivers' side
+
+    func jobSucceeded(_ job: DaemonJob, on key: PoolKey, reply: [UInt8]) {
+        monitor.withLock {
+            jobs[job.id] = nil
+            job.answer.fulfil(.reply(host: key.host, reply: reply, notes: job.notes))
+            perform(scheduler.finished(job.id))
+        }
+    }
+
+    func jobFailed(_ job: DaemonJob, on key: PoolKey, _ failure: ClientFailure) {
+        monitor.withLock {
+            job.lastFailure = failure
+            job.notes.append("\(key.host): \(failure.summary)")
+            job.notes += failure.details
+            perform(scheduler.failed(job.ticket))
+        }
+    }
+
+    func hostDown(_ key: PoolKey, _ failure: ClientFailure, retryInSeconds: Double) {
+        monitor.withLock {
+            hostFailures[key] = failure
+            perform(scheduler.setUp(key, false))
+        }
+    }
+
+    func hostUp(_ key: PoolKey) {
+        monitor.withLock {
+            hostFailures[key] = nil
+            perform(scheduler.setUp(key, true))
+        }
+    }
+
+    // MARK: Carrying out the scheduler's actions (under the monitor)
+
+    private func perform(_ actions: [Scheduler.Action]) {
+        for action in actions {
+            switch action {
+            case .dispatch(let ticket, let key):
+                guard let job = jobs[ticket.id] else { continue }
+                job.ticket = ticket
+                if key.isLocal {
+                    job.answer.fulfil(.runLocally(notes: job.notes))
+                    jobs[job.id] = nil
+                } else {
+                    drivers[key]?.assign(job)
+                }
+            case .fail(let ticket, let reason):
+                guard let job = jobs.removeValue(forKey: ticket.id) else { continue }
+                job.ticket = ticket
+                job.answer.fulfil(failureAnswer(job, reason))
+            }
+        }
+    }
+
+    private func failureAnswer(_ job: DaemonJob, _ reason: Scheduler.FailReason) -> JobAnswer {
+        if reason == .retriesExhausted, let failure = job.lastFailure {
+            // The notes hold every failure but the last, which is the answer itself.
+            let notes = Array(job.notes.dropLast(1 + failure.details.count))
+            return .failure(code: failure.code.rawValue, summary: failure.summary, details: failure.details, notes: notes)
+        }
+        let down = job.ticket.pools.compactMap { key in hostFailures[key].map { (key, $0) } }
+        guard let (key, failure) = down.first else {
+            return .failure(code: ExitCode.noHosts.rawValue, summary: "no compile host is up", details: [], notes: job.notes)
+        }
+        let others = down.dropFirst().map { "\($0.0.host): \($0.1.summary)" }
+        let summary =
+            failure.summary.contains(key.host) ? failure.summary : "\(key.host): \(failure.summary)"
+        return .failure(
+            code: failure.code.rawValue,
+            summary: summary + (down.count > 1 ? " (and \(down.count - 1) more host(s) down)" : ""),
+            details: failure.details + others.map { "  also down: \($0)" }, notes: job.notes)
+    }
+
+    // MARK: Status
+
+    func statusReport() -> StatusReport {
+        monitor.withLock {
+            var hosts: [StatusReport.Host] = []
+            for (key, driver) in drivers.sorted(by: { $0.key.host < $1.key.host }) {
+                let pool = scheduler.pools[key]
+                hosts.append(StatusReport.Host(name: key.host, slots: pool?.slots ?? 0, stats: driver.snapshot))
+            }
+            let local = scheduler.pools.filter(\.key.isLocal).map { ($0.value.slots, $0.value.busy) }.first
+            return StatusReport(
+                uptimeSeconds: Double(Monotonic.nanoseconds() - started) / 1e9, hosts: hosts,
+                running: scheduler.running.count, queued: scheduler.queue.count, local: local, clients: clients)
+        }
+    }
+}

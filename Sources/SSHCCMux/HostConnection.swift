@@ -1,0 +1,313 @@
+// One SSH connection to a host and the channels on it, each running one sshccd that serves jobs back to
+// back. Everything here is non-blocking and runs on the host driver's thread: `service` advances every
+// channel as far as it can go without waiting and reports what happened. The half-sent packet rule
+// (notes): when a step leaves a packet half-sent, that step alone is repeated until it completes.
+
+import CompileCore
+import DistccWire
+import POSIXSupport
+import SSH
+
+/// A channel with its sshccd, idle or carrying one job.
+final class LiveChannel {
+    enum Phase {
+        case idle
+        /// Sending the request; the reply may start early (a refusal), so it is read as well.
+        case sending(offset: Int)
+        case receiving
+        /// sshccd's output ended; waiting for the close to learn its exit status.
+        case closing
+    }
+
+    let channel: Channel
+    var phase = Phase.idle
+    var job: DaemonJob?
+    var decoder = ReplyDecoder()
+    var reply: [UInt8] = []
+    var started: UInt64 = 0
+    var lastProgress: UInt64 = 0
+    /// Once set, the channel is not given another job (it is closing, or its sshccd ended early).
+    var retiring = false
+
+    init(_ channel: Channel) { self.channel = channel }
+
+    var isBusy: Bool { job != nil }
+    var isClosing: Bool {
+        if case .closing = phase { return true }
+        return false
+    }
+}
+
+/// What `HostConnection.service` reports to its driver.
+enum ConnectionEvent {
+    case succeeded(DaemonJob, reply: [UInt8], nanoseconds: UInt64, sent: Int, received: Int)
+    /// The job's channel failed (sshccd died, bad reply, timeout); the connection itself is fine.
+    case jobFailed(DaemonJob, ClientFailure)
+    /// The server refused another channel (MaxSessions): this connection is full.
+    case full
+    /// A channel could not start the sshcc subsystem: a host configuration problem.
+    case hostRefused(ClientFailure)
+}
+
+/// The connection broke: every job on it must go elsewhere.
+struct ConnectionLost: Error {
+    var failure: ClientFailure
+}
+
+final class HostConnection {
+    enum Pending {
+        case open
+        case channel(LiveChannel)
+    }
+
+    let session: Session
+    let spec: HostSpec
+    let ioTimeout: Double
+    var channels: [LiveChannel] = []
+    /// The channel being opened: nil while the open request is in flight, then its subsystem start.
+    var opening: (channel: Channel?, active: Bool) = (nil, false)
+    /// A step that left a packet half-sent; it must be repeated before anything else is sent.
+    var pending: Pending?
+    var full = false
+    var nextKeepalive: UInt64 = 0
+
+    init(session: Session, spec: HostSpec, ioTimeout: Double) {
+        self.session = session
+        self.spec = spec
+        self.ioTimeout = ioTimeout
+        session.enableKeepalive(interval: 15, deadAfter: 45)
+    }
+
+    var busyCount: Int { channels.filter(\.isBusy).count }
+    var idleChannel: LiveChannel? { channels.first { !$0.isBusy && !$0.retiring && isIdle($0) } }
+
+    private func isIdle(_ channel: LiveChannel) -> Bool {
+        if case .idle = channel.phase { return true }
+        return false
+    }
+
+    /// Starts `job` on `channel` (which must be idle); the first bytes go out on the next service.
+    func start(_ job: DaemonJob, on channel: LiveChannel) {
+        let now = Monotonic.nanoseconds()
+        channel.job = job
+        channel.phase = .sending(offset: 0)
+        channel.decoder = ReplyDecoder()
+        channel.reply = []
+        channel.started = now
+        channel.lastProgress = now
+    }
+
+    /// Begins opening one more channel (one open at a time per session).
+    func beginOpening() {
+        guard !opening.active, !full else { return }
+        opening = (nil, true)
+    }
+
+    /// Advances everything that can advance without waiting.
+    func service(_ buffer: UnsafeMutableRawBufferPointer) throws(ConnectionLost) -> [ConnectionEvent] {
+        var events: [ConnectionEvent] = []
+        if let step = pending {
+            pending = nil
+            switch step {
+            case .open: try advanceOpening(&events)
+            case .channel(let live): try advance(live, buffer, &events)
+            }
+            if pending != nil { return events }
+        }
+        for live in channels {
+            try advance(live, buffer, &events)
+            if pending != nil { return events }
+        }
+        channels.removeAll { $0.retiring && !$0.isBusy && !$0.isClosing }
+        if opening.active { try advanceOpening(&events) }
+        if pending == nil { try keepAliveIfIdle() }
+        return events
+    }
+
+    /// Marks the session's current step as pending when libssh2 left a packet half-sent.
+    private func holdIfHalfSent(_ step: Pending) {
+        if session.isBlockedOutbound { pending = step }
+    }
+
+    private func lost(_ error: SSHError) -> ConnectionLost {
+        ConnectionLost(failure: ClientFailure(.connectFailed, "connection to \(spec) broke: \(error)"))
+    }
+
+    // MARK: Opening channels
+
+    private func advanceOpening(_ events: inout [ConnectionEvent]) throws(ConnectionLost) {
+        if opening.channel == nil {
+            switch session.tryOpenChannel() {
+            case .done(let channel): opening.channel = channel
+            case .again:
+                holdIfHalfSent(.open)
+                return
+            case .failed(let error):
+                opening = (nil, false)
+                if error.isChannelRefused {
+                    full = true
+                    events.append(.full)
+                    return
+                }
+                throw lost(error)
+            }
+        }
+        guard let channel = opening.channel else { return }
+        switch channel.tryStartSubsystem(subsystemName) {
+        case .done:
+            opening = (nil, false)
+            channels.append(LiveChannel(channel))
+        case .again:
+            holdIfHalfSent(.open)
+        case .failed(let error):
+            opening = (nil, false)
+            if error.isRequestDenied {
+                events.append(.hostRefused(HostConnector.noSubsystem(spec)))
+                return
+            }
+            throw lost(error)
+        }
+    }
+
+    // MARK: Jobs
+
+    private func advance(_ live: LiveChannel, _ buffer: UnsafeMutableRawBufferPointer, _ events: inout [ConnectionEvent])
+        throws(ConnectionLost)
+    {
+        if case .sending(var offset) = live.phase, let job = live.job {
+            writing: while offset < job.request.count {
+                switch live.channel.tryWrite(job.request, from: offset) {
+                case .done(0): break writing  // the peer's window is full; reading below lets it grow
+                case .done(let count):
+                    offset += count
+                    live.lastProgress = Monotonic.nanoseconds()
+                case .again:
+                    live.phase = .sending(offset: offset)
+                    holdIfHalfSent(.channel(live))
+                    if pending != nil { return }
+                    break writing
+                case .failed(let error):
+                    guard error.isChannelOnly else { throw lost(error) }
+                    // sshccd closed its input: it may have replied already (a refusal); read on.
+                    live.retiring = true
+                    offset = job.request.count
+                }
+            }
+            live.phase = offset == job.request.count ? .receiving : .sending(offset: offset)
+        }
+        try read(live, buffer, &events)
+    }
+
+    private func read(_ live: LiveChannel, _ buffer: UnsafeMutableRawBufferPointer, _ events: inout [ConnectionEvent])
+        throws(ConnectionLost)
+    {
+        if case .closing = live.phase { return finishClosing(live, &events) }
+        while true {
+            switch live.channel.tryRead(into: buffer) {
+            case .again:
+                holdIfHalfSent(.channel(live))
+                return
+            case .failed(let error):
+                guard error.isChannelOnly else { throw lost(error) }
+                live.phase = .closing
+                return finishClosing(live, &events)
+            case .done(0):
+                live.phase = .closing
+                live.retiring = true
+                return finishClosing(live, &events)
+            case .done(let count):
+                let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
+                guard let job = live.job else {
+                    // sshccd never speaks unasked: a channel that does is not trusted again.
+                    live.retiring = true
+                    continue
+                }
+                live.lastProgress = Monotonic.nanoseconds()
+                live.reply.append(contentsOf: bytes)
+                live.decoder.append(bytes)
+                do {
+                    if try live.decoder.next() != nil {
+                        let sent: Int
+                        if case .sending(let offset) = live.phase { sent = offset; live.retiring = true } else { sent = job.request.count }
+                        events.append(
+                            .succeeded(
+                                job, reply: live.reply, nanoseconds: live.lastProgress - live.started, sent: sent,
+                                received: live.reply.count))
+                        live.job = nil
+                        live.reply = []
+                        if !live.retiring { live.phase = .idle }
+                    }
+                } catch {
+                    events.append(.jobFailed(job, ClientFailure(.protocolError, "\(spec) sent a bad reply: \(error)")))
+                    live.job = nil
+                    live.retiring = true
+                    live.phase = .closing
+                }
+            }
+        }
+    }
+
+    /// After sshccd's output ended: wait for the close, then fail the job it held with the reason.
+    private func finishClosing(_ live: LiveChannel, _ events: inout [ConnectionEvent]) {
+        let status: Int32?
+        switch live.channel.tryWaitClosed() {
+        case .again: return
+        case .failed: status = nil
+        case .done(let value): status = value
+        }
+        do {
+            if let job = live.job {
+                let failure =
+                    status == 127
+                    ? HostConnector.sshccdMissing(spec)
+                    : ClientFailure(
+                        .remoteCrashed,
+                        "sshccd on \(spec) ended without replying (exit status \(status.map(String.init) ?? "unknown")); see its log on the host"
+                    )
+                events.append(.jobFailed(job, failure))
+                live.job = nil
+            }
+            live.retiring = true
+            live.phase = .idle
+        }
+    }
+
+    /// Jobs that made no progress within the I/O timeout fail; their channels are retired.
+    func expireStalledJobs() -> [ConnectionEvent] {
+        let limit = UInt64(ioTimeout * 1e9)
+        let now = Monotonic.nanoseconds()
+        var events: [ConnectionEvent] = []
+        for live in channels where live.job != nil && now - live.lastProgress > limit {
+            events.append(
+                .jobFailed(live.job!, ClientFailure(.connectFailed, "\(spec) made no progress in \(Int(ioTimeout)) s")))
+            live.job = nil
+            live.retiring = true
+            live.phase = .idle
+        }
+        return events
+    }
+
+    // MARK: Keepalive
+
+    /// Keepalives go out only while the connection is idle: then nothing can be half-sent, and a busy
+    /// connection proves itself alive with job traffic (TCP_USER_TIMEOUT catches a silent peer).
+    private func keepAliveIfIdle() throws(ConnectionLost) {
+        let now = Monotonic.nanoseconds()
+        guard now >= nextKeepalive, busyCount == 0, !opening.active else { return }
+        switch session.sendKeepaliveIfDue() {
+        case .done(let seconds): nextKeepalive = now + UInt64(max(1, seconds)) * 1_000_000_000
+        case .again: nextKeepalive = now + 1_000_000_000
+        case .failed(let error): throw lost(error)
+        }
+        if session.isBlockedOutbound {
+            throw ConnectionLost(failure: ClientFailure(.connectFailed, "connection to \(spec) is stuck"))
+        }
+    }
+
+    /// Poll events for this connection's socket.
+    var pollEvents: Int16 { Int16(POLLIN) | (session.isBlockedOutbound ? Int16(POLLOUT) : 0) }
+}
+
+#if canImport(Glibc)
+    import Glibc
+#endif

@@ -1,0 +1,54 @@
+// `sshcc --status`: the daemon's view of its hosts and jobs, rendered as text in the daemon (the wrapper
+// only prints it, so the two never disagree on fields).
+
+import POSIXSupport
+
+struct StatusReport {
+    struct Host {
+        var name: String
+        var slots: Int
+        var stats: HostStats
+    }
+
+    var uptimeSeconds: Double
+    var hosts: [Host]
+    var running: Int
+    var queued: Int
+    /// Local slots (total, busy), when the host list names `localhost/N`.
+    var local: (Int, Int)?
+    var clients: Int
+
+    func render(pid: Int32, directory: String) -> String {
+        var text = "sshcc mux daemon pid \(pid), up \(Self.duration(uptimeSeconds)), \(directory)\n"
+        text += "jobs: \(running) running, \(queued) queued; \(clients) wrapper(s) connected\n"
+        if let (slots, busy) = local { text += "localhost: \(busy)/\(slots) local slots busy\n" }
+        if hosts.isEmpty { text += "no remote host used yet\n" }
+        let now = Monotonic.nanoseconds()
+        for host in hosts {
+            let stats = host.stats
+            var state = stats.state.rawValue
+            if let retryAt = stats.retryAt, retryAt > now {
+                state += " (probe in \(Int((retryAt - now) / 1_000_000_000)) s)"
+            }
+            text += "\(host.name): \(state)\n"
+            text +=
+                "  connections \(stats.connections), channels \(stats.channelsOpen) open / \(stats.channelsBusy) busy of \(host.slots) slots\n"
+            let mean = stats.meanJobMilliseconds.map { String(Int($0.rounded())) + " ms" } ?? "-"
+            text += "  jobs \(stats.jobsDone) done, \(stats.jobsFailed) failed, mean \(mean)\n"
+            text += "  sent \(Self.bytes(stats.bytesSent)), received \(Self.bytes(stats.bytesReceived))\n"
+            if let error = stats.lastError { text += "  last error: \(error)\n" }
+        }
+        return text
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        let whole = Int(seconds)
+        return whole < 60 ? "\(whole) s" : whole < 3600 ? "\(whole / 60) min \(whole % 60) s" : "\(whole / 3600) h \(whole % 3600 / 60) min"
+    }
+
+    static func bytes(_ count: Int) -> String {
+        if count < 10 * 1024 { return "\(count) B" }
+        if count < 10 * 1024 * 1024 { return "\(count / 1024) KiB" }
+        return "\(count / 1024 / 1024) MiB"
+    }
+}

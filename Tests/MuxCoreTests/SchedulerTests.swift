@@ -1,0 +1,100 @@
+// The scheduler's rules, event by event: most free slots first, FIFO waiting, retry on another host,
+// backoff, local slots.
+
+import MuxCore
+import Testing
+
+struct SchedulerTests {
+    static let access = HostAccess(identity: nil, knownHosts: "/k", agentSocket: nil, connectTimeout: 10, ioTimeout: 300)
+    let a = PoolKey(host: "a", access: access)
+    let b = PoolKey(host: "b", access: access)
+    let local = PoolKey(host: "localhost", access: nil)
+
+    func scheduler(_ pools: [(PoolKey, Int)]) -> Scheduler {
+        var scheduler = Scheduler()
+        for (key, slots) in pools { scheduler.addPool(key, slots: slots) }
+        return scheduler
+    }
+
+    func destinations(_ actions: [Scheduler.Action]) -> [String] {
+        actions.map {
+            switch $0 {
+            case .dispatch(let ticket, let key): "\(ticket.id)->\(key.host)"
+            case .fail(let ticket, let reason): "\(ticket.id) failed \(reason)"
+            }
+        }
+    }
+
+    @Test func jobsGoToTheHostWithTheMostFreeSlots() {
+        var s = scheduler([(a, 2), (b, 3)])
+        var placed: [String] = []
+        for id in 1...5 { placed += destinations(s.submit(.init(id: id, pools: [a, b]))) }
+        #expect(placed == ["1->b", "2->a", "3->b", "4->a", "5->b"])
+        #expect(s.pools[a]?.busy == 2 && s.pools[b]?.busy == 3)
+    }
+
+    @Test func jobsWaitFirstComeFirstServedWhenEverySlotIsBusy() {
+        var s = scheduler([(a, 1)])
+        #expect(destinations(s.submit(.init(id: 1, pools: [a]))) == ["1->a"])
+        #expect(s.submit(.init(id: 2, pools: [a])).isEmpty)
+        #expect(s.submit(.init(id: 3, pools: [a])).isEmpty)
+        #expect(s.queue.map(\.id) == [2, 3])
+        #expect(destinations(s.finished(1)) == ["2->a"])
+        #expect(destinations(s.finished(2)) == ["3->a"])
+        #expect(s.finished(3).isEmpty)
+        #expect(s.pools[a]?.busy == 0)
+    }
+
+    @Test func aFailedJobIsRetriedOnAnotherHostThenGivenUp() {
+        var s = scheduler([(a, 1), (b, 1)])
+        let first = s.submit(.init(id: 1, pools: [a, b]))
+        guard case .dispatch(let ticket, let host) = first.first else { Issue.record("not dispatched"); return }
+        #expect(host == a)
+        let retried = s.failed(ticket)
+        #expect(destinations(retried) == ["1->b"])
+        guard case .dispatch(let again, _) = retried.first else { return }
+        #expect(again.tried == [a])
+        #expect(destinations(s.failed(again)) == ["1 failed retriesExhausted"])
+        #expect(s.pools[a]?.busy == 0 && s.pools[b]?.busy == 0)
+    }
+
+    @Test func aRetriedJobGoesBeforeWaitingJobs() {
+        var s = scheduler([(a, 1), (b, 1)])
+        _ = s.submit(.init(id: 1, pools: [a, b]))
+        let second = s.submit(.init(id: 2, pools: [a, b]))
+        #expect(destinations(second) == ["2->b"])
+        #expect(s.submit(.init(id: 3, pools: [a, b])).isEmpty)
+        guard case .dispatch(let ticket2, _) = second.first else { return }
+        // Job 2 fails on b: it takes a's slot when job 1 ends, ahead of job 3.
+        #expect(s.failed(ticket2).isEmpty)
+        #expect(destinations(s.finished(1)) == ["2->a"])
+    }
+
+    @Test func aHostThatIsDownGetsNoJobsUntilItIsBack() {
+        var s = scheduler([(a, 4), (b, 1)])
+        _ = s.setUp(a, false)
+        #expect(destinations(s.submit(.init(id: 1, pools: [a, b]))) == ["1->b"])
+        #expect(s.submit(.init(id: 2, pools: [a, b])).isEmpty, "waits for b rather than going to a")
+        #expect(destinations(s.setUp(a, true)) == ["2->a"])
+    }
+
+    @Test func jobsFailAtOnceWhenEveryHostIsDown() {
+        var s = scheduler([(a, 1)])
+        _ = s.setUp(a, false)
+        #expect(destinations(s.submit(.init(id: 1, pools: [a]))) == ["1 failed noHostUp"])
+    }
+
+    @Test func waitingJobsFailWhenTheirLastHostGoesDown() {
+        var s = scheduler([(a, 1)])
+        _ = s.submit(.init(id: 1, pools: [a]))
+        _ = s.submit(.init(id: 2, pools: [a]))
+        #expect(destinations(s.setUp(a, false)) == ["2 failed noHostUp"])
+    }
+
+    @Test func localSlotsCountLikeAnyHost() {
+        var s = scheduler([(a, 1), (local, 2)])
+        var placed: [String] = []
+        for id in 1...3 { placed += destinations(s.submit(.init(id: id, pools: [a, local]))) }
+        #expect(placed == ["1->localhost", "2->a", "3->localhost"])
+    }
+}
