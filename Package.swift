@@ -90,7 +90,7 @@ let package = Package(
         .testTarget(name: "MuxCoreTests", dependencies: ["MuxCore"], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["TestSupport", "DistccWire", "SSHCCClient", "sshcc", "sshccd"],
+            dependencies: ["TestSupport", "DistccWire", "SSHCCClient", "MuxCore", "POSIXSupport", "sshcc", "sshccd"],
             swiftSettings: strict),
     ]
 )

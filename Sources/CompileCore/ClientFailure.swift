@@ -1,7 +1,6 @@
 // Why a remote compile did not happen: the exit code sshcc uses when it may not fall back, a one-line
 // summary for the fallback warning, and any longer explanation the user needs to fix it.
 
-
 /// A failure of sshcc's own (never a compile error, which is the user's and passes through).
 public struct ClientFailure: Error, Sendable, CustomStringConvertible {
     public var code: ExitCode

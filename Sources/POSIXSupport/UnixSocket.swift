@@ -15,7 +15,9 @@ public enum UnixSocket {
 
     /// A listening socket at `path` (an old socket file there is replaced), mode 0600.
     public static func listen(at path: String, backlog: Int32 = 1024) throws(SystemError) -> Int32 {
-        let fd = try SystemError.check("socket") { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
+        let fd = try SystemError.check("socket") {
+            socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        }
         do {
             unlink(path)
             let previous = umask(0o177)
@@ -33,7 +35,9 @@ public enum UnixSocket {
 
     /// Connects to the socket at `path`.
     public static func connect(to path: String) throws(SystemError) -> Int32 {
-        let fd = try SystemError.check("socket") { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
+        let fd = try SystemError.check("socket") {
+            socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        }
         do {
             try withAddress(path) { address, length throws(SystemError) in
                 _ = try SystemError.check("connect", path: path) { Glibc.connect(fd, address, length) }
@@ -61,7 +65,8 @@ public enum UnixSocket {
     ) throws(SystemError) {
         let bytes = Array(path.utf8)
         guard bytes.count <= maximumPathLength else {
-            throw SystemError("use socket path (longer than \(maximumPathLength) bytes)", path: path, errno: .fileNameTooLong)
+            throw SystemError(
+                "use socket path (longer than \(maximumPathLength) bytes)", path: path, errno: .fileNameTooLong)
         }
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)

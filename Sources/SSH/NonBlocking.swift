@@ -68,14 +68,17 @@ extension Channel {
     public func tryStartSubsystem(_ name: String) -> Attempt<Void> {
         let result = sshcc_channel_subsystem(raw, name, UInt32(name.utf8.count))
         if result == LIBSSH2_ERROR_EAGAIN { return .again }
-        if result < 0 { return .failed(session.error("start subsystem '\(name)' on \(session.host)", .requestDenied, code: result)) }
+        if result < 0 {
+            return .failed(session.error("start subsystem '\(name)' on \(session.host)", .requestDenied, code: result))
+        }
         return .done(())
     }
 
     /// Writes from `bytes[offset...]`; returns how many bytes went (0 when the peer's window is full).
     public func tryWrite(_ bytes: [UInt8], from offset: Int) -> Attempt<Int> {
         let written = bytes.withUnsafeBytes { buffer in
-            sshcc_channel_write(raw, buffer.baseAddress!.assumingMemoryBound(to: CChar.self) + offset, bytes.count - offset)
+            sshcc_channel_write(
+                raw, buffer.baseAddress!.assumingMemoryBound(to: CChar.self) + offset, bytes.count - offset)
         }
         if written >= 0 { return .done(written) }
         if Int32(written) == LIBSSH2_ERROR_EAGAIN { return .again }

@@ -36,7 +36,8 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
                 let key = PoolKey(host: spec.description, access: spec.isLocal ? nil : submission.access)
                 scheduler.addPool(key, slots: spec.slots)
                 if !spec.isLocal && drivers[key] == nil {
-                    let driver = HostDriver(key: key, spec: spec, access: submission.access, backoff: backoff, events: self)
+                    let driver = HostDriver(
+                        key: key, spec: spec, access: submission.access, backoff: backoff, events: self)
                     drivers[key] = driver
                     driver.start()
                 }
@@ -89,7 +90,7 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
     func jobFailed(_ job: DaemonJob, on key: PoolKey, _ failure: ClientFailure) {
         monitor.withLock {
             job.lastFailure = failure
-            job.notes.append("\(key.host): \(failure.summary)")
+            job.notes.append(failure.summary.contains(key.host) ? failure.summary : "\(key.host): \(failure.summary)")
             job.notes += failure.details
             perform(scheduler.failed(job.ticket))
         }
@@ -135,11 +136,13 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
         if reason == .retriesExhausted, let failure = job.lastFailure {
             // The notes hold every failure but the last, which is the answer itself.
             let notes = Array(job.notes.dropLast(1 + failure.details.count))
-            return .failure(code: failure.code.rawValue, summary: failure.summary, details: failure.details, notes: notes)
+            return .failure(
+                code: failure.code.rawValue, summary: failure.summary, details: failure.details, notes: notes)
         }
         let down = job.ticket.pools.compactMap { key in hostFailures[key].map { (key, $0) } }
         guard let (key, failure) = down.first else {
-            return .failure(code: ExitCode.noHosts.rawValue, summary: "no compile host is up", details: [], notes: job.notes)
+            return .failure(
+                code: ExitCode.noHosts.rawValue, summary: "no compile host is up", details: [], notes: job.notes)
         }
         let others = down.dropFirst().map { "\($0.0.host): \($0.1.summary)" }
         let summary =

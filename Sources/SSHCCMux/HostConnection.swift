@@ -171,7 +171,9 @@ final class HostConnection {
 
     // MARK: Jobs
 
-    private func advance(_ live: LiveChannel, _ buffer: UnsafeMutableRawBufferPointer, _ events: inout [ConnectionEvent])
+    private func advance(
+        _ live: LiveChannel, _ buffer: UnsafeMutableRawBufferPointer, _ events: inout [ConnectionEvent]
+    )
         throws(ConnectionLost)
     {
         if case .sending(var offset) = live.phase, let job = live.job {
@@ -228,7 +230,11 @@ final class HostConnection {
                 do {
                     if try live.decoder.next() != nil {
                         let sent: Int
-                        if case .sending(let offset) = live.phase { sent = offset; live.retiring = true } else { sent = job.request.count }
+                        if case .sending(let offset) = live.phase {
+                            sent = offset; live.retiring = true
+                        } else {
+                            sent = job.request.count
+                        }
                         events.append(
                             .succeeded(
                                 job, reply: live.reply, nanoseconds: live.lastProgress - live.started, sent: sent,

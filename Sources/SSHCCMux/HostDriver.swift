@@ -289,7 +289,9 @@ final class HostDriver: @unchecked Sendable {
     }
 
     private func shutDown() {
-        for job in waiting { events?.jobFailed(job, on: key, ClientFailure(.connectFailed, "the mux daemon is stopping")) }
+        for job in waiting {
+            events?.jobFailed(job, on: key, ClientFailure(.connectFailed, "the mux daemon is stopping"))
+        }
         for connection in connections {
             for live in connection.channels {
                 if let job = live.job {

@@ -43,7 +43,9 @@ struct StatusReport {
 
     static func duration(_ seconds: Double) -> String {
         let whole = Int(seconds)
-        return whole < 60 ? "\(whole) s" : whole < 3600 ? "\(whole / 60) min \(whole % 60) s" : "\(whole / 3600) h \(whole % 3600 / 60) min"
+        return whole < 60
+            ? "\(whole) s"
+            : whole < 3600 ? "\(whole / 60) min \(whole % 60) s" : "\(whole / 3600) h \(whole % 3600 / 60) min"
     }
 
     static func bytes(_ count: Int) -> String {

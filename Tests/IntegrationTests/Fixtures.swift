@@ -115,7 +115,10 @@ enum Fixtures {
     static func sshcc(_ arguments: [String], in directory: String, environment: [String: String]) throws
         -> CommandResult
     {
-        try Command.run(Products.sshcc, arguments, environment: environment, directory: directory)
+        var environment = environment
+        // Each test gets its own mux daemon, stopped with the directory (TemporaryDirectory.stopMuxDaemon).
+        if environment["SSHCC_DIR"] == nil { environment["SSHCC_DIR"] = directory + "/mux" }
+        return try Command.run(Products.sshcc, arguments, environment: environment, directory: directory)
     }
 
     /// Runs the compiler directly, as the local reference, with the same environment.

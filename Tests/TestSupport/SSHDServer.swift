@@ -4,6 +4,10 @@
 
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// A running sshd on 127.0.0.1 with the sshcc subsystem, and a client setup that trusts it.
 public final class SSHDServer: @unchecked Sendable {
     public let directory: TemporaryDirectory
@@ -73,6 +77,50 @@ public final class SSHDServer: @unchecked Sendable {
         self.pid = nil
     }
 
+    /// Kills sshd and every process it started (its connections, their sshccd) with SIGKILL: the host
+    /// vanishes mid-job, as when a machine dies.
+    public func killAll() {
+        guard let pid else { return }
+        let all = [pid] + Self.descendants(of: pid)
+        for process in all { Glibc.kill(process, SIGKILL) }
+        for process in all { for _ in 0..<100 where Glibc.kill(process, 0) == 0 { usleep(10_000) } }
+        self.pid = nil
+    }
+
+    /// Every process below `pid`, from /proc.
+    static func descendants(of pid: pid_t) -> [pid_t] {
+        var parents: [pid_t: pid_t] = [:]
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let child = pid_t(entry),
+                let status = try? String(contentsOfFile: "/proc/\(entry)/status", encoding: .utf8),
+                let line = status.split(separator: "\n").first(where: { $0.hasPrefix("PPid:") }),
+                let parent = pid_t(line.dropFirst(5).trimmingCharacters(in: .whitespaces))
+            else { continue }
+            parents[child] = parent
+        }
+        var result: [pid_t] = []
+        var frontier = [pid]
+        while let next = frontier.popLast() {
+            let children = parents.filter { $0.value == next }.map(\.key)
+            result += children
+            frontier += children
+        }
+        return result
+    }
+
+    /// Lets the client of `other` log in here and trust this host: one key and one known_hosts for both.
+    public func trust(clientOf other: SSHDServer) throws {
+        let key = try String(contentsOfFile: other.userKey + ".pub", encoding: .utf8)
+        let authorized = directory.path + "/authorized_keys"
+        try (try String(contentsOfFile: authorized, encoding: .utf8) + key).write(
+            toFile: authorized, atomically: true, encoding: .utf8)
+        let publicKey = try String(contentsOfFile: hostKeyPublic, encoding: .utf8)
+        let fields = publicKey.split(separator: " ").prefix(2).joined(separator: " ")
+        let known = try String(contentsOfFile: other.knownHosts, encoding: .utf8)
+        try (known + "[127.0.0.1]:\(port) \(fields)\n").write(
+            toFile: other.knownHosts, atomically: true, encoding: .utf8)
+    }
+
     private func waitForPidFile() -> pid_t? {
         for _ in 0..<100 {
             if let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
@@ -101,6 +149,7 @@ public final class SSHDServer: @unchecked Sendable {
             "SSHCC_IDENTITY": userKey,
             "SSHCC_KNOWN_HOSTS": knownHosts,
             "SSHCC_CONNECT_TIMEOUT": "10",
+            "SSHCC_DIR": directory.muxDirectory,
             "LANG": "C",
         ]
         environment.merge(extra) { $1 }
@@ -123,7 +172,8 @@ public final class SSHDServer: @unchecked Sendable {
     /// Successful logins sshd logged.
     public var logins: Int {
         let log = (try? String(contentsOfFile: sshdLog, encoding: .utf8)) ?? ""
-        return log.split(separator: "\n").filter { $0.contains("Accepted publickey") }.count
+        // sshd -E ends lines with "\r\n", which Swift sees as one Character: split on any newline.
+        return log.split(whereSeparator: \.isNewline).filter { $0.contains("Accepted publickey") }.count
     }
 
     private static func waitForListener(port: Int) -> Bool {

@@ -14,7 +14,28 @@ public final class TemporaryDirectory: @unchecked Sendable {
         path = base.path
     }
 
-    deinit { try? FileManager.default.removeItem(atPath: path) }
+    deinit {
+        stopMuxDaemon()
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    /// The mux daemon directory tests give sshcc inside this directory (SSHCC_DIR).
+    public var muxDirectory: String { path + "/mux" }
+
+    /// The PID of the mux daemon a test's wrapper started in `muxDirectory`, if it runs.
+    public var muxDaemonPID: pid_t? {
+        guard let text = try? String(contentsOfFile: muxDirectory + "/mux.pid", encoding: .utf8),
+            let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), kill(pid, 0) == 0
+        else { return nil }
+        return pid
+    }
+
+    /// Stops that daemon by its PID (SIGTERM), waiting up to 2 s for it to go.
+    public func stopMuxDaemon() {
+        guard let pid = muxDaemonPID else { return }
+        kill(pid, SIGTERM)
+        for _ in 0..<100 where kill(pid, 0) == 0 { usleep(20_000) }
+    }
 
     /// Writes a file (creating directories) and returns its path.
     @discardableResult
