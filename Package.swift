@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .executable(name: "sshcc", targets: ["sshcc"]),
         .executable(name: "sshccd", targets: ["sshccd"]),
+        .executable(name: "sshcc-mux", targets: ["sshcc-mux"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
@@ -70,9 +71,9 @@ let package = Package(
             name: "SSHCCClient",
             dependencies: ["DistccWire", "CompileCore", "POSIXSupport", "MuxCore", "CPOSIX"],
             swiftSettings: strict),
+        .executableTarget(name: "sshcc", dependencies: ["SSHCCClient"], swiftSettings: strict),
         .executableTarget(
-            name: "sshcc", dependencies: ["SSHCCClient", "SSHCCMux", "MuxCore", "POSIXSupport"],
-            swiftSettings: strict),
+            name: "sshcc-mux", dependencies: ["SSHCCMux", "MuxCore", "POSIXSupport"], swiftSettings: strict),
         .executableTarget(
             name: "sshccd",
             dependencies: [
@@ -90,7 +91,7 @@ let package = Package(
         .testTarget(name: "MuxCoreTests", dependencies: ["MuxCore"], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["TestSupport", "DistccWire", "SSHCCClient", "MuxCore", "POSIXSupport", "sshcc", "sshccd"],
+            dependencies: ["TestSupport", "DistccWire", "SSHCCClient", "MuxCore", "POSIXSupport", "sshcc", "sshccd", "sshcc-mux"],
             swiftSettings: strict),
     ]
 )

@@ -1,6 +1,6 @@
 // Reaching the per-user mux daemon, starting it when nobody has. 32 wrappers that start at once take a
 // lock file in turn: the first starts the daemon and waits for its "ready" byte, the others then find the
-// socket answering. The daemon is this same executable (`sshcc --mux-daemon`), in a session of its own,
+// socket answering. The daemon is `sshcc-mux`, installed next to sshcc, in a session of its own,
 // with /dev/null for stdio and no other inherited descriptor (a build's pipes must not wait on it).
 
 import CPOSIX
@@ -34,8 +34,14 @@ enum DaemonLauncher {
 
     /// Spawns the daemon and waits (10 s at most) until it listens.
     static func start(_ paths: MuxPaths) throws -> Void {
-        guard let executable = Wrapper.realPath("/proc/self/exe") else {
+        guard let me = Wrapper.realPath("/proc/self/exe") else {
             throw ClientFailure(.localIOError, "cannot find this sshcc executable to start the mux daemon")
+        }
+        let executable = String(me[..<(me.lastIndex(of: "/") ?? me.startIndex)]) + "/sshcc-mux"
+        guard Files.isExecutableFile(executable) else {
+            throw ClientFailure(
+                .localIOError, "cannot start the mux daemon: \(executable) is missing",
+                details: ["  fix: install sshcc-mux in the same directory as sshcc"])
         }
         var ready: [Int32] = [-1, -1]
         try SystemError.check("pipe") { sshcc_pipe_cloexec(&ready) }
@@ -58,7 +64,7 @@ enum DaemonLauncher {
 
         setenv("SSHCC_DIR", paths.directory, 1)
         var pid = pid_t()
-        let arguments = ["sshcc", "--mux-daemon", "--ready-fd", "3"]
+        let arguments = ["sshcc-mux", "--ready-fd", "3"]
         let result = Subprocess.withCStrings(arguments) { argv in
             posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
         }

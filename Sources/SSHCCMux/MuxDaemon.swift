@@ -1,6 +1,6 @@
 // The per-user mux daemon's life: take the socket in SSHCC_DIR, tell the wrapper that started it that it
 // is ready, accept wrappers (same uid only) each on a thread, exit after the idle time, on SIGTERM or on
-// `sshcc --stop`. Started by a wrapper as `sshcc --mux-daemon` (see DaemonLauncher in SSHCCClient).
+// `sshcc --stop`. Started by a wrapper as `sshcc-mux --ready-fd 3` (see DaemonLauncher in SSHCCClient).
 
 import CompileCore
 import FileLogging
