@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Per-job wall time, side by side in one run on this machine: local gcc -c; Debian's distcc over TCP to a
+# Per-job wall time (hyperfine, not interleaved; Benchmarks/compare.sh is the full comparison), side by side in one run: local gcc -c; Debian's distcc over TCP to a
 # local distccd; distcc's SSH mode (a fresh ssh + distccd --inetd per job); sshcc through a local sshd.
 # Also sshcc's own start-up. Prints medians (hyperfine) and each one's overhead over local gcc.
 # Usage: Benchmarks/per-job.sh [RUNS]      (needs: hyperfine, distcc, openssh-server; run as any user)
@@ -15,7 +15,11 @@ bin=$(swift build -c release --static-swift-stdlib --show-bin-path)
 work=$(mktemp -d /tmp/sshcc-bench.XXXXXX)
 chmod 755 "$work"
 pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"; }
+cleanup() {
+    SSHCC_DIR=$work/mux "$bin/sshcc" --stop >/dev/null 2>&1 || true
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    rm -rf "$work"
+}
 trap cleanup EXIT
 cd "$work"
 printf 'int add(int a, int b) { return a + b; }\n' > tiny.c
@@ -47,7 +51,7 @@ exec ssh -q -i $work/id_ed25519 -p $port -o UserKnownHostsFile=$work/known_hosts
 SH
 chmod +x ssh-wrapper
 
-export SSHCC_HOSTS="$user@127.0.0.1:$port" SSHCC_IDENTITY="$work/id_ed25519" SSHCC_KNOWN_HOSTS="$work/known_hosts" SSHCC_FALLBACK=0
+export SSHCC_DIR="$work/mux" SSHCC_HOSTS="$user@127.0.0.1:$port" SSHCC_IDENTITY="$work/id_ed25519" SSHCC_KNOWN_HOSTS="$work/known_hosts" SSHCC_FALLBACK=0
 mkdir -p "$work/distcc"
 export DISTCC_FALLBACK=0 DISTCC_SKIP_LOCAL_RETRY=1 DISTCC_DIR="$work/distcc"
 hyperfine -N --warmup 3 --runs "$runs" --export-json results.json \

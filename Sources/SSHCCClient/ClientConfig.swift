@@ -18,8 +18,6 @@ public struct ClientConfig: Sendable {
     public var connectTimeout: Double
     public var ioTimeout: Double
     public var verbose: Bool
-    /// SSHCC_VERBOSE=2: also the time each phase of a remote job took.
-    public var timings: Bool
     /// SSHCC_DIAGNOSTICS=remote prints the server's messages as they came, without re-rendering locally.
     public var renderDiagnosticsLocally: Bool
     public var agentSocket: String?
@@ -37,7 +35,6 @@ public struct ClientConfig: Sendable {
             connectTimeout: Environment.seconds("SSHCC_CONNECT_TIMEOUT", default: 10),
             ioTimeout: Environment.seconds("SSHCC_IO_TIMEOUT", default: 300),
             verbose: (Environment.get("SSHCC_VERBOSE") ?? "0") != "0",
-            timings: (Int(Environment.get("SSHCC_VERBOSE") ?? "0") ?? 0) >= 2,
             renderDiagnosticsLocally: Environment.get("SSHCC_DIAGNOSTICS") != "remote",
             agentSocket: Environment.get("SSH_AUTH_SOCK").flatMap { $0.isEmpty ? nil : $0 },
             muxPaths: MuxPaths.resolve(
