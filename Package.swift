@@ -91,7 +91,7 @@ let package = Package(
         .testTarget(name: "MuxCoreTests", dependencies: ["MuxCore"], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["TestSupport", "DistccWire", "SSHCCClient", "MuxCore", "POSIXSupport", "sshcc", "sshccd", "sshcc-mux"],
+            dependencies: ["TestSupport", "DistccWire", "MuxCore", "POSIXSupport", "sshcc", "sshccd", "sshcc-mux"],
             swiftSettings: strict),
     ]
 )

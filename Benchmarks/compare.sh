@@ -11,25 +11,9 @@
 # Usage: Benchmarks/compare.sh [ROUNDS] [DELAY_MS]    (needs distcc, openssh-server, python3; any user)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-repo=$PWD
-. Scripts/loopback-sshd.sh
 rounds=${1:-20}
 delay=${2:-10}
-bash Scripts/install-deps
-swift build -c release --static-swift-stdlib 2>&1 | tail -1
-bin=$(swift build -c release --static-swift-stdlib --show-bin-path)
-
-work=$(mktemp -d /tmp/sshcc-compare.XXXXXX)
-chmod 755 "$work"
-pids=()
-cleanup() {
-    SSHCC_DIR=$work/mux-lan "$bin/sshcc" --stop >/dev/null 2>&1 || true
-    SSHCC_DIR=$work/mux-wan "$bin/sshcc" --stop >/dev/null 2>&1 || true
-    for control in "$work"/cm-*; do [[ -S $control ]] && ssh -S "$control" -O exit x 2>/dev/null || true; done
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
+. Benchmarks/common.sh
 cd "$work"
 
 # --- sources
@@ -58,13 +42,6 @@ with open("project/Makefile", "w") as f:
 PY
 
 # --- servers: sshd (sshccd subsystem), distccd on TCP, and delaying relays in front of both
-user=$(id -un)
-if [[ $(id -u) -eq 0 ]]; then
-    # sshd runs a subsystem through the login shell; root's ~/.bashrc here costs ~150 ms: use a /bin/sh account.
-    user=sshcc-bench
-    id "$user" >/dev/null 2>&1 || useradd --system --shell /bin/sh --home-dir /nonexistent --no-create-home "$user"
-    usermod -p '*' "$user"
-fi
 mkdir -p logs distcc && chown "$user" logs
 start_loopback_sshd "$work" "$bin/sshccd" "$work/logs"
 pids+=("$sshd_pid")

@@ -1,38 +1,16 @@
 #!/usr/bin/env bash
-# Per-job wall time (hyperfine, not interleaved; Benchmarks/compare.sh is the full comparison), side by side in one run: local gcc -c; Debian's distcc over TCP to a
-# local distccd; distcc's SSH mode (a fresh ssh + distccd --inetd per job); sshcc through a local sshd.
+# Per-job wall time with hyperfine (not interleaved; Benchmarks/compare.sh is the full comparison), side by
+# side in one run: local gcc -c; Debian's distcc over TCP to a local distccd; distcc's SSH mode (a fresh ssh + distccd --inetd per job); sshcc through a local sshd.
 # Also sshcc's own start-up. Prints medians (hyperfine) and each one's overhead over local gcc.
 # Usage: Benchmarks/per-job.sh [RUNS]      (needs: hyperfine, distcc, openssh-server; run as any user)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. Scripts/loopback-sshd.sh
 runs=${1:-40}
 command -v hyperfine >/dev/null || { echo "needs hyperfine (apt-get install hyperfine)"; exit 1; }
-bash Scripts/install-deps
-swift build -c release --static-swift-stdlib 2>&1 | tail -1
-bin=$(swift build -c release --static-swift-stdlib --show-bin-path)
-
-work=$(mktemp -d /tmp/sshcc-bench.XXXXXX)
-chmod 755 "$work"
-pids=()
-cleanup() {
-    SSHCC_DIR=$work/mux "$bin/sshcc" --stop >/dev/null 2>&1 || true
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
+. Benchmarks/common.sh
 cd "$work"
 printf 'int add(int a, int b) { return a + b; }\n' > tiny.c
 
-# sshd on loopback with fresh keys; sshccd as its subsystem. sshd starts a subsystem through the login
-# shell, and bash may read a heavy ~/.bashrc (root's pyenv init here costs ~150 ms per channel): as root,
-# log in as a dedicated /bin/sh account, as Keys/README.md recommends for compile accounts.
-user=$(id -un)
-if [[ $(id -u) -eq 0 ]]; then
-    user=sshcc-bench
-    id "$user" >/dev/null 2>&1 || useradd --system --shell /bin/sh --home-dir /nonexistent --no-create-home "$user"
-    usermod -p '*' "$user"   # a locked password field ('!') makes sshd refuse even key logins
-fi
 mkdir -p "$work/logs" && chown "$user" "$work/logs"
 start_loopback_sshd "$work" "$bin/sshccd" "$work/logs"
 pids+=("$sshd_pid")

@@ -24,16 +24,8 @@ static inline int sshcc_channel_subsystem(LIBSSH2_CHANNEL *c, const char *name, 
     return libssh2_channel_process_startup(c, "subsystem", sizeof("subsystem") - 1, name, len);
 }
 
-static inline int sshcc_channel_exec(LIBSSH2_CHANNEL *c, const char *cmd, unsigned int len) {
-    return libssh2_channel_process_startup(c, "exec", sizeof("exec") - 1, cmd, len);
-}
-
 static inline ssize_t sshcc_channel_read(LIBSSH2_CHANNEL *c, char *buf, size_t len) {
     return libssh2_channel_read_ex(c, 0, buf, len);
-}
-
-static inline ssize_t sshcc_channel_read_stderr(LIBSSH2_CHANNEL *c, char *buf, size_t len) {
-    return libssh2_channel_read_ex(c, SSH_EXTENDED_DATA_STDERR, buf, len);
 }
 
 static inline ssize_t sshcc_channel_write(LIBSSH2_CHANNEL *c, const char *buf, size_t len) {

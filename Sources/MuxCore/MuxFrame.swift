@@ -110,3 +110,25 @@ public struct MuxReader {
         return MuxFrame(kind, body)
     }
 }
+
+/// One side's view of a conversation: the peer's version line (its first frame), then its other frames.
+/// Both the wrapper and the daemon read through this, so both apply the same first-frame rule.
+public struct MuxInbox {
+    private var reader = MuxReader()
+    public private(set) var peerVersion: String?
+    public private(set) var frames: [MuxFrame] = []
+
+    public init() {}
+
+    public mutating func receive(_ bytes: some Sequence<UInt8>) throws(MuxWireError) {
+        reader.append(bytes)
+        while let frame = try reader.next() {
+            guard peerVersion != nil else {
+                guard frame.kind == .version else { throw .unexpected(frame.kind, expecting: "MUXV") }
+                peerVersion = frame.text
+                continue
+            }
+            frames.append(frame)
+        }
+    }
+}

@@ -50,24 +50,15 @@ public enum Subprocess {
         if stderr == .capture { posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2) }
         if let directory { sshcc_spawn_addchdir(&actions, directory) }
 
-        // Children get default signal handling back: we ignore SIGPIPE, and a calling thread may block
-        // signals (libdispatch's threads do); a child that inherits a blocked SIGTERM cannot be stopped.
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        sigaddset(&defaults, SIGPIPE)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        var unblocked = sigset_t()
-        sigemptyset(&unblocked)
-        posix_spawnattr_setsigmask(&attributes, &unblocked)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-
         var pid = pid_t()
-        let spawnError = withCStrings(arguments) { argv in
-            guard let environment else { return posix_spawn(&pid, executable, &actions, &attributes, argv, environ) }
-            return withCStrings(environment) { envp in posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        let spawnError = withChildAttributes { attributes in
+            withCStrings(arguments) { argv in
+                guard let environment else {
+                    return posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
+                }
+                return withCStrings(environment) { envp in
+                    posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+                }
             }
         }
         guard spawnError == 0 else { throw SystemError("run", path: executable, errno: .init(rawValue: spawnError)) }
@@ -98,6 +89,43 @@ public enum Subprocess {
         }
     }
 
+    /// Starts `executable` as a daemon and does not wait for it: a new session (no terminal, no job-control
+    /// signals), stdio on /dev/null, `passing` as its fd 3 and no other descriptor (a build's pipes must
+    /// not wait on it). Returns its PID.
+    public static func spawnDetached(executable: String, arguments: [String], passing fd: Int32) throws(SystemError)
+        -> pid_t
+    {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        for stdio: Int32 in [0, 1, 2] { posix_spawn_file_actions_addopen(&actions, stdio, "/dev/null", O_RDWR, 0) }
+        posix_spawn_file_actions_adddup2(&actions, fd, 3)
+        sshcc_spawn_addclosefrom(&actions, 4)
+        var pid = pid_t()
+        let spawnError = withChildAttributes(extraFlags: sshcc_spawn_setsid_flag()) { attributes in
+            withCStrings(arguments) { argv in posix_spawn(&pid, executable, &actions, &attributes, argv, environ) }
+        }
+        guard spawnError == 0 else { throw SystemError("start", path: executable, errno: .init(rawValue: spawnError)) }
+        return pid
+    }
+
+    /// Children get default signal handling back: we ignore SIGPIPE, and a calling thread may block
+    /// signals (libdispatch's threads do); a child that inherits a blocked SIGTERM cannot be stopped.
+    private static func withChildAttributes<R>(extraFlags: Int16 = 0, _ body: (inout posix_spawnattr_t) -> R) -> R {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        sigaddset(&defaults, SIGPIPE)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        var unblocked = sigset_t()
+        sigemptyset(&unblocked)
+        posix_spawnattr_setsigmask(&attributes, &unblocked)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK) | extraFlags)
+        return body(&attributes)
+    }
+
     /// Waits for `pid` and returns its raw wait status.
     public static func wait(_ pid: pid_t) throws(SystemError) -> Int32 {
         var status: Int32 = 0
@@ -113,7 +141,7 @@ public enum Subprocess {
     }
 
     /// Calls `body` with a NULL-terminated C array of the strings.
-    public static func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {
+    static func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {
         var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
         pointers.append(nil)
         defer { for pointer in pointers { free(pointer) } }

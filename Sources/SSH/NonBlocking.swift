@@ -94,13 +94,6 @@ extension Channel {
         return .failed(session.error("receive from \(session.host)", .connection, code: Int32(received)))
     }
 
-    /// One step of sending EOF (sshccd then finishes its loop and exits).
-    public func trySendEOF() -> Attempt<Void> {
-        let result = libssh2_channel_send_eof(raw)
-        if result == LIBSSH2_ERROR_EAGAIN { return .again }
-        if result < 0 { return .failed(session.error("send EOF to \(session.host)", .connection, code: result)) }
-        return .done(())
-    }
 }
 
 extension Channel {

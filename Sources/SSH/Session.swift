@@ -86,18 +86,6 @@ public final class Session {
         }
     }
 
-    /// Runs a libssh2 call returning a pointer until it stops failing with EAGAIN.
-    func retryPointer<T>(
-        _ operation: @autoclosure () -> String, _ kind: SSHError.Kind, _ deadline: Deadline, _ call: () -> T?
-    ) throws(SSHError) -> T {
-        while true {
-            if let result = call() { return result }
-            let code = libssh2_session_last_errno(raw)
-            if code != LIBSSH2_ERROR_EAGAIN { throw error(operation(), kind, code: code) }
-            try wait(deadline, operation())
-        }
-    }
-
     /// Waits until the socket is ready in the directions libssh2 is blocked on, or the deadline passes.
     public func wait(_ deadline: Deadline, _ operation: @autoclosure () -> String) throws(SSHError) {
         let directions = libssh2_session_block_directions(raw)

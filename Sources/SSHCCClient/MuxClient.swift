@@ -68,9 +68,7 @@ enum MuxClient {
         } catch {
             throw .broken("\(error)")
         }
-        var reader = MuxReader()
-        var frames: [MuxFrame] = []
-        var theirVersion: String?
+        var inbox = MuxInbox()
         while true {
             let bytes: [UInt8]
             do {
@@ -79,22 +77,16 @@ enum MuxClient {
                 throw .broken("\(error)")
             }
             if bytes.isEmpty { throw .broken("the daemon closed the connection before answering") }
-            reader.append(bytes)
             do {
-                while let frame = try reader.next() { frames.append(frame) }
-                if theirVersion == nil, let first = frames.first {
-                    guard first.kind == .version else { throw MuxWireError.unexpected(first.kind, expecting: "MUXV") }
-                    theirVersion = first.text
-                    frames.removeFirst()
-                }
-                guard let theirs = theirVersion, let frame = frames.first else { continue }
+                try inbox.receive(bytes)
+                guard let theirs = inbox.peerVersion, let frame = inbox.frames.first else { continue }
                 switch frame.kind {
                 case .versionRefused: throw ExchangeFailure.otherVersion(theirs)
                 case .status: return .text(frame.text)
                 case .stopping: return .stopped
                 default:
                     if theirs != version { throw ExchangeFailure.otherVersion(theirs) }
-                    if let answer = try MuxCodec.answer(from: frames) { return .job(answer) }
+                    if let answer = try MuxCodec.answer(from: inbox.frames) { return .job(answer) }
                 }
             } catch let error as ExchangeFailure {
                 throw error

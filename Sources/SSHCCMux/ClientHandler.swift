@@ -25,21 +25,15 @@ struct ClientHandler {
             close(fd)
             dispatcher.clientLeft()
         }
-        var reader = MuxReader()
-        var frames: [MuxFrame] = []
-        var peerVersion: String?
+        var inbox = MuxInbox()
         do {
             while true {
                 let bytes = try FileDescriptorIO.read(fd)
                 if bytes.isEmpty { return }
-                reader.append(bytes)
-                while let frame = try reader.next() { frames.append(frame) }
-                if peerVersion == nil, let first = frames.first {
-                    guard first.kind == .version else { throw MuxWireError.unexpected(first.kind, expecting: "MUXV") }
-                    peerVersion = first.text
-                    frames.removeFirst()
+                try inbox.receive(bytes)
+                guard let peer = inbox.peerVersion, let request = try MuxCodec.request(from: inbox.frames) else {
+                    continue
                 }
-                guard let peer = peerVersion, let request = try MuxCodec.request(from: frames) else { continue }
                 try answer(request, peer: peer)
                 return
             }

@@ -1,4 +1,4 @@
-// A compile job inside the daemon: the encoded distcc request, its scheduling ticket, the notes gathered
+// A compile job inside the daemon: the encoded distcc request, its scheduling ticket, the failures met
 // while it moved between hosts, and the one-shot result its wrapper's thread waits on.
 
 import CompileCore
@@ -12,13 +12,21 @@ final class DaemonJob: @unchecked Sendable {
     let answer = OneShot<JobAnswer>()
     // The fields below are guarded by the Dispatcher's monitor.
     var ticket: Scheduler.Ticket
-    var notes: [String] = []
-    var lastFailure: ClientFailure?
+    /// Each host that failed the job, in order.
+    var failures: [(host: String, failure: ClientFailure)] = []
 
     init(id: Int, request: [UInt8], pools: [PoolKey]) {
         self.id = id
         self.request = request
         ticket = Scheduler.Ticket(id: id, pools: pools)
+    }
+
+    /// Lines for the wrapper about the hosts that failed the job before its outcome (`dropping` the
+    /// last failure when that failure is the outcome itself).
+    func notes(dropping last: Int = 0) -> [String] {
+        failures.dropLast(last).flatMap { host, failure in
+            [failure.summary.contains(host) ? failure.summary : "\(host): \(failure.summary)"] + failure.details
+        }
     }
 }
 

@@ -82,16 +82,14 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
     func jobSucceeded(_ job: DaemonJob, on key: PoolKey, reply: [UInt8]) {
         monitor.withLock {
             jobs[job.id] = nil
-            job.answer.fulfil(.reply(host: key.host, reply: reply, notes: job.notes))
+            job.answer.fulfil(.reply(host: key.host, reply: reply, notes: job.notes()))
             perform(scheduler.finished(job.id))
         }
     }
 
     func jobFailed(_ job: DaemonJob, on key: PoolKey, _ failure: ClientFailure) {
         monitor.withLock {
-            job.lastFailure = failure
-            job.notes.append(failure.summary.contains(key.host) ? failure.summary : "\(key.host): \(failure.summary)")
-            job.notes += failure.details
+            job.failures.append((key.host, failure))
             perform(scheduler.failed(job.ticket))
         }
     }
@@ -119,7 +117,7 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
                 guard let job = jobs[ticket.id] else { continue }
                 job.ticket = ticket
                 if key.isLocal {
-                    job.answer.fulfil(.runLocally(notes: job.notes))
+                    job.answer.fulfil(.runLocally(notes: job.notes()))
                     jobs[job.id] = nil
                 } else {
                     drivers[key]?.assign(job)
@@ -133,16 +131,16 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
     }
 
     private func failureAnswer(_ job: DaemonJob, _ reason: Scheduler.FailReason) -> JobAnswer {
-        if reason == .retriesExhausted, let failure = job.lastFailure {
-            // The notes hold every failure but the last, which is the answer itself.
-            let notes = Array(job.notes.dropLast(1 + failure.details.count))
+        if reason == .retriesExhausted, let failure = job.failures.last?.failure {
+            // The last failure is the answer itself; the notes tell of the ones before it.
+            let notes = job.notes(dropping: 1)
             return .failure(
                 code: failure.code.rawValue, summary: failure.summary, details: failure.details, notes: notes)
         }
         let down = job.ticket.pools.compactMap { key in hostFailures[key].map { (key, $0) } }
         guard let (key, failure) = down.first else {
             return .failure(
-                code: ExitCode.noHosts.rawValue, summary: "no compile host is up", details: [], notes: job.notes)
+                code: ExitCode.noHosts.rawValue, summary: "no compile host is up", details: [], notes: job.notes())
         }
         let others = down.dropFirst().map { "\($0.0.host): \($0.1.summary)" }
         let summary =
@@ -150,7 +148,7 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
         return .failure(
             code: failure.code.rawValue,
             summary: summary + (down.count > 1 ? " (and \(down.count - 1) more host(s) down)" : ""),
-            details: failure.details + others.map { "  also down: \($0)" }, notes: job.notes)
+            details: failure.details + others.map { "  also down: \($0)" }, notes: job.notes())
     }
 
     // MARK: Status

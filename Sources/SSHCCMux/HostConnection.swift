@@ -36,6 +36,11 @@ final class LiveChannel {
         if case .closing = phase { return true }
         return false
     }
+    /// Free for a new job.
+    var isReady: Bool {
+        guard case .idle = phase else { return false }
+        return job == nil && !retiring
+    }
 }
 
 /// What `HostConnection.service` reports to its driver.
@@ -60,12 +65,18 @@ final class HostConnection {
         case channel(LiveChannel)
     }
 
+    /// Opening one more channel: the open request, then the subsystem start on the new channel.
+    enum Opening {
+        case none
+        case requested
+        case starting(Channel)
+    }
+
     let session: Session
     let spec: HostSpec
     let ioTimeout: Double
     var channels: [LiveChannel] = []
-    /// The channel being opened: nil while the open request is in flight, then its subsystem start.
-    var opening: (channel: Channel?, active: Bool) = (nil, false)
+    var opening = Opening.none
     /// A step that left a packet half-sent; it must be repeated before anything else is sent.
     var pending: Pending?
     var full = false
@@ -79,11 +90,11 @@ final class HostConnection {
     }
 
     var busyCount: Int { channels.filter(\.isBusy).count }
-    var idleChannel: LiveChannel? { channels.first { !$0.isBusy && !$0.retiring && isIdle($0) } }
-
-    private func isIdle(_ channel: LiveChannel) -> Bool {
-        if case .idle = channel.phase { return true }
-        return false
+    /// A channel free for a job, unless a half-sent packet holds the session.
+    var readyChannel: LiveChannel? { pending == nil ? channels.first(where: \.isReady) : nil }
+    var isOpening: Bool {
+        if case .none = opening { return false }
+        return true
     }
 
     /// Starts `job` on `channel` (which must be idle); the first bytes go out on the next service.
@@ -99,8 +110,8 @@ final class HostConnection {
 
     /// Begins opening one more channel (one open at a time per session).
     func beginOpening() {
-        guard !opening.active, !full else { return }
-        opening = (nil, true)
+        guard !isOpening, !full else { return }
+        opening = .requested
     }
 
     /// Advances everything that can advance without waiting.
@@ -119,7 +130,7 @@ final class HostConnection {
             if pending != nil { return events }
         }
         channels.removeAll { $0.retiring && !$0.isBusy && !$0.isClosing }
-        if opening.active { try advanceOpening(&events) }
+        if isOpening { try advanceOpening(&events) }
         if pending == nil { try keepAliveIfIdle() }
         return events
     }
@@ -136,36 +147,31 @@ final class HostConnection {
     // MARK: Opening channels
 
     private func advanceOpening(_ events: inout [ConnectionEvent]) throws(ConnectionLost) {
-        if opening.channel == nil {
+        if case .requested = opening {
             switch session.tryOpenChannel() {
-            case .done(let channel): opening.channel = channel
+            case .done(let channel): opening = .starting(channel)
             case .again:
                 holdIfHalfSent(.open)
                 return
             case .failed(let error):
-                opening = (nil, false)
-                if error.isChannelRefused {
-                    full = true
-                    events.append(.full)
-                    return
-                }
-                throw lost(error)
+                opening = .none
+                guard error.isChannelRefused else { throw lost(error) }
+                full = true
+                events.append(.full)
+                return
             }
         }
-        guard let channel = opening.channel else { return }
+        guard case .starting(let channel) = opening else { return }
         switch channel.tryStartSubsystem(subsystemName) {
         case .done:
-            opening = (nil, false)
+            opening = .none
             channels.append(LiveChannel(channel))
         case .again:
             holdIfHalfSent(.open)
         case .failed(let error):
-            opening = (nil, false)
-            if error.isRequestDenied {
-                events.append(.hostRefused(HostConnector.noSubsystem(spec)))
-                return
-            }
-            throw lost(error)
+            opening = .none
+            guard error.isRequestDenied else { throw lost(error) }
+            events.append(.hostRefused(HostConnector.noSubsystem(spec)))
         }
     }
 
@@ -229,11 +235,12 @@ final class HostConnection {
                 live.decoder.append(bytes)
                 do {
                     if try live.decoder.next() != nil {
-                        let sent: Int
+                        // A reply before the whole request went out (a refusal): sshccd is not in step
+                        // with us any more, so the channel is not reused.
+                        var sent = job.request.count
                         if case .sending(let offset) = live.phase {
-                            sent = offset; live.retiring = true
-                        } else {
-                            sent = job.request.count
+                            sent = offset
+                            live.retiring = true
                         }
                         events.append(
                             .succeeded(
@@ -261,21 +268,19 @@ final class HostConnection {
         case .failed: status = nil
         case .done(let value): status = value
         }
-        do {
-            if let job = live.job {
-                let failure =
-                    status == 127
-                    ? HostConnector.sshccdMissing(spec)
-                    : ClientFailure(
-                        .remoteCrashed,
-                        "sshccd on \(spec) ended without replying (exit status \(status.map(String.init) ?? "unknown")); see its log on the host"
-                    )
-                events.append(.jobFailed(job, failure))
-                live.job = nil
-            }
-            live.retiring = true
-            live.phase = .idle
+        if let job = live.job {
+            let failure =
+                status == 127
+                ? HostConnector.sshccdMissing(spec)
+                : ClientFailure(
+                    .remoteCrashed,
+                    "sshccd on \(spec) ended without replying (exit status \(status.map(String.init) ?? "unknown")); see its log on the host"
+                )
+            events.append(.jobFailed(job, failure))
+            live.job = nil
         }
+        live.retiring = true
+        live.phase = .idle
     }
 
     /// Jobs that made no progress within the I/O timeout fail; their channels are retired.
@@ -299,7 +304,7 @@ final class HostConnection {
     /// connection proves itself alive with job traffic (TCP_USER_TIMEOUT catches a silent peer).
     private func keepAliveIfIdle() throws(ConnectionLost) {
         let now = Monotonic.nanoseconds()
-        guard now >= nextKeepalive, busyCount == 0, !opening.active else { return }
+        guard now >= nextKeepalive, busyCount == 0, !isOpening else { return }
         switch session.sendKeepaliveIfDue() {
         case .done(let seconds): nextKeepalive = now + UInt64(max(1, seconds)) * 1_000_000_000
         case .again: nextKeepalive = now + 1_000_000_000

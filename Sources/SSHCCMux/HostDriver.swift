@@ -44,7 +44,6 @@ final class HostDriver: @unchecked Sendable {
     private var waiting = Deque<DaemonJob>()
     private var connecting = false
     private var downUntil: UInt64?
-    private var lastFailure: ClientFailure?
     private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
 
     init(key: PoolKey, spec: HostSpec, access: HostAccess, backoff: Double, events: any DriverEvents) {
@@ -125,12 +124,17 @@ final class HostDriver: @unchecked Sendable {
 
     private func serviceConnections() {
         for connection in connections {
-            do {
-                let events = try connection.service(buffer) + connection.expireStalledJobs()
-                for event in events { handle(event, from: connection) }
-            } catch {
-                lose(connection, error.failure)
-            }
+            service(connection)
+            for event in connection.expireStalledJobs() { handle(event, from: connection) }
+        }
+    }
+
+    /// Advances one connection and handles what it reports; a broken one is dropped.
+    private func service(_ connection: HostConnection) {
+        do {
+            for event in try connection.service(buffer) { handle(event, from: connection) }
+        } catch {
+            lose(connection, error.failure)
         }
     }
 
@@ -149,7 +153,7 @@ final class HostDriver: @unchecked Sendable {
             events?.jobFailed(job, on: key, failure)
             goDown(failure)
         case .full:
-            if totalChannels < spec.slots && !connecting { startConnecting() }
+            if totalChannels < spec.slots { startConnecting() }
         case .hostRefused(let failure):
             goDown(failure)
         }
@@ -158,36 +162,26 @@ final class HostDriver: @unchecked Sendable {
     /// Hands waiting jobs to idle channels.
     private func dispatchWaiting() {
         while let job = waiting.first {
-            guard let connection = connections.first(where: { $0.pending == nil && $0.idleChannel != nil }),
-                let channel = connection.idleChannel
+            guard let (connection, channel) = connections.lazy.compactMap({ c in c.readyChannel.map { (c, $0) } }).first
             else { return }
             waiting.removeFirst()
             connection.start(job, on: channel)
-            // Send at once rather than after the next poll.
-            do {
-                for event in try connection.service(buffer) { handle(event, from: connection) }
-            } catch {
-                lose(connection, error.failure)
-            }
+            service(connection)  // send at once rather than after the next poll
         }
     }
 
     private var totalChannels: Int {
-        connections.reduce(0) { $0 + $1.channels.filter { !$0.retiring }.count + ($1.opening.active ? 1 : 0) }
+        connections.reduce(0) { $0 + $1.channels.filter { !$0.retiring }.count + ($1.isOpening ? 1 : 0) }
     }
 
     /// Keeps `slots` channels open (or opening), one open at a time per connection.
     private func openChannelsAhead() {
         guard downUntil == nil else { return }
         var missing = spec.slots - totalChannels
-        for connection in connections where missing > 0 && !connection.full && !connection.opening.active {
+        for connection in connections where missing > 0 && !connection.full && !connection.isOpening {
             connection.beginOpening()
             missing -= 1
-            do {
-                for event in try connection.service(buffer) { handle(event, from: connection) }
-            } catch {
-                lose(connection, error.failure)
-            }
+            service(connection)
         }
     }
 
@@ -255,13 +249,11 @@ final class HostDriver: @unchecked Sendable {
         }
         if connection.channels.contains(where: \.isBusy) { goDown(failure) }
         updateStats { $0.lastError = failure.summary }
-        lastFailure = failure
         startConnecting()
     }
 
     /// Backs the host off: no new jobs for `backoff` seconds, then a probe (a fresh connection).
     private func goDown(_ failure: ClientFailure) {
-        lastFailure = failure
         let retryAt = Monotonic.nanoseconds() + UInt64(backoff * 1e9)
         let wasUp = downUntil == nil
         downUntil = retryAt

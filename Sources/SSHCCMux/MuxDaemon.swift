@@ -2,6 +2,7 @@
 // is ready, accept wrappers (same uid only) each on a thread, exit after the idle time, on SIGTERM or on
 // `sshcc --stop`. Started by a wrapper as `sshcc-mux --ready-fd 3` (see DaemonLauncher in SSHCCClient).
 
+import CPOSIX
 import CompileCore
 import FileLogging
 import Logging
@@ -55,7 +56,7 @@ public enum MuxDaemon {
         try? Files.replace(paths.pidFile, Array("\(getpid())\n".utf8))
 
         var signalFDs: [Int32] = [-1, -1]
-        pipe(&signalFDs)
+        _ = sshcc_pipe_cloexec(&signalFDs)
         signalPipeWrite = signalFDs[1]
         for sig in [SIGTERM, SIGINT, SIGHUP] {
             signal(sig) { _ in

@@ -4,7 +4,6 @@
 import DistccWire
 import Foundation
 import POSIXSupport
-import SSHCCClient
 import TestSupport
 import Testing
 

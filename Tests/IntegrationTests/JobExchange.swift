@@ -1,18 +1,19 @@
-// One job over a byte stream: send the request, read until a complete reply. The stream is an SSH channel
-// in production and a pipe pair in the interop test against stock distccd; the exchange knows neither.
+// One job over a byte stream, blocking: send the request, read until a complete reply. The interop test
+// runs it over a pipe pair against a stock `distccd --inetd`, to show that the requests sshcc encodes and the
+// replies it decodes are distcc's. (The mux daemon does the same exchange non-blocking, in HostConnection.)
 
 import DistccWire
 import POSIXSupport
 
 /// A bidirectional byte stream that carries distcc jobs.
-public protocol JobStream: AnyObject {
+protocol JobStream: AnyObject {
     func send(_ bytes: [UInt8]) throws
     /// The next bytes; empty at end of stream.
     func receive() throws -> [UInt8]
 }
 
 /// How an exchange failed.
-public enum ExchangeError: Error, CustomStringConvertible {
+enum ExchangeError: Error, CustomStringConvertible {
     /// The stream broke while sending or receiving.
     case transport(any Error)
     /// The peer's bytes were not a distcc reply.
@@ -20,7 +21,7 @@ public enum ExchangeError: Error, CustomStringConvertible {
     /// The stream ended before a complete reply; `receivedNothing` when not one reply byte came.
     case ended(WireError, receivedNothing: Bool)
 
-    public var description: String {
+    var description: String {
         switch self {
         case .transport(let error): "\(error)"
         case .protocolError(let error): "\(error)"
@@ -29,9 +30,9 @@ public enum ExchangeError: Error, CustomStringConvertible {
     }
 }
 
-public enum JobExchange {
+enum JobExchange {
     /// Sends `request` and returns the reply.
-    public static func run(_ request: Request, over stream: JobStream, limits: WireLimits = .default)
+    static func run(_ request: Request, over stream: JobStream, limits: WireLimits = .default)
         throws(ExchangeError) -> Reply
     {
         var sendError: (any Error)?
@@ -71,15 +72,15 @@ public enum JobExchange {
 }
 
 /// A job stream over two file descriptors (a pipe pair or a socket).
-public final class FileDescriptorStream: JobStream {
+final class FileDescriptorStream: JobStream {
     let input: Int32
     let output: Int32
 
-    public init(input: Int32, output: Int32) {
+    init(input: Int32, output: Int32) {
         self.input = input
         self.output = output
     }
 
-    public func send(_ bytes: [UInt8]) throws { try FileDescriptorIO.writeAll(output, bytes) }
-    public func receive() throws -> [UInt8] { try FileDescriptorIO.read(input) }
+    func send(_ bytes: [UInt8]) throws { try FileDescriptorIO.writeAll(output, bytes) }
+    func receive() throws -> [UInt8] { try FileDescriptorIO.read(input) }
 }

@@ -1,0 +1,29 @@
+# Sourced by the benchmark scripts: a release build, a scratch directory cleaned up on exit (with every mux
+# daemon, ControlMaster and server the script started), and the login account for the loopback sshd.
+# Sets: repo, bin, work, pids (append the PIDs of servers you start), user.
+. Scripts/loopback-sshd.sh
+repo=$PWD
+bash Scripts/install-deps
+swift build -c release --static-swift-stdlib 2>&1 | tail -1
+bin=$(swift build -c release --static-swift-stdlib --show-bin-path)
+
+work=$(mktemp -d /tmp/sshcc-bench.XXXXXX)
+chmod 755 "$work"
+pids=()
+cleanup() {
+    for dir in "$work"/mux*; do [[ -d $dir ]] && SSHCC_DIR=$dir "$bin/sshcc" --stop >/dev/null 2>&1 || true; done
+    for control in "$work"/cm-*; do [[ -S $control ]] && ssh -S "$control" -O exit x 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+# sshd starts a subsystem through the login shell, and bash may read a heavy ~/.bashrc (root's pyenv init
+# here costs ~150 ms per channel): as root, log in as a dedicated /bin/sh account, as Keys/README.md
+# recommends for compile accounts.
+user=$(id -un)
+if [[ $(id -u) -eq 0 ]]; then
+    user=sshcc-bench
+    id "$user" >/dev/null 2>&1 || useradd --system --shell /bin/sh --home-dir /nonexistent --no-create-home "$user"
+    usermod -p '*' "$user"   # a locked password field ('!') makes sshd refuse even key logins
+fi
