@@ -32,6 +32,9 @@ let package = Package(
         // Pure compile rules: which command lines can be distributed, server-side argument policy,
         // host specs, exit codes. No I/O.
         .target(name: "CompileCore", swiftSettings: strict),
+        // Preprocessed text laid out so that a compile records the same DWARF lines and columns as a local
+        // one (from `gcc -E -dD -fdebug-cpp` and the sources). Pure: bytes in, bytes out.
+        .target(name: "SourceLayout", swiftSettings: strict),
         // glibc GNU extensions Swift's Glibc module hides (pipe2, posix_spawn chdir).
         .target(name: "CPOSIX"),
         // Processes, file descriptors and files: the only place (with SSH) that calls the C library for I/O.
@@ -69,7 +72,7 @@ let package = Package(
         // The wrapper: decide, preprocess, hand the job to the mux daemon, write results, fall back.
         .target(
             name: "SSHCCClient",
-            dependencies: ["DistccWire", "CompileCore", "POSIXSupport", "MuxCore", "CPOSIX"],
+            dependencies: ["DistccWire", "CompileCore", "POSIXSupport", "MuxCore", "CPOSIX", "SourceLayout"],
             swiftSettings: strict),
         .executableTarget(name: "sshcc", dependencies: ["SSHCCClient"], swiftSettings: strict),
         .executableTarget(
@@ -89,6 +92,7 @@ let package = Package(
         .testTarget(name: "DistccWireTests", dependencies: ["DistccWire"], swiftSettings: strict),
         .testTarget(name: "CompileCoreTests", dependencies: ["CompileCore"], swiftSettings: strict),
         .testTarget(name: "MuxCoreTests", dependencies: ["MuxCore"], swiftSettings: strict),
+        .testTarget(name: "SourceLayoutTests", dependencies: ["SourceLayout"], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["TestSupport", "DistccWire", "MuxCore", "POSIXSupport", "sshcc", "sshccd", "sshcc-mux"],

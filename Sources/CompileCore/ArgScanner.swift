@@ -17,6 +17,9 @@ public struct CompilePlan: Equatable, Sendable {
     public var preprocessArguments: [String]
     /// The command line sent to the server (compiler first): preprocessor options removed, `-o` explicit.
     public var remoteArguments: [String]
+    /// True when the object records debug information (a `-g` level above 0) and the compiler is gcc's:
+    /// the preprocessed text is then laid out so that DWARF lines and columns match a local compile.
+    public var needsDebugLayout: Bool = false
 }
 
 /// The scanner's verdict.
@@ -94,6 +97,9 @@ public enum ArgScanner {
         }
 
         guard sawCompileOnly else { return .local(reason: "not a compile-only (-c) command") }
+        if debugLevel(arguments) >= 3 {
+            return .local(reason: "-g3 records macro definitions, which only the local preprocessor sees")
+        }
         guard outputCount <= 1 else { return .local(reason: "several -o options") }
         guard sources.count == 1, let source = sources.first else {
             return .local(reason: sources.isEmpty ? "no source file" : "\(sources.count) source files")
@@ -108,12 +114,32 @@ public enum ArgScanner {
             if !hasDependencyTarget { dependencyExtras += ["-MQ", objectPath] }
         }
 
+        let isClang = PathName.base(compiler).contains("clang")
+        let usesDumpOptions = arguments.contains { $0.hasPrefix("-d") && !$0.hasPrefix("-dump") }
         return .distribute(
             CompilePlan(
                 compiler: compiler, source: source.name, output: objectPath, language: source.language,
                 sourceIsPreprocessed: source.preprocessed,
                 preprocessArguments: [compiler] + preprocessArguments(arguments) + dependencyExtras + ["-E"],
-                remoteArguments: [compiler] + remoteArguments(arguments) + ["-o", objectPath]))
+                remoteArguments: [compiler] + remoteArguments(arguments) + ["-o", objectPath],
+                needsDebugLayout: debugLevel(arguments) > 0 && !isClang && !usesDumpOptions
+                    && !source.preprocessed))
+    }
+
+    /// The debug level the last level-setting `-g` option gives (`-g`, `-g2`, `-ggdb3`, `-gdwarf-4`…); 0 without.
+    static func debugLevel(_ arguments: [String]) -> Int {
+        var level = 0
+        for argument in arguments where argument.hasPrefix("-g") {
+            var rest = argument.dropFirst(2)
+            for family in ["gdb", "dwarf", "stabs+", "stabs", "xcoff+", "xcoff", "vms"] where rest.hasPrefix(family) {
+                rest = rest.dropFirst(family.count)
+                if family == "dwarf" { rest = rest.drop { $0 == "-" || $0.isNumber } }
+                if rest.isEmpty { rest = "2" }
+                break
+            }
+            if rest.isEmpty { level = 2 } else if let number = Int(rest) { level = number }
+        }
+        return level
     }
 
     /// The arguments without `-o FILE` and without dependency-file options: for re-running a command

@@ -3,6 +3,7 @@
 
 import CompileCore
 import POSIXSupport
+import SourceLayout
 
 struct LocalCompiler {
     /// Full path of the real compiler.
@@ -25,9 +26,12 @@ struct LocalCompiler {
 
     /// The preprocessed source: the file itself if already preprocessed, else `compiler … -E` (whose stderr
     /// goes straight to ours, so #warning and friends appear as in a local build).
-    func preprocess(_ plan: CompilePlan) -> Result<[UInt8], PreprocessFailure> {
+    func preprocess(_ plan: CompilePlan, verbose: Bool) -> Result<[UInt8], PreprocessFailure> {
         if plan.sourceIsPreprocessed {
             do { return .success(try Files.read(plan.source)) } catch { return .failure(.io(error)) }
+        }
+        if plan.needsDebugLayout, let text = preprocessWithDebugLayout(plan, verbose: verbose) {
+            return .success(text)
         }
         do {
             let result = try Subprocess.run(
@@ -39,6 +43,25 @@ struct LocalCompiler {
             return .success(result.stdout)
         } catch {
             return .failure(.io(error))
+        }
+    }
+
+    /// Preprocessed text whose tokens keep the lines and columns a local compile gives them (see
+    /// SourceLayout), or nil if anything failed: the caller then runs the plain `-E`, which also reports any
+    /// preprocessing error the usual way (this run's messages are held back until it succeeds).
+    func preprocessWithDebugLayout(_ plan: CompilePlan, verbose: Bool) -> [UInt8]? {
+        guard Environment.get("SSHCC_DEBUG_LAYOUT") != "plain",
+            let result = try? Subprocess.run(
+                executable: path, arguments: plan.preprocessArguments + ["-dD", "-fdebug-cpp"], stdout: .capture),
+            result.status == 0
+        else { return nil }
+        switch DebugLayout.relayoutOrExplain(result.stdout, readFile: { try? Files.read($0) }) {
+        case .success(let text):
+            try? Console.write(result.stderr, to: 2)
+            return text
+        case .failure(let failure):
+            if verbose { Console.error("sshcc: \(plan.source): plain preprocessed text (debug layout: \(failure))\n") }
+            return nil
         }
     }
 

@@ -63,7 +63,7 @@ public enum Wrapper {
 
         // Preprocess here: the server needs the compiler but none of the headers.
         let source: [UInt8]
-        switch compiler.preprocess(plan) {
+        switch compiler.preprocess(plan, verbose: config.verbose) {
         case .success(let text): source = text
         case .failure(.compilerFailed(let status)): return status
         case .failure(.io(let error)):

@@ -102,6 +102,10 @@ struct ScanCase: CustomTestStringConvertible, Sendable {
         .local("gcc -c x.c -I"),
         .local("gcc -c x.c -o"),
         .local("gcc"),
+        .local("gcc -g3 -c x.c"),
+        .local("gcc -ggdb3 -O2 -c x.c"),
+        .distribute("gcc -g3 -g -c x.c", "x.c", "x.o"),
+        .distribute("gcc -g -g0 -c x.c", "x.c", "x.o"),
     ]
 
     @Test(arguments: cases)
@@ -157,5 +161,17 @@ struct ScanCase: CustomTestStringConvertible, Sendable {
         #expect(try Self.plan("gcc -c a.i").sourceIsPreprocessed)
         #expect(try Self.plan("gcc -x cpp-output -c a.txt").sourceIsPreprocessed)
         #expect(try !Self.plan("gcc -c a.c").sourceIsPreprocessed)
+    }
+
+    /// -g objects get the debug layout (gcc only; clang has no -fdebug-cpp); -g0 and no -g do not.
+    @Test func debugLayoutForGccDebugCompiles() throws {
+        #expect(try Self.plan("gcc -g -O2 -c x.c").needsDebugLayout)
+        #expect(try Self.plan("x86_64-linux-gnu-g++-12 -gdwarf-4 -c x.cc").needsDebugLayout)
+        #expect(try Self.plan("gcc -ggdb -c x.c").needsDebugLayout)
+        #expect(try !Self.plan("gcc -O2 -c x.c").needsDebugLayout)
+        #expect(try !Self.plan("gcc -g -g0 -c x.c").needsDebugLayout)
+        #expect(try !Self.plan("gcc -gno-column-info -c x.c").needsDebugLayout)
+        #expect(try !Self.plan("clang -g -c x.c").needsDebugLayout)
+        #expect(try !Self.plan("gcc -g -c x.i").needsDebugLayout)
     }
 }

@@ -41,27 +41,43 @@ import Testing
         attachLogsOnFailure(server, remote.status == 0 && server.jobsServed == 1)
     }
 
-    /// Preprocessed text moves the columns of tokens that follow a macro expansion on the same line, and
-    /// DWARF records columns. Everything else must match; the columns are a known, documented difference.
-    @Test(arguments: [("gcc", "prog.c"), ("g++", "prog.cpp"), ("g++", "plain.cpp")])
-    func debugInfoDiffersOnlyInColumnsAfterMacroExpansion(compiler: String, source: String) throws {
+    /// `-g` objects record lines and columns (DWARF). Plain preprocessed text moves columns (macro expansions,
+    /// collapsed blanks); the wrapper lays the text out so that every token keeps its local place.
+    @Test(arguments: [
+        ("gcc", "prog.c", ["-g", "-O2"]), ("g++", "prog.cpp", ["-g", "-O2"]), ("g++", "plain.cpp", ["-g"]),
+        ("gcc", "prog.c", ["-g", "-O0"]), ("gcc", "prog.c", ["-ggdb", "-O1", "-gdwarf-4"]),
+    ])
+    func debugObjectsAreByteIdentical(compiler: String, source: String, flags: [String]) throws {
         let server = try SSHDServer()
         let project = try Fixtures.project()
-        let environment = server.clientEnvironment(["SSHCC_FALLBACK": "0"])
-        let common = ["-g", "-O2", "-Iinclude", "-c", "src/\(source)"]
+        let environment = server.clientEnvironment(["SSHCC_FALLBACK": "0", "SSHCC_VERBOSE": "1"])
+        let common = flags + ["-Iinclude", "-c", "src/\(source)"]
         try Fixtures.local([compiler] + common + ["-o", "out-local/x.o"], in: project.path, environment: environment)
         let remote = try Fixtures.sshcc(
             [compiler] + common + ["-o", "out-remote/x.o"], in: project.path, environment: environment)
         #expect(remote.status == 0)
-        let dump = { (path: String) throws -> String in
-            let text = try Command.run("readelf", ["--debug-dump=info", "-W", path], directory: project.path).stdoutText
-            return text.split(separator: "\n").filter { !$0.contains("_column") }.joined(separator: "\n")
+        #expect(!remote.stderrText.contains("plain preprocessed text"), "\(remote.stderrText)")
+        for dump in ["--debug-dump=info", "--debug-dump=rawline"] {
+            let show = { (path: String) throws -> String in
+                try Command.run("readelf", [dump, "-W", path], directory: project.path).stdoutText
+            }
+            #expect(try show("out-local/x.o") == show("out-remote/x.o"), "readelf \(dump) differs")
         }
-        #expect(try dump("out-local/x.o") == dump("out-remote/x.o"), "only column attributes may differ")
-        let remoteObject = try project.read("out-remote/x.o"), localObject = try project.read("out-local/x.o")
-        withKnownIssue("DWARF columns after a macro expansion on the same line (Docs/limitations.md)") {
-            #expect(remoteObject == localObject)
-        }
+        #expect(try project.read("out-remote/x.o") == project.read("out-local/x.o"))
+        #expect(server.jobsServed == 1)
+    }
+
+    /// The layout can be turned off; the object then still works but its columns move (what plain -E gives).
+    @Test func plainLayoutOnRequestMovesColumns() throws {
+        let server = try SSHDServer()
+        let project = try Fixtures.project()
+        let environment = server.clientEnvironment(["SSHCC_FALLBACK": "0", "SSHCC_DEBUG_LAYOUT": "plain"])
+        let common = ["-g", "-O2", "-Iinclude", "-c", "src/prog.c"]
+        try Fixtures.local(["gcc"] + common + ["-o", "out-local/x.o"], in: project.path, environment: environment)
+        let remote = try Fixtures.sshcc(
+            ["gcc"] + common + ["-o", "out-remote/x.o"], in: project.path, environment: environment)
+        #expect(remote.status == 0)
+        #expect(try project.read("out-remote/x.o") != project.read("out-local/x.o"))
     }
 
     @Test func diagnosticsOnALineWithAMacroMatchLocalOnes() throws {

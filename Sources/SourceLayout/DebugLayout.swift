@@ -1,0 +1,362 @@
+// Preprocessed text that compiles to the same debug information as the original sources.
+//
+// gcc records a line and a column for every declaration and statement (DWARF). Compiling the text of a plain
+// `gcc -E` moves columns: white space collapses and macro expansions change the length of lines. A local
+// compile gives every token either the place it was spelled (a "direct" token) or, for tokens that came out
+// of a macro expansion, the place of the outermost macro's name (its expansion point). This file rebuilds
+// the preprocessed text so that each token sits at exactly that line and column, using line markers to go
+// back to a column already passed. It reads `gcc -E -dD -fdebug-cpp` output (annotated spelling locations,
+// macro definitions in order) and the original source files.
+//
+// Facts it relies on (gcc 12, measured in Docs/limitations.md):
+// - `-E` keeps every token on the output line of its expansion point, and pads the first token of an output
+//   line to its expansion column;
+// - a marker without a file name (`# 12`) keeps the line map's file-name pointer, which gcc compares by
+//   address when it decides to start a new line-table row; a marker naming the file would not.
+// The result is nil whenever the input is not understood: the caller then sends plain `gcc -E` output.
+
+public enum DebugLayout {
+    /// The relaid-out preprocessed text, or nil. `readFile` returns a source file's bytes (nil if unreadable).
+    public static func relayout(_ annotated: [UInt8], readFile: (String) -> [UInt8]?) -> [UInt8]? {
+        try? relayoutOrExplain(annotated, readFile: readFile).get()
+    }
+
+    /// The same, or what was not understood (for verbose logs).
+    public static func relayoutOrExplain(
+        _ annotated: [UInt8], readFile: (String) -> [UInt8]?
+    ) -> Result<[UInt8], LayoutFailure> {
+        withoutActuallyEscaping(readFile) { readFile in
+            var layout = Relayout(readFile: readFile)
+            guard let text = layout.run(annotated) else { return .failure(LayoutFailure(reason: layout.failure)) }
+            return .success(text)
+        }
+    }
+}
+
+public struct LayoutFailure: Error, CustomStringConvertible {
+    public var reason: String
+    public var description: String { reason }
+}
+
+/// The token's place in the local compile.
+private struct Placement {
+    var line: Int
+    var column: Int
+    var direct: Bool
+}
+
+/// A macro invocation in the current file: where its name is, and the source it spans.
+private struct Invocation {
+    var line: Int
+    var column: Int
+    var start: Int
+    var end: Int
+    var name: Substring?
+}
+
+private struct Relayout {
+    let readFile: (String) -> [UInt8]?
+    var sources: [String: SourceText?] = [:]
+    var macros = MacroTable()
+
+    var output: [UInt8] = []
+    var outputLine = 0
+    var outputColumn = 1
+    var lineOpen = false
+
+    /// The current file: its name as annotations spell it, its system-header flags, and how far its tokens
+    /// have been matched to the source (`cursor`, a byte offset).
+    var file: [UInt8] = []
+    var systemFlags: [UInt8] = []
+    var cursor = 0
+    var includers: [(file: [UInt8], systemFlags: [UInt8], cursor: Int)] = []
+    var invocation: Invocation?
+    var previousDirectEnd: (line: Int, column: Int)?
+    var failure = "not understood"
+
+    init(readFile: @escaping (String) -> [UInt8]?) { self.readFile = readFile }
+
+    mutating func run(_ annotated: [UInt8]) -> [UInt8]? {
+        var pending: Annotation?
+        var originalLine = 0
+        var lineStart = 0
+        while lineStart < annotated.count {
+            let lineEnd = annotated[lineStart...].firstIndex(of: 0x0A) ?? annotated.count
+            defer { lineStart = lineEnd + 1 }
+            guard let line = AnnotatedLine(annotated[lineStart..<lineEnd]) else {
+                failure = "malformed annotation on output line \(originalLine)"
+                return nil
+            }
+            let text = line.stripped
+            if text.first == UInt8(ascii: "#") {
+                if let marker = LineMarker(text) {
+                    enter(marker)
+                    originalLine = marker.line
+                    continue
+                }
+                let directive = Substring(decoding: text, as: UTF8.self)
+                if directive.hasPrefix("#define ") {
+                    macros.define(directive)
+                } else if directive.hasPrefix("#undef ") {
+                    macros.undefine(directive)
+                } else {
+                    // #pragma and friends keep their own line, at their original place.
+                    if outputLine != originalLine || lineOpen { marker(originalLine) }
+                    output += text
+                    newline()
+                }
+                originalLine += 1
+                continue
+            }
+            var firstColumn: Int? = (text.firstIndex { $0 != 0x20 } ?? text.count) + 1
+            for piece in line.pieces {
+                switch piece {
+                case .annotation(let annotation):
+                    if annotation.column != 0 { pending = annotation }
+                case .text(let raw):
+                    let token = trimmed(raw)
+                    guard !token.isEmpty else { continue }
+                    guard let annotation = pending, Self.isWholeToken(token),
+                        let place = classify(token, annotation, originalLine, firstColumn)
+                    else {
+                        let spelled = pending.map {
+                            "\(String(decoding: $0.path, as: UTF8.self)):\($0.line):\($0.column)"
+                        }
+                        failure =
+                            "cannot place '\(String(decoding: token, as: UTF8.self))' (spelled at \(spelled ?? "?"))"
+                            + " on line \(originalLine) of \(String(decoding: file, as: UTF8.self))"
+                        return nil
+                    }
+                    pending = nil
+                    firstColumn = nil
+                    put(token, place)
+                }
+            }
+            originalLine += 1
+        }
+        if lineOpen || outputColumn != 1 { newline() }
+        return output
+    }
+
+    // MARK: deciding where a token goes
+
+    mutating func classify(
+        _ token: ArraySlice<UInt8>, _ spelled: Annotation, _ line: Int, _ firstColumn: Int?
+    ) -> Placement? {
+        guard let source = source(file) else { return nil }
+        let inFile = spelled.path.elementsEqual(file)
+        let offset = inFile ? source.offset(line: spelled.line, column: spelled.column) : nil
+
+        // A new output line is a new expansion context unless gcc broke a long expansion over lines.
+        if firstColumn != nil, invocation?.line != line {
+            guard let start = source.offset(line: line, column: 1) else { return nil }
+            cursor = max(cursor, start)
+            invocation = nil
+        }
+        // Spelled in this file at or after the cursor: direct, unless it is an argument of an invocation
+        // that starts in between.
+        if let offset, offset >= cursor, source.has(token, at: offset) {
+            var scan = source.skipBlank(cursor)
+            while scan < offset {
+                let found = source.invocation(at: scan, macros)
+                if let found, found.end > offset { return start(found, at: scan, source) }
+                scan = source.skipBlank(found?.end ?? source.tokenEnd(scan))
+            }
+            cursor = offset + token.count
+            invocation = nil
+            return Placement(line: spelled.line, column: spelled.column, direct: true)
+        }
+
+        // From a macro expansion: the current invocation, or one on this output line.
+        let origin = definingMacro(spelled)
+        func explains(_ name: Substring?, _ start: Int, _ end: Int) -> Bool {
+            if let offset, start <= offset, offset < end { return true }
+            guard let origin, let name else { return false }
+            return macros.reaches(name, origin)
+        }
+        if let current = invocation, origin == nil || explains(current.name, current.start, current.end) {
+            return Placement(line: current.line, column: current.column, direct: false)
+        }
+        let lineEnd = source.endOfLine(line)
+        var candidates: [(start: Int, found: (name: Substring, end: Int), matches: Bool)] = []
+        var scan = source.skipBlank(cursor, limit: lineEnd)
+        while scan < lineEnd {
+            let found = source.invocation(at: scan, macros)
+            if let found { candidates.append((scan, found, explains(found.name, scan, found.end))) }
+            scan = source.skipBlank(found?.end ?? source.tokenEnd(scan), limit: lineEnd)
+        }
+        if let current = invocation, !candidates.contains(where: \.matches) {
+            return Placement(line: current.line, column: current.column, direct: false)
+        }
+        var choices = candidates.filter(\.matches)
+        if choices.isEmpty { choices = candidates }
+        if let firstColumn {
+            // gcc padded the line's first token to its expansion column (give or take its leading space).
+            choices.sort {
+                abs(source.position(of: $0.start).column - firstColumn)
+                    < abs(source.position(of: $1.start).column - firstColumn)
+            }
+        }
+        guard let choice = choices.first else { return nil }
+        return start(choice.found, at: choice.start, source)
+    }
+
+    mutating func start(_ found: (name: Substring, end: Int), at start: Int, _ source: SourceText) -> Placement {
+        let position = source.position(of: start)
+        invocation = Invocation(
+            line: position.line, column: position.column, start: start, end: found.end, name: found.name)
+        cursor = max(cursor, found.end)
+        return Placement(line: position.line, column: position.column, direct: false)
+    }
+
+    /// The macro whose `#define` line the token was spelled on, if any.
+    mutating func definingMacro(_ spelled: Annotation) -> Substring? {
+        guard spelled.path.first != UInt8(ascii: "<") else { return nil }
+        return source(spelled.path)?.definedName(line: spelled.line)
+    }
+
+    mutating func source(_ path: some Collection<UInt8>) -> SourceText? {
+        let name = String(decoding: path, as: UTF8.self)
+        if let cached = sources[name] { return cached }
+        let text = name.hasPrefix("<") ? nil : readFile(name).map(SourceText.init)
+        sources[name] = text
+        return text
+    }
+
+    // MARK: writing the output
+
+    mutating func put(_ token: ArraySlice<UInt8>, _ place: Placement) {
+        let adjacent = place.direct && previousDirectEnd.map { $0 == (place.line, place.column) } == true
+        if place.line == outputLine
+            && (place.column > outputColumn || (place.column == outputColumn && adjacent))
+        {
+            // Same line, still ahead: pad.
+        } else if place.line > outputLine && place.line - outputLine <= 8 {
+            while outputLine < place.line { newline() }
+        } else {
+            marker(place.line)
+        }
+        output += repeatElement(UInt8(ascii: " "), count: place.column - outputColumn)
+        output += token
+        outputColumn = place.column + token.count
+        lineOpen = true
+        previousDirectEnd = place.direct ? (place.line, place.column + token.count) : nil
+    }
+
+    mutating func newline() {
+        output.append(0x0A)
+        outputLine += 1
+        outputColumn = 1
+        lineOpen = false
+    }
+
+    /// `# LINE` alone: the next output line is LINE of the same file, same line map file name.
+    mutating func marker(_ line: Int) {
+        if lineOpen || outputColumn != 1 { newline() }
+        output += Array("# \(line)\n".utf8)
+        outputLine = line
+    }
+
+    mutating func enter(_ marker: LineMarker) {
+        let sameFile = marker.path == file && !marker.enters && !marker.leaves
+        if sameFile, marker.systemFlags == systemFlags {
+            self.marker(marker.line)
+            return
+        }
+        if sameFile {
+            // gcc flips system-header mode for tokens from a system macro (warnings and -pedantic-errors
+            // depend on it): keep the flip; the expansion in progress goes on.
+        } else if marker.enters {
+            includers.append((file, systemFlags, cursor))
+            cursor = 0
+        } else if marker.leaves, let includer = includers.popLast() {
+            cursor = includer.cursor
+        } else if marker.path != file {
+            cursor = 0
+        }
+        if !sameFile { invocation = nil }
+        file = marker.path
+        systemFlags = marker.systemFlags
+        if lineOpen || outputColumn != 1 { newline() }
+        output += marker.text
+        output.append(0x0A)
+        outputLine = marker.line
+    }
+
+    // MARK: token checks
+
+    func trimmed(_ text: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        var slice = text
+        while slice.first == 0x20 { slice = slice.dropFirst() }
+        while slice.last == 0x20 { slice = slice.dropLast() }
+        return slice
+    }
+
+    /// A literal must close on its line (a user-defined suffix may follow); anything else (a raw string over
+    /// lines) is not understood.
+    static func isWholeToken(_ token: ArraySlice<UInt8>) -> Bool {
+        guard let quoteIndex = token.firstIndex(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "'") }),
+            token[token.startIndex..<quoteIndex].allSatisfy(isIdentifierBody)
+        else { return true }
+        let quote = token[quoteIndex]
+        var index = quoteIndex + 1
+        while index < token.endIndex && token[index] != quote {
+            index += token[index] == UInt8(ascii: "\\") ? 2 : 1
+        }
+        guard index < token.endIndex else { return false }
+        return token[(index + 1)...].allSatisfy(isIdentifierBody)
+    }
+}
+
+/// `# LINE "file" flags` as gcc -E writes it.
+struct LineMarker {
+    var text: [UInt8]
+    var line: Int
+    /// The file name, unescaped: as annotations spell it.
+    var path: [UInt8]
+    var enters: Bool
+    var leaves: Bool
+    /// " 3" or " 3 4": the system-header flags.
+    var systemFlags: [UInt8]
+
+    init?(_ text: [UInt8]) {
+        guard text.count > 2, text[0] == UInt8(ascii: "#"), text[1] == 0x20 else { return nil }
+        var index = 2
+        var line = 0
+        while index < text.count, isDigit(text[index]) {
+            line = line * 10 + Int(text[index] - 0x30)
+            index += 1
+        }
+        guard index > 2, index + 1 < text.count, text[index] == 0x20, text[index + 1] == UInt8(ascii: "\"")
+        else { return nil }
+        index += 2
+        var path: [UInt8] = []
+        while index < text.count, text[index] != UInt8(ascii: "\"") {
+            if text[index] == UInt8(ascii: "\\"), index + 1 < text.count {
+                index += 1
+                if isDigit(text[index]) {
+                    var value = 0
+                    var digits = 0
+                    while digits < 3, index < text.count, text[index] >= 0x30, text[index] <= 0x37 {
+                        value = value * 8 + Int(text[index] - 0x30)
+                        index += 1
+                        digits += 1
+                    }
+                    path.append(UInt8(truncatingIfNeeded: value))
+                    continue
+                }
+            }
+            path.append(text[index])
+            index += 1
+        }
+        guard index < text.count else { return nil }
+        let flags = text[(index + 1)...].split(separator: 0x20)
+        self.text = text
+        self.line = line
+        self.path = path
+        enters = flags.contains { $0.elementsEqual([UInt8(ascii: "1")]) }
+        leaves = flags.contains { $0.elementsEqual([UInt8(ascii: "2")]) }
+        systemFlags = flags.filter { $0.elementsEqual([UInt8(ascii: "3")]) || $0.elementsEqual([UInt8(ascii: "4")]) }
+            .flatMap { [0x20] + $0 }
+    }
+}
