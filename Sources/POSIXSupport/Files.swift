@@ -70,14 +70,8 @@ public enum Files {
 
     private static func removeContents(of dirfd: Int32) {
         guard let dir = fdopendir(dup(dirfd)) else { return }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
+        let names = entryNames(dir)
+        closedir(dir)
         for name in names where unlinkat(dirfd, name, 0) != 0 {
             let child = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
             if child >= 0 {
@@ -89,6 +83,39 @@ public enum Files {
     }
 
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    /// The names in a directory (without . and ..).
+    public static func list(_ path: String) throws(SystemError) -> [String] {
+        guard let dir = opendir(path) else { throw SystemError("opendir", path: path) }
+        defer { closedir(dir) }
+        return entryNames(dir)
+    }
+
+    private static func entryNames(_ dir: OpaquePointer) -> [String] {
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// Creates `path` and missing parents; an existing directory is fine.
+    public static func makeDirectory(_ path: String, mode: mode_t) throws(SystemError) {
+        var prefix = path.hasPrefix("/") ? "" : "."
+        for part in path.split(separator: "/") {
+            prefix += "/" + part
+            if mkdir(prefix, mode) != 0 && errno != EEXIST { throw SystemError("mkdir", path: prefix) }
+        }
+    }
+
+    /// A symbolic link at `path` to `target`, replacing a link or file already there.
+    public static func symlink(_ target: String, at path: String) throws(SystemError) {
+        unlink(path)
+        guard Glibc.symlink(target, path) == 0 else { throw SystemError("symlink", path: path) }
+    }
 
     /// Creates `path` (and missing parents) with mode 0700, or checks that the existing directory is ours
     /// and private: a socket in a directory others can write is a socket others can replace.

@@ -54,6 +54,8 @@ enum Commands {
                 try? Console.write(Array("sshcc: no mux daemon was running (\(paths.directory))\n".utf8), to: 1)
             }
             return 0
+        case "--install-masquerade":
+            return Masquerade.install(rest)
         default:
             Console.error("sshcc: unknown option '\(command)'\n" + Wrapper.usage)
             return ExitCode.usage.rawValue

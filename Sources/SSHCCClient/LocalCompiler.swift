@@ -8,12 +8,13 @@ import SourceLayout
 struct LocalCompiler {
     /// Full path of the real compiler.
     let path: String
-    /// The user's command line, compiler name first.
+    /// The user's command line, compiler name first. The compiler runs with its full path as argv[0]: gcc
+    /// finds cc1 from argv[0], and a name that PATH resolves to a masquerade link would lead it astray.
     let argv: [String]
 
     /// Replaces sshcc with the compiler and the original arguments: output and status are its own.
     func execute() -> Int32 {
-        let error = Subprocess.exec(executable: path, arguments: argv)
+        let error = Subprocess.exec(executable: path, arguments: [path] + argv.dropFirst())
         Console.error("sshcc: cannot run \(path): \(error)\n")
         return ExitCode.compilerMissing.rawValue
     }
@@ -35,7 +36,7 @@ struct LocalCompiler {
         }
         do {
             let result = try Subprocess.run(
-                executable: path, arguments: plan.preprocessArguments, stdout: .capture,
+                executable: path, arguments: [path] + plan.preprocessArguments.dropFirst(), stdout: .capture,
                 stderr: .inherit)
             guard result.status == 0 else {
                 return .failure(.compilerFailed(status: result.exitCode ?? 128 + (result.signal ?? 0)))
@@ -52,7 +53,8 @@ struct LocalCompiler {
     func preprocessWithDebugLayout(_ plan: CompilePlan, verbose: Bool) -> [UInt8]? {
         guard Environment.get("SSHCC_DEBUG_LAYOUT") != "plain",
             let result = try? Subprocess.run(
-                executable: path, arguments: plan.preprocessArguments + ["-dD", "-fdebug-cpp"], stdout: .capture),
+                executable: path, arguments: [path] + plan.preprocessArguments.dropFirst() + ["-dD", "-fdebug-cpp"],
+                stdout: .capture),
             result.status == 0
         else { return nil }
         switch DebugLayout.relayoutOrExplain(result.stdout, readFile: { try? Files.read($0) }) {
@@ -69,6 +71,6 @@ struct LocalCompiler {
     /// nil if it could not run.
     func diagnostics() -> [UInt8]? {
         let arguments = ArgScanner.withoutOutputs(Array(argv.dropFirst())) + ["-o", "/dev/null"]
-        return (try? Subprocess.run(executable: path, arguments: [argv[0]] + arguments))?.stderr
+        return (try? Subprocess.run(executable: path, arguments: [path] + arguments))?.stderr
     }
 }

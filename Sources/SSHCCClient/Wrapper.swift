@@ -30,6 +30,13 @@ public enum Wrapper {
         }
 
         let config = ClientConfig.fromEnvironment()
+        guard enterNesting() <= maximumNesting else {
+            Console.error(
+                "sshcc: '\(compilerArgv[0])' leads back to sshcc \(maximumNesting) times: a loop through PATH "
+                    + "(is a ccache or other compiler wrapper directory after sshcc's masquerade directory? put it "
+                    + "before, or use CCACHE_PREFIX=sshcc)\n")
+            return ExitCode.usage.rawValue
+        }
         guard let compilerPath = findCompiler(compilerArgv[0]) else {
             Console.error("sshcc: compiler '\(compilerArgv[0])' not found on PATH\n")
             return ExitCode.compilerMissing.rawValue
@@ -157,13 +164,24 @@ public enum Wrapper {
     }
 
     /// The real compiler: `name` on PATH, skipping sshcc itself (masquerade directories, symlinks to it).
+    /// A path naming sshcc (`sshcc /masq/gcc`, as ccache calls it) is looked up by its base name instead.
     static func findCompiler(_ name: String) -> String? {
         let me = realPath("/proc/self/exe")
-        return Environment.findExecutable(name) { directory in
+        let lookup = name.contains("/") && me != nil && realPath(name) == me ? PathName.base(name) : name
+        return Environment.findExecutable(lookup) { directory in
             guard let me else { return false }
-            return realPath(directory + "/" + name) == me
+            return realPath(directory + "/" + lookup) == me
         }
     }
+
+    /// How many sshcc processes are above this one (SSHCC_DEPTH, passed down to the compilers sshcc runs).
+    /// More than a few means PATH leads back to sshcc through another wrapper: a loop.
+    static func enterNesting() -> Int {
+        let depth = (Environment.get("SSHCC_DEPTH").flatMap { Int($0) } ?? 0) + 1
+        setenv("SSHCC_DEPTH", String(depth), 1)
+        return depth
+    }
+    static let maximumNesting = 4
 
     static func realPath(_ path: String) -> String? {
         guard let resolved = realpath(path, nil) else { return nil }
@@ -176,6 +194,7 @@ public enum Wrapper {
                sshcc --show-hosts            print the parsed host list
                sshcc --status [--watch]      the mux daemon's hosts, channels and jobs
                sshcc --stop                  stop the mux daemon
+               sshcc --install-masquerade DIR   links gcc, cc, g++, c++, clang… in DIR to sshcc
                sshcc --version | --help
 
         Environment: SSHCC_HOSTS, SSHCC_IDENTITY, SSHCC_KNOWN_HOSTS, SSHCC_FALLBACK=0, SSHCC_VERBOSE=1,

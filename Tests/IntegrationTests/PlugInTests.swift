@@ -1,0 +1,215 @@
+// The ways people plug sshcc into builds, each through a real sshd with real tools: CC="sshcc gcc" under make,
+// a masquerade directory first on PATH, ccache with CCACHE_PREFIX=sshcc, CMake's compiler launcher, an
+// autotools configure script; plus compilers by other names (clang, a cross-compiler name the server lacks).
+
+import Foundation
+import TestSupport
+import Testing
+
+@Suite struct PlugInTests {
+    static let makefile = """
+        OBJECTS = prog.o plain.o
+        prog: $(OBJECTS)
+        \t$(CXX) $(OBJECTS) -o $@
+        prog.o: src/prog.c
+        \t$(CC) -O2 -Iinclude -c src/prog.c -o $@
+        plain.o: src/plain.cpp
+        \t$(CXX) -O2 -c src/plain.cpp -o $@
+
+        """
+
+    /// The objects the same commands give with the real compilers.
+    func localObjects(_ project: TemporaryDirectory) throws -> (prog: Data, plain: Data) {
+        try Command.check(
+            "gcc", ["-O2", "-Iinclude", "-c", "src/prog.c", "-o", "out-local/prog.o"], directory: project.path)
+        try Command.check("g++", ["-O2", "-c", "src/plain.cpp", "-o", "out-local/plain.o"], directory: project.path)
+        return (try project.read("out-local/prog.o"), try project.read("out-local/plain.o"))
+    }
+
+    @Test func masqueradeDirectoryFirstOnPath() throws {
+        let server = try SSHDServer()
+        let project = try Fixtures.project()
+        try project.write("Makefile", Self.makefile)
+        let expected = try localObjects(project)
+        let masquerade = project.path + "/masq"
+        let install = try Command.run(Products.sshcc, ["--install-masquerade", masquerade])
+        #expect(install.status == 0)
+        #expect(install.stdoutText.contains("export PATH=\(masquerade):$PATH"))
+        for name in ["gcc", "cc", "g++", "c++", "clang"] {
+            let target = try FileManager.default.destinationOfSymbolicLink(atPath: masquerade + "/" + name)
+            #expect(
+                URL(fileURLWithPath: target).resolvingSymlinksInPath().path
+                    == URL(fileURLWithPath: Products.sshcc).resolvingSymlinksInPath().path)
+        }
+
+        var environment = server.clientEnvironment(["SSHCC_FALLBACK": "0"])
+        environment["PATH"] = masquerade + ":" + (environment["PATH"] ?? "")
+        // make's default CC is cc and CXX is g++: both resolve to the masquerade links.
+        let build = try Command.run("make", ["-j2"], environment: environment, directory: project.path)
+        #expect(build.status == 0, "\(build.stderrText)")
+        #expect(try project.read("prog.o") == expected.prog)
+        #expect(try project.read("plain.o") == expected.plain)
+        #expect(server.jobsServed == 2, "both compiles remote")
+        let run = try Command.run(project.path + "/prog", [])
+        #expect(run.status == 0)
+        attachLogsOnFailure(server, build.status == 0 && server.jobsServed == 2)
+    }
+
+    /// ccache calls `sshcc /masq/gcc …` when the masquerade directory comes first: sshcc must find the real gcc.
+    @Test func compilerGivenAsAPathToSshccItself() throws {
+        let server = try SSHDServer()
+        let project = try Fixtures.project()
+        let masquerade = project.path + "/masq"
+        try Command.check(Products.sshcc, ["--install-masquerade", masquerade])
+        let environment = server.clientEnvironment(["SSHCC_FALLBACK": "0"])
+        let result = try Fixtures.sshcc(
+            [masquerade + "/gcc", "-Iinclude", "-c", "src/prog.c", "-o", "out-remote/p.o"], in: project.path,
+            environment: environment)
+        #expect(result.status == 0, "\(result.stderrText)")
+        #expect(server.jobsServed == 1)
+    }
+
+    /// A wrapper directory after the masquerade directory that calls `gcc` by PATH leads back to sshcc: the
+    /// loop is caught with a message instead of forking forever.
+    @Test func pathLoopThroughAnotherWrapperIsCaught() throws {
+        let project = try Fixtures.project()
+        let masquerade = project.path + "/masq"
+        try Command.check(Products.sshcc, ["--install-masquerade", masquerade])
+        let wrapper = try project.write("wrap/gcc", "#!/bin/sh\nexec gcc \"$@\"\n")
+        chmod(wrapper, 0o755)
+        let environment = [
+            "PATH": "\(masquerade):\(project.path)/wrap:/usr/bin:/bin", "SSHCC_HOSTS": "",
+            "SSHCC_DIR": project.path + "/mux",
+        ]
+        let result = try Command.run(
+            "\(masquerade)/gcc", ["-c", "src/plain.c", "-o", "out-remote/x.o"], environment: environment,
+            directory: project.path)
+        #expect(result.status != 0)
+        #expect(result.stderrText.contains("a loop through PATH"), "\(result.stderrText)")
+    }
+
+    @Test func ccacheInFrontHitsNeverTouchTheNetwork() throws {
+        let server = try SSHDServer()
+        let project = try Fixtures.project()
+        let expected = try localObjects(project)
+        let environment = server.clientEnvironment([
+            "SSHCC_FALLBACK": "0", "CCACHE_DIR": project.path + "/ccache", "CCACHE_PREFIX": Products.sshcc,
+            "CCACHE_NOHASHDIR": "1",
+        ])
+        let arguments = ["gcc", "-O2", "-Iinclude", "-c", "src/prog.c", "-o", "out-remote/prog.o"]
+        let first = try Command.run("ccache", arguments, environment: environment, directory: project.path)
+        #expect(first.status == 0, "\(first.stderrText)")
+        #expect(server.jobsServed == 1, "a cache miss compiles through sshcc")
+        try FileManager.default.removeItem(atPath: project.path + "/out-remote/prog.o")
+        let second = try Command.run("ccache", arguments, environment: environment, directory: project.path)
+        #expect(second.status == 0)
+        #expect(server.jobsServed == 1, "a cache hit must not reach the server")
+        #expect(try project.read("out-remote/prog.o") == expected.prog)
+        let stats = try Command.run("ccache", ["--print-stats"], environment: environment).stdoutText
+        #expect(stats.contains("direct_cache_hit\t1") || stats.contains("preprocessed_cache_hit\t1"), "\(stats)")
+    }
+
+    @Test func cmakeCompilerLauncher() throws {
+        let server = try SSHDServer()
+        let project = try Fixtures.project()
+        try project.write(
+            "CMakeLists.txt",
+            """
+            cmake_minimum_required(VERSION 3.13)
+            project(demo C CXX)
+            add_executable(prog src/prog.c)
+            target_include_directories(prog PRIVATE include)
+            add_executable(cxxprog src/prog.cpp)
+            target_include_directories(cxxprog PRIVATE include)
+
+            """)
+        let environment = server.clientEnvironment(["SSHCC_FALLBACK": "0"])
+        let configure = try Command.run(
+            "cmake",
+            [
+                "-S", ".", "-B", "build", "-DCMAKE_C_COMPILER_LAUNCHER=\(Products.sshcc)",
+                "-DCMAKE_CXX_COMPILER_LAUNCHER=\(Products.sshcc)", "-DCMAKE_BUILD_TYPE=Release",
+            ], environment: environment, directory: project.path)
+        #expect(configure.status == 0, "\(configure.stderrText)")
+        let build = try Command.run(
+            "cmake", ["--build", "build", "-j", "2"], environment: environment, directory: project.path)
+        #expect(build.status == 0, "\(build.stdoutText)\(build.stderrText)")
+        #expect(server.jobsServed == 2, "both sources compiled remotely")
+        #expect(try Command.run(project.path + "/build/prog", []).status == 0)
+        #expect(try Command.run(project.path + "/build/cxxprog", []).stdoutText == "6\n")
+        attachLogsOnFailure(server, build.status == 0)
+    }
+
+    @Test func autotoolsConfigureAndMake() throws {
+        let server = try SSHDServer()
+        let project = try Fixtures.project()
+        try project.write(
+            "configure.ac",
+            """
+            AC_INIT([demo], [1.0])
+            AM_INIT_AUTOMAKE([foreign subdir-objects])
+            AC_PROG_CC
+            AC_CHECK_HEADERS([string.h unistd.h])
+            AC_CONFIG_FILES([Makefile])
+            AC_OUTPUT
+
+            """)
+        try project.write("Makefile.am", "bin_PROGRAMS = prog\nprog_SOURCES = src/prog.c\nprog_CPPFLAGS = -Iinclude\n")
+        try Command.check("autoreconf", ["-i"], directory: project.path)
+        let environment = server.clientEnvironment(["SSHCC_FALLBACK": "0"])
+        let configure = try Command.run(
+            project.path + "/configure", ["CC=\(Products.sshcc) gcc"], environment: environment,
+            directory: project.path)
+        #expect(configure.status == 0, "\(configure.stdoutText)\(configure.stderrText)")
+        let probes = server.jobsServed
+        #expect(probes > 0, "configure's compile-only probes went remote")
+        let build = try Command.run("make", ["-j2"], environment: environment, directory: project.path)
+        #expect(build.status == 0, "\(build.stderrText)")
+        #expect(server.jobsServed == probes + 1)
+        // automake's rule uses -MT/-MD/-MP/-MF: the dependency file is what gcc writes locally.
+        let deps = String(decoding: try project.read("src/.deps/prog-prog.Po"), as: UTF8.self)
+        #expect(deps.contains("src/prog-prog.o: src/prog.c"))
+        #expect(deps.contains("include/util.h"))
+        #expect(try Command.run(project.path + "/prog", []).status == 0)
+    }
+
+    /// clang by name, found on the server's PATH (sshd's SetEnv here): distributed like gcc.
+    @Test func clangCompilesRemotely() throws {
+        let clang = try Command.which("clang")
+        let directory = URL(fileURLWithPath: clang).deletingLastPathComponent().path
+        let server = try SSHDServer(extraConfig: ["SetEnv PATH=\(directory):/usr/bin:/bin"])
+        let project = try Fixtures.project()
+        let environment = server.clientEnvironment(["SSHCC_FALLBACK": "0"])
+        let common = ["-O2", "-Iinclude", "-c", "src/prog.c"]
+        try Fixtures.local(["clang"] + common + ["-o", "out-local/c.o"], in: project.path, environment: environment)
+        let remote = try Fixtures.sshcc(
+            ["clang"] + common + ["-o", "out-remote/c.o"], in: project.path, environment: environment)
+        #expect(remote.status == 0, "\(remote.stderrText)")
+        #expect(server.jobsServed == 1)
+        #expect(try project.read("out-remote/c.o") == project.read("out-local/c.o"))
+    }
+
+    /// A compiler the client has and the server lacks: the server says so, the client compiles locally
+    /// (or stops, under SSHCC_FALLBACK=0).
+    @Test func compilerMissingOnTheServerFallsBackLocally() throws {
+        let server = try SSHDServer()
+        let project = try Fixtures.project()
+        let bin = project.path + "/client-bin"
+        try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(
+            atPath: bin + "/x86_64-test-linux-gnu-gcc", withDestinationPath: try Command.which("gcc"))
+        var environment = server.clientEnvironment()
+        environment["PATH"] = bin + ":" + (environment["PATH"] ?? "")
+        let arguments = ["x86_64-test-linux-gnu-gcc", "-O2", "-Iinclude", "-c", "src/prog.c", "-o", "out-remote/p.o"]
+        let result = try Fixtures.sshcc(arguments, in: project.path, environment: environment)
+        #expect(result.status == 0)
+        #expect(result.stderrText.contains("'x86_64-test-linux-gnu-gcc' is allowed but not installed on this server"))
+        #expect(result.stderrText.contains("compiling locally"))
+        #expect(try project.read("out-remote/p.o") == localObjects(project).prog)
+
+        environment["SSHCC_FALLBACK"] = "0"
+        let strict = try Fixtures.sshcc(arguments, in: project.path, environment: environment)
+        #expect(strict.status != 0)
+        #expect(strict.stderrText.contains("not compiling locally"))
+    }
+}
