@@ -58,7 +58,7 @@ let package = Package(
         // The wrapper ↔ mux daemon protocol and the scheduler's rules, pure: no sockets, threads or clocks.
         .target(
             name: "MuxCore",
-            dependencies: ["CompileCore", .product(name: "DequeModule", package: "swift-collections")],
+            dependencies: ["CompileCore", "DistccWire", .product(name: "DequeModule", package: "swift-collections")],
             swiftSettings: strict),
         // The per-user mux daemon: host drivers that own the SSH sessions, the dispatcher, the socket.
         .target(
@@ -91,7 +91,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "DistccWireTests", dependencies: ["DistccWire"], swiftSettings: strict),
         .testTarget(name: "CompileCoreTests", dependencies: ["CompileCore"], swiftSettings: strict),
-        .testTarget(name: "MuxCoreTests", dependencies: ["MuxCore"], swiftSettings: strict),
+        .testTarget(name: "MuxCoreTests", dependencies: ["MuxCore", "DistccWire"], swiftSettings: strict),
         .testTarget(name: "SourceLayoutTests", dependencies: ["SourceLayout"], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",

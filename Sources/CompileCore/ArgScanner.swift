@@ -165,7 +165,7 @@ public enum ArgScanner {
     /// `arguments` without the options `match` names. `match` returns the option an argument is (`-o` for both
     /// `-o` and `-ofile`), or nil to keep it. A removed option given alone takes its separate value with it; a
     /// kept option keeps its value, which is never matched on its own.
-    static func removing(_ arguments: [String], _ match: (String) -> String?) -> [String] {
+    public static func removing(_ arguments: [String], _ match: (String) -> String?) -> [String] {
         var result: [String] = []
         var index = 0
         while index < arguments.count {

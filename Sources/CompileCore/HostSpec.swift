@@ -7,8 +7,10 @@
 public struct HostSpec: Equatable, Sendable, CustomStringConvertible {
     public static let defaultPort = 22
     public static let defaultSlots = 4
-    /// Options later issues give meaning to; unknown options are an error rather than silently ignored.
-    public static let knownOptions: Set<String> = []
+    /// Host options; unknown options are an error rather than silently ignored.
+    /// `distccd`: the host has Debian's distcc server, not sshccd: each job runs `distccd --inetd` on a
+    /// channel of its own (an exec request on the same connection).
+    public static let knownOptions: Set<String> = ["distccd"]
 
     public var user: String?
     public var host: String
@@ -25,6 +27,9 @@ public struct HostSpec: Equatable, Sendable, CustomStringConvertible {
         self.slots = slots
         self.options = options
     }
+
+    /// True for `,distccd` hosts: stock distccd over exec channels, one job per channel.
+    public var runsStockDistccd: Bool { options.contains("distccd") }
 
     /// `localhost` entries are local compile slots, not SSH hosts (as in distcc).
     public var isLocal: Bool { host == "localhost" && user == nil && port == Self.defaultPort }

@@ -74,6 +74,16 @@ extension Channel {
         return .done(())
     }
 
+    /// Runs `command` on the channel (an exec request, as `ssh host command` does).
+    public func tryExec(_ command: String) -> Attempt<Void> {
+        let result = sshcc_channel_exec(raw, command, UInt32(command.utf8.count))
+        if result == LIBSSH2_ERROR_EAGAIN { return .again }
+        if result < 0 {
+            return .failed(session.error("run '\(command)' on \(session.host)", .requestDenied, code: result))
+        }
+        return .done(())
+    }
+
     /// Writes from `bytes[offset...]`; returns how many bytes went (0 when the peer's window is full).
     public func tryWrite(_ bytes: [UInt8], from offset: Int) -> Attempt<Int> {
         let written = bytes.withUnsafeBytes { buffer in

@@ -5,6 +5,7 @@
 
 import CompileCore
 import DistccWire
+import MuxCore
 import POSIXSupport
 import SSH
 
@@ -22,6 +23,8 @@ final class LiveChannel {
     let channel: Channel
     var phase = Phase.idle
     var job: DaemonJob?
+    /// The job's request as this channel's server reads it.
+    var request: [UInt8] = []
     var decoder = ReplyDecoder()
     var reply: [UInt8] = []
     var started: UInt64 = 0
@@ -101,6 +104,7 @@ final class HostConnection {
     func start(_ job: DaemonJob, on channel: LiveChannel) {
         let now = Monotonic.nanoseconds()
         channel.job = job
+        channel.request = spec.runsStockDistccd ? StockDistccd.adapt(job.request) : job.request
         channel.phase = .sending(offset: 0)
         channel.decoder = ReplyDecoder()
         channel.reply = []
@@ -162,7 +166,7 @@ final class HostConnection {
             }
         }
         guard case .starting(let channel) = opening else { return }
-        switch channel.tryStartSubsystem(subsystemName) {
+        switch spec.runsStockDistccd ? channel.tryExec(distccdCommand) : channel.tryStartSubsystem(subsystemName) {
         case .done:
             opening = .none
             channels.append(LiveChannel(channel))
@@ -182,9 +186,10 @@ final class HostConnection {
     )
         throws(ConnectionLost)
     {
-        if case .sending(var offset) = live.phase, let job = live.job {
-            writing: while offset < job.request.count {
-                switch live.channel.tryWrite(job.request, from: offset) {
+        if case .sending(var offset) = live.phase, live.job != nil {
+            let request = live.request
+            writing: while offset < request.count {
+                switch live.channel.tryWrite(request, from: offset) {
                 case .done(0): break writing  // the peer's window is full; reading below lets it grow
                 case .done(let count):
                     offset += count
@@ -198,10 +203,10 @@ final class HostConnection {
                     guard error.isChannelOnly else { throw lost(error) }
                     // sshccd closed its input: it may have replied already (a refusal); read on.
                     live.retiring = true
-                    offset = job.request.count
+                    offset = request.count
                 }
             }
-            live.phase = offset == job.request.count ? .receiving : .sending(offset: offset)
+            live.phase = offset == request.count ? .receiving : .sending(offset: offset)
         }
         try read(live, buffer, &events)
     }
@@ -237,7 +242,7 @@ final class HostConnection {
                     if try live.decoder.next() != nil {
                         // A reply before the whole request went out (a refusal): sshccd is not in step
                         // with us any more, so the channel is not reused.
-                        var sent = job.request.count
+                        var sent = live.request.count
                         if case .sending(let offset) = live.phase {
                             sent = offset
                             live.retiring = true
@@ -248,6 +253,9 @@ final class HostConnection {
                                 received: live.reply.count))
                         live.job = nil
                         live.reply = []
+                        live.request = []
+                        // distccd --inetd serves one job and exits; the channel ends with it.
+                        if spec.runsStockDistccd { live.retiring = true }
                         if !live.retiring { live.phase = .idle }
                     }
                 } catch {

@@ -9,6 +9,8 @@ import SSH
 
 /// The subsystem name sshd_config maps to sshccd.
 public let subsystemName = "sshcc"
+/// What a `,distccd` host runs on each channel: Debian's distcc server serving one job on stdin/stdout.
+public let distccdCommand = "distccd --inetd"
 
 enum HostConnector {
     /// An authenticated session to `spec`, or the reason there is none.
@@ -37,7 +39,12 @@ enum HostConnector {
 
     /// The failure for a channel that closed with sshd's "command not found" status before replying.
     static func sshccdMissing(_ spec: HostSpec) -> ClientFailure {
-        ClientFailure(
+        if spec.runsStockDistccd {
+            return ClientFailure(
+                .serverRefused, "distccd is not installed on \(spec) (its ',distccd' option runs '\(distccdCommand)')",
+                details: ["  fix: install distcc on the host (Debian: apt-get install distcc), or drop ',distccd'"])
+        }
+        return ClientFailure(
             .serverRefused, "sshccd is not installed on \(spec) where its sshd_config says",
             details: ["  fix: install sshccd at the path of the host's `Subsystem \(subsystemName) ...` line"])
     }

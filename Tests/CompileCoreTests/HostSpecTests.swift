@@ -14,9 +14,11 @@ import Testing
         ("[fe80::1]", HostSpec(host: "fe80::1")),
         ("localhost/3", HostSpec(host: "localhost", slots: 3)),
         ("compile-01.example.org", HostSpec(host: "compile-01.example.org")),
+        ("old@farm:2200/6,distccd", HostSpec(user: "old", host: "farm", port: 2200, slots: 6, options: ["distccd"])),
     ])
     func parses(_ text: String, _ expected: HostSpec) throws {
         #expect(try HostList.parseEntry(text) == expected)
+        #expect(try HostList.parseEntry(text).runsStockDistccd == text.hasSuffix(",distccd"))
     }
 
     @Test(arguments: [

@@ -103,4 +103,70 @@ import Testing
         let log = String(decoding: (try? project.read("sshccd.log")) ?? Data(), as: UTF8.self)
         #expect(!log.contains("] info: job "))
     }
+
+    /// The documented two-line setup, with Debian's distcc client and a real sshd: the user's key is
+    /// restricted to sshccd by a forced command, so `ssh host distccd --inetd` (what `DISTCC_HOSTS=@host`
+    /// runs) reaches sshccd.
+    @Test func stockDistccClientOverRealSshdReachesSshccdThroughAForcedCommand() throws {
+        let server = try SSHDServer()
+        let project = try Fixtures.project()
+        let key = try String(contentsOfFile: server.userKey + ".pub", encoding: .utf8)
+        try server.directory.write(
+            "authorized_keys", "restrict,command=\"\(Products.sshccd) --log \(server.sshccdLog)\" \(key)")
+        let config = try project.write(
+            "ssh_config",
+            """
+            Host 127.0.0.1
+                Port \(server.port)
+                IdentityFile \(server.userKey)
+                UserKnownHostsFile \(server.knownHosts)
+                StrictHostKeyChecking yes
+                BatchMode yes
+
+            """)
+        let ssh = try project.write("ssh", "#!/bin/sh\nexec ssh -F \(config) \"$@\"\n")
+        chmod(ssh, 0o755)
+        var environment = Self.distccEnvironment(project, ssh: ssh)
+        environment["DISTCC_HOSTS"] = "@127.0.0.1"
+        for (compiler, source) in [("gcc", "prog.c"), ("g++", "prog.cpp")] {
+            let arguments = ["-O2", "-Iinclude", "-c", "src/\(source)", "-o"]
+            let result = try Command.run(
+                "distcc", [compiler] + arguments + ["out-remote/\(source).o"], environment: environment,
+                directory: project.path)
+            #expect(result.status == 0, "\(result.stderrText)")
+            try Command.check(compiler, arguments + ["out-local/\(source).o"], directory: project.path)
+            #expect(try project.read("out-remote/\(source).o") == project.read("out-local/\(source).o"))
+        }
+        #expect(server.jobsServed == 2, "sshccd compiled both jobs")
+        // The same key can do nothing else: a shell command also just meets sshccd.
+        let shell = try Command.run(ssh, ["127.0.0.1", "id"], environment: environment)
+        #expect(!shell.stdoutText.contains("uid="))
+        attachLogsOnFailure(server, server.jobsServed == 2)
+    }
+
+    /// A `,distccd` host: the server has only Debian's distccd; sshcc runs `distccd --inetd` on exec channels
+    /// of its one connection, one job per channel.
+    @Test func distccdHostOptionRunsStockDistccdOnExecChannels() throws {
+        let server = try SSHDServer()
+        let project = try Fixtures.project()
+        let environment = server.clientEnvironment([
+            "SSHCC_HOSTS": server.hostSpec + "/2,distccd", "SSHCC_FALLBACK": "0",
+        ])
+        let jobs: [(compiler: String, flags: [String], source: String)] = [
+            ("gcc", ["-O2", "-g"], "prog.c"), ("g++", ["-O2"], "prog.cpp"), ("g++", ["-O1", "-x", "c++"], "plain.c"),
+            ("gcc", ["-O2"], "plain.c"),
+        ]
+        for (index, job) in jobs.enumerated() {
+            let arguments = [job.compiler] + job.flags + ["-Iinclude", "-c", "src/\(job.source)", "-o"]
+            let result = try Fixtures.sshcc(
+                arguments + ["out-remote/\(index).o"], in: project.path, environment: environment)
+            #expect(result.status == 0, "\(result.stderrText)")
+            try Fixtures.local(arguments + ["out-local/\(index).o"], in: project.path, environment: environment)
+            #expect(try project.read("out-remote/\(index).o") == project.read("out-local/\(index).o"), "job \(index)")
+        }
+        let status = try Fixtures.sshcc(["--status"], in: project.path, environment: environment).stdoutText
+        #expect(status.contains("jobs \(jobs.count) done, 0 failed"), "\(status)")
+        #expect(server.jobsServed == 0, "sshccd was not involved")
+        #expect(server.logins == 1, "one connection carried every channel")
+    }
 }
