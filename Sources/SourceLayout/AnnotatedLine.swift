@@ -20,12 +20,14 @@ struct AnnotatedLine {
     /// The line without its annotations.
     var stripped: [UInt8] = []
 
-    /// Splits `line`; nil when an annotation is malformed.
+    /// Splits `line`; nil when an annotation is malformed. (Byte loops: this runs over tens of megabytes.)
     init?(_ line: ArraySlice<UInt8>) {
         var index = line.startIndex
         var textStart = index
         while index < line.endIndex {
-            guard line[index] == UInt8(ascii: "{"), Self.matches(line, index, "{P:") else {
+            guard line[index] == UInt8(ascii: "{"), index + 2 < line.endIndex, line[index + 1] == UInt8(ascii: "P"),
+                line[index + 2] == UInt8(ascii: ":")
+            else {
                 index += 1
                 continue
             }
@@ -44,15 +46,13 @@ struct AnnotatedLine {
         }
     }
 
-    private static func matches(_ line: ArraySlice<UInt8>, _ index: Int, _ text: String) -> Bool {
-        let utf8 = text.utf8
-        return line.endIndex - index >= utf8.count && line[index..<index + utf8.count].elementsEqual(utf8)
-    }
-
-    private static func find(_ line: ArraySlice<UInt8>, _ text: String, from start: Int) -> Int? {
+    /// The index of `;K:` (K one letter) at or after `start`.
+    private static func key(_ letter: UInt8, in line: ArraySlice<UInt8>, from start: Int) -> Int? {
         var index = start
-        while index < line.endIndex {
-            if matches(line, index, text) { return index }
+        while index + 2 < line.endIndex {
+            if line[index] == UInt8(ascii: ";") && line[index + 1] == letter && line[index + 2] == UInt8(ascii: ":") {
+                return index
+            }
             index += 1
         }
         return nil
@@ -78,13 +78,12 @@ struct AnnotatedLine {
     /// The annotation starting at `start` (at `{P:`) and the index just past its `}`.
     private static func annotation(_ line: ArraySlice<UInt8>, from start: Int) -> (Annotation, Int)? {
         let pathStart = start + 3
-        guard let pathEnd = find(line, ";F:", from: pathStart),
-            let lineKey = find(line, ";L:", from: pathEnd),
+        guard let pathEnd = key(UInt8(ascii: "F"), in: line, from: pathStart),
+            let lineKey = key(UInt8(ascii: "L"), in: line, from: pathEnd),
             let (lineNumber, afterLine) = integer(line, from: lineKey + 3),
-            matches(line, afterLine, ";C:"),
-            let (column, afterColumn) = integer(line, from: afterLine + 3),
-            let resolved = find(line, ",R:", from: afterColumn),
-            let close = find(line, "}", from: resolved)
+            let columnKey = key(UInt8(ascii: "C"), in: line, from: afterLine), columnKey == afterLine,
+            let (column, afterColumn) = integer(line, from: columnKey + 3),
+            let close = line[afterColumn...].firstIndex(of: UInt8(ascii: "}"))
         else { return nil }
         return (Annotation(path: line[pathStart..<pathEnd], line: lineNumber, column: column), close + 1)
     }

@@ -73,6 +73,10 @@ private struct Relayout {
     var invocation: Invocation?
     var previousDirectEnd: (line: Int, column: Int)?
     var failure = "not understood"
+    /// The current file's text (nil: not looked up yet since the file changed; .some(nil): unreadable).
+    var currentSource: SourceText??
+    /// The file a macro token was last spelled in, and its text.
+    var lastDefinitionFile: (path: ArraySlice<UInt8>, text: SourceText?)?
 
     init(readFile: @escaping (String) -> [UInt8]?) { self.readFile = readFile }
 
@@ -143,7 +147,8 @@ private struct Relayout {
     mutating func classify(
         _ token: ArraySlice<UInt8>, _ spelled: Annotation, _ line: Int, _ firstColumn: Int?
     ) -> Placement? {
-        guard let source = source(file) else { return nil }
+        if currentSource == nil { currentSource = source(file) }
+        guard let source = currentSource ?? nil else { return nil }
         let inFile = spelled.path.elementsEqual(file)
         let offset = inFile ? source.offset(line: spelled.line, column: spelled.column) : nil
 
@@ -212,7 +217,12 @@ private struct Relayout {
     /// The macro whose `#define` line the token was spelled on, if any.
     mutating func definingMacro(_ spelled: Annotation) -> Substring? {
         guard spelled.path.first != UInt8(ascii: "<") else { return nil }
-        return source(spelled.path)?.definedName(line: spelled.line)
+        if let last = lastDefinitionFile, last.path.elementsEqual(spelled.path) {
+            return last.text?.definedName(line: spelled.line)
+        }
+        let text = source(spelled.path)
+        lastDefinitionFile = (spelled.path, text)
+        return text?.definedName(line: spelled.line)
     }
 
     mutating func source(_ path: some Collection<UInt8>) -> SourceText? {
@@ -275,6 +285,7 @@ private struct Relayout {
             cursor = 0
         }
         if !sameFile { invocation = nil }
+        if marker.path != file { currentSource = nil }
         file = marker.path
         systemFlags = marker.systemFlags
         if lineOpen || outputColumn != 1 { newline() }
