@@ -66,21 +66,19 @@ extension Session {
 extension Channel {
     /// One step of starting subsystem `name`.
     public func tryStartSubsystem(_ name: String) -> Attempt<Void> {
-        let result = sshcc_channel_subsystem(raw, name, UInt32(name.utf8.count))
-        if result == LIBSSH2_ERROR_EAGAIN { return .again }
-        if result < 0 {
-            return .failed(session.error("start subsystem '\(name)' on \(session.host)", .requestDenied, code: result))
-        }
-        return .done(())
+        tryStartProcess("subsystem", name, describing: "start subsystem '\(name)'")
     }
 
-    /// Runs `command` on the channel (an exec request, as `ssh host command` does).
+    /// One step of running `command` on the channel (an exec request, as `ssh host command` does).
     public func tryExec(_ command: String) -> Attempt<Void> {
-        let result = sshcc_channel_exec(raw, command, UInt32(command.utf8.count))
+        tryStartProcess("exec", command, describing: "run '\(command)'")
+    }
+
+    private func tryStartProcess(_ request: String, _ value: String, describing what: String) -> Attempt<Void> {
+        let result = libssh2_channel_process_startup(
+            raw, request, UInt32(request.utf8.count), value, UInt32(value.utf8.count))
         if result == LIBSSH2_ERROR_EAGAIN { return .again }
-        if result < 0 {
-            return .failed(session.error("run '\(command)' on \(session.host)", .requestDenied, code: result))
-        }
+        if result < 0 { return .failed(session.error("\(what) on \(session.host)", .requestDenied, code: result)) }
         return .done(())
     }
 
