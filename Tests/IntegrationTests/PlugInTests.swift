@@ -173,6 +173,25 @@ import Testing
         #expect(try Command.run(project.path + "/prog", []).status == 0)
     }
 
+    /// Versioned, cross-compiler and absolute names: the server runs the same name from its own PATH.
+    @Test(arguments: ["gcc-12", "x86_64-linux-gnu-gcc", "x86_64-linux-gnu-gcc-12", "/usr/bin/gcc", "cc", "c++"])
+    func compilerNamesTravel(_ compiler: String) throws {
+        let server = try SSHDServer()
+        let project = try Fixtures.project()
+        let environment = server.clientEnvironment(["SSHCC_FALLBACK": "0"])
+        let source = compiler == "c++" ? "src/plain.cpp" : "src/prog.c"
+        let common = ["-O2", "-g", "-Iinclude", "-c", source]
+        try Fixtures.local([compiler] + common + ["-o", "out-local/x.o"], in: project.path, environment: environment)
+        let remote = try Fixtures.sshcc(
+            [compiler] + common + ["-o", "out-remote/x.o"], in: project.path, environment: environment)
+        #expect(remote.status == 0, "\(remote.stderrText)")
+        #expect(try project.read("out-remote/x.o") == project.read("out-local/x.o"))
+        #expect(server.jobsServed == 1)
+        let name = compiler.split(separator: "/").last.map(String.init) ?? compiler
+        let log = try String(contentsOfFile: server.sshccdLog, encoding: .utf8)
+        #expect(log.contains(name), "sshccd ran \(name) by name")
+    }
+
     /// clang by name, found on the server's PATH (sshd's SetEnv here): distributed like gcc.
     @Test func clangCompilesRemotely() throws {
         let clang = try Command.which("clang")
