@@ -246,7 +246,7 @@ private struct Relayout {
         } else {
             marker(place.line)
         }
-        output += repeatElement(UInt8(ascii: " "), count: place.column - outputColumn)
+        output += repeatElement(UInt8(ascii: " "), count: max(0, place.column - outputColumn))
         output += token
         outputColumn = place.column + token.count
         lineOpen = true
