@@ -20,6 +20,8 @@ public struct CompilePlan: Equatable, Sendable {
     /// True when the object records debug information (a `-g` level above 0) and the compiler is gcc's:
     /// the preprocessed text is then laid out so that DWARF lines and columns match a local compile.
     public var needsDebugLayout: Bool = false
+    /// `-Werror` in any form, or `-pedantic-errors`: a warning changes the outcome.
+    public var warningsAreErrors: Bool = false
 }
 
 /// The scanner's verdict.
@@ -123,7 +125,10 @@ public enum ArgScanner {
                 preprocessArguments: [compiler] + preprocessArguments(arguments) + dependencyExtras + ["-E"],
                 remoteArguments: [compiler] + remoteArguments(arguments) + ["-o", objectPath],
                 needsDebugLayout: debugLevel(arguments) > 0 && !isClang && !usesDumpOptions
-                    && !source.preprocessed))
+                    && !source.preprocessed,
+                warningsAreErrors: arguments.contains {
+                    $0 == "-Werror" || $0.hasPrefix("-Werror=") || $0 == "-pedantic-errors"
+                }))
     }
 
     /// The debug level the last level-setting `-g` option gives (`-g`, `-g2`, `-ggdb3`, `-gdwarf-4`…); 0 without.

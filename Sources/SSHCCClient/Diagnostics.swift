@@ -38,6 +38,16 @@ enum Diagnostics {
         return problems(remote) == problems(local)
     }
 
+    /// True when every problem `local` reports is among `remote`'s: the remote compile only added warnings.
+    /// That happens for tokens of system-header macros in user code, which a local compile treats as system
+    /// tokens (warnings suppressed) and the remote one does not when the -g layout dropped gcc's switches.
+    static func coversLocal(remote: [UInt8], local: [UInt8]) -> Bool {
+        func problems(_ stderr: [UInt8]) -> Set<String> {
+            Set(messages(stderr).filter { $0.contains(": warning: ") || $0.contains(": error: ") }.map(withoutColumn))
+        }
+        return problems(local).isSubset(of: problems(remote))
+    }
+
     /// `file:12:34: error: …` → `file:12: error: …`.
     static func withoutColumn(_ line: String) -> String {
         let parts = line.split(separator: ":", maxSplits: 3, omittingEmptySubsequences: false)

@@ -57,7 +57,9 @@ struct LocalCompiler {
                 stdout: .capture),
             result.status == 0
         else { return nil }
-        switch DebugLayout.relayoutOrExplain(result.stdout, readFile: { try? Files.read($0) }) {
+        let layout = DebugLayout.relayoutOrExplain(
+            result.stdout, keepSystemMacroFlips: plan.warningsAreErrors, readFile: { try? Files.read($0) })
+        switch layout {
         case .success(let text):
             try? Console.write(result.stderr, to: 2)
             return text

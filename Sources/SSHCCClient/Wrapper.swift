@@ -142,6 +142,7 @@ public enum Wrapper {
         if !stderr.isEmpty && config.renderDiagnosticsLocally,
             let local = compiler.diagnostics(),
             Diagnostics.sameMessages(remote: stderr, local: local)
+                || (status == 0 && Diagnostics.coversLocal(remote: stderr, local: local))
         {
             stderr = local
         }

@@ -17,16 +17,19 @@
 
 public enum DebugLayout {
     /// The relaid-out preprocessed text, or nil. `readFile` returns a source file's bytes (nil if unreadable).
-    public static func relayout(_ annotated: [UInt8], readFile: (String) -> [UInt8]?) -> [UInt8]? {
-        try? relayoutOrExplain(annotated, readFile: readFile).get()
+    /// `keepSystemMacroFlips`: see `Relayout.keepSystemMacroFlips`.
+    public static func relayout(
+        _ annotated: [UInt8], keepSystemMacroFlips: Bool = false, readFile: (String) -> [UInt8]?
+    ) -> [UInt8]? {
+        try? relayoutOrExplain(annotated, keepSystemMacroFlips: keepSystemMacroFlips, readFile: readFile).get()
     }
 
     /// The same, or what was not understood (for verbose logs).
     public static func relayoutOrExplain(
-        _ annotated: [UInt8], readFile: (String) -> [UInt8]?
+        _ annotated: [UInt8], keepSystemMacroFlips: Bool = false, readFile: (String) -> [UInt8]?
     ) -> Result<[UInt8], LayoutFailure> {
         withoutActuallyEscaping(readFile) { readFile in
-            var layout = Relayout(readFile: readFile)
+            var layout = Relayout(readFile: readFile, keepSystemMacroFlips: keepSystemMacroFlips)
             guard let text = layout.run(annotated) else { return .failure(LayoutFailure(reason: layout.failure)) }
             return .success(text)
         }
@@ -70,6 +73,8 @@ private struct Relayout {
     var systemFlags: [UInt8] = []
     var cursor = 0
     var includers: [(file: [UInt8], systemFlags: [UInt8], cursor: Int)] = []
+    /// Inside the include `enter` opens for system-macro tokens: the flags to go back to.
+    var systemInclude: [UInt8]?
     var invocation: Invocation?
     var previousDirectEnd: (line: Int, column: Int)?
     var failure = "not understood"
@@ -78,7 +83,17 @@ private struct Relayout {
     /// The file a macro token was last spelled in, and its text.
     var lastDefinitionFile: (path: ArraySlice<UInt8>, text: SourceText?)?
 
-    init(readFile: @escaping (String) -> [UInt8]?) { self.readFile = readFile }
+    /// gcc -E marks tokens of system-header macros used in user code as system tokens (a marker switching
+    /// the system-header flag around them), as a local compile sees them: warnings there are suppressed.
+    /// Keeping those switches costs exact DWARF line tables (each starts line-table rows a local compile does
+    /// not have), dropping them can turn a suppressed warning into an error under -Werror: the caller keeps
+    /// them exactly when warnings are errors.
+    let keepSystemMacroFlips: Bool
+
+    init(readFile: @escaping (String) -> [UInt8]?, keepSystemMacroFlips: Bool) {
+        self.readFile = readFile
+        self.keepSystemMacroFlips = keepSystemMacroFlips
+    }
 
     mutating func run(_ annotated: [UInt8]) -> [UInt8]? {
         var pending: Annotation?
@@ -138,6 +153,7 @@ private struct Relayout {
             }
             originalLine += 1
         }
+        leaveSystemInclude(at: outputLine)
         if lineOpen || outputColumn != 1 { newline() }
         return output
     }
@@ -147,8 +163,7 @@ private struct Relayout {
     mutating func classify(
         _ token: ArraySlice<UInt8>, _ spelled: Annotation, _ line: Int, _ firstColumn: Int?
     ) -> Placement? {
-        if currentSource == nil { currentSource = source(file) }
-        guard let source = currentSource ?? nil else { return nil }
+        guard let source = currentText else { return nil }
         let inFile = spelled.path.elementsEqual(file)
         let offset = inFile ? source.offset(line: spelled.line, column: spelled.column) : nil
 
@@ -225,6 +240,14 @@ private struct Relayout {
         return text?.definedName(line: spelled.line)
     }
 
+    /// The current file's text, if it can be read.
+    var currentText: SourceText? {
+        mutating get {
+            if currentSource == nil { currentSource = source(file) }
+            return currentSource ?? nil
+        }
+    }
+
     mutating func source(_ path: some Collection<UInt8>) -> SourceText? {
         let name = String(decoding: path, as: UTF8.self)
         if let cached = sources[name] { return cached }
@@ -273,9 +296,30 @@ private struct Relayout {
             self.marker(marker.line)
             return
         }
+        // A switch of the system-header flag in the middle of a file: `#pragma GCC system_header` (kept as
+        // written), or tokens of a system macro used in user code (and back). Those are dropped unless kept
+        // (see keepSystemMacroFlips); kept, a renaming marker would give the file name a new pointer for the
+        // rest of the file (extra DWARF rows), so the same file is entered as an include instead, and left
+        // with `# N "" 2`, which gives back the includer's own name pointer.
+        let pragma = sameFile && currentText?.isSystemHeaderPragma(line: marker.line - 1) == true
+        if sameFile, !pragma, !keepSystemMacroFlips, systemInclude == nil {
+            self.marker(marker.line)
+            return
+        }
+        if sameFile, !pragma, systemFlags.isEmpty, systemInclude == nil {
+            writeLine(Array("# \(marker.line) ".utf8) + marker.quotedPath + Array(" 1".utf8) + marker.systemFlags)
+            systemInclude = systemFlags
+            systemFlags = marker.systemFlags
+            outputLine = marker.line
+            return
+        }
+        if sameFile, let outer = systemInclude, marker.systemFlags == outer {
+            leaveSystemInclude(at: marker.line)
+            return
+        }
+        if let _ = systemInclude { leaveSystemInclude(at: outputLine) }
         if sameFile {
-            // gcc flips system-header mode for tokens from a system macro (warnings and -pedantic-errors
-            // depend on it): keep the flip; the expansion in progress goes on.
+            // Another change of system-header mode: kept as gcc wrote it.
         } else if marker.enters {
             includers.append((file, systemFlags, cursor))
             cursor = 0
@@ -288,10 +332,24 @@ private struct Relayout {
         if marker.path != file { currentSource = nil }
         file = marker.path
         systemFlags = marker.systemFlags
-        if lineOpen || outputColumn != 1 { newline() }
-        output += marker.text
-        output.append(0x0A)
+        writeLine(marker.text)
         outputLine = marker.line
+    }
+
+    /// Ends the include that `enter` opened for system-macro tokens; the next line is `line` of the file.
+    mutating func leaveSystemInclude(at line: Int) {
+        guard let outer = systemInclude else { return }
+        writeLine(Array("# \(line) \"\" 2".utf8) + outer)
+        systemInclude = nil
+        systemFlags = outer
+        outputLine = line
+    }
+
+    /// `text` on a line of its own.
+    mutating func writeLine(_ text: [UInt8]) {
+        if lineOpen || outputColumn != 1 { newline() }
+        output += text
+        output.append(0x0A)
     }
 
     // MARK: token checks
@@ -329,6 +387,8 @@ struct LineMarker {
     var leaves: Bool
     /// " 3" or " 3 4": the system-header flags.
     var systemFlags: [UInt8]
+    /// The file name as written, quotes included.
+    var quotedPath: [UInt8]
 
     init?(_ text: [UInt8]) {
         guard text.count > 2, text[0] == UInt8(ascii: "#"), text[1] == 0x20 else { return nil }
@@ -361,6 +421,7 @@ struct LineMarker {
             index += 1
         }
         guard index < text.count else { return nil }
+        quotedPath = Array(text[(text.firstIndex(of: UInt8(ascii: "\""))!)...index])
         let flags = text[(index + 1)...].split(separator: 0x20)
         self.text = text
         self.line = line

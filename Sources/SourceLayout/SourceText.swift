@@ -114,6 +114,14 @@ struct SourceText {
         return nil
     }
 
+    /// True when `line` is `#pragma GCC system_header`.
+    func isSystemHeaderPragma(line: Int) -> Bool {
+        guard let start = offset(line: line, column: 1) else { return false }
+        let words = bytes[start..<endOfLine(line)].split(whereSeparator: { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A })
+        let text = words.map { String(decoding: $0, as: UTF8.self) }.joined(separator: " ")
+        return text == "#pragma GCC system_header" || text == "# pragma GCC system_header"
+    }
+
     /// The name a `#define` on `line` defines, if the line is one.
     func definedName(line: Int) -> Substring? {
         guard var offset = self.offset(line: line, column: 1) else { return nil }

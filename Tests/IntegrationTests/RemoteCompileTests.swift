@@ -67,6 +67,28 @@ import Testing
         #expect(server.jobsServed == 1)
     }
 
+    /// A system macro in user code (SIG_IGN is an old-style cast in <csignal>): locally its tokens are
+    /// system tokens and -Wold-style-cast stays quiet. The layout drops gcc's system-header switches for exact
+    /// line tables, so the server warns; the wrapper shows the local rendering (no warning). Under -Werror
+    /// the switches are kept, so the compile succeeds as it does locally.
+    @Test func systemMacroWarningsStayQuietAndWerrorStillPasses() throws {
+        let server = try SSHDServer()
+        let project = try Fixtures.project()
+        try project.write(
+            "src/signal.cpp", "#include <csignal>\nint ignore() { return std::signal(SIGPIPE, SIG_IGN) == SIG_ERR; }\n")
+        let environment = server.clientEnvironment(["SSHCC_FALLBACK": "0"])
+        for werror in [[], ["-Werror"]] {
+            let arguments = ["g++", "-g", "-O2", "-Wold-style-cast"] + werror + ["-c", "src/signal.cpp", "-o"]
+            let local = try Fixtures.local(arguments + ["out-local/s.o"], in: project.path, environment: environment)
+            let remote = try Fixtures.sshcc(arguments + ["out-remote/s.o"], in: project.path, environment: environment)
+            #expect(local.status == 0 && local.stderrText.isEmpty)
+            #expect(remote.status == 0, "\(werror): \(remote.stderrText)")
+            #expect(remote.stderrText.isEmpty, "\(werror): \(remote.stderrText)")
+            if werror.isEmpty { #expect(try project.read("out-remote/s.o") == project.read("out-local/s.o")) }
+        }
+        #expect(server.jobsServed == 2)
+    }
+
     /// The layout can be turned off; the object then still works but its columns move (what plain -E gives).
     @Test func plainLayoutOnRequestMovesColumns() throws {
         let server = try SSHDServer()

@@ -96,6 +96,43 @@ func placements(_ text: [UInt8]) -> [Placed] {
     }
 }
 
+/// A system-header macro (`Z`, from s.h) used in user code: gcc -E switches the system-header flag around its
+/// tokens with named markers.
+@Suite struct SystemMacroFlipTests {
+    static let annotated = """
+        # 0 "u.c"
+        #define Z 0
+        # 1 "u.c"
+        {P:u.c;F:<NULL>;L:1;C:1;S:0;M:0x1;E:0,LOC:1,R:1}int {P:u.c;F:<NULL>;L:1;C:5;S:0;M:0x1;E:0,LOC:1,R:1}x {P:u.c;F:<NULL>;L:1;C:7;S:0;M:0x1;E:0,LOC:1,R:1}=
+        # 1 "u.c" 3 4
+        {P:s.h;F:<NULL>;L:1;C:11;S:1;M:0x1;E:0,LOC:1,R:1}0
+        # 1 "u.c"
+        {P:u.c;F:<NULL>;L:1;C:10;S:0;M:0x1;E:0,LOC:1,R:1};
+
+        """
+    static let files = ["u.c": "int x = Z;\n", "s.h": "#define Z 0\n"]
+
+    func relayout(keep: Bool) throws -> String {
+        let text = try DebugLayout.relayoutOrExplain(Array(Self.annotated.utf8), keepSystemMacroFlips: keep) {
+            Self.files[$0].map { Array($0.utf8) }
+        }.get()
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    @Test func droppedForExactLineTables() throws {
+        let text = try relayout(keep: false)
+        #expect(!text.contains(" 3 4"))
+        #expect(placements(Array(text.utf8)).map(\.description) == ["1:1 int", "1:5 x", "1:7 =", "1:9 0", "1:10 ;"])
+    }
+
+    @Test func keptAsAnIncludeLeftWithAnEmptyName() throws {
+        let text = try relayout(keep: true)
+        #expect(text.contains("# 1 \"u.c\" 1 3 4\n"), "\(text)")
+        #expect(text.contains("# 1 \"\" 2\n"), "leaving to \"\" gives back the includer's file-name pointer")
+        #expect(!text.contains("# 1 \"u.c\" 3 4"), "a renaming marker would start new line-table rows")
+    }
+}
+
 @Suite struct SourceTextTests {
     let text = SourceText(Array("a /* x */ b // y\n#define F(x) x\n  F ( 1, (2) ) c\n\"s\" u8'c' 1.5e+3".utf8))
 
