@@ -54,9 +54,13 @@ struct LocalCompiler {
         guard Environment.get("SSHCC_DEBUG_LAYOUT") != "plain",
             let result = try? Subprocess.run(
                 executable: path, arguments: [path] + plan.preprocessArguments.dropFirst() + ["-dD", "-fdebug-cpp"],
-                stdout: .capture),
+                stdout: .capture, captureLimit: Self.annotatedLimit),
             result.status == 0
         else { return nil }
+        guard result.stdout.count < Self.annotatedLimit else {
+            if verbose { Console.error("sshcc: \(plan.source): plain preprocessed text (annotations over 256 MB)\n") }
+            return nil
+        }
         let layout = DebugLayout.relayoutOrExplain(
             result.stdout, keepSystemMacroFlips: plan.warningsAreErrors, readFile: { try? Files.read($0) })
         switch layout {
@@ -68,6 +72,10 @@ struct LocalCompiler {
             return nil
         }
     }
+
+    /// The most annotated preprocessor output the layout reads (gcc's annotations are 25–35× the text; a
+    /// wrapper per parallel job holds its own): beyond it the plain text is sent.
+    static let annotatedLimit = 256 << 20
 
     /// stderr of the user's own command run here with its outputs thrown away (no object, no .d file);
     /// nil if it could not run.
