@@ -57,6 +57,12 @@ public enum PathName {
         return String(path[path.index(after: slash)...])
     }
 
+    /// Everything before the last component (`.` for a bare name, `/` for a file at the root).
+    public static func directory(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
     /// `path` without its last suffix (`dir/x.c` → `dir/x`); unchanged when the last component has none.
     public static func dropSuffix(_ path: String) -> String {
         guard let dot = path.lastIndex(of: "."), !path[dot...].contains("/"),

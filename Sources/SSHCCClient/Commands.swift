@@ -54,6 +54,10 @@ enum Commands {
                 try? Console.write(Array("sshcc: no mux daemon was running (\(paths.directory))\n".utf8), to: 1)
             }
             return 0
+        case "--keygen":
+            return KeyCommands.keygen(rest)
+        case "--authorize":
+            return KeyCommands.authorize(rest)
         case "--install-masquerade":
             return Masquerade.install(rest)
         default:

@@ -196,6 +196,8 @@ public enum Wrapper {
                sshcc --status [--watch]      the mux daemon's hosts, channels and jobs
                sshcc --stop                  stop the mux daemon
                sshcc --install-masquerade DIR   links gcc, cc, g++, c++, clang… in DIR to sshcc
+               sshcc --keygen [FILE]         a compile-only ed25519 key and its authorized_keys line
+               sshcc --authorize PUBKEY      the authorized_keys line for an existing key
                sshcc --version | --help
 
         Environment: SSHCC_HOSTS, SSHCC_IDENTITY, SSHCC_KNOWN_HOSTS, SSHCC_FALLBACK=0, SSHCC_VERBOSE=1,
