@@ -26,7 +26,7 @@ KbdInteractiveAuthentication no
 PermitRootLogin prohibit-password
 MaxStartups 100
 LogLevel VERBOSE
-Subsystem sshcc $sshccd --log $logdir/sshccd.log
+Subsystem sshcc $sshccd --log $logdir/sshccd.log --jobs 4 --slots-dir $logdir/slots
 CONF
         /usr/sbin/sshd -t -f "$work/sshd_config"
         # An absolute -E path: sshd changes to / when it daemonizes.

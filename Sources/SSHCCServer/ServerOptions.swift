@@ -9,6 +9,7 @@ public struct ServerOptions: Equatable, Sendable {
     public var logPath: String
     public var temporaryDirectory: String
     public var allowList = CompilerAllowList()
+    public var slots = JobSlotSettings()
 
     public init(
         logPath: String = ServerOptions.defaultLogPath, temporaryDirectory: String = Environment.get("TMPDIR") ?? "/tmp"
@@ -26,7 +27,8 @@ public struct ServerOptions: Equatable, Sendable {
     }
 
     public static let usage = """
-        usage: sshccd [--log FILE] [--tmpdir DIR] [--compilers NAME,...] [--allow NAME,...]
+        usage: sshccd [--log FILE] [--tmpdir DIR] [--compilers NAME,...] [--allow NAME,...] [--jobs N]
+                      [--slots-dir DIR] [--min-free-memory MB]
 
         Serves distcc protocol version 1 compile requests on stdin/stdout, one after another until end of
         input. Meant to run as an sshd subsystem:  Subsystem sshcc /usr/local/bin/sshccd
@@ -35,6 +37,11 @@ public struct ServerOptions: Equatable, Sendable {
           --tmpdir DIR          where private job directories are made (default $TMPDIR or /tmp)
           --compilers LIST      the only compiler names allowed (default gcc,g++,cc,c++,clang,clang++)
           --allow LIST          compiler names allowed in addition to the list
+          --jobs N              compiles at once on this machine, across all sshccd processes and users
+                                (default: the number of CPUs); more jobs wait for a slot, fairly between users
+          --slots-dir DIR       the directory of the shared slot lock files (default /tmp/sshccd-slots; every
+                                sshccd must use the same one)
+          --min-free-memory MB  jobs also wait while the machine has less memory available (default 256; 0: off)
           --inetd, --enable-tcp-insecure
                                 accepted and ignored, so sshccd can stand in for `distccd --inetd`
                                 (the compiler allow-list is never switched off)
@@ -66,6 +73,17 @@ public struct ServerOptions: Equatable, Sendable {
             case "--tmpdir": options.temporaryDirectory = try value(argument)
             case "--compilers": options.allowList = CompilerAllowList(names: names(try value(argument)))
             case "--allow": options.allowList.names.formUnion(names(try value(argument)))
+            case "--jobs":
+                guard let count = Int(try value(argument)), (1...4096).contains(count) else {
+                    throw UsageError("--jobs needs a number from 1 to 4096")
+                }
+                options.slots.count = count
+            case "--slots-dir": options.slots.directory = try value(argument)
+            case "--min-free-memory":
+                guard let megabytes = Int(try value(argument)), megabytes >= 0 else {
+                    throw UsageError("--min-free-memory needs a number of megabytes")
+                }
+                options.slots.minimumFreeMemory = megabytes << 20
             case "--inetd", "--enable-tcp-insecure", "--no-detach": break
             case "--help", "-h": return .help
             case "--version": return .version

@@ -50,7 +50,12 @@ public final class SSHDServer: @unchecked Sendable {
                 "PermitRootLogin prohibit-password",
                 "LogLevel VERBOSE",
             ]
-            if subsystem { config.append("Subsystem sshcc \(Products.sshccd) --log \(sshccdLog)") }
+            // Its own compile slots: tests run in parallel and must not queue behind each other's servers.
+            if subsystem {
+                config.append(
+                    "Subsystem sshcc \(Products.sshccd) --log \(sshccdLog) --jobs 4 --slots-dir \(directory.path)/slots"
+                )
+            }
             try directory.write("sshd_config", (config + extraConfig).joined(separator: "\n") + "\n")
             let configPath = directory.path + "/sshd_config"
             try Command.check("/usr/sbin/sshd", ["-t", "-f", configPath])
