@@ -66,7 +66,7 @@ public struct JobRunner {
                 // Held until the compiler has exited (the slot is freed when `slot` goes).
                 let (slot, waitedMs) = try JobSlots.acquire(options.slots)
                 defer { withExtendedLifetime(slot) {} }
-                if waitedMs > 0 { logger.info("job \(job): waited \(waitedMs) ms for a compile slot") }
+                if waitedMs > 0 { logger.info("slot: job \(job) waited \(waitedMs) ms for a compile slot") }
                 let result = try Subprocess.run(
                     executable: executable, arguments: [plan.compilerName] + plan.arguments, directory: directory,
                     captureLimit: limits.maxMessageLength)
