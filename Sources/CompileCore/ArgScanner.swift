@@ -99,7 +99,8 @@ public enum ArgScanner {
         }
 
         guard sawCompileOnly else { return .local(reason: "not a compile-only (-c) command") }
-        if debugLevel(arguments) >= 3 {
+        let debug = debugLevel(arguments)
+        if debug >= 3 {
             return .local(reason: "-g3 records macro definitions, which only the local preprocessor sees")
         }
         guard outputCount <= 1 else { return .local(reason: "several -o options") }
@@ -124,7 +125,7 @@ public enum ArgScanner {
                 sourceIsPreprocessed: source.preprocessed,
                 preprocessArguments: [compiler] + preprocessArguments(arguments) + dependencyExtras + ["-E"],
                 remoteArguments: [compiler] + remoteArguments(arguments) + ["-o", objectPath],
-                needsDebugLayout: debugLevel(arguments) > 0 && !isClang && !usesDumpOptions
+                needsDebugLayout: debug > 0 && !isClang && !usesDumpOptions
                     && !source.preprocessed,
                 warningsAreErrors: arguments.contains {
                     $0 == "-Werror" || $0.hasPrefix("-Werror=") || $0 == "-pedantic-errors"

@@ -120,11 +120,7 @@ public enum Files {
     /// Creates `path` (and missing parents) with mode 0700, or checks that the existing directory is ours
     /// and private: a socket in a directory others can write is a socket others can replace.
     public static func makePrivateDirectory(_ path: String) throws(SystemError) {
-        var prefix = ""
-        for part in path.split(separator: "/") {
-            prefix += "/" + part
-            if mkdir(prefix, 0o700) != 0 && errno != EEXIST { throw SystemError("mkdir", path: prefix) }
-        }
+        try makeDirectory(path, mode: 0o700)
         var info = stat()
         guard lstat(path, &info) == 0 else { throw SystemError("stat", path: path) }
         guard (info.st_mode & S_IFMT) == S_IFDIR, info.st_uid == getuid() else {

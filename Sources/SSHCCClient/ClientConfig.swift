@@ -20,6 +20,8 @@ public struct ClientConfig: Sendable {
     public var verbose: Bool
     /// SSHCC_DIAGNOSTICS=remote prints the server's messages as they came, without re-rendering locally.
     public var renderDiagnosticsLocally: Bool
+    /// For -g compiles, lay the preprocessed text out for exact DWARF lines and columns (SSHCC_DEBUG_LAYOUT=plain: no).
+    public var exactDebugLayout: Bool
     public var agentSocket: String?
     /// SSHCC_DIR: where the mux daemon's socket and log live.
     public var muxPaths: MuxPaths
@@ -36,6 +38,7 @@ public struct ClientConfig: Sendable {
             ioTimeout: Environment.seconds("SSHCC_IO_TIMEOUT", default: 300),
             verbose: (Environment.get("SSHCC_VERBOSE") ?? "0") != "0",
             renderDiagnosticsLocally: Environment.get("SSHCC_DIAGNOSTICS") != "remote",
+            exactDebugLayout: Environment.get("SSHCC_DEBUG_LAYOUT") != "plain",
             agentSocket: Environment.get("SSH_AUTH_SOCK").flatMap { $0.isEmpty ? nil : $0 },
             muxPaths: MuxPaths.resolve(
                 sshccDir: Environment.get("SSHCC_DIR"), runtimeDir: Environment.get("XDG_RUNTIME_DIR"), uid: getuid()))

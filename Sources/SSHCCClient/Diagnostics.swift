@@ -32,20 +32,21 @@ enum Diagnostics {
     /// True when `local` reports the same problems at the same lines as `remote`: excerpt lines, notes and
     /// column numbers may differ (macro expansion moves columns in preprocessed text).
     static func sameMessages(remote: [UInt8], local: [UInt8]) -> Bool {
-        func problems(_ stderr: [UInt8]) -> [String] {
-            messages(stderr).filter { !$0.contains(": note: ") && !$0.isEmpty }.map(withoutColumn)
-        }
-        return problems(remote) == problems(local)
+        let keep = { (line: String) in !line.contains(": note: ") && !line.isEmpty }
+        return problems(remote, keep) == problems(local, keep)
+    }
+
+    /// The message lines `keep` accepts, without their columns.
+    static func problems(_ stderr: [UInt8], _ keep: (String) -> Bool) -> [String] {
+        messages(stderr).filter(keep).map(withoutColumn)
     }
 
     /// True when every problem `local` reports is among `remote`'s: the remote compile only added warnings.
     /// That happens for tokens of system-header macros in user code, which a local compile treats as system
     /// tokens (warnings suppressed) and the remote one does not when the -g layout dropped gcc's switches.
     static func coversLocal(remote: [UInt8], local: [UInt8]) -> Bool {
-        func problems(_ stderr: [UInt8]) -> Set<String> {
-            Set(messages(stderr).filter { $0.contains(": warning: ") || $0.contains(": error: ") }.map(withoutColumn))
-        }
-        return problems(local).isSubset(of: problems(remote))
+        let keep = { (line: String) in line.contains(": warning: ") || line.contains(": error: ") }
+        return Set(problems(local, keep)).isSubset(of: Set(problems(remote, keep)))
     }
 
     /// `file:12:34: error: …` → `file:12: error: …`.

@@ -12,9 +12,12 @@ struct LocalCompiler {
     /// finds cc1 from argv[0], and a name that PATH resolves to a masquerade link would lead it astray.
     let argv: [String]
 
+    /// `arguments` (compiler name first) with the compiler's full path as argv[0].
+    func command(_ arguments: [String]) -> [String] { [path] + arguments.dropFirst() }
+
     /// Replaces sshcc with the compiler and the original arguments: output and status are its own.
     func execute() -> Int32 {
-        let error = Subprocess.exec(executable: path, arguments: [path] + argv.dropFirst())
+        let error = Subprocess.exec(executable: path, arguments: command(argv))
         Console.error("sshcc: cannot run \(path): \(error)\n")
         return ExitCode.compilerMissing.rawValue
     }
@@ -27,16 +30,18 @@ struct LocalCompiler {
 
     /// The preprocessed source: the file itself if already preprocessed, else `compiler … -E` (whose stderr
     /// goes straight to ours, so #warning and friends appear as in a local build).
-    func preprocess(_ plan: CompilePlan, verbose: Bool) -> Result<[UInt8], PreprocessFailure> {
+    func preprocess(_ plan: CompilePlan, config: ClientConfig) -> Result<[UInt8], PreprocessFailure> {
         if plan.sourceIsPreprocessed {
             do { return .success(try Files.read(plan.source)) } catch { return .failure(.io(error)) }
         }
-        if plan.needsDebugLayout, let text = preprocessWithDebugLayout(plan, verbose: verbose) {
+        if plan.needsDebugLayout, config.exactDebugLayout,
+            let text = preprocessWithDebugLayout(plan, verbose: config.verbose)
+        {
             return .success(text)
         }
         do {
             let result = try Subprocess.run(
-                executable: path, arguments: [path] + plan.preprocessArguments.dropFirst(), stdout: .capture,
+                executable: path, arguments: command(plan.preprocessArguments), stdout: .capture,
                 stderr: .inherit)
             guard result.status == 0 else {
                 return .failure(.compilerFailed(status: result.exitCode ?? 128 + (result.signal ?? 0)))
@@ -51,9 +56,9 @@ struct LocalCompiler {
     /// SourceLayout), or nil if anything failed: the caller then runs the plain `-E`, which also reports any
     /// preprocessing error the usual way (this run's messages are held back until it succeeds).
     func preprocessWithDebugLayout(_ plan: CompilePlan, verbose: Bool) -> [UInt8]? {
-        guard Environment.get("SSHCC_DEBUG_LAYOUT") != "plain",
+        guard
             let result = try? Subprocess.run(
-                executable: path, arguments: [path] + plan.preprocessArguments.dropFirst() + ["-dD", "-fdebug-cpp"],
+                executable: path, arguments: command(plan.preprocessArguments) + ["-dD", "-fdebug-cpp"],
                 stdout: .capture, captureLimit: Self.annotatedLimit),
             result.status == 0
         else { return nil }
@@ -81,6 +86,6 @@ struct LocalCompiler {
     /// nil if it could not run.
     func diagnostics() -> [UInt8]? {
         let arguments = ArgScanner.withoutOutputs(Array(argv.dropFirst())) + ["-o", "/dev/null"]
-        return (try? Subprocess.run(executable: path, arguments: [path] + arguments))?.stderr
+        return (try? Subprocess.run(executable: path, arguments: command([argv[0]] + arguments)))?.stderr
     }
 }

@@ -70,7 +70,7 @@ public enum Wrapper {
 
         // Preprocess here: the server needs the compiler but none of the headers.
         let source: [UInt8]
-        switch compiler.preprocess(plan, verbose: config.verbose) {
+        switch compiler.preprocess(plan, config: config) {
         case .success(let text): source = text
         case .failure(.compilerFailed(let status)): return status
         case .failure(.io(let error)):

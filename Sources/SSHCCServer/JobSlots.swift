@@ -49,9 +49,7 @@ public enum JobSlots {
     public static func acquire(_ settings: JobSlotSettings) throws(SystemError) -> (slot: JobSlot, waitedMs: Int) {
         let started = Monotonic.nanoseconds()
         try prepareDirectory(settings.directory)
-        if let slot = try tryAny(settings) {
-            if enoughMemory(settings) { return (slot, 0) }
-        }
+        if enoughMemory(settings), let slot = try tryAny(settings) { return (slot, 0) }
         // Line up behind this user's other waiters, then poll for a slot.
         let turn = try open(settings.directory + "/user-\(getuid()).wait")
         defer { close(turn) }

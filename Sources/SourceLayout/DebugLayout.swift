@@ -285,8 +285,7 @@ private struct Relayout {
 
     /// `# LINE` alone: the next output line is LINE of the same file, same line map file name.
     mutating func marker(_ line: Int) {
-        if lineOpen || outputColumn != 1 { newline() }
-        output += Array("# \(line)\n".utf8)
+        writeLine(Array("# \(line)".utf8))
         outputLine = line
     }
 
