@@ -80,16 +80,22 @@ let package = Package(
         .executableTarget(
             name: "sshccd",
             dependencies: [
-                "SSHCCServer", "POSIXSupport", "CompileCore", "FileLogging",
+                "SSHCCServer", "POSIXSupport", "CompileCore", "FileLogging", "CPOSIX",
                 .product(name: "Logging", package: "swift-log"),
             ], swiftSettings: strict),
+
+        // The fuzzer's view of sshccd's input handling (decoders, allow-list, source and assembly checks),
+        // shared by Scripts/fuzz.sh and the fuzz regression tests.
+        .target(name: "WireFuzzing", dependencies: ["DistccWire", "CompileCore"], swiftSettings: strict),
 
         .target(
             name: "TestSupport",
             dependencies: ["POSIXSupport"],
             path: "Tests/TestSupport",
             swiftSettings: strict),
-        .testTarget(name: "DistccWireTests", dependencies: ["DistccWire"], swiftSettings: strict),
+        .testTarget(
+            name: "DistccWireTests", dependencies: ["DistccWire", "WireFuzzing"], exclude: ["FuzzRegressions"],
+            swiftSettings: strict),
         .testTarget(name: "CompileCoreTests", dependencies: ["CompileCore"], swiftSettings: strict),
         .testTarget(name: "MuxCoreTests", dependencies: ["MuxCore", "DistccWire"], swiftSettings: strict),
         .testTarget(name: "SourceLayoutTests", dependencies: ["SourceLayout"], swiftSettings: strict),

@@ -1,22 +1,34 @@
-// The server's view of a client's command line: it is hostile until proven otherwise. This file turns a
-// request's argv into the exact argv sshccd runs, with the input and output inside the job directory, or a
-// refusal that says why. Pure: no files are touched here.
+// The server's view of a client's command line: it is hostile until proven otherwise. Every argument must be
+// on the allow-list of what compiling preprocessed source needs (ServerArgRules); the rest are refused with the
+// reason. The output is always the job directory's own file — a stock distcc client's absolute `-o` path is
+// replaced, never written to. The compile runs in two steps, `-S` then assemble, so that sshccd can read the
+// assembly before the assembler does (AssemblyPolicy): `.incbin` hidden in C string escapes is only visible
+// there. Pure: no files are touched here.
 
 /// A compile the server has agreed to run.
 public struct ServerCompile: Equatable, Sendable {
     /// The allowed compiler name to look up on the server's PATH.
     public var compilerName: String
-    /// Arguments after the compiler name, with input and output inside the job directory.
+    /// Step 1, after the compiler name: preprocessed source to assembly, inside the job directory.
     public var arguments: [String]
+    /// Step 2, after the compiler name: the checked assembly to the object (clang: the source again).
+    public var assembleArguments: [String]
     /// Path of the preprocessed source to write before running the compiler.
     public var inputPath: String
+    /// Path of the assembly step 1 writes and step 2 reads.
+    public var assemblyPath: String
     /// Path the object file will be read from.
     public var outputPath: String
 
-    public init(compilerName: String, arguments: [String], inputPath: String, outputPath: String) {
+    public init(
+        compilerName: String, arguments: [String], assembleArguments: [String], inputPath: String,
+        assemblyPath: String, outputPath: String
+    ) {
         self.compilerName = compilerName
         self.arguments = arguments
+        self.assembleArguments = assembleArguments
         self.inputPath = inputPath
+        self.assemblyPath = assemblyPath
         self.outputPath = outputPath
     }
 }
@@ -48,12 +60,8 @@ public enum ServerArgPolicy {
         while index < arguments.count {
             let argument = arguments[index]
             index += 1
-            func separateValue() -> String? {
-                guard index < arguments.count else { return nil }
-                defer { index += 1 }
-                return arguments[index]
-            }
-            if !argument.hasPrefix("-") || argument == "-" {
+            // `@file` would make the driver read a server file as more arguments: it goes to the rules.
+            if !argument.hasPrefix("-") && !argument.hasPrefix("@") || argument == "-" {
                 guard source == nil else { return .refuse("more than one input file ('\(argument)')") }
                 guard let language = xLanguage ?? Language.fromFileName(argument)?.language else {
                     return .refuse("input '\(argument)' is not a C, C++ or Objective-C source name")
@@ -61,31 +69,32 @@ public enum ServerArgPolicy {
                 source = (argument, language)
                 continue
             }
-            if let reason = refusal(argument) { return .refuse(reason) }
-            if argument == "-c" {
-                sawCompileOnly = true
-            } else if argument.hasPrefix("-o") {
-                // The client's own path (stock distcc sends an absolute one) is replaced, never written to.
-                if argument == "-o" && separateValue() == nil { return .refuse("-o without a file") }
-                outputs += 1
-                continue
-            } else if argument.hasPrefix("-x") {
-                guard let name = argument == "-x" ? separateValue() : String(argument.dropFirst(2)),
-                    let kind = Language.fromXName(name)
-                else { return .refuse("language '\(argument)' is not compiled here") }
-                xLanguage = kind.language
-                continue
-            } else if let option = GCCOptions.preprocessorOption(argument) {
-                // Harmless for preprocessed input; dropped rather than passed to a compiler.
-                if argument == option, GCCOptions.takesSeparateValue.contains(option), separateValue() == nil {
-                    return .refuse("\(option) without a value")
-                }
-                continue
+            let rule = ServerArgRules.rule(for: argument)
+            var value: String?
+            if rule.takesValue {
+                guard index < arguments.count else { return .refuse("\(argument) without a value") }
+                value = arguments[index]
+                index += 1
             }
-            kept.append(argument)
-            if GCCOptions.takesSeparateValue.contains(argument) {
-                guard let value = separateValue() else { return .refuse("\(argument) without a value") }
-                kept.append(value)
+            switch rule {
+            case .refuse(let reason): return .refuse(reason)
+            case .compileOnly: sawCompileOnly = true
+            case .output:
+                // The client's own path (stock distcc sends an absolute one) is replaced, never written to.
+                outputs += 1
+            case .language:
+                let name = value ?? String(argument.dropFirst(2))
+                guard let kind = Language.fromXName(name) else {
+                    return .refuse("language '-x \(name)' is not compiled here (only C, C++, Objective-C)")
+                }
+                xLanguage = kind.language
+            case .drop: continue
+            case .keep:
+                if let reason = ServerArgRules.pathRefusal(argument) ?? value.flatMap(ServerArgRules.valueRefusal) {
+                    return .refuse(reason)
+                }
+                kept.append(argument)
+                if let value { kept.append(value) }
             }
         }
         guard sawCompileOnly else { return .refuse("only compile-only (-c) jobs are served") }
@@ -94,32 +103,22 @@ public enum ServerArgPolicy {
 
         let stem = safeStem(PathName.dropSuffix(PathName.base(source.name)))
         let inputPath = jobDirectory + "/" + stem + source.language.preprocessedSuffix
+        let assemblyPath = jobDirectory + "/" + stem + ".s"
         let outputPath = jobDirectory + "/" + stem + ".o"
         // `-x <lang>-cpp-output` first: the input is never preprocessed again, whatever its name.
-        let final = ["-x", source.language.preprocessedXName] + kept + [inputPath, "-o", outputPath]
+        let compile = ["-x", source.language.preprocessedXName] + kept + [inputPath, "-S", "-o", assemblyPath]
+        // gcc: the same options again, for the target's assembler flags (--64, --gdwarf-5); the object is byte
+        // for byte what `-c` makes (gcc -c goes through the same assembly). clang's integrated assembler pads
+        // code differently from text than when it emits objects directly, so clang compiles the checked source
+        // again with -c: deterministic, so the inline assembly is what was checked, at twice the CPU.
+        let assemble =
+            compilerName.contains("clang")
+            ? compile.dropLast(4) + [inputPath, "-c", "-o", outputPath]
+            : kept + ["-x", "assembler", assemblyPath, "-c", "-o", outputPath]
         return .compile(
-            ServerCompile(compilerName: compilerName, arguments: final, inputPath: inputPath, outputPath: outputPath))
-    }
-
-    /// Options that could run code, read or write files outside the job, or change what is compiled.
-    static func refusal(_ argument: String) -> String? {
-        let exact: Set<String> = [
-            "-E", "-S", "-M", "-MM", "-wrapper", "-Xclang", "-fdirectives-only", "-include",
-            "-imacros", "-aux-info", "-MD", "-MMD",
-        ]
-        let prefixes = [
-            "-fplugin", "-iplugindir", "-fpass-plugin", "-B", "-specs", "--specs", "@", "-save-temps", "-fdump-",
-            "-dumpdir", "-dumpbase", "-fprofile-", "-fauto-profile", "-fcallgraph-info", "-MF", "-print-", "--sysroot",
-            "-fdiagnostics-format=sarif-file", "-fdiagnostics-format=json-file", "-Wp,", "-Xpreprocessor",
-        ]
-        if exact.contains(argument) || prefixes.contains(where: { argument.hasPrefix($0) }) {
-            return "argument '\(argument)' is not allowed on this server"
-        }
-        if argument.hasPrefix("-Wa,"), ArgScanner.assemblerWritesFiles(argument.dropFirst(4).split(separator: ",")) {
-            return "assembler argument '\(argument)' is not allowed on this server"
-        }
-        if argument == "-Xassembler" { return "argument '-Xassembler' is not allowed on this server" }
-        return nil
+            ServerCompile(
+                compilerName: compilerName, arguments: compile, assembleArguments: assemble, inputPath: inputPath,
+                assemblyPath: assemblyPath, outputPath: outputPath))
     }
 
     /// A file stem that is safe inside the job directory: no separators, no leading dot or dash.

@@ -32,10 +32,12 @@ public enum Subprocess {
 
     /// Runs `executable` with `arguments` (argv[0] first), waits, returns status and captured output.
     /// `captureLimit` caps each captured stream; more is drained and dropped, and `overflowed` reports it.
-    /// `environment` (`KEY=value` strings) replaces the inherited environment when given.
+    /// `environment` (`KEY=value` strings) replaces the inherited environment when given. `closingOthers`
+    /// closes every descriptor above 2 in the child (off by default: a compiler may use make's jobserver fds).
     public static func run(
         executable: String, arguments: [String], environment: [String]? = nil, directory: String? = nil,
-        stdinPath: String = "/dev/null", stdout: Output = .capture, stderr: Output = .capture, captureLimit: Int = .max
+        stdinPath: String = "/dev/null", stdout: Output = .capture, stderr: Output = .capture, captureLimit: Int = .max,
+        closingOthers: Bool = false
     ) throws(SystemError) -> ProcessResult {
         var outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1]
         defer { for fd in outPipe + errPipe where fd >= 0 { close(fd) } }
@@ -49,6 +51,7 @@ public enum Subprocess {
         if stdout == .capture { posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1) }
         if stderr == .capture { posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2) }
         if let directory { sshcc_spawn_addchdir(&actions, directory) }
+        if closingOthers { sshcc_spawn_addclosefrom(&actions, 3) }
 
         var pid = pid_t()
         let spawnError = withChildAttributes { attributes in

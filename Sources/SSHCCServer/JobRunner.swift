@@ -1,5 +1,6 @@
-// Runs one compile job: a private directory, the preprocessed source written there, the allowed compiler
-// run with the planned arguments, the object read back, the directory removed. Refusals become replies.
+// Runs one compile job: a private directory, the preprocessed source written there, a compile slot, the
+// allowed compiler run in two limited steps (assembly, checked, then the object), the object read back, the
+// directory removed. Refusals and stopped jobs become refusal replies, so the client compiles locally.
 
 import CompileCore
 import DistccWire
@@ -12,20 +13,27 @@ import POSIXSupport
     import Darwin
 #endif
 
+/// What became of a request.
+public enum JobOutcome {
+    case reply(Reply)
+    /// The client closed the stream while the job waited or compiled; nothing is left to answer.
+    case abandoned
+}
+
 /// Turns requests into replies. One runner serves all jobs of one sshccd process.
 public struct JobRunner {
     let options: ServerOptions
-    let limits: WireLimits
     var logger: Logger
     public private(set) var jobsServed = 0
     /// Compiler paths found on PATH, per name: one sshccd serves many jobs on a channel.
     private var compilerPaths: [String: String] = [:]
 
-    public init(options: ServerOptions, limits: WireLimits = .default, logger: Logger) {
+    public init(options: ServerOptions, logger: Logger) {
         self.options = options
-        self.limits = limits
         self.logger = logger
     }
+
+    public var limits: WireLimits { options.wireLimits }
 
     /// Refusals carry this exit status and an `sshccd: ` prefix in SERR, so sshcc can tell a refused job
     /// (fall back locally) from a failed compile (the user's error). Docs/protocol.md, "Refusals".
@@ -33,57 +41,129 @@ public struct JobRunner {
         Reply(status: Reply.exitStatus(ExitCode.serverRefused.rawValue), stderr: Array("sshccd: \(message)\n".utf8))
     }
 
-    public mutating func run(_ request: Request) -> Reply {
+    /// Job directories are `sshccd-<pid>-XXXXXX`: the PID lets a later sshccd tell a crashed one's leftovers.
+    public static let directoryPrefix = "sshccd-"
+
+    public mutating func run(_ request: Request, watch: StreamWatch? = nil) -> JobOutcome {
         jobsServed += 1
-        let started = Monotonic.nanoseconds()
         let job = jobsServed
+        let started = Monotonic.nanoseconds()
         let directory: String
         do {
-            directory = try Files.makeTemporaryDirectory(in: options.temporaryDirectory, prefix: "sshccd-")
+            directory = try Files.makeTemporaryDirectory(
+                in: options.temporaryDirectory, prefix: Self.directoryPrefix + "\(getpid())-")
         } catch {
             logger.error("job \(job): cannot make a job directory: \(error)")
-            return Self.refusal("cannot make a job directory on the server: \(error)")
+            return .reply(Self.refusal("cannot make a job directory on the server: \(error)"))
         }
         defer { Files.removeTree(directory) }
-
-        switch ServerArgPolicy.plan(request.arguments, allowList: options.allowList, jobDirectory: directory) {
-        case .refuse(let reason):
+        let outcome = compile(request, job: job, in: directory, watch: watch)
+        switch outcome {
+        case .refused(let reason):
             logger.warning("job \(job): refused: \(reason)")
-            return Self.refusal(reason)
-        case .compile(let plan):
-            if let reason = SourcePolicy.refusal(request.source) {
-                logger.warning("job \(job): refused: \(reason)")
-                return Self.refusal(reason)
+            return .reply(Self.refusal(reason))
+        case .abandoned:
+            logger.notice("job \(job): the client went away; compile stopped, nothing left behind")
+            return .abandoned
+        case .done(let reply, let summary):
+            logger.info("job \(job): \(summary) \(Monotonic.milliseconds(since: started))ms")
+            return .reply(reply)
+        }
+    }
+
+    private enum Step {
+        case refused(String)
+        case abandoned
+        case done(Reply, summary: String)
+    }
+
+    private mutating func compile(_ request: Request, job: Int, in directory: String, watch: StreamWatch?) -> Step {
+        let plan: ServerCompile
+        switch ServerArgPolicy.plan(request.arguments, allowList: options.allowList, jobDirectory: directory) {
+        case .refuse(let reason): return .refused(reason)
+        case .compile(let planned): plan = planned
+        }
+        if let reason = SourcePolicy.refusal(request.source) { return .refused(reason) }
+        guard let executable = compilerPaths[plan.compilerName] ?? Environment.findExecutable(plan.compilerName)
+        else {
+            return .refused("compiler '\(plan.compilerName)' is allowed but not installed on this server")
+        }
+        compilerPaths[plan.compilerName] = executable
+        do {
+            try Files.create(plan.inputPath, request.source)
+            // Held until the compiler has exited (the slot is freed when `slot` goes).
+            let acquired = try JobSlots.acquire(options.slots, watch: watch) { [logger] reason in
+                logger.info("slot: job \(job) waits: \(reason)")
             }
-            guard let executable = compilerPaths[plan.compilerName] ?? Environment.findExecutable(plan.compilerName)
-            else {
-                logger.warning("job \(job): compiler \(plan.compilerName) not installed")
-                return Self.refusal("compiler '\(plan.compilerName)' is allowed but not installed on this server")
+            let slot: JobSlot
+            let waitedMs: Int
+            switch acquired {
+            case .abandoned: return .abandoned
+            case .terminating: return .refused("the server is shutting down; the job was not started")
+            case .acquired(let held, let waited): (slot, waitedMs) = (held, waited)
             }
-            compilerPaths[plan.compilerName] = executable
-            do {
-                try Files.create(plan.inputPath, request.source)
-                // Held until the compiler has exited (the slot is freed when `slot` goes).
-                let (slot, waitedMs) = try JobSlots.acquire(options.slots)
-                defer { withExtendedLifetime(slot) {} }
-                if waitedMs > 0 { logger.info("slot: job \(job) waited \(waitedMs) ms for a compile slot") }
-                let result = try Subprocess.run(
-                    executable: executable, arguments: [plan.compilerName] + plan.arguments, directory: directory,
-                    captureLimit: limits.maxMessageLength)
-                var object: [UInt8] = []
+            defer { withExtendedLifetime(slot) {} }
+            if waitedMs > 0 { logger.info("slot: job \(job) waited \(waitedMs) ms for a compile slot") }
+
+            let first = try runCompiler(executable, [plan.compilerName] + plan.arguments, in: directory, watch: watch)
+            if case .stopped(let step) = first { return step }
+            guard case .finished(var result) = first else { return .abandoned }
+            var object: [UInt8] = []
+            if result.status == 0, Files.exists(plan.assemblyPath) {
+                let assembly = try Files.read(plan.assemblyPath, limit: options.limits.fileSizeBytes)
+                if let reason = AssemblyPolicy.refusal(assembly) { return .refused(reason) }
+                let second = try runCompiler(
+                    executable, [plan.compilerName] + plan.assembleArguments, in: directory, watch: watch)
+                if case .stopped(let step) = second { return step }
+                guard case .finished(let assembled) = second else { return .abandoned }
+                result.status = assembled.status
+                result.stdout += assembled.stdout
+                result.stderr += assembled.stderr
                 if result.status == 0, Files.exists(plan.outputPath) {
                     object = try Files.read(plan.outputPath, limit: limits.maxObjectLength)
                 }
-                logger.info(
-                    "job \(job): \(plan.compilerName) \(PathName.base(plan.inputPath)) source=\(request.source.count)B status=\(result.status) object=\(object.count)B \(Monotonic.milliseconds(since: started))ms"
-                )
-                return Reply(
-                    status: UInt32(bitPattern: result.status), stderr: result.stderr, stdout: result.stdout,
-                    object: object)
-            } catch {
-                logger.error("job \(job): \(error)")
-                return Self.refusal("job failed on the server: \(error)")
             }
+            let summary =
+                "\(plan.compilerName) \(PathName.base(plan.inputPath)) source=\(request.source.count)B "
+                + "status=\(result.status) object=\(object.count)B"
+            return .done(
+                Reply(
+                    status: UInt32(bitPattern: result.status), stderr: result.stderr, stdout: result.stdout,
+                    object: object), summary: summary)
+        } catch {
+            return .refused("job failed on the server: \(error)")
         }
+    }
+
+    private enum Run {
+        case finished(ProcessResult)
+        case stopped(Step)
+    }
+
+    /// One limited compiler run; a run stopped by a limit or by the client's leaving ends the job.
+    private func runCompiler(_ executable: String, _ arguments: [String], in directory: String, watch: StreamWatch?)
+        throws(SystemError) -> Run
+    {
+        let limits = options.limits
+        let run = try Subprocess.runLimited(
+            executable: executable, arguments: arguments, environment: compilerEnvironment(directory),
+            directory: directory, limits: limits, captureLimit: self.limits.maxMessageLength, watch: watch)
+        if let reason = JobLimitReport.reason(run, limits: limits) { return .stopped(.refused(reason)) }
+        if run.end == .abandoned { return .stopped(.abandoned) }
+        var process = run.process
+        if run.overflowed {
+            process.stderr += Array("sshccd: compiler messages cut at \(self.limits.maxMessageLength) bytes\n".utf8)
+        }
+        return .finished(process)
+    }
+
+    /// The compiler sees the server's PATH and locale and nothing else from sshd's environment (no
+    /// GCC_EXEC_PREFIX, COMPILER_PATH, DEPENDENCIES_OUTPUT, LD_PRELOAD…); its temporary files go to the job.
+    func compilerEnvironment(_ directory: String) -> [String] {
+        var environment = ["TMPDIR=" + directory, "PATH=" + (Environment.get("PATH") ?? "/usr/bin:/bin")]
+        for name in ["LANG", "LC_ALL", "LC_MESSAGES", "LC_CTYPE"] {
+            if let value = Environment.get(name) { environment.append(name + "=" + value) }
+        }
+        return environment
     }
 }

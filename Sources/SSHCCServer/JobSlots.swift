@@ -1,8 +1,10 @@
 // A server-wide limit on concurrent compiles, shared by every sshccd process of every user: N lock files
 // `slot-K` in one directory; holding an flock on one is holding a compile slot. A job that finds none free
 // waits — the client just sees a slower job — and so does a job while the machine's available memory is
-// below a threshold. Fair between users: each user lines up one waiter at a time (an flock on
-// `user-UID.wait`), so one user's hundred queued jobs compete for a freed slot as one, not as a hundred.
+// below a threshold. Fair between users: each user lines up one waiter at a time (an flock on its
+// `user-UID.wait`, whose mtime says since when it waits), and a freed slot goes to the user who has waited
+// longest, so one user's hundred queued jobs take turns with another's one, not a hundred to one. A new job
+// takes a free slot at once only when nobody is waiting.
 // flock needs only read access, so a slot file made by one user serves all; the directory is sticky (1777)
 // so nobody can delete another's files. The kernel releases a lock when its holder exits, however it exits.
 
@@ -45,23 +47,84 @@ public enum JobSlots {
     /// How often a waiting job looks again for a free slot or enough memory.
     static let pollInterval: useconds_t = 20_000
 
-    /// Waits for a slot (and enough memory); `waited` tells the caller how long, for its log.
-    public static func acquire(_ settings: JobSlotSettings) throws(SystemError) -> (slot: JobSlot, waitedMs: Int) {
+    public enum Acquired {
+        case acquired(JobSlot, waitedMs: Int)
+        /// The client went away while the job waited.
+        case abandoned
+        /// SIGTERM arrived while the job waited.
+        case terminating
+    }
+
+    /// Waits for a slot (and enough memory), watching the client; `waiting` is told once why it waits.
+    public static func acquire(_ settings: JobSlotSettings, watch: StreamWatch?, waiting: (String) -> Void = { _ in })
+        throws(SystemError) -> Acquired
+    {
         let started = Monotonic.nanoseconds()
         try prepareDirectory(settings.directory)
-        if enoughMemory(settings), let slot = try tryAny(settings) { return (slot, 0) }
+        if enoughMemory(settings), !othersWaiting(settings, olderThan: nil), let slot = try tryAny(settings) {
+            return .acquired(slot, waitedMs: 0)
+        }
+        if let available = availableMemory(), !enoughMemory(settings) {
+            waiting("available memory \(available >> 20) MB is below \(settings.minimumFreeMemory >> 20) MB")
+        } else {
+            waiting("all \(settings.count) compile slots are busy")
+        }
         // Line up behind this user's other waiters, then poll for a slot.
-        let turn = try open(settings.directory + "/user-\(getuid()).wait")
+        let turnPath = settings.directory + "/user-\(getuid()).wait"
+        let turn = try SystemError.check("open", path: turnPath) {
+            Glibc.open(turnPath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
+        }
         defer { close(turn) }
-        while flock(turn, LOCK_EX) != 0 {
-            guard errno == EINTR else { throw SystemError("lock", path: settings.directory) }
+        while flock(turn, LOCK_EX | LOCK_NB) != 0 {
+            guard errno == EWOULDBLOCK || errno == EINTR else { throw SystemError("lock", path: settings.directory) }
+            if let end = pause(watch) { return end }
         }
+        futimens(turn, nil)  // "waiting since now", for the other users' waiters to compare
+        let since = modificationTime(turn)
         while true {
-            if enoughMemory(settings), let slot = try tryAny(settings) {
-                return (slot, Int((Monotonic.nanoseconds() - started) / 1_000_000))
+            if enoughMemory(settings), !othersWaiting(settings, olderThan: since), let slot = try tryAny(settings) {
+                return .acquired(slot, waitedMs: Int((Monotonic.nanoseconds() - started) / 1_000_000))
             }
-            usleep(pollInterval)
+            if let end = pause(watch) { return end }
         }
+    }
+
+    /// One poll interval of waiting; the reason to stop waiting, if any.
+    private static func pause(_ watch: StreamWatch?) -> Acquired? {
+        guard let watch else {
+            usleep(pollInterval)
+            return nil
+        }
+        watch.pause(milliseconds: Int32(pollInterval / 1000))
+        if watch.closed { return .abandoned }
+        return watch.terminating ? .terminating : nil
+    }
+
+    /// True when another user's waiter (a locked `user-*.wait`) has waited longer than `since` (nil: at all).
+    static func othersWaiting(_ settings: JobSlotSettings, olderThan since: timespec?) -> Bool {
+        guard let names = try? Files.list(settings.directory) else { return false }
+        let mine = "user-\(getuid()).wait"
+        for name in names where name.hasPrefix("user-") && name.hasSuffix(".wait") && (since == nil || name != mine) {
+            let fd = Glibc.open(settings.directory + "/" + name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+            guard fd >= 0 else { continue }
+            defer { close(fd) }
+            if let since {
+                let theirs = modificationTime(fd)
+                guard (theirs.tv_sec, theirs.tv_nsec) < (since.tv_sec, since.tv_nsec) else { continue }
+            }
+            if flock(fd, LOCK_SH | LOCK_NB) == 0 {
+                flock(fd, LOCK_UN)  // nobody holds it: that user has no waiter now
+                continue
+            }
+            return true
+        }
+        return false
+    }
+
+    static func modificationTime(_ fd: Int32) -> timespec {
+        var info = stat()
+        fstat(fd, &info)
+        return info.st_mtim
     }
 
     /// A free slot, if any, without waiting.

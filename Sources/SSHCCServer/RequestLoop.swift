@@ -1,5 +1,7 @@
 // The server's stream loop: read requests from a descriptor, answer each on another, until end of input.
 // One channel carries many jobs back to back; a stream that loses its framing is closed, never guessed at.
+// The stream is watched while a job runs, so a client that leaves stops its compile; SIGTERM lets the
+// running job finish and answer, then ends the loop.
 
 import CompileCore
 import DistccWire
@@ -12,6 +14,10 @@ public enum LoopEnd: Equatable {
     case finished
     /// End of input inside a request: the client gave up (stock distcc does this when preprocessing fails).
     case truncated
+    /// The client left while its job waited or compiled; the job was stopped.
+    case abandoned
+    /// SIGTERM: the running job (if any) was answered first.
+    case terminated
     /// The input was not the distcc protocol.
     case protocolError
     /// Reading or writing the stream failed.
@@ -19,8 +25,8 @@ public enum LoopEnd: Equatable {
 
     public var exitCode: Int32 {
         switch self {
-        case .finished: 0
-        case .truncated: ExitCode.truncatedRequest.rawValue
+        case .finished, .terminated: 0
+        case .truncated, .abandoned: ExitCode.truncatedRequest.rawValue
         case .protocolError: ExitCode.protocolError.rawValue
         case .ioError: ExitCode.localIOError.rawValue
         }
@@ -28,31 +34,22 @@ public enum LoopEnd: Equatable {
 }
 
 public enum RequestLoop {
-    /// Serves requests from `input`, replying on `output`, until the stream ends or breaks.
-    public static func serve(input: Int32, output: Int32, runner: inout JobRunner, logger: Logger) -> LoopEnd {
+    /// Serves requests from `input`, replying on `output`, until the stream ends or breaks. `termFD` is the
+    /// read end of a SIGTERM self-pipe (-1: none).
+    public static func serve(input: Int32, output: Int32, runner: inout JobRunner, logger: Logger, termFD: Int32 = -1)
+        -> LoopEnd
+    {
         var decoder = RequestDecoder(limits: runner.limits)
+        let watch = StreamWatch(input: input, output: output, termFD: termFD)
         while true {
-            let chunk: [UInt8]
-            do {
-                chunk = try FileDescriptorIO.read(input)
-            } catch {
-                logger.error("reading the request stream: \(error)")
-                return .ioError
-            }
-            if chunk.isEmpty {
-                do {
-                    try decoder.finish()
-                    return .finished
-                } catch {
-                    logger.notice("client closed the stream early: \(error)")
-                    return .truncated
-                }
-            }
-            decoder.append(chunk)
             do {
                 while let request = try decoder.next() {
-                    let reply = runner.run(request)
-                    try FileDescriptorIO.writeAll(output, WireEncoder.encode(reply))
+                    switch runner.run(request, watch: watch) {
+                    case .abandoned: return .abandoned
+                    case .reply(let reply): try FileDescriptorIO.writeAll(output, WireEncoder.encode(reply))
+                    }
+                    decoder.append(watch.takePending())
+                    if watch.terminating { break }
                 }
             } catch let error as WireError {
                 logger.error("\(error); closing the stream")
@@ -61,6 +58,25 @@ public enum RequestLoop {
                 logger.error("writing a reply: \(error)")
                 return .ioError
             }
+            if watch.terminating {
+                if !decoder.isAtBoundary { logger.notice("SIGTERM: a partly received request was dropped") }
+                return .terminated
+            }
+            if watch.closed {
+                logger.notice("the client closed the reply stream")
+                return decoder.isAtBoundary ? .finished : .truncated
+            }
+            if watch.inputEnded {
+                do {
+                    try decoder.finish()
+                    return .finished
+                } catch {
+                    logger.notice("client closed the stream early: \(error)")
+                    return .truncated
+                }
+            }
+            watch.pause(milliseconds: -1)
+            decoder.append(watch.takePending())
         }
     }
 }

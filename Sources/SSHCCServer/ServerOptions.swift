@@ -2,6 +2,7 @@
 // ArgumentParser would add 2.4 ms to each start and double idle memory (measured, Docs/performance.md).
 
 import CompileCore
+import DistccWire
 import POSIXSupport
 
 /// sshccd's settings.
@@ -10,6 +11,11 @@ public struct ServerOptions: Equatable, Sendable {
     public var temporaryDirectory: String
     public var allowList = CompilerAllowList()
     public var slots = JobSlotSettings()
+    /// Per-job limits of the compiler processes.
+    public var limits = ProcessLimits(
+        cpuSeconds: 600, memoryBytes: 8 << 30, fileSizeBytes: 512 << 20, wallSeconds: 900)
+    /// Limits on what a request may announce (argument count and length, source size).
+    public var wireLimits = WireLimits.default
 
     public init(
         logPath: String = ServerOptions.defaultLogPath, temporaryDirectory: String = Environment.get("TMPDIR") ?? "/tmp"
@@ -28,7 +34,8 @@ public struct ServerOptions: Equatable, Sendable {
 
     public static let usage = """
         usage: sshccd [--log FILE] [--tmpdir DIR] [--compilers NAME,...] [--allow NAME,...] [--jobs N]
-                      [--slots-dir DIR] [--min-free-memory MB]
+                      [--slots-dir DIR] [--min-free-memory MB] [--max-source MB] [--max-args N]
+                      [--max-arg-length BYTES] [--max-output MB] [--max-memory MB] [--max-cpu S] [--max-wall S]
 
         Serves distcc protocol version 1 compile requests on stdin/stdout, one after another until end of
         input. Meant to run as an sshd subsystem:  Subsystem sshcc /usr/local/bin/sshccd
@@ -42,6 +49,14 @@ public struct ServerOptions: Equatable, Sendable {
           --slots-dir DIR       the directory of the shared slot lock files (default /tmp/sshccd-slots; every
                                 sshccd must use the same one)
           --min-free-memory MB  jobs also wait while the machine has less memory available (default 256; 0: off)
+        Limits (a job over one is stopped, reported to the client, which compiles it locally; 0: no limit):
+          --max-source MB       preprocessed source in one request (default 512)
+          --max-args N          arguments in one request (default 4096)
+          --max-arg-length B    bytes in one argument (default 65536)
+          --max-output MB       any file the compiler writes, the object included (default 512)
+          --max-memory MB       address space of each compiler process (default 8192)
+          --max-cpu S           CPU seconds of the compile (default 600)
+          --max-wall S          wall-clock seconds of the compile, slot wait excluded (default 900)
           --inetd, --enable-tcp-insecure
                                 accepted and ignored, so sshccd can stand in for `distccd --inetd`
                                 (the compiler allow-list is never switched off)
@@ -65,6 +80,12 @@ public struct ServerOptions: Equatable, Sendable {
             }
             return arguments[index]
         }
+        func count(_ option: String, atLeast minimum: Int) throws(UsageError) -> Int {
+            guard let number = Int(try value(option)), number >= minimum, number < 1 << 40 else {
+                throw UsageError("\(option) needs a whole number of at least \(minimum)")
+            }
+            return number
+        }
         func names(_ list: String) -> [String] { list.split(separator: ",").map(String.init) }
         while index < arguments.count {
             let argument = arguments[index]
@@ -84,6 +105,15 @@ public struct ServerOptions: Equatable, Sendable {
                     throw UsageError("--min-free-memory needs a number of megabytes")
                 }
                 options.slots.minimumFreeMemory = megabytes << 20
+            case "--max-source": options.wireLimits.maxSourceLength = try count(argument, atLeast: 1) << 20
+            case "--max-args": options.wireLimits.maxArgumentCount = try count(argument, atLeast: 2)
+            case "--max-arg-length": options.wireLimits.maxArgumentLength = try count(argument, atLeast: 256)
+            case "--max-output":
+                options.limits.fileSizeBytes = try count(argument, atLeast: 1) << 20
+                options.wireLimits.maxObjectLength = options.limits.fileSizeBytes
+            case "--max-memory": options.limits.memoryBytes = try count(argument, atLeast: 0) << 20
+            case "--max-cpu": options.limits.cpuSeconds = try count(argument, atLeast: 0)
+            case "--max-wall": options.limits.wallSeconds = try count(argument, atLeast: 0)
             case "--inetd", "--enable-tcp-insecure", "--no-detach": break
             case "--help", "-h": return .help
             case "--version": return .version

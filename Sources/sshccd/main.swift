@@ -1,6 +1,7 @@
 // sshccd: the compile server. sshd runs it as the `sshcc` subsystem; it serves requests on stdin/stdout.
 // Everything but option handling and exit lives in SSHCCServer.
 
+import CPOSIX
 import CompileCore
 import FileLogging
 import Logging
@@ -29,8 +30,13 @@ do {
 }
 
 let logger = Logger(label: "sshccd") { label in FileLogHandler(label: label, path: options.logPath) }
+let termFD = sshcc_term_pipe()
 var runner = JobRunner(options: options, logger: logger)
-let end = RequestLoop.serve(input: 0, output: 1, runner: &runner, logger: logger)
+let end = RequestLoop.serve(input: 0, output: 1, runner: &runner, logger: logger, termFD: termFD)
+// Off the latency path: the client has its replies and sees the stream end first (listing a busy /tmp costs
+// ~1 ms).
+close(1)
+StaleJobs.sweep(in: options.temporaryDirectory, logger: logger)
 if runner.jobsServed > 0 || end != .finished {
     logger.info("session ended: \(end), \(runner.jobsServed) jobs served")
 }

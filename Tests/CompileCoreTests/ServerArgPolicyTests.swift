@@ -16,8 +16,12 @@ import Testing
                 == .compile(
                     ServerCompile(
                         compilerName: "x86_64-linux-gnu-gcc",
-                        arguments: ["-x", "cpp-output", "-O2", "-c", "/tmp/job/hello.i", "-o", "/tmp/job/hello.o"],
-                        inputPath: "/tmp/job/hello.i", outputPath: "/tmp/job/hello.o")))
+                        arguments: ["-x", "cpp-output", "-O2", "/tmp/job/hello.i", "-S", "-o", "/tmp/job/hello.s"],
+                        assembleArguments: [
+                            "-O2", "-x", "assembler", "/tmp/job/hello.s", "-c", "-o", "/tmp/job/hello.o",
+                        ],
+                        inputPath: "/tmp/job/hello.i", assemblyPath: "/tmp/job/hello.s",
+                        outputPath: "/tmp/job/hello.o")))
     }
 
     @Test func cxxAndExplicitLanguage() {
@@ -68,7 +72,7 @@ import Testing
         guard case .compile(let plan) = Self.plan("gcc -DX=1 -I/inc -isystem /sys -c a.c") else {
             Issue.record("refused"); return
         }
-        #expect(plan.arguments == ["-x", "cpp-output", "-c", "/tmp/job/a.i", "-o", "/tmp/job/a.o"])
+        #expect(plan.arguments == ["-x", "cpp-output", "/tmp/job/a.i", "-S", "-o", "/tmp/job/a.s"])
     }
 
     @Test(arguments: [

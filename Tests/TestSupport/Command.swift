@@ -15,7 +15,9 @@ public struct CommandResult: Sendable {
 
 public enum Command {
     /// Runs `executable` (a path, or a name looked up on PATH) and waits. Built on the product's own
-    /// posix_spawn runner: Foundation's Process loses track of children that leave daemons behind.
+    /// posix_spawn runner: Foundation's Process loses track of children that leave daemons behind. The child
+    /// gets no descriptor above 2: Foundation opens files without O_CLOEXEC, and a script another test is
+    /// writing would stay open for writing in our child ("text file busy" when that test runs it).
     @discardableResult
     public static func run(
         _ executable: String, _ arguments: [String], environment: [String: String]? = nil, directory: String? = nil,
@@ -34,7 +36,7 @@ public enum Command {
         let result = try Subprocess.run(
             executable: path, arguments: [executable] + arguments,
             environment: environment.map { $0.map { "\($0.key)=\($0.value)" } }, directory: directory,
-            stdinPath: stdinPath)
+            stdinPath: stdinPath, closingOthers: true)
         let status = result.signal.map { 128 + $0 } ?? result.exitCode ?? 255
         return CommandResult(status: status, stdout: Data(result.stdout), stderr: Data(result.stderr))
     }

@@ -15,4 +15,20 @@ short sshcc_spawn_setsid_flag(void);
 int sshcc_accept_cloexec(int fd);
 /// The uid of a Unix socket's peer (SO_PEERCRED), or -1.
 long sshcc_peer_uid(int fd);
+
+/// Resource limits for a spawned job; 0 means "leave as inherited".
+struct sshcc_limits {
+    long long cpu_seconds;    // RLIMIT_CPU (soft; the hard limit is one second later)
+    long long address_space;  // RLIMIT_AS, bytes
+    long long file_size;      // RLIMIT_FSIZE, bytes
+};
+/// fork + exec of `path` for a job: its own process group (so the whole compiler tree can be killed),
+/// SIGKILL when the parent dies, `directory` as working directory, stdin /dev/null, `out_fd`/`err_fd` as
+/// stdout/stderr, the limits applied before exec, default signal handling. Returns 0 and the pid, or an errno
+/// (from the parent's fork or the child's failed exec).
+int sshcc_spawn_limited(pid_t *pid, const char *path, char *const argv[], char *const envp[],
+                        const char *directory, int out_fd, int err_fd, const struct sshcc_limits *limits);
+/// Installs a SIGTERM handler that writes one byte to a close-on-exec pipe and returns its read end
+/// (-1 on failure), so a poll loop can notice the signal without races.
+int sshcc_term_pipe(void);
 #endif

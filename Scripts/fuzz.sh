@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Fuzzes what sshccd does with a client's bytes (Sources/WireFuzzing) with libFuzzer for a fixed budget and
+# prints its figures. Usage: Scripts/fuzz.sh [SECONDS] (default 300).
+# Crashes land in .build-fuzz/crashes/; keep each as a named regression test in
+# Tests/DistccWireTests/FuzzRegressions/ (FuzzRegressionTests replays every file there).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-300}
+build=.build-fuzz
+mkdir -p "$build/modules" "$build/corpus" "$build/crashes"
+# swiftc directly: SwiftPM's --sanitize fuzzer left the library targets without coverage counters here.
+flags=(-parse-as-library -O -sanitize=fuzzer,address -I "$build/modules")
+for module in DistccWire CompileCore WireFuzzing; do
+    swiftc "${flags[@]}" -emit-library -static -module-name "$module" Sources/"$module"/*.swift \
+        -emit-module-path "$build/modules/$module.swiftmodule" -o "$build/modules/lib$module.a"
+done
+swiftc "${flags[@]}" Fuzz/FuzzMain.swift -L "$build/modules" -lWireFuzzing -lCompileCore -lDistccWire \
+    -o "$build/sshcc-fuzz" 2>&1 | grep -v "Cannot export local symbol" || true
+# Seeds: the regression inputs and a few well-formed requests and replies (first byte: the piece size).
+cp Tests/DistccWireTests/FuzzRegressions/* "$build/corpus/" 2>/dev/null || true
+python3 - "$build/corpus" <<'PY'
+import sys
+def frame(token, n): return token.encode() + b"%08x" % n
+def request(args, source):
+    b = frame("DIST", 1) + frame("ARGC", len(args))
+    for a in args: b += frame("ARGV", len(a.encode())) + a.encode()
+    return b + frame("DOTI", len(source)) + source
+seeds = {
+    "request-c": request(["gcc", "-O2", "-c", "a.c", "-o", "/x/a.o"], b"int x;\n"),
+    "request-flags": request(["g++", "-std=c++17", "-Wa,--noexecstack", "-fdebug-prefix-map=/a=/b", "-x", "c++", "-c", "b.cc"], b"asm(\".incbin \\\"/etc/passwd\\\"\");"),
+    "request-hostile": request(["gcc", "-fplugin=/tmp/p.so", "@/etc/passwd", "-B/tmp", "-c", "a.c"], b"#pragma GCC pch_preprocess \"/x\"\n"),
+    "reply": frame("DONE", 1) + frame("STAT", 0) + frame("SERR", 3) + b"err" + frame("SOUT", 0) + frame("DOTO", 4) + b"\x7fELF",
+}
+for name, body in seeds.items():
+    for piece in (0, 7, 255):
+        open(f"{sys.argv[1]}/{name}-{piece}", "wb").write(bytes([piece]) + body)
+PY
+cat > "$build/dictionary" <<'DICT'
+"DIST"
+"ARGC"
+"ARGV"
+"DOTI"
+"DONE"
+"STAT"
+"SERR"
+"SOUT"
+"DOTO"
+"00000001"
+"-fplugin="
+"-Wa,"
+"-x"
+"-o"
+"-c"
+"/"
+"@"
+".incbin"
+".include"
+"pch_preprocess"
+DICT
+"$build/sshcc-fuzz" "$build/corpus" -dict="$build/dictionary" -max_total_time="$seconds" \
+    -artifact_prefix="$build/crashes/" -print_final_stats=1 -max_len=4096 -timeout=10 2>&1 \
+    | grep -E "^(#[0-9]+[[:space:]]+(INITED|DONE)|stat::|==[0-9]+==|SUMMARY|artifact_prefix|Test unit written|INFO: Seed|Done )" || true
+echo "crashes kept in $build/crashes: $(ls "$build/crashes" | wc -l)"

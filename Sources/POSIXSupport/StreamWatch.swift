@@ -1,0 +1,67 @@
+// A server stream, watched while a job waits or compiles. Bytes that arrive early are kept for the request
+// loop. The client counts as gone when its reply stream breaks (POLLERR/POLLHUP on the output: sshd closed
+// the channel), not at end of input — `requests | sshccd` half-closes and still wants every reply.
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+public final class StreamWatch {
+    let input: Int32
+    let output: Int32
+    /// The read end of the SIGTERM self-pipe, if sshccd installed one (-1: none).
+    let termFD: Int32
+    /// Bytes read while a job ran; the request loop decodes them next.
+    public private(set) var pending: [UInt8] = []
+    /// End of input: no more requests will come.
+    public private(set) var inputEnded = false
+    /// Nobody reads the replies any more: the job in progress is to be stopped.
+    public private(set) var closed = false
+    /// SIGTERM arrived: finish what runs, start nothing new.
+    public private(set) var terminating = false
+
+    public init(input: Int32, output: Int32, termFD: Int32 = -1) {
+        self.input = input
+        self.output = output
+        self.termFD = termFD
+    }
+
+    /// Hands the early bytes to the caller.
+    public func takePending() -> [UInt8] {
+        defer { pending = [] }
+        return pending
+    }
+
+    /// The descriptors to poll, in the order `service` expects.
+    var pollEntries: [pollfd] {
+        [
+            pollfd(fd: inputEnded ? -1 : input, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: closed ? -1 : output, events: 0, revents: 0),
+            pollfd(fd: terminating ? -1 : termFD, events: Int16(POLLIN), revents: 0),
+        ]
+    }
+
+    /// Acts on what poll reported for `pollEntries`.
+    func service(_ entries: ArraySlice<pollfd>) {
+        let (inputEvents, outputEvents, termEvents) = (
+            entries[entries.startIndex].revents, entries[entries.startIndex + 1].revents,
+            entries[entries.startIndex + 2].revents
+        )
+        if inputEvents != 0, !inputEnded {
+            if let chunk = try? FileDescriptorIO.read(input), !chunk.isEmpty {
+                pending += chunk
+            } else {
+                inputEnded = true
+            }
+        }
+        if outputEvents & Int16(POLLERR | POLLHUP) != 0 { closed = true }
+        if termEvents != 0 { terminating = true }
+    }
+
+    /// Sleeps up to `milliseconds` (-1: without limit) unless the streams or SIGTERM have something to say.
+    public func pause(milliseconds: Int32) {
+        var entries = pollEntries
+        guard poll(&entries, nfds_t(entries.count), milliseconds) > 0 else { return }
+        service(entries[...])
+    }
+}

@@ -1,0 +1,90 @@
+// What the fuzzer drives, and what the fuzz regression tests replay: everything sshccd does with a client's
+// bytes before a compiler runs — the request decoder fed in fuzzer-chosen pieces, the argument allow-list,
+// the source and assembly checks — plus the client's reply decoder. Any crash is a bug; so is a broken
+// invariant (checked with preconditions, which the fuzzer reports as crashes).
+
+import CompileCore
+import DistccWire
+
+public enum ServerInputHarness {
+    /// Small limits, so the fuzzer reaches the over-limit paths with short inputs.
+    static let limits: WireLimits = {
+        var limits = WireLimits()
+        limits.maxArgumentCount = 64
+        limits.maxArgumentLength = 4096
+        limits.maxSourceLength = 1 << 20
+        limits.maxMessageLength = 1 << 20
+        limits.maxObjectLength = 1 << 20
+        return limits
+    }()
+
+    /// Runs one input. The first byte chooses the piece size the stream is cut into (1…256 bytes).
+    public static func run(_ data: [UInt8]) {
+        guard let first = data.first else { return }
+        let piece = Int(first) + 1
+        let stream = Array(data.dropFirst())
+        serverSide(stream, piece: piece)
+        clientSide(stream, piece: piece)
+        _ = AssemblyPolicy.refusal(stream)
+        _ = SourcePolicy.refusal(stream)
+    }
+
+    static func serverSide(_ stream: [UInt8], piece: Int) {
+        var decoder = RequestDecoder(limits: limits)
+        var offset = 0
+        while offset < stream.count {
+            decoder.append(stream[offset..<min(offset + piece, stream.count)])
+            offset += piece
+            do {
+                while let request = try decoder.next() { check(request) }
+            } catch {
+                _ = error.description  // every error must describe itself
+                return
+            }
+        }
+        _ = try? decoder.finish()
+    }
+
+    /// A request the policy accepts compiles inside the job directory with allowed options only.
+    static func check(_ request: Request) {
+        precondition(request.arguments.count <= limits.maxArgumentCount)
+        precondition(request.source.count <= limits.maxSourceLength)
+        guard
+            case .compile(let plan) = ServerArgPolicy.plan(
+                request.arguments, allowList: CompilerAllowList(), jobDirectory: "/job")
+        else { return }
+        for path in [plan.inputPath, plan.assemblyPath, plan.outputPath] {
+            precondition(path.hasPrefix("/job/") && !path.dropFirst(5).contains("/"), "path escapes the job: \(path)")
+        }
+        precondition(!plan.compilerName.contains("/"))
+        for argument in plan.arguments + plan.assembleArguments where argument.hasPrefix("-") || argument.hasPrefix("@")
+        {
+            for banned in ["-fplugin", "-B", "-wrapper", "-specs", "--specs", "-Xclang", "-save-temps", "@", "-fdump"] {
+                precondition(!argument.hasPrefix(banned), "allowed: \(argument)")
+            }
+        }
+        for argument in plan.arguments where argument.contains("/") && !argument.hasPrefix("/job/") {
+            precondition(
+                ServerArgRules.pathMappingPrefixes.contains(where: argument.hasPrefix), "path allowed: \(argument)")
+        }
+    }
+
+    static func clientSide(_ stream: [UInt8], piece: Int) {
+        var decoder = ReplyDecoder(limits: limits)
+        var offset = 0
+        while offset < stream.count {
+            decoder.append(stream[offset..<min(offset + piece, stream.count)])
+            offset += piece
+            do {
+                while let reply = try decoder.next() {
+                    precondition(reply.object.count <= limits.maxObjectLength)
+                    _ = reply.exitCode
+                    _ = reply.terminatingSignal
+                }
+            } catch {
+                _ = error.description
+                return
+            }
+        }
+    }
+}

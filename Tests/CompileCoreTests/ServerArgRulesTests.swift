@@ -1,0 +1,115 @@
+// ServerArgRules ↔ ServerArgRules.swift and AssemblyPolicy ↔ AssemblyPolicy.swift: the server's allow-list,
+// one row per rule, and the look at the assembly before the assembler reads it.
+
+import CompileCore
+import Testing
+
+@Suite struct ServerArgRulesTests {
+    static func plan(_ arguments: [String]) -> ServerPlan {
+        ServerArgPolicy.plan(["gcc"] + arguments + ["-c", "a.c"], allowList: CompilerAllowList(), jobDirectory: "/j")
+    }
+
+    /// Each refused argument, with a word of the reason the client reads.
+    @Test(arguments: [
+        // Loads code or runs a program.
+        (["-fplugin=/tmp/p.so"], "load code"), (["-fplugin-arg-x-y=1"], "load code"),
+        (["-iplugindir=/tmp"], "load code"), (["-fpass-plugin=p.so"], "load code"),
+        (["-Xclang", "-load"], "load code"),
+        (["-mllvm", "-x"], "load code"), (["-fmodule-mapper=|nc evil 80"], "load code"),
+        (["-wrapper", "/bin/sh"], "load code"), (["-B/tmp/x"], "load code"), (["-B", "/tmp/x"], "load code"),
+        (["-specs=/tmp/s"], "load code"), (["--specs=/tmp/s"], "load code"),
+        // Reads or writes files outside the job.
+        (["@/etc/passwd"], "files"), (["-save-temps"], "files"), (["-save-temps=obj"], "files"),
+        (["-fdump-tree-all"], "files"), (["-fdumpnoexecstack"], "files"), (["-aux-info", "/tmp/x"], "files"),
+        (["-MF", "/tmp/x.d"], "files"),
+        (["-MD"], "files"), (["-MMD"], "files"), (["-fprofile-use=/tmp/p"], "files"),
+        (["-fprofile-generate"], "files"), (["-fauto-profile=/tmp/p"], "files"), (["-fstack-usage"], "files"),
+        (["-fcallgraph-info"], "files"), (["-fcompare-debug"], "files"),
+        (["-fdiagnostics-format=sarif-file"], "files"), (["-fdiagnostics-add-output=sarif"], "files"),
+        (["-fmodules-ts"], "files"), (["-fmodule-file=x.pcm"], "files"),
+        (["-fsanitize-ignorelist=/etc/passwd"], "files"), (["-fsanitize-blacklist=/etc/passwd"], "files"),
+        (["-fopt-info-vec=/tmp/x"], "files"), (["-ftime-trace"], "files"), (["-fsave-optimization-record"], "files"),
+        (["-gsplit-dwarf"], "files"), (["-dumpdir", "/tmp/"], "files"), (["-dumpbase", "x"], "files"),
+        (["-time=/tmp/t"], "files"), (["-include", "/etc/passwd"], "files"), (["-imacros", "/etc/passwd"], "files"),
+        (["-Xassembler", "-a=/tmp/l"], "files"), (["-Wp,-MD,/tmp/x"], "files"), (["--coverage"], "files"),
+        (["-ftest-coverage"], "files"), (["-fdeps-file=/tmp/x"], "files"), (["-fvtv-debug"], "files"),
+        // Not a compile to an object.
+        (["-E"], "object"), (["-S"], "object"), (["-M"], "object"), (["-###"], "object"),
+        (["-print-prog-name=cc1"], "object"), (["-dumpspecs"], "object"),
+        // Dumps, assembler options, paths, the unknown.
+        (["-da"], "dumps"), (["-dA"], "dumps"), (["-Wa,-adhln=/tmp/l"], "assembler"), (["-Wa,-aln"], "assembler"),
+        (["-Wa,--MD,/tmp/d"], "assembler"), (["-Wa,-I/etc"], "assembler"), (["-Wa,@/etc/passwd"], "assembler"),
+        (["-Wa,-o,/tmp/x"], "assembler"), (["-Wa,--64,-a"], "assembler"),
+        (["-finstrument-functions-exclude-file-list=/etc/x"], "path"), (["-mstack-protector-guard-symbol=a/b"], "path"),
+        (["--param", "x=/tmp/y"], "path"), (["--frobnicate"], "list"), (["-Z"], "list"), (["-rpath"], "list"),
+        (["-x", "assembler"], "language"), (["-x", "c-header"], "language"), (["-xassembler-with-cpp"], "language"),
+    ])
+    func refused(_ arguments: [String], _ word: String) {
+        guard case .refuse(let reason) = Self.plan(arguments) else {
+            Issue.record("\(arguments) was accepted")
+            return
+        }
+        #expect(reason.contains(word), "\(reason)")
+    }
+
+    /// Kept: passed to the compiler as they are.
+    @Test(arguments: [
+        ["-O2"], ["-Os"], ["-g"], ["-ggdb", "-gdwarf-4"], ["-gz"], ["-Wall", "-Wextra", "-Werror=format"], ["-w"],
+        ["-std=gnu11"], ["-ansi", "-pedantic-errors"], ["-fPIC"], ["-fno-strict-aliasing", "-fstack-protector-strong"],
+        ["-march=x86-64-v2", "-mtune=generic", "-m64"], ["-fsanitize=address,undefined"],
+        ["--param", "inline-unit-growth=20"],
+        ["--param=max-inline-insns-single=40"], ["-fdebug-prefix-map=/home/u=/src"], ["-ffile-prefix-map=/a=/b"],
+        ["-frandom-seed=build/x.o"], ["-Wa,--noexecstack"], ["-Wa,-mrelax-relocations=no,--64"], ["-pthread"],
+        ["-fopt-info-vec-optimized"], ["-flto"], ["-fsyntax-only"], ["-pg"], ["-target", "x86_64-linux-gnu"],
+    ])
+    func kept(_ arguments: [String]) {
+        guard case .compile(let plan) = Self.plan(arguments) else {
+            Issue.record("\(arguments) was refused: \(Self.plan(arguments))")
+            return
+        }
+        #expect(Array(plan.arguments.dropFirst(2).prefix(arguments.count)) == arguments)
+        #expect(Array(plan.assembleArguments.prefix(arguments.count)) == arguments)
+    }
+
+    /// Dropped: preprocessor and linker options, which cannot change the compile of preprocessed source.
+    @Test(arguments: [
+        ["-DX=1"], ["-I/inc"], ["-I", "/inc"], ["-isystem", "/sys"], ["-MT", "x.o"], ["-MP"], ["-Wl,-rpath,/x"],
+        ["-L/lib"], ["-lm"], ["-Xlinker", "--as-needed"], ["--sysroot=/x"], ["--sysroot", "/x"], ["-pipe"],
+        ["-T", "/etc/passwd"],
+    ])
+    func dropped(_ arguments: [String]) {
+        guard case .compile(let plan) = Self.plan(arguments) else {
+            Issue.record("\(arguments) was refused")
+            return
+        }
+        #expect(plan.arguments == ["-x", "cpp-output", "/j/a.i", "-S", "-o", "/j/a.s"])
+    }
+
+    @Test func clangCompilesTheCheckedSourceAgain() {
+        guard
+            case .compile(let plan) = ServerArgPolicy.plan(
+                ["clang", "-O2", "-c", "a.c"], allowList: CompilerAllowList(), jobDirectory: "/j")
+        else { Issue.record("refused"); return }
+        #expect(plan.arguments == ["-x", "cpp-output", "-O2", "/j/a.i", "-S", "-o", "/j/a.s"])
+        #expect(plan.assembleArguments == ["-x", "cpp-output", "-O2", "/j/a.i", "-c", "-o", "/j/a.o"])
+    }
+
+    @Test(arguments: [
+        "\t.incbin \"/etc/passwd\"\n", "\t.INCBIN \"/etc/passwd\"\n", "\t.IncBin \"/etc/passwd\"\n",
+        "x: .include \"/etc/passwd\"\n", "nop; .include \"a\"\n", "\t.macro m a\n\t.\\a \"/etc/passwd\"\n\t.endm\n",
+        "\t.irp d,incbin\n\t.\\d \"/etc/passwd\"\n\t.endr\n", "\t.irpc c,ab\n\t.endr\n", "\t.mri 1\n\tincbin \"/x\"\n",
+        ".incbin\"/etc/passwd\"",
+    ])
+    func assemblyThatReadsFilesIsRefused(_ text: String) {
+        #expect(AssemblyPolicy.refusal(Array(("\t.text\nf:\n" + text).utf8)) != nil)
+    }
+
+    @Test(arguments: [
+        "\t.file\t\"a.c\"\n\t.text\n\t.globl\tf\nf:\n\tret\n\t.ident\t\"GCC\"\n",
+        "\t.section\t.rodata\n.LC0:\n\t.string\t\"incbin\"\n", "\tcall\tinclude\n", "\t.globl my.include\n",
+        "\t.includes_not\n", "\t.irpq\n",
+    ])
+    func ordinaryAssemblyPasses(_ text: String) {
+        #expect(AssemblyPolicy.refusal(Array(text.utf8)) == nil)
+    }
+}
