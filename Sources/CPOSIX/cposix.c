@@ -8,6 +8,9 @@
 #include <sys/prctl.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include "cposix.h"
 
 int sshcc_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
@@ -38,8 +41,75 @@ static void set_limit(int resource, long long value) {
     setrlimit(resource, &limit);
 }
 
+
+// Landlock's ABI, spelled out here: the build machine's kernel headers may predate the fields used.
+#ifndef SYS_landlock_create_ruleset
+#define SYS_landlock_create_ruleset 444
+#define SYS_landlock_add_rule 445
+#define SYS_landlock_restrict_self 446
+#endif
+enum {
+    LL_EXECUTE = 1 << 0, LL_WRITE_FILE = 1 << 1, LL_READ_FILE = 1 << 2, LL_READ_DIR = 1 << 3,
+    LL_FS_V1 = (1 << 13) - 1,  // execute … make_sym
+    LL_REFER = 1 << 13, LL_TRUNCATE = 1 << 14, LL_IOCTL_DEV = 1 << 15,
+    LL_NET_BIND_TCP = 1 << 0, LL_NET_CONNECT_TCP = 1 << 1,
+    LL_SCOPE_ABSTRACT_UNIX_SOCKET = 1 << 0, LL_SCOPE_SIGNAL = 1 << 1,
+    LL_RULE_PATH_BENEATH = 1, LL_CREATE_RULESET_VERSION = 1 << 0,
+};
+struct ll_ruleset_attr { uint64_t handled_access_fs, handled_access_net, scoped; };
+struct ll_path_beneath { uint64_t allowed_access; int32_t parent_fd; } __attribute__((packed));
+
+int sshcc_landlock_abi(void) {
+    long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LL_CREATE_RULESET_VERSION);
+    return abi > 0 ? (int)abi : 0;
+}
+
+static int allow(int ruleset, const char *path, uint64_t rights, uint64_t handled) {
+    int fd = open(path, O_PATH | O_CLOEXEC);
+    if (fd < 0) return 0;  // a default path this machine lacks
+    struct stat info;
+    if (fstat(fd, &info) == 0 && !S_ISDIR(info.st_mode))
+        rights &= LL_EXECUTE | LL_WRITE_FILE | LL_READ_FILE | LL_TRUNCATE | LL_IOCTL_DEV;
+    struct ll_path_beneath rule = {rights & handled, fd};
+    long result = syscall(SYS_landlock_add_rule, ruleset, LL_RULE_PATH_BENEATH, &rule, 0);
+    close(fd);
+    return result == 0 ? 0 : errno;
+}
+
+// In the child, before exec. Returns 0 or an errno.
+static int enter_sandbox(const struct sshcc_sandbox *sandbox) {
+    int abi = sshcc_landlock_abi();
+    if (abi < 1) return ENOSYS;
+    struct ll_ruleset_attr attr = {LL_FS_V1, 0, 0};
+    size_t size = sizeof attr.handled_access_fs;
+    if (abi >= 2) attr.handled_access_fs |= LL_REFER;
+    if (abi >= 3) attr.handled_access_fs |= LL_TRUNCATE;
+    if (abi >= 4) {
+        attr.handled_access_net = LL_NET_BIND_TCP | LL_NET_CONNECT_TCP;
+        size = 2 * sizeof(uint64_t);
+    }
+    if (abi >= 5) attr.handled_access_fs |= LL_IOCTL_DEV;
+    if (abi >= 6) {
+        attr.scoped = LL_SCOPE_ABSTRACT_UNIX_SOCKET | LL_SCOPE_SIGNAL;
+        size = sizeof attr;
+    }
+    int ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, size, 0);
+    if (ruleset < 0) return errno;
+    uint64_t handled = attr.handled_access_fs;
+    int error = 0;
+    for (int i = 0; i < sandbox->read_count && !error; i++)
+        error = allow(ruleset, sandbox->read_paths[i], LL_EXECUTE | LL_READ_FILE | LL_READ_DIR, handled);
+    if (!error) error = allow(ruleset, "/dev/null", LL_READ_FILE | LL_WRITE_FILE, handled);
+    if (!error) error = allow(ruleset, sandbox->job_dir, handled, handled);
+    if (!error && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) error = errno;
+    if (!error && syscall(SYS_landlock_restrict_self, ruleset, 0) != 0) error = errno;
+    close(ruleset);
+    return error;
+}
+
 int sshcc_spawn_limited(pid_t *pid, const char *path, char *const argv[], char *const envp[],
-                        const char *directory, int out_fd, int err_fd, const struct sshcc_limits *limits) {
+                        const char *directory, int out_fd, int err_fd, const struct sshcc_limits *limits,
+                        const struct sshcc_sandbox *sandbox) {
     int report[2];
     if (pipe2(report, O_CLOEXEC) != 0) return errno;
     pid_t child = fork();
@@ -69,8 +139,11 @@ int sshcc_spawn_limited(pid_t *pid, const char *path, char *const argv[], char *
         set_limit(RLIMIT_AS, limits->address_space);
         set_limit(RLIMIT_FSIZE, limits->file_size);
         set_limit(RLIMIT_CORE, 0);
-        execve(path, argv, envp);
-        int error = errno;
+        int error = sandbox->enabled ? enter_sandbox(sandbox) : 0;
+        if (!error) {
+            execve(path, argv, envp);
+            error = errno;
+        }
         (void)!write(report[1], &error, sizeof error);
         _exit(127);
     }

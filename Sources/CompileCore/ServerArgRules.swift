@@ -42,7 +42,8 @@ public enum ServerArgRules {
         "-fxray-attr-list", "-fxray-always-instrument", "-fxray-never-instrument", "-fsave-optimization-record",
         "-foptimization-record-file", "-ftime-trace", "-fproc-stat-report", "-fbasic-block-sections=list",
         "-fcrash-diagnostics", "-fdeps-", "-fresolution", "-fvtv-", "-fembed-offload", "-ftest-coverage",
-        "--coverage", "-gsplit-dwarf", "-dumpdir", "-dumpbase", "-time=", "-include", "-imacros", "-Xassembler",
+        "--coverage", "-fdiagnostics-generate-patch", "-gsplit-dwarf", "-dumpdir", "-dumpbase", "-time=", "-include",
+        "-imacros", "-Xassembler",
         "-Xpreprocessor", "-Wp,", "-fdirectives-only", "-fmemory-profile", "-fcs-profile",
     ]
     /// Options that stop before the object (or print instead of compiling); a server only makes objects.

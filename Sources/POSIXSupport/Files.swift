@@ -129,6 +129,13 @@ public enum Files {
         if info.st_mode & 0o077 != 0 { chmod(path, 0o700) }
     }
 
+    /// `path` with every symlink resolved (realpath), nil when it does not resolve.
+    public static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
     public static func isExecutableFile(_ path: String) -> Bool {
         var info = stat()
         return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG && access(path, X_OK) == 0

@@ -47,10 +47,11 @@ public struct LimitedResult: Sendable {
 
 extension Subprocess {
     /// Runs `arguments` (argv[0] first) under `limits`, capturing stdout and stderr up to `captureLimit`
-    /// bytes each, with exactly `environment` (`KEY=value`).
+    /// bytes each, with exactly `environment` (`KEY=value`). With `sandbox` (paths it may read and execute),
+    /// the job can touch nothing else but `directory` (Landlock; the caller checks `Sandbox.available`).
     public static func runLimited(
         executable: String, arguments: [String], environment: [String], directory: String, limits: ProcessLimits,
-        captureLimit: Int, watch: StreamWatch?
+        sandbox: [String]? = nil, captureLimit: Int, watch: StreamWatch?
     ) throws(SystemError) -> LimitedResult {
         var outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1]
         defer { for fd in outPipe + errPipe where fd >= 0 { close(fd) } }
@@ -63,7 +64,19 @@ extension Subprocess {
         var pid = pid_t()
         let spawnError = withCStrings(arguments) { argv in
             withCStrings(environment) { envp in
-                sshcc_spawn_limited(&pid, executable, argv, envp, directory, outPipe[1], errPipe[1], &cLimits)
+                withCStrings(sandbox ?? []) { readable in
+                    readable.withUnsafeBufferPointer { paths in
+                        directory.withCString { job in
+                            var cSandbox = sshcc_sandbox(
+                                enabled: sandbox == nil ? 0 : 1,
+                                read_paths: UnsafeRawPointer(paths.baseAddress!).assumingMemoryBound(
+                                    to: UnsafePointer<CChar>?.self), read_count: Int32(readable.count - 1),
+                                job_dir: job)
+                            return sshcc_spawn_limited(
+                                &pid, executable, argv, envp, directory, outPipe[1], errPipe[1], &cLimits, &cSandbox)
+                        }
+                    }
+                }
             }
         }
         guard spawnError == 0 else { throw SystemError("run", path: executable, errno: .init(rawValue: spawnError)) }
@@ -132,4 +145,10 @@ extension Subprocess {
             end: end, process: ProcessResult(status: status, stdout: captured[0], stderr: captured[1]),
             cpuMilliseconds: cpu, overflowed: overflowed)
     }
+}
+
+/// Landlock, the kernel's unprivileged file-system sandbox.
+public enum Sandbox {
+    /// The kernel's Landlock ABI version; 0 when the kernel has none.
+    public static let landlockABI = Int(sshcc_landlock_abi())
 }

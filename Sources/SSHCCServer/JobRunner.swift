@@ -83,12 +83,17 @@ public struct JobRunner {
         case .refuse(let reason): return .refused(reason)
         case .compile(let planned): plan = planned
         }
-        if let reason = SourcePolicy.refusal(request.source) { return .refused(reason) }
+        if let reason = SourcePolicy.refusal(request.source, clang: plan.compilerName.contains("clang")) {
+            return .refused(reason)
+        }
         guard let executable = compilerPaths[plan.compilerName] ?? Environment.findExecutable(plan.compilerName)
         else {
             return .refused("compiler '\(plan.compilerName)' is allowed but not installed on this server")
         }
         compilerPaths[plan.compilerName] = executable
+        if options.sandbox, Sandbox.landlockABI == 0, job == 1 {
+            logger.notice("this kernel has no Landlock: compilers run without the sandbox (Docs/security.md)")
+        }
         do {
             try Files.create(plan.inputPath, request.source)
             // Held until the compiler has exited (the slot is freed when `slot` goes).
@@ -147,7 +152,8 @@ public struct JobRunner {
         let limits = options.limits
         let run = try Subprocess.runLimited(
             executable: executable, arguments: arguments, environment: compilerEnvironment(directory),
-            directory: directory, limits: limits, captureLimit: self.limits.maxMessageLength, watch: watch)
+            directory: directory, limits: limits, sandbox: sandboxReadable(executable),
+            captureLimit: self.limits.maxMessageLength, watch: watch)
         if let reason = JobLimitReport.reason(run, limits: limits) { return .stopped(.refused(reason)) }
         if run.end == .abandoned { return .stopped(.abandoned) }
         var process = run.process
@@ -155,6 +161,14 @@ public struct JobRunner {
             process.stderr += Array("sshccd: compiler messages cut at \(self.limits.maxMessageLength) bytes\n".utf8)
         }
         return .finished(process)
+    }
+
+    /// What the sandboxed compiler may read: the system directories and its own installation (the directory
+    /// above its `bin`, symlinks resolved); nil when there is no sandbox.
+    func sandboxReadable(_ executable: String) -> [String]? {
+        guard options.sandbox, Sandbox.landlockABI > 0 else { return nil }
+        let installation = PathName.directory(PathName.directory(Files.realPath(executable) ?? executable))
+        return options.sandboxReadable + (installation == "/" ? [] : [installation])
     }
 
     /// The compiler sees the server's PATH and locale and nothing else from sshd's environment (no

@@ -16,6 +16,14 @@ public struct ServerOptions: Equatable, Sendable {
         cpuSeconds: 600, memoryBytes: 8 << 30, fileSizeBytes: 512 << 20, wallSeconds: 900)
     /// Limits on what a request may announce (argument count and length, source size).
     public var wireLimits = WireLimits.default
+    /// Run compilers in a Landlock sandbox when the kernel has it (`--sandbox auto`, the default).
+    public var sandbox = true
+    /// What a sandboxed compiler may read and execute, besides its own installation and the job directory.
+    public var sandboxReadable = ServerOptions.defaultSandboxReadable
+
+    public static let defaultSandboxReadable = [
+        "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/opt", "/etc/ld.so.cache",
+    ]
 
     public init(
         logPath: String = ServerOptions.defaultLogPath, temporaryDirectory: String = Environment.get("TMPDIR") ?? "/tmp"
@@ -36,6 +44,7 @@ public struct ServerOptions: Equatable, Sendable {
         usage: sshccd [--log FILE] [--tmpdir DIR] [--compilers NAME,...] [--allow NAME,...] [--jobs N]
                       [--slots-dir DIR] [--min-free-memory MB] [--max-source MB] [--max-args N]
                       [--max-arg-length BYTES] [--max-output MB] [--max-memory MB] [--max-cpu S] [--max-wall S]
+                      [--sandbox auto|off] [--sandbox-read DIR,...]
 
         Serves distcc protocol version 1 compile requests on stdin/stdout, one after another until end of
         input. Meant to run as an sshd subsystem:  Subsystem sshcc /usr/local/bin/sshccd
@@ -57,6 +66,12 @@ public struct ServerOptions: Equatable, Sendable {
           --max-memory MB       address space of each compiler process (default 8192)
           --max-cpu S           CPU seconds of the compile (default 600)
           --max-wall S          wall-clock seconds of the compile, slot wait excluded (default 900)
+        Sandbox (Landlock; Docs/security.md):
+          --sandbox auto|off    run each compiler so that it can read and execute only system directories and
+                                its own installation, write only its job directory, open no TCP connection
+                                (default auto: when the kernel has Landlock)
+          --sandbox-read LIST   more directories or files the compiler may read (default /usr, /bin, /sbin,
+                                /lib*, /opt, /etc/ld.so.cache)
           --inetd, --enable-tcp-insecure
                                 accepted and ignored, so sshccd can stand in for `distccd --inetd`
                                 (the compiler allow-list is never switched off)
@@ -114,6 +129,18 @@ public struct ServerOptions: Equatable, Sendable {
             case "--max-memory": options.limits.memoryBytes = try count(argument, atLeast: 0) << 20
             case "--max-cpu": options.limits.cpuSeconds = try count(argument, atLeast: 0)
             case "--max-wall": options.limits.wallSeconds = try count(argument, atLeast: 0)
+            case "--sandbox":
+                switch try value(argument) {
+                case "auto": options.sandbox = true
+                case "off": options.sandbox = false
+                default: throw UsageError("--sandbox takes auto or off")
+                }
+            case "--sandbox-read":
+                let paths = names(try value(argument))
+                guard paths.allSatisfy({ $0.hasPrefix("/") }) else {
+                    throw UsageError("--sandbox-read needs absolute paths")
+                }
+                options.sandboxReadable += paths
             case "--inetd", "--enable-tcp-insecure", "--no-detach": break
             case "--help", "-h": return .help
             case "--version": return .version

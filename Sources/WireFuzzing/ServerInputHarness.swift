@@ -27,6 +27,7 @@ public enum ServerInputHarness {
         clientSide(stream, piece: piece)
         _ = AssemblyPolicy.refusal(stream)
         _ = SourcePolicy.refusal(stream)
+        _ = SourcePolicy.refusal(stream, clang: true)
     }
 
     static func serverSide(_ stream: [UInt8], piece: Int) {

@@ -115,6 +115,33 @@ import Testing
         #expect(harness.leftovers.isEmpty)
     }
 
+    /// clang preprocesses "preprocessed" input again: an `#include` in the text would show a server file in its
+    /// messages (checked locally), and gcc still obeys `#pragma GCC dependency`. Both are refused; nothing of
+    /// the file comes back.
+    @Test(arguments: [
+        ("clang", "#include \"SECRET\"\nint x;\n"), ("clang", "#define D \"SECRET\"\n#include D\nint x;\n"),
+        ("gcc", "#pragma GCC dependency \"SECRET\"\nint x;\n"),
+    ])
+    func directivesThatReadServerFilesAreRefused(_ compiler: String, _ template: String) throws {
+        let harness = try ServerHarness("sshccd-directive")
+        let secret = try harness.directory.write("secret.txt", "TOP-SECRET-\(UUID().uuidString)\n")
+        let text = template.replacingOccurrences(of: "SECRET", with: secret)
+        try harness.directory.write("local.i", text)
+        if compiler == "clang" {
+            let local = try Command.run(
+                "clang", ["-x", "cpp-output", "-c", "local.i", "-o", "local.o"], directory: harness.directory.path)
+            #expect(local.stderrText.contains("TOP-SECRET"), "the attack does not work locally")
+        }
+        try harness.instrument(compiler)
+        let request = Request(arguments: [compiler, "-c", "d.c"], source: Array(text.utf8))
+        let (_, replies) = try harness.serve([request])
+        #expect(replies.first?.exitCode == 108)
+        let reply = replies.first.map { $0.object + $0.stderr + $0.stdout } ?? []
+        #expect(Data(reply).range(of: Data("TOP-SECRET".utf8)) == nil)
+        #expect(harness.instrumentRuns.isEmpty)
+        #expect(harness.leftovers.isEmpty)
+    }
+
     /// Stock distcc clients send their own absolute `-o`: the job compiles, that path is never created.
     @Test func absoluteOutputPathIsNeverWrittenTo() throws {
         let harness = try ServerHarness("sshccd-output")

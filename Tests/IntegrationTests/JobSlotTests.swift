@@ -32,7 +32,9 @@ import Testing
             subsystem: false,
             extraConfig: [
                 "SetEnv PATH=\(instruments):/usr/bin:/bin",
-                "Subsystem sshcc \(Products.sshccd) --log \(log) --jobs 2 --slots-dir \(slots) --min-free-memory 0",
+                // No sandbox: the instrument writes its events outside the job directory.
+                "Subsystem sshcc \(Products.sshccd) --log \(log) --jobs 2 --slots-dir \(slots) --min-free-memory 0 "
+                    + "--sandbox off",
             ])
         let environment = server.clientEnvironment(["SSHCC_HOSTS": server.hostSpec + "/5", "SSHCC_FALLBACK": "0"])
         for index in 0..<5 {

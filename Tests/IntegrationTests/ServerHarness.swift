@@ -15,7 +15,12 @@ struct ServerHarness {
     /// Where instruments record their runs, one line each.
     var runs: String { directory.path + "/runs" }
 
-    init(_ label: String) throws {
+    /// Off by default here: instruments record their runs in the harness directory, which a sandboxed
+    /// compiler cannot write. SandboxTests turn it on.
+    let sandboxed: Bool
+
+    init(_ label: String, sandboxed: Bool = false) throws {
+        self.sandboxed = sandboxed
         directory = try TemporaryDirectory(label)
         try FileManager.default.createDirectory(atPath: jobs, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
@@ -24,6 +29,7 @@ struct ServerHarness {
     /// sshccd's own options: this harness's log, job directory and slots.
     var baseOptions: [String] {
         ["--log", logPath, "--tmpdir", jobs, "--slots-dir", directory.path + "/slots", "--min-free-memory", "0"]
+            + (sandboxed ? [] : ["--sandbox", "off"])
     }
 
     /// PATH for sshccd: the instruments first.

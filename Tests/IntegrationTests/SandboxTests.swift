@@ -1,0 +1,65 @@
+// Issue 5, defence in depth: each compiler runs in a Landlock sandbox (sshccd --sandbox auto). An instrument
+// in the compiler's place tries what a compromised cc1 would: read a file outside the system directories,
+// list /tmp (other jobs), write outside its job, open a TCP socket. All fail under the sandbox and succeed
+// without it (the control), and the compile itself still works.
+
+import DistccWire
+import Foundation
+import POSIXSupport
+import TestSupport
+import Testing
+
+@Suite struct SandboxTests {
+    /// The instrument's probes; each prints `NAME-ok` or `NAME-denied` on stderr.
+    static func probes(secret: String, outside: String) -> String {
+        """
+        if cat \(secret) >&2 2>/dev/null; then echo read-ok >&2; else echo read-denied >&2; fi
+        if ls /tmp >/dev/null 2>&1; then echo list-ok >&2; else echo list-denied >&2; fi
+        if echo x > \(outside) 2>/dev/null; then echo write-ok >&2; else echo write-denied >&2; fi
+        python3 -c '
+        import socket, sys
+        try:
+            server = socket.socket(); server.bind(("127.0.0.1", 0)); server.listen()
+            socket.create_connection(server.getsockname()).close(); print("tcp-ok", file=sys.stderr)
+        except PermissionError:
+            print("tcp-denied", file=sys.stderr)
+        '
+        exec /usr/bin/gcc "$@"
+        """
+    }
+
+    func run(sandboxed: Bool) throws -> (reply: Reply?, stderr: String, wrote: Bool) {
+        #expect(Sandbox.landlockABI > 0, "this kernel has no Landlock; sshccd would run compilers unsandboxed")
+        let harness = try ServerHarness("sshccd-sandbox", sandboxed: sandboxed)
+        let elsewhere = try TemporaryDirectory("sshcc-secret")
+        let secret = try elsewhere.write("secret.txt", "TOP-SECRET\n")
+        let outside = elsewhere.path + "/written"
+        try harness.directory.write("bin/gcc", "#!/bin/sh\n" + Self.probes(secret: secret, outside: outside) + "\n")
+        chmod(harness.bin + "/gcc", 0o755)
+        let request = try harness.request("a.c", "int value(int x) { return x * 3; }\n", ["gcc", "-O2", "-c", "a.c"])
+        let (_, replies) = try harness.serve([request])
+        let stderr = String(decoding: replies.first?.stderr ?? [], as: UTF8.self)
+        #expect(harness.leftovers.isEmpty)
+        return (replies.first, stderr, FileManager.default.fileExists(atPath: outside))
+    }
+
+    @Test func compilerCanTouchNothingButItsJobAndTheSystem() throws {
+        let (reply, stderr, wrote) = try run(sandboxed: true)
+        #expect(reply?.exitCode == 0 && reply?.object.isEmpty == false, "the compile works: \(stderr)")
+        for probe in ["read", "list", "write", "tcp"] {
+            #expect(stderr.contains("\(probe)-denied"), "\(probe): \(stderr)")
+        }
+        #expect(!stderr.contains("TOP-SECRET"))
+        #expect(!wrote)
+    }
+
+    @Test func withoutTheSandboxTheProbesSucceed() throws {
+        let (reply, stderr, wrote) = try run(sandboxed: false)
+        #expect(reply?.exitCode == 0)
+        for probe in ["read", "list", "write", "tcp"] {
+            #expect(stderr.contains("\(probe)-ok"), "\(probe): \(stderr)")
+        }
+        #expect(stderr.contains("TOP-SECRET"))
+        #expect(wrote)
+    }
+}
