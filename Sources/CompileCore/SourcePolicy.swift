@@ -86,11 +86,18 @@ struct DirectiveScanner {
 
     /// Consumes `#`, `%:` or `??=` if one is here.
     mutating func introducer() -> Bool {
-        for form in ["#", "%:", "??="].map({ Array($0.utf8) }) where matches(form) {
+        for form in Self.introducers where matches(form) {
             index += form.count
             return true
         }
         return false
+    }
+
+    static let introducers = ["#", "%:", "??="].map { Array($0.utf8) }
+
+    /// True when `first` (and `second`) are the bytes at the current position; the scanner's hot path.
+    func at(_ first: UInt8, _ second: UInt8) -> Bool {
+        index + 1 < bytes.count && bytes[index] == first && bytes[index + 1] == second
     }
 
     func matches(_ form: [UInt8]) -> Bool {
@@ -102,9 +109,9 @@ struct DirectiveScanner {
         while index < bytes.count {
             if bytes[index] == UInt8(ascii: " ") || bytes[index] == UInt8(ascii: "\t") || splice() {
                 index += bytes[index] == UInt8(ascii: "\\") ? spliceLength() : 1
-            } else if matches(Array("/*".utf8)) {
+            } else if at(UInt8(ascii: "/"), UInt8(ascii: "*")) {
                 index += 2
-                while index < bytes.count, !matches(Array("*/".utf8)) { index += 1 }
+                while index < bytes.count, !at(UInt8(ascii: "*"), UInt8(ascii: "/")) { index += 1 }
                 index = min(index + 2, bytes.count)
             } else {
                 return
@@ -155,11 +162,11 @@ struct DirectiveScanner {
                 index += 1
                 return
             }
-            if matches(Array("/*".utf8)) {
+            if at(UInt8(ascii: "/"), UInt8(ascii: "*")) {
                 index += 2
-                while index < bytes.count, !matches(Array("*/".utf8)) { index += 1 }
+                while index < bytes.count, !at(UInt8(ascii: "*"), UInt8(ascii: "/")) { index += 1 }
                 index = min(index + 2, bytes.count)
-            } else if matches(Array("//".utf8)) {
+            } else if at(UInt8(ascii: "/"), UInt8(ascii: "/")) {
                 skipToLineEnd(quote: nil)
             } else if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") {
                 index += 1

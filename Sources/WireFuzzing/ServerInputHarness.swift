@@ -32,18 +32,28 @@ public enum ServerInputHarness {
 
     static func serverSide(_ stream: [UInt8], piece: Int) {
         var decoder = RequestDecoder(limits: limits)
+        feed(stream, piece: piece, append: { decoder.append($0) }) {
+            while let request = try decoder.next() { check(request) }
+        }
+        _ = try? decoder.finish()
+    }
+
+    /// Feeds `stream` in pieces, calling `drain` after each, until the end or until `drain` throws (every
+    /// error must describe itself).
+    static func feed(
+        _ stream: [UInt8], piece: Int, append: (ArraySlice<UInt8>) -> Void, drain: () throws -> Void
+    ) {
         var offset = 0
         while offset < stream.count {
-            decoder.append(stream[offset..<min(offset + piece, stream.count)])
+            append(stream[offset..<min(offset + piece, stream.count)])
             offset += piece
             do {
-                while let request = try decoder.next() { check(request) }
+                try drain()
             } catch {
-                _ = error.description  // every error must describe itself
+                _ = "\(error)"
                 return
             }
         }
-        _ = try? decoder.finish()
     }
 
     /// A request the policy accepts compiles inside the job directory with allowed options only.
@@ -72,19 +82,11 @@ public enum ServerInputHarness {
 
     static func clientSide(_ stream: [UInt8], piece: Int) {
         var decoder = ReplyDecoder(limits: limits)
-        var offset = 0
-        while offset < stream.count {
-            decoder.append(stream[offset..<min(offset + piece, stream.count)])
-            offset += piece
-            do {
-                while let reply = try decoder.next() {
-                    precondition(reply.object.count <= limits.maxObjectLength)
-                    _ = reply.exitCode
-                    _ = reply.terminatingSignal
-                }
-            } catch {
-                _ = error.description
-                return
+        feed(stream, piece: piece, append: { decoder.append($0) }) {
+            while let reply = try decoder.next() {
+                precondition(reply.object.count <= limits.maxObjectLength)
+                _ = reply.exitCode
+                _ = reply.terminatingSignal
             }
         }
     }

@@ -21,14 +21,7 @@ import Testing
             Products.sshccd, ["--log", directory.path + "/sshccd.log", "--tmpdir", jobs] + options, input: Data(input))
     }
 
-    func replies(_ output: Data) throws -> [Reply] {
-        var decoder = ReplyDecoder()
-        decoder.append(output)
-        var replies: [Reply] = []
-        while let reply = try decoder.next() { replies.append(reply) }
-        try decoder.finish()
-        return replies
-    }
+    func replies(_ output: Data) throws -> [Reply] { try ServerHarness.replies(output) }
 
     var leftovers: [String] { (try? FileManager.default.contentsOfDirectory(atPath: jobs)) ?? ["unreadable"] }
     var log: String { (try? String(contentsOfFile: directory.path + "/sshccd.log", encoding: .utf8)) ?? "" }
