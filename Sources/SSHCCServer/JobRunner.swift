@@ -115,7 +115,8 @@ public struct JobRunner {
             guard case .finished(var result) = first else { return .abandoned }
             var object: [UInt8] = []
             if result.status == 0, Files.exists(plan.assemblyPath) {
-                let assembly = try Files.read(plan.assemblyPath, limit: options.limits.fileSizeBytes)
+                let fileLimit = options.limits.fileSizeBytes
+                let assembly = try Files.read(plan.assemblyPath, limit: fileLimit > 0 ? fileLimit : .max)
                 if let reason = AssemblyPolicy.refusal(assembly) { return .refused(reason) }
                 let second = try runCompiler(
                     executable, [plan.compilerName] + plan.assembleArguments, in: directory, watch: watch)

@@ -43,13 +43,13 @@ public enum RequestLoop {
         let watch = StreamWatch(input: input, output: output, termFD: termFD)
         while true {
             do {
-                while let request = try decoder.next() {
+                // After SIGTERM no new job starts, even one already received.
+                while !watch.terminating, let request = try decoder.next() {
                     switch runner.run(request, watch: watch) {
                     case .abandoned: return .abandoned
                     case .reply(let reply): try FileDescriptorIO.writeAll(output, WireEncoder.encode(reply))
                     }
                     decoder.append(watch.takePending())
-                    if watch.terminating { break }
                 }
             } catch let error as WireError {
                 logger.error("\(error); closing the stream")
@@ -59,12 +59,8 @@ public enum RequestLoop {
                 return .ioError
             }
             if watch.terminating {
-                if !decoder.isAtBoundary { logger.notice("SIGTERM: a partly received request was dropped") }
+                if !decoder.isAtBoundary { logger.notice("SIGTERM: a request not yet started was dropped") }
                 return .terminated
-            }
-            if watch.closed {
-                logger.notice("the client closed the reply stream")
-                return decoder.isAtBoundary ? .finished : .truncated
             }
             if watch.inputEnded {
                 do {
@@ -74,6 +70,10 @@ public enum RequestLoop {
                     logger.notice("client closed the stream early: \(error)")
                     return .truncated
                 }
+            }
+            if watch.closed {
+                logger.notice("the client closed the reply stream")
+                return decoder.isAtBoundary ? .finished : .truncated
             }
             watch.pause(milliseconds: -1)
             decoder.append(watch.takePending())
