@@ -8,11 +8,14 @@
 # Workloads: a tiny file (per-job overhead), a 3,000-line file, a 24-file C project with make -j4; then
 # the tiny file and the project again over a WAN: a delaying relay (Benchmarks/delay-relay.py, 10 ms each
 # way by default) in front of sshd and distccd. Prints median tables (Markdown) and writes results.json.
-# Usage: Benchmarks/compare.sh [ROUNDS] [DELAY_MS]    (needs distcc, openssh-server, python3; any user)
+# Usage: Benchmarks/compare.sh [ROUNDS] [DELAY_MS] [MBIT]    (needs distcc, openssh-server, python3; any user)
+# MBIT caps the WAN's bandwidth (each direction one link shared by all connections; default: no cap).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-20}
 delay=${2:-10}
+mbit=${3:-}
+wan="+${delay} ms each way${mbit:+, $mbit Mbit/s}"
 . Benchmarks/common.sh
 cd "$work"
 
@@ -51,9 +54,9 @@ distccd --daemon --no-detach --listen 127.0.0.1 --port "$dport" --allow 127.0.0.
 pids+=("$!")
 wan_ssh=$((50000 + RANDOM % 5000))
 wan_distcc=$((55000 + RANDOM % 5000))
-python3 "$repo/Benchmarks/delay-relay.py" "$wan_ssh" "$port" "$delay" &
+python3 "$repo/Benchmarks/delay-relay.py" "$wan_ssh" "$port" "$delay" ${mbit:+--mbit "$mbit"} &
 pids+=("$!")
-python3 "$repo/Benchmarks/delay-relay.py" "$wan_distcc" "$dport" "$delay" &
+python3 "$repo/Benchmarks/delay-relay.py" "$wan_distcc" "$dport" "$delay" ${mbit:+--mbit "$mbit"} &
 pids+=("$!")
 echo "[127.0.0.1]:$wan_ssh $(cut -d' ' -f1,2 host_key.pub)" >> known_hosts
 sleep 0.5
@@ -92,11 +95,11 @@ cmp l.o s.o && cmp l.o t.o
 $cmp_ $((rounds / 4 + 1)) "24-file project, make -j4, loopback" \
     "local=make -s -B -j4 -C project CC=gcc" "distcc-tcp=make -s -B -j4 -C project CC='$lan_tcp'" \
     "distcc-cm=make -s -B -j4 -C project CC='$lan_cm'" "sshcc=make -s -B -j4 -C project CC='$lan_sshcc'"
-$cmp_ "$rounds" "tiny file, WAN (+${delay} ms each way)" \
+$cmp_ "$rounds" "tiny file, WAN ($wan)" \
     "local=gcc -c tiny.c -o l.o" "distcc-tcp=$wan_tcp -c tiny.c -o t.o" "distcc-cm=$wan_cm -c tiny.c -o c.o" \
     "sshcc=$wan_sshcc -c tiny.c -o s.o"
 cmp l.o s.o
-$cmp_ $((rounds / 4 + 1)) "24-file project, make -j4, WAN (+${delay} ms each way)" \
+$cmp_ $((rounds / 4 + 1)) "24-file project, make -j4, WAN ($wan)" \
     "local=make -s -B -j4 -C project CC=gcc" "distcc-tcp=make -s -B -j4 -C project CC='$wan_tcp'" \
     "distcc-cm=make -s -B -j4 -C project CC='$wan_cm'" "sshcc=make -s -B -j4 -C project CC='$wan_sshcc'"
 
