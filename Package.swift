@@ -80,7 +80,7 @@ let package = Package(
         .executableTarget(
             name: "sshccd",
             dependencies: [
-                "SSHCCServer", "POSIXSupport", "CompileCore", "FileLogging", "CPOSIX",
+                "SSHCCServer", "POSIXSupport", "CompileCore", "FileLogging",
                 .product(name: "Logging", package: "swift-log"),
             ], swiftSettings: strict),
 

@@ -20,7 +20,6 @@ static inline LIBSSH2_CHANNEL *sshcc_channel_open_session(LIBSSH2_SESSION *s) {
                                    LIBSSH2_CHANNEL_WINDOW_DEFAULT, LIBSSH2_CHANNEL_PACKET_DEFAULT, NULL, 0);
 }
 
-
 static inline ssize_t sshcc_channel_read(LIBSSH2_CHANNEL *c, char *buf, size_t len) {
     return libssh2_channel_read_ex(c, 0, buf, len);
 }

@@ -41,7 +41,6 @@ static void set_limit(int resource, long long value) {
     setrlimit(resource, &limit);
 }
 
-
 // Landlock's ABI, spelled out here: the build machine's kernel headers may predate the fields used.
 #ifndef SYS_landlock_create_ruleset
 #define SYS_landlock_create_ruleset 444
@@ -76,8 +75,9 @@ static int allow(int ruleset, const char *path, uint64_t rights, uint64_t handle
     return result == 0 ? 0 : errno;
 }
 
-// In the child, before exec. Returns 0 or an errno.
-static int enter_sandbox(const struct sshcc_sandbox *sandbox) {
+// In the child, before exec: `readable` (NULL-terminated) may be read and executed, `job_dir` used freely.
+// Returns 0 or an errno.
+static int enter_sandbox(char *const readable[], const char *job_dir) {
     int abi = sshcc_landlock_abi();
     if (abi < 1) return ENOSYS;
     struct ll_ruleset_attr attr = {LL_FS_V1, 0, 0};
@@ -97,19 +97,42 @@ static int enter_sandbox(const struct sshcc_sandbox *sandbox) {
     if (ruleset < 0) return errno;
     uint64_t handled = attr.handled_access_fs;
     int error = 0;
-    for (int i = 0; i < sandbox->read_count && !error; i++)
-        error = allow(ruleset, sandbox->read_paths[i], LL_EXECUTE | LL_READ_FILE | LL_READ_DIR, handled);
+    for (char *const *path = readable; *path && !error; path++)
+        error = allow(ruleset, *path, LL_EXECUTE | LL_READ_FILE | LL_READ_DIR, handled);
     if (!error) error = allow(ruleset, "/dev/null", LL_READ_FILE | LL_WRITE_FILE, handled);
-    if (!error) error = allow(ruleset, sandbox->job_dir, handled, handled);
+    if (!error) error = allow(ruleset, job_dir, handled, handled);
     if (!error && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) error = errno;
     if (!error && syscall(SYS_landlock_restrict_self, ruleset, 0) != 0) error = errno;
     close(ruleset);
     return error;
 }
 
+// In the child, before exec (only async-signal-safe calls): its own process group, death with the parent,
+// default signals, stdio, the working directory, the limits, no core files, the sandbox. Returns 0 or an errno.
+static int enter_job(const char *directory, int out_fd, int err_fd, const struct sshcc_limits *limits,
+                     char *const readable[]) {
+    setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    signal(SIGPIPE, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (null < 0 || dup2(null, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0 ||
+        (directory && chdir(directory) != 0))
+        return errno;
+    set_limit(RLIMIT_CPU, limits->cpu_seconds);
+    set_limit(RLIMIT_AS, limits->address_space);
+    set_limit(RLIMIT_FSIZE, limits->file_size);
+    struct rlimit no_core = {0, 0};
+    setrlimit(RLIMIT_CORE, &no_core);
+    return readable ? enter_sandbox(readable, directory) : 0;
+}
+
 int sshcc_spawn_limited(pid_t *pid, const char *path, char *const argv[], char *const envp[],
                         const char *directory, int out_fd, int err_fd, const struct sshcc_limits *limits,
-                        const struct sshcc_sandbox *sandbox) {
+                        char *const readable[]) {
     int report[2];
     if (pipe2(report, O_CLOEXEC) != 0) return errno;
     pid_t child = fork();
@@ -120,26 +143,7 @@ int sshcc_spawn_limited(pid_t *pid, const char *path, char *const argv[], char *
         return error;
     }
     if (child == 0) {
-        // Only async-signal-safe calls from here to exec.
-        setpgid(0, 0);
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        signal(SIGPIPE, SIG_DFL);
-        signal(SIGTERM, SIG_DFL);
-        int null = open("/dev/null", O_RDONLY);
-        if (null < 0 || dup2(null, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0 ||
-            (directory && chdir(directory) != 0)) {
-            int error = errno;
-            (void)!write(report[1], &error, sizeof error);
-            _exit(127);
-        }
-        set_limit(RLIMIT_CPU, limits->cpu_seconds);
-        set_limit(RLIMIT_AS, limits->address_space);
-        set_limit(RLIMIT_FSIZE, limits->file_size);
-        set_limit(RLIMIT_CORE, 0);
-        int error = sandbox->enabled ? enter_sandbox(sandbox) : 0;
+        int error = enter_job(directory, out_fd, err_fd, limits, readable);
         if (!error) {
             execve(path, argv, envp);
             error = errno;

@@ -106,14 +106,15 @@ public enum ServerArgPolicy {
         let assemblyPath = jobDirectory + "/" + stem + ".s"
         let outputPath = jobDirectory + "/" + stem + ".o"
         // `-x <lang>-cpp-output` first: the input is never preprocessed again, whatever its name.
-        let compile = ["-x", source.language.preprocessedXName] + kept + [inputPath, "-S", "-o", assemblyPath]
+        let fromSource = ["-x", source.language.preprocessedXName] + kept + [inputPath]
+        let compile = fromSource + ["-S", "-o", assemblyPath]
         // gcc: the same options again, for the target's assembler flags (--64, --gdwarf-5); the object is byte
         // for byte what `-c` makes (gcc -c goes through the same assembly). clang's integrated assembler pads
         // code differently from text than when it emits objects directly, so clang compiles the checked source
         // again with -c: deterministic, so the inline assembly is what was checked, at twice the CPU.
         let assemble =
             compilerName.contains("clang")
-            ? compile.dropLast(4) + [inputPath, "-c", "-o", outputPath]
+            ? fromSource + ["-c", "-o", outputPath]
             : kept + ["-x", "assembler", assemblyPath, "-c", "-o", outputPath]
         return .compile(
             ServerCompile(

@@ -107,22 +107,28 @@ struct DirectiveScanner {
     /// Skips spaces, tabs, comments (a block comment may span lines) and backslash-newlines.
     mutating func skipBlanks() {
         while index < bytes.count {
-            if bytes[index] == UInt8(ascii: " ") || bytes[index] == UInt8(ascii: "\t") || splice() {
-                index += bytes[index] == UInt8(ascii: "\\") ? spliceLength() : 1
+            if bytes[index] == UInt8(ascii: " ") || bytes[index] == UInt8(ascii: "\t") {
+                index += 1
+            } else if case let splice = spliceLength(), splice > 0 {
+                index += splice
             } else if at(UInt8(ascii: "/"), UInt8(ascii: "*")) {
-                index += 2
-                while index < bytes.count, !at(UInt8(ascii: "*"), UInt8(ascii: "/")) { index += 1 }
-                index = min(index + 2, bytes.count)
+                skipBlockComment()
             } else {
                 return
             }
         }
     }
 
-    /// A backslash ending the line (optionally with a carriage return).
-    func splice() -> Bool { bytes[index] == UInt8(ascii: "\\") && spliceLength() > 0 }
+    /// Moves past the `/* … */` that starts here (to the end when it is not closed).
+    mutating func skipBlockComment() {
+        index += 2
+        while index < bytes.count, !at(UInt8(ascii: "*"), UInt8(ascii: "/")) { index += 1 }
+        index = min(index + 2, bytes.count)
+    }
 
+    /// The length of a backslash-newline here (with an optional carriage return), 0 when there is none.
     func spliceLength() -> Int {
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "\\") else { return 0 }
         if index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "\n") { return 2 }
         if index + 2 < bytes.count, bytes[index + 1] == UInt8(ascii: "\r"), bytes[index + 2] == UInt8(ascii: "\n") {
             return 3
@@ -135,8 +141,8 @@ struct DirectiveScanner {
         var word: [UInt8] = []
         while index < bytes.count {
             let byte = bytes[index]
-            if byte == UInt8(ascii: "\\"), spliceLength() > 0 {
-                index += spliceLength()
+            if case let splice = spliceLength(), splice > 0 {
+                index += splice
             } else if byte == UInt8(ascii: "_")
                 || (byte | 0x20) >= UInt8(ascii: "a") && (byte | 0x20) <= UInt8(ascii: "z")
                 || byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
@@ -163,9 +169,7 @@ struct DirectiveScanner {
                 return
             }
             if at(UInt8(ascii: "/"), UInt8(ascii: "*")) {
-                index += 2
-                while index < bytes.count, !at(UInt8(ascii: "*"), UInt8(ascii: "/")) { index += 1 }
-                index = min(index + 2, bytes.count)
+                skipBlockComment()
             } else if at(UInt8(ascii: "/"), UInt8(ascii: "/")) {
                 skipToLineEnd(quote: nil)
             } else if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") {

@@ -48,7 +48,7 @@ public struct LimitedResult: Sendable {
 extension Subprocess {
     /// Runs `arguments` (argv[0] first) under `limits`, capturing stdout and stderr up to `captureLimit`
     /// bytes each, with exactly `environment` (`KEY=value`). With `sandbox` (paths it may read and execute),
-    /// the job can touch nothing else but `directory` (Landlock; the caller checks `Sandbox.available`).
+    /// the job can touch nothing else but `directory` (Landlock; the caller checks `Sandbox.landlockABI`).
     public static func runLimited(
         executable: String, arguments: [String], environment: [String], directory: String, limits: ProcessLimits,
         sandbox: [String]? = nil, captureLimit: Int, watch: StreamWatch?
@@ -65,69 +65,43 @@ extension Subprocess {
         let spawnError = withCStrings(arguments) { argv in
             withCStrings(environment) { envp in
                 withCStrings(sandbox ?? []) { readable in
-                    readable.withUnsafeBufferPointer { paths in
-                        directory.withCString { job in
-                            var cSandbox = sshcc_sandbox(
-                                enabled: sandbox == nil ? 0 : 1,
-                                read_paths: UnsafeRawPointer(paths.baseAddress!).assumingMemoryBound(
-                                    to: UnsafePointer<CChar>?.self), read_count: Int32(readable.count - 1),
-                                job_dir: job)
-                            return sshcc_spawn_limited(
-                                &pid, executable, argv, envp, directory, outPipe[1], errPipe[1], &cLimits, &cSandbox)
-                        }
-                    }
+                    sshcc_spawn_limited(
+                        &pid, executable, argv, envp, directory, outPipe[1], errPipe[1], &cLimits,
+                        sandbox == nil ? nil : readable)
                 }
             }
         }
         guard spawnError == 0 else { throw SystemError("run", path: executable, errno: .init(rawValue: spawnError)) }
         close(outPipe[1])
         close(errPipe[1])
-        outPipe[1] = -1
-        errPipe[1] = -1
+        (outPipe[1], errPipe[1]) = (-1, -1)  // the child's ends: ours stay open until end of output
 
         let deadline =
             limits.wallSeconds > 0 ? Monotonic.nanoseconds() + UInt64(limits.wallSeconds) * 1_000_000_000 : nil
-        var captured: [[UInt8]] = [[], []]
-        var overflowed = false
-        var end = LimitedEnd.exited
-        var polls = [outPipe[0], errPipe[0]].map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-        while polls[0].fd >= 0 || polls[1].fd >= 0 {
-            var entries = polls + (watch?.pollEntries ?? [])
-            var timeout: Int32 = -1
-            if let deadline {
-                let now = Monotonic.nanoseconds()
-                guard now < deadline else {
-                    end = .timedOut
-                    break
-                }
-                timeout = Int32(min((deadline - now) / 1_000_000 + 1, 60_000))
-            }
-            let ready = poll(&entries, nfds_t(entries.count), timeout)
-            if ready < 0 {
-                guard errno == EINTR else { break }
-                continue
-            }
-            watch?.service(entries[2...])
-            if watch?.closed == true {  // SIGTERM is left for after the job: it is finished, not killed
-                end = .abandoned
-                break
-            }
-            for index in 0..<2 where entries[index].fd >= 0 && entries[index].revents != 0 {
-                let chunk = (try? FileDescriptorIO.read(entries[index].fd)) ?? []
-                if chunk.isEmpty {
-                    polls[index].fd = -1
-                } else if captured[index].count < captureLimit {
-                    captured[index] += chunk.prefix(captureLimit - captured[index].count)
-                    overflowed = overflowed || captured[index].count == captureLimit
-                } else {
-                    overflowed = true
-                }
-            }
+        let drained: Drained
+        do {
+            drained = try drain([outPipe[0], errPipe[0]], limit: captureLimit, deadline: deadline, watch: watch)
+        } catch {
+            _ = try? reapGroup(pid, killing: true)
+            throw error
         }
-        if end != .exited { kill(-pid, SIGKILL) }
-        // The compiler's children are in its process group; none may outlive the job (they could still be
-        // writing into a directory that is about to be removed). The group is killed while its leader is an
-        // unreaped zombie, so the number cannot have been reused by then.
+        let (status, usage) = try reapGroup(pid, killing: drained.end != .exited)
+        let cpu =
+            (Int(usage.ru_utime.tv_sec) + Int(usage.ru_stime.tv_sec)) * 1000
+            + (Int(usage.ru_utime.tv_usec) + Int(usage.ru_stime.tv_usec)) / 1000
+        return LimitedResult(
+            end: drained.end,
+            process: ProcessResult(status: status, stdout: drained.captured[0], stderr: drained.captured[1]),
+            cpuMilliseconds: cpu, overflowed: drained.overflowed)
+    }
+
+    /// Waits for the job's leader (killing its group first when `killing`), then kills whatever is left of
+    /// the group: none of the compiler's children may outlive the job (they could still be writing into a
+    /// directory about to be removed). The group is killed while its leader is an unreaped zombie, so the
+    /// number cannot have been reused by then. Returns the wait status and the usage of the leader and its
+    /// waited-for children.
+    static func reapGroup(_ pid: pid_t, killing: Bool) throws(SystemError) -> (status: Int32, usage: rusage) {
+        if killing { kill(-pid, SIGKILL) }
         var info = siginfo_t()
         while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) < 0 {
             guard errno == EINTR else { throw SystemError("waitid") }
@@ -138,12 +112,7 @@ extension Subprocess {
         while wait4(pid, &status, 0, &usage) < 0 {
             guard errno == EINTR else { throw SystemError("wait4") }
         }
-        let cpu =
-            (Int(usage.ru_utime.tv_sec) + Int(usage.ru_stime.tv_sec)) * 1000
-            + (Int(usage.ru_utime.tv_usec) + Int(usage.ru_stime.tv_usec)) / 1000
-        return LimitedResult(
-            end: end, process: ProcessResult(status: status, stdout: captured[0], stderr: captured[1]),
-            cpuMilliseconds: cpu, overflowed: overflowed)
+        return (status, usage)
     }
 }
 

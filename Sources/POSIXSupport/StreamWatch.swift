@@ -2,6 +2,8 @@
 // loop. The client counts as gone when its reply stream breaks (POLLERR/POLLHUP on the output: sshd closed
 // the channel), not at end of input — `requests | sshccd` half-closes and still wants every reply.
 
+import CPOSIX
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -19,6 +21,10 @@ public final class StreamWatch {
     public private(set) var closed = false
     /// SIGTERM arrived: finish what runs, start nothing new.
     public private(set) var terminating = false
+
+    /// Installs the SIGTERM handler and returns the read end of its self-pipe (-1 when that failed), for
+    /// `termFD`. SIGTERM is unblocked too: a parent may have left it blocked.
+    public static func sigtermPipe() -> Int32 { sshcc_term_pipe() }
 
     public init(input: Int32, output: Int32, termFD: Int32 = -1) {
         self.input = input
@@ -43,9 +49,9 @@ public final class StreamWatch {
 
     /// Acts on what poll reported for `pollEntries`.
     func service(_ entries: ArraySlice<pollfd>) {
+        let first = entries.startIndex
         let (inputEvents, outputEvents, termEvents) = (
-            entries[entries.startIndex].revents, entries[entries.startIndex + 1].revents,
-            entries[entries.startIndex + 2].revents
+            entries[first].revents, entries[first + 1].revents, entries[first + 2].revents
         )
         if inputEvents != 0, !inputEnded {
             if let chunk = try? FileDescriptorIO.read(input), !chunk.isEmpty {

@@ -70,26 +70,55 @@ public enum Subprocess {
             if errPipe[index] >= 0 { close(errPipe[index]); errPipe[index] = -1 }
         }
 
-        var captured = [[UInt8]](repeating: [], count: 2)
-        try drain([outPipe[0], errPipe[0]], into: &captured, limit: captureLimit)
+        let drained = try drain([outPipe[0], errPipe[0]], limit: captureLimit)
         let status = try wait(pid)
-        return ProcessResult(status: status, stdout: captured[0], stderr: captured[1])
+        return ProcessResult(status: status, stdout: drained.captured[0], stderr: drained.captured[1])
     }
 
-    /// Reads every open descriptor until all reach end of file, keeping at most `limit` bytes of each.
-    private static func drain(_ fds: [Int32], into buffers: inout [[UInt8]], limit: Int) throws(SystemError) {
+    /// What reading a child's output gave.
+    struct Drained {
+        var captured: [[UInt8]]
+        /// A stream had more than the limit; the rest was read and dropped.
+        var overflowed = false
+        var end = LimitedEnd.exited
+    }
+
+    /// Reads `fds` (-1: none) until all reach end of file, keeping at most `limit` bytes of each. Stops early
+    /// at `deadline` (`.timedOut`) or when `watch` finds its client gone (`.abandoned`).
+    static func drain(_ fds: [Int32], limit: Int, deadline: UInt64? = nil, watch: StreamWatch? = nil)
+        throws(SystemError) -> Drained
+    {
+        var drained = Drained(captured: fds.map { _ in [] })
         var polls = fds.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
         while polls.contains(where: { $0.fd >= 0 }) {
-            try SystemError.check("poll") { poll(&polls, nfds_t(polls.count), -1) }
-            for index in polls.indices where polls[index].fd >= 0 && polls[index].revents != 0 {
+            var timeout: Int32 = -1
+            if let deadline {
+                let now = Monotonic.nanoseconds()
+                guard now < deadline else {
+                    drained.end = .timedOut
+                    break
+                }
+                timeout = Int32(min((deadline - now) / 1_000_000 + 1, 60_000))
+            }
+            var entries = polls + (watch?.pollEntries ?? [])
+            try SystemError.check("poll") { poll(&entries, nfds_t(entries.count), timeout) }
+            watch?.service(entries[fds.count...])
+            if watch?.closed == true {  // SIGTERM is left for after the job: it is finished, not killed
+                drained.end = .abandoned
+                break
+            }
+            for index in fds.indices where polls[index].fd >= 0 && entries[index].revents != 0 {
                 let chunk = try FileDescriptorIO.read(polls[index].fd)
                 if chunk.isEmpty {
                     polls[index].fd = -1
-                } else if buffers[index].count < limit {
-                    buffers[index] += chunk.prefix(limit - buffers[index].count)
+                    continue
                 }
+                let room = max(0, limit - drained.captured[index].count)
+                drained.captured[index] += chunk.prefix(room)
+                drained.overflowed = drained.overflowed || chunk.count > room
             }
         }
+        return drained
     }
 
     /// Starts `executable` as a daemon and does not wait for it: a new session (no terminal, no job-control

@@ -13,27 +13,27 @@ enum JobLimitReport {
         if run.end == .timedOut {
             return "the compile was stopped after \(limits.wallSeconds) s of wall-clock time (sshccd --max-wall)"
         }
-        if limits.cpuSeconds > 0,
-            run.cpuMilliseconds >= limits.cpuSeconds * 1000 || run.process.signal == SIGXCPU
-                || mentions(run.process.stderr, "CPU time limit exceeded")
-        {
-            return "the compile was stopped after \(limits.cpuSeconds) s of CPU time (sshccd --max-cpu)"
+        let process = run.process
+        if limits.cpuSeconds > 0, run.cpuMilliseconds >= limits.cpuSeconds * 1000 {
+            return cpu(limits)
         }
-        if run.process.status != 0, run.process.signal == SIGXFSZ || mentions(run.process.stderr, "File size limit") {
+        guard process.status != 0 else { return nil }
+        // The compiler's driver reports what killed cc1 or as; read its messages once.
+        let messages = String(decoding: process.stderr, as: UTF8.self)
+        if limits.cpuSeconds > 0, process.signal == SIGXCPU || messages.contains("CPU time limit exceeded") {
+            return cpu(limits)
+        }
+        if process.signal == SIGXFSZ || messages.contains("File size limit") {
             return "the compile's output went over \(limits.fileSizeBytes >> 20) MB (sshccd --max-output)"
         }
-        if run.process.status != 0,
-            mentions(run.process.stderr, "out of memory allocating")
-                || mentions(run.process.stderr, "memory exhausted")
-                || mentions(run.process.stderr, "std::bad_alloc")
-        {
+        if ["out of memory allocating", "memory exhausted", "std::bad_alloc"].contains(where: messages.contains) {
             return "the compile ran out of memory under the server's limit of \(limits.memoryBytes >> 20) MB "
                 + "(sshccd --max-memory)"
         }
         return nil
     }
 
-    static func mentions(_ bytes: [UInt8], _ text: String) -> Bool {
-        String(decoding: bytes, as: UTF8.self).contains(text)
+    static func cpu(_ limits: ProcessLimits) -> String {
+        "the compile was stopped after \(limits.cpuSeconds) s of CPU time (sshccd --max-cpu)"
     }
 }

@@ -110,18 +110,15 @@ public struct JobRunner {
             defer { withExtendedLifetime(slot) {} }
             if waitedMs > 0 { logger.info("slot: job \(job) waited \(waitedMs) ms for a compile slot") }
 
-            let first = try runCompiler(executable, [plan.compilerName] + plan.arguments, in: directory, watch: watch)
-            if case .stopped(let step) = first { return step }
-            guard case .finished(var result) = first else { return .abandoned }
+            let compiler = CompilerRun(
+                executable: executable, directory: directory, sandbox: sandboxReadable(executable), watch: watch)
+            var result = try runCompiler(compiler, [plan.compilerName] + plan.arguments)
             var object: [UInt8] = []
             if result.status == 0, Files.exists(plan.assemblyPath) {
                 let fileLimit = options.limits.fileSizeBytes
                 let assembly = try Files.read(plan.assemblyPath, limit: fileLimit > 0 ? fileLimit : .max)
                 if let reason = AssemblyPolicy.refusal(assembly) { return .refused(reason) }
-                let second = try runCompiler(
-                    executable, [plan.compilerName] + plan.assembleArguments, in: directory, watch: watch)
-                if case .stopped(let step) = second { return step }
-                guard case .finished(let assembled) = second else { return .abandoned }
+                let assembled = try runCompiler(compiler, [plan.compilerName] + plan.assembleArguments)
                 result.status = assembled.status
                 result.stdout += assembled.stdout
                 result.stderr += assembled.stderr
@@ -136,32 +133,40 @@ public struct JobRunner {
                 Reply(
                     status: UInt32(bitPattern: result.status), stderr: result.stderr, stdout: result.stdout,
                     object: object), summary: summary)
+        } catch let stopped as Stopped {
+            return stopped.step
         } catch {
             return .refused("job failed on the server: \(error)")
         }
     }
 
-    private enum Run {
-        case finished(ProcessResult)
-        case stopped(Step)
+    /// A compiler run stopped by a limit or by the client's leaving: it ends the job with `step`.
+    private struct Stopped: Error {
+        var step: Step
     }
 
-    /// One limited compiler run; a run stopped by a limit or by the client's leaving ends the job.
-    private func runCompiler(_ executable: String, _ arguments: [String], in directory: String, watch: StreamWatch?)
-        throws(SystemError) -> Run
-    {
+    /// What both compiler runs of a job share (the sandbox's paths are worked out once per job).
+    private struct CompilerRun {
+        var executable: String
+        var directory: String
+        var sandbox: [String]?
+        var watch: StreamWatch?
+    }
+
+    /// One limited compiler run; throws `Stopped` when a limit or the client's leaving stopped it.
+    private func runCompiler(_ job: CompilerRun, _ arguments: [String]) throws -> ProcessResult {
         let limits = options.limits
         let run = try Subprocess.runLimited(
-            executable: executable, arguments: arguments, environment: compilerEnvironment(directory),
-            directory: directory, limits: limits, sandbox: sandboxReadable(executable),
-            captureLimit: self.limits.maxMessageLength, watch: watch)
-        if let reason = JobLimitReport.reason(run, limits: limits) { return .stopped(.refused(reason)) }
-        if run.end == .abandoned { return .stopped(.abandoned) }
+            executable: job.executable, arguments: arguments, environment: compilerEnvironment(job.directory),
+            directory: job.directory, limits: limits, sandbox: job.sandbox,
+            captureLimit: self.limits.maxMessageLength, watch: job.watch)
+        if let reason = JobLimitReport.reason(run, limits: limits) { throw Stopped(step: .refused(reason)) }
+        if run.end == .abandoned { throw Stopped(step: .abandoned) }
         var process = run.process
         if run.overflowed {
             process.stderr += Array("sshccd: compiler messages cut at \(self.limits.maxMessageLength) bytes\n".utf8)
         }
-        return .finished(process)
+        return process
     }
 
     /// What the sandboxed compiler may read: the system directories and its own installation (the directory

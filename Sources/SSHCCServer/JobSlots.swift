@@ -64,16 +64,13 @@ public enum JobSlots {
         if enoughMemory(settings), !othersWaiting(settings, olderThan: nil), let slot = try tryAny(settings) {
             return .acquired(slot, waitedMs: 0)
         }
-        if let available = availableMemory(), !enoughMemory(settings) {
+        if settings.minimumFreeMemory > 0, let available = availableMemory(), available < settings.minimumFreeMemory {
             waiting("available memory \(available >> 20) MB is below \(settings.minimumFreeMemory >> 20) MB")
         } else {
             waiting("all \(settings.count) compile slots are busy")
         }
-        // Line up behind this user's other waiters, then poll for a slot.
-        let turnPath = settings.directory + "/user-\(getuid()).wait"
-        let turn = try SystemError.check("open", path: turnPath) {
-            Glibc.open(turnPath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
-        }
+        // Line up behind this user's other waiters, then poll for a slot. (Written: its mtime is stamped.)
+        let turn = try open(settings.directory + "/user-\(getuid()).wait", writable: true)
         defer { close(turn) }
         while flock(turn, LOCK_EX | LOCK_NB) != 0 {
             guard errno == EWOULDBLOCK || errno == EINTR else { throw SystemError("lock", path: settings.directory) }
@@ -100,7 +97,8 @@ public enum JobSlots {
         return watch.terminating ? .terminating : nil
     }
 
-    /// True when another user's waiter (a locked `user-*.wait`) has waited longer than `since` (nil: at all).
+    /// True when another user's waiter (a locked `user-*.wait`) has waited longer than `since`; with `since`
+    /// nil, when any waiter of any user (this one's too) is waiting at all.
     static func othersWaiting(_ settings: JobSlotSettings, olderThan since: timespec?) -> Bool {
         guard let names = try? Files.list(settings.directory) else { return false }
         let mine = "user-\(getuid()).wait"
@@ -140,9 +138,10 @@ public enum JobSlots {
         return nil
     }
 
-    static func open(_ path: String) throws(SystemError) -> Int32 {
+    /// Opens (creating, 0644) a file of the slots directory; read-only is enough to lock it.
+    static func open(_ path: String, writable: Bool = false) throws(SystemError) -> Int32 {
         try SystemError.check("open", path: path) {
-            Glibc.open(path, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
+            Glibc.open(path, (writable ? O_RDWR : O_RDONLY) | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
         }
     }
 

@@ -1,7 +1,6 @@
 // sshccd: the compile server. sshd runs it as the `sshcc` subsystem; it serves requests on stdin/stdout.
 // Everything but option handling and exit lives in SSHCCServer.
 
-import CPOSIX
 import CompileCore
 import FileLogging
 import Logging
@@ -30,7 +29,7 @@ do {
 }
 
 let logger = Logger(label: "sshccd") { label in FileLogHandler(label: label, path: options.logPath) }
-let termFD = sshcc_term_pipe()
+let termFD = StreamWatch.sigtermPipe()
 var runner = JobRunner(options: options, logger: logger)
 let end = RequestLoop.serve(input: 0, output: 1, runner: &runner, logger: logger, termFD: termFD)
 // Off the latency path: the client has its replies and sees the stream end first (listing a busy /tmp costs
