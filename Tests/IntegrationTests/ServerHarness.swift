@@ -2,8 +2,10 @@
 // directory, a log, and an optional instrument on PATH (a `gcc` script that records that it ran). `Live` is
 // one sshccd on pipes, for tests that act while a job runs (disconnect, SIGTERM).
 
+import CPOSIX
 import DistccWire
 import Foundation
+import POSIXSupport
 import TestSupport
 import Testing
 
@@ -76,38 +78,62 @@ struct ServerHarness {
         return Request(arguments: arguments, source: Array(preprocessed))
     }
 
-    /// One sshccd on pipes.
+    /// One sshccd on pipes, spawned directly (not Foundation's Process: its pipe handles and our closes
+    /// must never meet, or a double close hits a descriptor another test thread has just been given).
     final class Live {
-        let process = Process()
-        let stdin = Pipe()
-        let stdout = Pipe()
+        let pid: pid_t
+        private var input: Int32  // our end of its stdin
+        private var output: Int32  // our end of its stdout
+        private var status: Int32?
 
         init(_ harness: ServerHarness, options: [String] = [], asUser: String? = nil) throws {
+            var arguments = [Products.sshccd] + harness.baseOptions + options
             if let asUser {
-                process.executableURL = URL(fileURLWithPath: try Command.which("setpriv"))
-                process.arguments =
-                    ["--reuid", asUser, "--regid", asUser, "--clear-groups", Products.sshccd] + harness.baseOptions
-                    + options
-            } else {
-                process.executableURL = URL(fileURLWithPath: Products.sshccd)
-                process.arguments = harness.baseOptions + options
+                arguments =
+                    [try Command.which("setpriv"), "--reuid", asUser, "--regid", asUser, "--clear-groups"]
+                    + arguments
             }
-            process.environment = harness.environment
-            process.standardInput = stdin
-            process.standardOutput = stdout
-            process.standardError = FileHandle.nullDevice
-            try process.run()
+            var toChild: [Int32] = [-1, -1], fromChild: [Int32] = [-1, -1]
+            guard sshcc_pipe_cloexec(&toChild) == 0, sshcc_pipe_cloexec(&fromChild) == 0 else {
+                throw TestSupportError("pipe: \(String(cString: strerror(errno)))")
+            }
+            var actions = posix_spawn_file_actions_t()
+            posix_spawn_file_actions_init(&actions)
+            defer { posix_spawn_file_actions_destroy(&actions) }
+            posix_spawn_file_actions_adddup2(&actions, toChild[0], 0)
+            posix_spawn_file_actions_adddup2(&actions, fromChild[1], 1)
+            posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+            let environment = harness.environment.map { "\($0.key)=\($0.value)" }
+            var argv = arguments.map { strdup($0) } + [nil]
+            var envp = environment.map { strdup($0) } + [nil]
+            defer { for pointer in argv + envp { free(pointer) } }
+            var child = pid_t()
+            let error = posix_spawn(&child, arguments[0], &actions, nil, &argv, &envp)
+            close(toChild[0])
+            close(fromChild[1])
+            guard error == 0 else {
+                close(toChild[1])
+                close(fromChild[0])
+                throw TestSupportError("spawn \(arguments[0]): \(String(cString: strerror(error)))")
+            }
+            (pid, input, output) = (child, toChild[1], fromChild[0])
         }
 
-        func send(_ request: Request) throws {
-            try stdin.fileHandleForWriting.write(contentsOf: WireEncoder.encode(request))
+        deinit {
+            disconnect()
+            if status == nil {
+                kill(pid, SIGKILL)
+                _ = wait()
+            }
         }
+
+        func send(_ request: Request) throws { try FileDescriptorIO.writeAll(input, WireEncoder.encode(request)) }
 
         /// Reads until one complete reply (nil when the stream ends first).
         func reply() throws -> Reply? {
             var decoder = ReplyDecoder()
             while true {
-                let chunk = stdout.fileHandleForReading.availableData
+                let chunk = try FileDescriptorIO.read(output)
                 if chunk.isEmpty { return nil }
                 decoder.append(chunk)
                 if let reply = try decoder.next() { return reply }
@@ -115,14 +141,19 @@ struct ServerHarness {
         }
 
         /// The client goes away: both ends of its stream close, as when sshd closes the channel.
-        func disconnect() throws {
-            try stdin.fileHandleForWriting.close()
-            try stdout.fileHandleForReading.close()
+        func disconnect() {
+            for fd in [input, output] where fd >= 0 { close(fd) }
+            (input, output) = (-1, -1)
         }
 
+        /// Waits for it to exit; its exit code (128 + signal when a signal ended it).
         func wait() -> Int32 {
-            process.waitUntilExit()
-            return process.terminationStatus
+            if let status { return status }
+            var raw: Int32 = 0
+            while waitpid(pid, &raw, 0) < 0 && errno == EINTR {}
+            let code = raw & 0x7f == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f)
+            status = code
+            return code
         }
     }
 }

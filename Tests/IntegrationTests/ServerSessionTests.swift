@@ -33,7 +33,7 @@ import Testing
             pid_t(
                 String(decoding: try harness.directory.read("child.pid"), as: UTF8.self).trimmingCharacters(
                     in: .whitespacesAndNewlines)))
-        try live.disconnect()
+        live.disconnect()
         #expect(live.wait() == 113)
         #expect(eventually { processGone(child) })
         #expect(harness.log.contains("the client went away"))
@@ -55,10 +55,10 @@ import Testing
         let waiter = try ServerHarness.Live(harness, options: ["--jobs", "1"])
         try waiter.send(try harness.request("b.c", Self.source, ["gcc", "-c", "b.c"]))
         #expect(eventually { harness.log.contains("waits: all 1 compile slots are busy") })
-        try waiter.disconnect()
+        waiter.disconnect()
         #expect(waiter.wait() == 113)
         #expect(harness.instrumentRuns.count == 1, "the waiting job's compiler never started")
-        try holder.disconnect()
+        holder.disconnect()
         #expect(holder.wait() == 113)
         #expect(harness.leftovers.isEmpty)
     }
@@ -72,7 +72,7 @@ import Testing
         #expect(eventually { harness.log.contains("waits: available memory") })
         usleep(300_000)
         #expect(harness.instrumentRuns.isEmpty)
-        kill(live.process.processIdentifier, SIGTERM)
+        kill(live.pid, SIGTERM)
         // Waiting when SIGTERM comes: the job is answered with a refusal (the client compiles it locally).
         let reply = try live.reply()
         #expect(reply?.exitCode == 108)
@@ -89,7 +89,7 @@ import Testing
         let request = try harness.request("a.c", Self.source, ["gcc", "-O2", "-c", "a.c"])
         try live.send(request)
         #expect(eventually { !harness.instrumentRuns.isEmpty })
-        kill(live.process.processIdentifier, SIGTERM)
+        kill(live.pid, SIGTERM)
         let reply = try live.reply()
         try Command.check("gcc", ["-O2", "-c", "src/a.c", "-o", "local.o"], directory: harness.directory.path)
         #expect(reply?.exitCode == 0)
@@ -100,7 +100,7 @@ import Testing
 
         let idle = try ServerHarness.Live(harness)
         usleep(200_000)
-        kill(idle.process.processIdentifier, SIGTERM)
+        kill(idle.pid, SIGTERM)
         #expect(idle.wait() == 0)
     }
 
@@ -128,7 +128,7 @@ import Testing
         try b.send(request)
         for live in a + [b] { #expect(try live.reply()?.exitCode == 0) }
         for live in a + [b] {
-            try live.disconnect()
+            live.disconnect()
             _ = live.wait()
         }
         // Jobs in the order they started (each job runs the instrument twice: `-x cpp-output` to assembly,
