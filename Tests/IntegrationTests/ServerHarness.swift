@@ -103,6 +103,9 @@ struct ServerHarness {
             posix_spawn_file_actions_adddup2(&actions, toChild[0], 0)
             posix_spawn_file_actions_adddup2(&actions, fromChild[1], 1)
             posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+            // Nothing else: a script another test is writing must not stay open for writing in this long-lived
+            // child ("text file busy" when that test runs it). Command.run does the same.
+            sshcc_spawn_addclosefrom(&actions, 3)
             let environment = harness.environment.map { "\($0.key)=\($0.value)" }
             var argv = arguments.map { strdup($0) } + [nil]
             var envp = environment.map { strdup($0) } + [nil]
