@@ -27,8 +27,13 @@ let package = Package(
             name: "SSH",
             dependencies: ["CLibSSH2", "POSIXSupport", .product(name: "ExtrasBase64", package: "swift-extras-base64")],
             swiftSettings: strict),
+        // zstd and LZO1X as Swift sees them, for compressed distcc bodies (protocols 4 and 2).
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CLZO", pkgConfig: "lzo2", providers: [.apt(["liblzo2-dev"])]),
+        // Compress and decompress bodies: pure bytes in, bytes out, hostile input capped.
+        .target(name: "WireCompression", dependencies: ["CZstd", "CLZO"], swiftSettings: strict),
         // The distcc wire protocol as a pure incremental codec: no sockets, no files.
-        .target(name: "DistccWire", swiftSettings: strict),
+        .target(name: "DistccWire", dependencies: ["WireCompression"], swiftSettings: strict),
         // Pure compile rules: which command lines can be distributed, server-side argument policy,
         // host specs, exit codes. No I/O.
         .target(name: "CompileCore", swiftSettings: strict),

@@ -54,13 +54,17 @@ public struct ReplyDecoder {
         guard isAtBoundary else { throw .truncated(expecting: expecting, bufferedBytes: reader.bufferedCount) }
     }
 
+    private func limit(_ field: Field) -> Int {
+        field == .doto ? limits.maxObjectLength : limits.maxMessageLength
+    }
+
     public mutating func next() throws(WireError) -> Reply? {
         while true {
             switch step {
             case .done:
                 guard let version = try reader.readHeader(expecting: .done) else { return nil }
-                guard ProtocolVersion.supported.contains(version) else {
-                    throw .unsupportedVersion(token: .done, version: version)
+                guard limits.versions.contains(version) else {
+                    throw .unsupportedVersion(token: .done, version: version, speaks: limits.versions)
                 }
                 step = .stat(version: version)
             case .stat(let version):
@@ -68,13 +72,15 @@ public struct ReplyDecoder {
                 step = .stringHeader(Reply(version: version, status: status), field: .serr)
             case .stringHeader(let reply, let field):
                 guard let length = try reader.readHeader(expecting: field.token) else { return nil }
-                let limit = field == .doto ? limits.maxObjectLength : limits.maxMessageLength
+                let limit = limit(field)
                 guard Int(length) <= limit else {
                     throw .overLimit(what: "\(field.token.rawValue) length", value: Int(length), limit: limit)
                 }
                 step = .stringBody(reply, field: field, length: Int(length))
             case .stringBody(var reply, let field, let length):
-                guard let body = reader.readBody(count: length) else { return nil }
+                guard let packed = reader.readBody(count: length) else { return nil }
+                let body = try BodyPacking.unpack(
+                    packed, version: reply.version, token: field.token, limit: limit(field))
                 switch field {
                 case .serr: reply.stderr = body
                 case .sout: reply.stdout = body

@@ -50,8 +50,8 @@ public struct RequestDecoder {
             switch step {
             case .dist:
                 guard let version = try reader.readHeader(expecting: .dist) else { return nil }
-                guard ProtocolVersion.supported.contains(version) else {
-                    throw .unsupportedVersion(token: .dist, version: version)
+                guard limits.versions.contains(version) else {
+                    throw .unsupportedVersion(token: .dist, version: version, speaks: limits.versions)
                 }
                 step = .argc(version: version)
             case .argc(let version):
@@ -85,8 +85,10 @@ public struct RequestDecoder {
                 }
                 step = .dotiBody(version: version, arguments: arguments, length: Int(length))
             case .dotiBody(let version, let arguments, let length):
-                guard let source = reader.readBody(count: length) else { return nil }
+                guard let body = reader.readBody(count: length) else { return nil }
                 step = .dist
+                let source = try BodyPacking.unpack(
+                    body, version: version, token: .doti, limit: limits.maxSourceLength)
                 return Request(version: version, arguments: arguments, source: source)
             }
         }

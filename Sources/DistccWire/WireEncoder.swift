@@ -18,32 +18,38 @@ public enum WireEncoder {
         out.append(contentsOf: body)
     }
 
-    /// Everything of a request up to and including the DOTI header, so a large source can be written
-    /// from its own buffer without another copy.
-    public static func requestHead(_ request: Request) -> [UInt8] {
+    /// Everything of a request before its DOTI frame.
+    static func requestFields(_ request: Request) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(64 + request.arguments.reduce(0) { $0 + $1.utf8.count + FrameHeader.size })
         appendHeader(.dist, request.version, to: &out)
         appendHeader(.argc, UInt32(request.arguments.count), to: &out)
         for argument in request.arguments { appendString(.argv, argument.utf8, to: &out) }
+        return out
+    }
+
+    /// Everything of a version 1 request up to and including the DOTI header, so a large source can be
+    /// written from its own buffer without another copy.
+    public static func requestHead(_ request: Request) -> [UInt8] {
+        precondition(request.version == ProtocolVersion.plain, "a compressed body's length is known only once packed")
+        var out = requestFields(request)
         appendHeader(.doti, UInt32(request.source.count), to: &out)
         return out
     }
 
     public static func encode(_ request: Request) -> [UInt8] {
-        var out = requestHead(request)
-        out.append(contentsOf: request.source)
+        var out = requestFields(request)
+        appendString(.doti, BodyPacking.pack(request.source, version: request.version), to: &out)
         return out
     }
 
     public static func encode(_ reply: Reply) -> [UInt8] {
+        let bodies = [reply.stderr, reply.stdout, reply.object].map { BodyPacking.pack($0, version: reply.version) }
         var out: [UInt8] = []
-        out.reserveCapacity(5 * FrameHeader.size + reply.stderr.count + reply.stdout.count + reply.object.count)
+        out.reserveCapacity(5 * FrameHeader.size + bodies.reduce(0) { $0 + $1.count })
         appendHeader(.done, reply.version, to: &out)
         appendHeader(.stat, reply.status, to: &out)
-        appendString(.serr, reply.stderr, to: &out)
-        appendString(.sout, reply.stdout, to: &out)
-        appendString(.doto, reply.object, to: &out)
+        for (token, body) in zip([Token.serr, .sout, .doto], bodies) { appendString(token, body, to: &out) }
         return out
     }
 }

@@ -8,13 +8,15 @@ public enum WireError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The 8 parameter bytes were not lowercase-or-uppercase hex digits.
     case badParameter(token: Token, got: [UInt8])
     /// A DIST or DONE header announced a protocol version we do not speak.
-    case unsupportedVersion(token: Token, version: UInt32)
+    case unsupportedVersion(token: Token, version: UInt32, speaks: Set<UInt32>)
     /// A length or count is over its limit.
     case overLimit(what: String, value: Int, limit: Int)
     /// An argument was not valid UTF-8 or contained a NUL byte.
     case badArgument(index: Int, reason: String)
     /// The stream ended inside a request or reply.
     case truncated(expecting: String, bufferedBytes: Int)
+    /// A compressed body (protocol 2 or 4) did not decompress within the limits.
+    case badBody(token: Token, reason: String)
 
     public var description: String {
         switch self {
@@ -22,14 +24,16 @@ public enum WireError: Error, Equatable, Sendable, CustomStringConvertible {
             "protocol error: expected token \(expected.rawValue), got \(Self.show(got))"
         case .badParameter(let token, let got):
             "protocol error: \(token.rawValue) parameter must be 8 hex digits, got \(Self.show(got))"
-        case .unsupportedVersion(let token, let version):
+        case .unsupportedVersion(let token, let version, let speaks):
             "protocol error: \(token.rawValue) announces protocol version \(version); this peer speaks version "
-                + ProtocolVersion.supported.sorted().map(String.init).joined(separator: ", ")
-                + " (distcc clients: remove ,lzo and ,cpp from the host entry)"
+                + speaks.sorted().map(String.init).joined(separator: ", ")
+                + " (distcc clients: remove ,cpp from the host entry; sshcc clients: add ,plain)"
         case .overLimit(let what, let value, let limit):
             "protocol error: \(what) is \(value), over the limit of \(limit)"
         case .badArgument(let index, let reason):
             "protocol error: argument \(index) \(reason)"
+        case .badBody(let token, let reason):
+            "protocol error: \(token.rawValue) body: \(reason)"
         case .truncated(let expecting, let buffered):
             "stream ended while expecting \(expecting)"
                 + (buffered > 0 ? " (\(buffered) bytes of a partial frame)" : "")

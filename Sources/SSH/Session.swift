@@ -24,7 +24,8 @@ public final class Session {
     let raw: OpaquePointer
 
     /// Connects and performs the key exchange. Authentication and host key checks come after.
-    public init(host: String, port: Int, deadline: Deadline) throws(SSHError) {
+    /// `compressed` offers zlib compression of the whole connection (sshd's `Compression yes`, its default).
+    public init(host: String, port: Int, deadline: Deadline, compressed: Bool = false) throws(SSHError) {
         guard libssh2Ready else { throw SSHError(.handshake, "initialise libssh2") }
         self.host = host
         self.port = port
@@ -35,6 +36,7 @@ public final class Session {
         }
         raw = session
         libssh2_session_set_blocking(raw, 0)
+        if compressed { _ = libssh2_session_flag(raw, LIBSSH2_FLAG_COMPRESS, 1) }
         try retry("SSH handshake with \(host) port \(port)", .handshake, deadline) {
             libssh2_session_handshake(raw, socket)
         }

@@ -23,8 +23,10 @@ final class LiveChannel {
     let channel: Channel
     var phase = Phase.idle
     var job: DaemonJob?
-    /// The job's request as this channel's server reads it.
+    /// The job's request as this channel's server reads it (compressed as the host's bodies travel).
     var request: [UInt8] = []
+    /// The request's protocol version: a server that refuses it is an older one (see `finishClosing`).
+    var version = ProtocolVersion.plain
     var decoder = ReplyDecoder()
     var reply: [UInt8] = []
     var started: UInt64 = 0
@@ -47,10 +49,21 @@ final class LiveChannel {
 }
 
 /// What `HostConnection.service` reports to its driver.
+/// A job's bytes on the channel, and what they carried before compression.
+struct JobTraffic {
+    var sent = 0
+    var received = 0
+    var rawSent = 0
+    var rawReceived = 0
+}
+
 enum ConnectionEvent {
-    case succeeded(DaemonJob, reply: [UInt8], nanoseconds: UInt64, sent: Int, received: Int)
+    case succeeded(DaemonJob, reply: [UInt8], nanoseconds: UInt64, traffic: JobTraffic)
     /// The job's channel failed (sshccd died, bad reply, timeout); the connection itself is fine.
     case jobFailed(DaemonJob, ClientFailure)
+    /// The server closed the channel on a compressed request without answering: an sshccd older than
+    /// compression (or one started with `--protocols 1`). The job can go again uncompressed.
+    case compressionRefused(DaemonJob, version: UInt32)
     /// The server refused another channel (MaxSessions): this connection is full.
     case full
     /// A channel could not start the sshcc subsystem: a host configuration problem.
@@ -100,11 +113,13 @@ final class HostConnection {
         return true
     }
 
-    /// Starts `job` on `channel` (which must be idle); the first bytes go out on the next service.
-    func start(_ job: DaemonJob, on channel: LiveChannel) {
+    /// Starts `job` on `channel` (which must be idle), its bodies compressed as `compression` says; the first
+    /// bytes go out on the next service.
+    func start(_ job: DaemonJob, on channel: LiveChannel, compression: BodyCompression) {
         let now = Monotonic.nanoseconds()
         channel.job = job
-        channel.request = spec.runsStockDistccd ? StockDistccd.adapt(job.request) : job.request
+        channel.request = HostRequest.encode(job.request, for: spec, compression: compression)
+        channel.version = compression.protocolVersion
         channel.phase = .sending(offset: 0)
         channel.decoder = ReplyDecoder()
         channel.reply = []
@@ -239,7 +254,7 @@ final class HostConnection {
                 live.reply.append(contentsOf: bytes)
                 live.decoder.append(bytes)
                 do {
-                    if try live.decoder.next() != nil {
+                    if let decoded = try live.decoder.next() {
                         // A reply before the whole request went out (a refusal): sshccd is not in step
                         // with us any more, so the channel is not reused.
                         var sent = live.request.count
@@ -247,10 +262,13 @@ final class HostConnection {
                             sent = offset
                             live.retiring = true
                         }
+                        let traffic = JobTraffic(
+                            sent: sent, received: live.reply.count, rawSent: job.request.count,
+                            rawReceived: 5 * FrameHeader.size + decoded.stderr.count + decoded.stdout.count
+                                + decoded.object.count)
                         events.append(
                             .succeeded(
-                                job, reply: live.reply, nanoseconds: live.lastProgress - live.started, sent: sent,
-                                received: live.reply.count))
+                                job, reply: live.reply, nanoseconds: live.lastProgress - live.started, traffic: traffic))
                         live.job = nil
                         live.reply = []
                         live.request = []
@@ -275,6 +293,13 @@ final class HostConnection {
         case .again: return
         case .failed: status = nil
         case .done(let value): status = value
+        }
+        if let job = live.job, status == ExitCode.protocolError.rawValue, live.reply.isEmpty,
+            live.version != ProtocolVersion.plain
+        {
+            // A valid compressed request is a protocol error only to a server that does not speak its version.
+            events.append(.compressionRefused(job, version: live.version))
+            live.job = nil
         }
         if let job = live.job {
             let failure =

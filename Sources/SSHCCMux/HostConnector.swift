@@ -18,7 +18,8 @@ enum HostConnector {
         let deadline = Deadline(secondsFromNow: access.connectTimeout)
         let session: Session
         do {
-            session = try Session(host: spec.host, port: spec.port, deadline: deadline)
+            session = try Session(
+                host: spec.host, port: spec.port, deadline: deadline, compressed: spec.compressesConnection)
         } catch {
             throw ClientFailure(.connectFailed, "cannot reach \(spec): \(error)")
         }

@@ -44,6 +44,8 @@ final class HostDriver: @unchecked Sendable {
     private var waiting = Deque<DaemonJob>()
     private var connecting = false
     private var downUntil: UInt64?
+    /// The host entry's compression until the server refuses it (then plain, for this daemon's life).
+    private var compression: BodyCompression
     private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
 
     init(key: PoolKey, spec: HostSpec, access: HostAccess, backoff: Double, events: any DriverEvents) {
@@ -52,6 +54,8 @@ final class HostDriver: @unchecked Sendable {
         self.access = access
         self.backoff = backoff
         self.events = events
+        compression = spec.compression
+        stats.compression = compression
         var fds: [Int32] = [-1, -1]
         _ = sshcc_pipe_cloexec(&fds)
         wakeRead = fds[0]
@@ -140,14 +144,21 @@ final class HostDriver: @unchecked Sendable {
 
     private func handle(_ event: ConnectionEvent, from connection: HostConnection) {
         switch event {
-        case .succeeded(let job, let reply, let nanoseconds, let sent, let received):
+        case .succeeded(let job, let reply, let nanoseconds, let traffic):
             updateStats {
                 $0.jobsDone += 1
                 $0.jobNanoseconds += nanoseconds
-                $0.bytesSent += sent
-                $0.bytesReceived += received
+                $0.add(traffic)
             }
             events?.jobSucceeded(job, on: key, reply: reply)
+        case .compressionRefused(let job, let version):
+            // An older sshccd: it logged the protocol error; from now on this host gets version 1.
+            compression = .plain
+            updateStats {
+                $0.compression = .plain
+                $0.lastError = "the server refused protocol \(version) (compressed bodies); sending uncompressed"
+            }
+            waiting.prepend(job)
         case .jobFailed(let job, let failure):
             updateStats { $0.jobsFailed += 1 }
             events?.jobFailed(job, on: key, failure)
@@ -165,7 +176,7 @@ final class HostDriver: @unchecked Sendable {
             guard let (connection, channel) = connections.lazy.compactMap({ c in c.readyChannel.map { (c, $0) } }).first
             else { return }
             waiting.removeFirst()
-            connection.start(job, on: channel)
+            connection.start(job, on: channel, compression: compression)
             service(connection)  // send at once rather than after the next poll
         }
     }

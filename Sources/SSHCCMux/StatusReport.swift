@@ -35,7 +35,10 @@ struct StatusReport {
                 "  connections \(stats.connections), channels \(stats.channelsOpen) open / \(stats.channelsBusy) busy of \(host.slots) slots\n"
             let mean = stats.meanJobMilliseconds.map { String(Int($0.rounded())) + " ms" } ?? "-"
             text += "  jobs \(stats.jobsDone) done, \(stats.jobsFailed) failed, mean \(mean)\n"
-            text += "  sent \(Self.bytes(stats.bytesSent)), received \(Self.bytes(stats.bytesReceived))\n"
+            text +=
+                "  sent \(Self.bytes(stats.bytesSent))\(Self.share(stats.bytesSent, of: stats.rawBytesSent)), "
+                + "received \(Self.bytes(stats.bytesReceived))\(Self.share(stats.bytesReceived, of: stats.rawBytesReceived))"
+                + " (compression \(stats.compression.rawValue))\n"
             if let error = stats.lastError { text += "  last error: \(error)\n" }
         }
         return text
@@ -46,6 +49,12 @@ struct StatusReport {
         return whole < 60
             ? "\(whole) s"
             : whole < 3600 ? "\(whole / 60) min \(whole % 60) s" : "\(whole / 3600) h \(whole % 3600 / 60) min"
+    }
+
+    /// " = 12 % of 1 MiB" when compression changed the size.
+    static func share(_ count: Int, of raw: Int) -> String {
+        guard raw > 0, raw != count else { return "" }
+        return " = \(Int((Double(count) * 100 / Double(raw)).rounded())) % of \(bytes(raw))"
     }
 
     static func bytes(_ count: Int) -> String {

@@ -47,7 +47,9 @@ public enum RequestLoop {
                 while !watch.terminating, let request = try decoder.next() {
                     switch runner.run(request, watch: watch) {
                     case .abandoned: return .abandoned
-                    case .reply(let reply): try FileDescriptorIO.writeAll(output, WireEncoder.encode(reply))
+                    case .reply(var reply):
+                        reply.version = request.version  // compressed as the request was
+                        try FileDescriptorIO.writeAll(output, WireEncoder.encode(reply))
                     }
                     decoder.append(watch.takePending())
                 }

@@ -44,10 +44,10 @@ public struct ServerOptions: Equatable, Sendable {
         usage: sshccd [--log FILE] [--tmpdir DIR] [--compilers NAME,...] [--allow NAME,...] [--jobs N]
                       [--slots-dir DIR] [--min-free-memory MB] [--max-source MB] [--max-args N]
                       [--max-arg-length BYTES] [--max-output MB] [--max-memory MB] [--max-cpu S] [--max-wall S]
-                      [--sandbox auto|off] [--sandbox-read DIR,...]
+                      [--sandbox auto|off] [--sandbox-read DIR,...] [--protocols LIST]
 
-        Serves distcc protocol version 1 compile requests on stdin/stdout, one after another until end of
-        input. Meant to run as an sshd subsystem:  Subsystem sshcc /usr/local/bin/sshccd
+        Serves distcc compile requests on stdin/stdout, one after another until end of input: protocol 1
+        (uncompressed), 2 (LZO) and 4 (zstd); each reply in its request's version. Meant to run as an sshd subsystem:  Subsystem sshcc /usr/local/bin/sshccd
 
           --log FILE            log file (default $XDG_STATE_HOME/sshcc/sshccd.log or ~/.local/state/sshcc/sshccd.log)
           --tmpdir DIR          where private job directories are made (default $TMPDIR or /tmp)
@@ -72,6 +72,8 @@ public struct ServerOptions: Equatable, Sendable {
                                 (default auto: when the kernel has Landlock)
           --sandbox-read LIST   more directories or files the compiler may read (default /usr, /bin, /sbin,
                                 /lib*, /opt, /etc/ld.so.cache)
+          --protocols LIST      the protocol versions accepted (default 1,2,4; 1 alone refuses compressed
+                                requests, as an sshccd before compression did: clients then send version 1)
           --inetd, --enable-tcp-insecure
                                 accepted and ignored, so sshccd can stand in for `distccd --inetd`
                                 (the compiler allow-list is never switched off)
@@ -141,6 +143,13 @@ public struct ServerOptions: Equatable, Sendable {
                     throw UsageError("--sandbox-read needs absolute paths")
                 }
                 options.sandboxReadable += paths
+            case "--protocols":
+                let versions = names(try value(argument)).map { UInt32($0) }
+                guard !versions.isEmpty, versions.allSatisfy({ $0.map(ProtocolVersion.supported.contains) ?? false })
+                else {
+                    throw UsageError("--protocols takes a list of 1, 2 and 4")
+                }
+                options.wireLimits.versions = Set(versions.compactMap { $0 })
             case "--inetd", "--enable-tcp-insecure", "--no-detach": break
             case "--help", "-h": return .help
             case "--version": return .version

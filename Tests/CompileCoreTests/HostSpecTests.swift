@@ -24,9 +24,21 @@ import Testing
     @Test(arguments: [
         "", "@host", "user@", "host:", "host:0", "host:70000", "host:x", "host/0", "host/x", "host/2000",
         "[::1", "[::1]x", "ho st", "-oProxyCommand=x", "host,nosuch", "host,", "us er@host", "host;rm",
+        "host,zstd,lzo", "host,plain,zstd", "host,distccd,zstd",
     ])
     func rejects(_ text: String) {
         #expect(throws: HostSpecError.self) { try HostList.parseEntry(text) }
+    }
+
+    @Test(arguments: [
+        ("h", BodyCompression.zstd, false), ("h,lzo", .lzo, false), ("h,plain", .plain, false),
+        ("h,distccd", .lzo, false), ("h,distccd,plain", .plain, false), ("h,zstd,sshzlib", .zstd, true),
+        ("h,plain,sshzlib", .plain, true),
+    ])
+    func compressionDefaultsToTheBestTheServerSpeaks(_ text: String, _ body: BodyCompression, _ ssh: Bool) throws {
+        let spec = try HostList.parseEntry(text)
+        #expect(spec.compression == body)
+        #expect(spec.compressesConnection == ssh)
     }
 
     @Test func listWithCommentsAndBlankLines() throws {

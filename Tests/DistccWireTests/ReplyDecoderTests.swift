@@ -65,8 +65,10 @@ import Testing
 
     @Test func badVersion() {
         var decoder = ReplyDecoder()
-        decoder.append(Array("DONE00000002".utf8))
-        #expect(throws: WireError.unsupportedVersion(token: .done, version: 2)) { try decoder.next() }
+        decoder.append(Array("DONE00000003".utf8))
+        #expect(throws: WireError.unsupportedVersion(token: .done, version: 3, speaks: [1, 2, 4])) {
+            try decoder.next()
+        }
     }
 
     @Test func waitStatus() {

@@ -96,13 +96,26 @@ import Testing
         }
     }
 
-    @Test(arguments: [0, 2, 3, 0xffff_ffff] as [UInt32])
+    @Test(arguments: [0, 3, 5, 0xffff_ffff] as [UInt32])
     func unsupportedVersions(version: UInt32) {
         var header: [UInt8] = []
         WireEncoder.appendHeader(.dist, version, to: &header)
         var decoder = RequestDecoder()
         decoder.append(header)
-        #expect(throws: WireError.unsupportedVersion(token: .dist, version: version)) { try decoder.next() }
+        #expect(throws: WireError.unsupportedVersion(token: .dist, version: version, speaks: [1, 2, 4])) {
+            try decoder.next()
+        }
+    }
+
+    /// A server may accept fewer versions (`sshccd --protocols 1`); its error names what it speaks.
+    @Test func versionsNarrowedByTheLimits() throws {
+        var limits = WireLimits()
+        limits.versions = [1]
+        var decoder = RequestDecoder(limits: limits)
+        decoder.append(Array("DIST00000004".utf8))
+        #expect(throws: WireError.unsupportedVersion(token: .dist, version: 4, speaks: [1])) { try decoder.next() }
+        let error = WireError.unsupportedVersion(token: .dist, version: 4, speaks: [1])
+        #expect(error.description.contains("this peer speaks version 1 ("))
     }
 
     @Test func tooManyArguments() {

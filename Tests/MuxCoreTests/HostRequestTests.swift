@@ -1,0 +1,57 @@
+// HostRequest ↔ HostRequest.swift: the wrapper's version 1 request as each kind of host reads it —
+// compressed as the host entry says, and with a command line Debian's distccd compiles as preprocessed.
+
+import CompileCore
+import DistccWire
+import MuxCore
+import Testing
+
+@Suite struct HostRequestTests {
+    static let source = Array(String(repeating: "int x;\n", count: 2000).utf8)
+
+    func forHost(_ entry: String, _ arguments: [String], compression: BodyCompression? = nil) throws -> (Request, Int) {
+        let spec = try HostList.parseEntry(entry)
+        let request = WireEncoder.encode(Request(arguments: arguments, source: Self.source))
+        let encoded = HostRequest.encode(request, for: spec, compression: compression ?? spec.compression)
+        var decoder = RequestDecoder()
+        decoder.append(encoded)
+        return (try #require(try decoder.next()), encoded.count)
+    }
+
+    @Test func sourceGetsThePreprocessedSuffixAndLosesDashXForDistccd() throws {
+        let (cxx, _) = try forHost("h,distccd", ["g++", "-O1", "-x", "c++", "-c", "src/plain.c", "-o", "x.o"])
+        #expect(cxx.arguments == ["g++", "-O1", "-c", "src/plain.ii", "-o", "x.o"])
+        #expect(cxx.source == Self.source)
+        #expect(try forHost("h,distccd", ["gcc", "-c", "a.c", "-o", "a.o"]).0.arguments == ["gcc", "-c", "a.i", "-o", "a.o"])
+        #expect(
+            try forHost("h,distccd", ["gcc", "-xc", "-c", "w.txt", "-o", "w.o"]).0.arguments == [
+                "gcc", "-c", "w.i", "-o", "w.o",
+            ])
+    }
+
+    @Test(arguments: [
+        ("h", ProtocolVersion.zstd), ("h,zstd", ProtocolVersion.zstd), ("h,lzo", ProtocolVersion.lzo),
+        ("h,plain", ProtocolVersion.plain), ("h,distccd", ProtocolVersion.lzo), ("h,distccd,plain", ProtocolVersion.plain),
+    ])
+    func bodiesTravelInTheHostsCompression(_ entry: String, _ version: UInt32) throws {
+        let arguments = ["gcc", "-c", "a.c", "-o", "a.o"]
+        let (request, size) = try forHost(entry, arguments)
+        #expect(request.version == version)
+        #expect(request.source == Self.source)
+        let raw = WireEncoder.encode(Request(arguments: arguments, source: Self.source)).count
+        #expect(version == ProtocolVersion.plain ? size == raw : size < raw / 10)
+    }
+
+    @Test func aServerThatRefusedCompressionGetsVersionOne() throws {
+        let (request, _) = try forHost("h,zstd", ["gcc", "-c", "a.c", "-o", "a.o"], compression: .plain)
+        #expect(request.version == ProtocolVersion.plain)
+    }
+
+    @Test func anythingElseIsLeftAlone() throws {
+        let spec = try HostList.parseEntry("h,distccd")
+        let odd = WireEncoder.encode(Request(arguments: ["gcc", "-E", "a.c"], source: []))
+        #expect(StockDistccd.arguments(["gcc", "-E", "a.c"]) == ["gcc", "-E", "a.c"])
+        #expect(HostRequest.encode(odd, for: spec, compression: .plain) == odd)
+        #expect(HostRequest.encode(Array("garbage".utf8), for: spec, compression: .lzo) == Array("garbage".utf8))
+    }
+}
