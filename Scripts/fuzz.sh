@@ -11,26 +11,31 @@ build=.build-fuzz
 export SWIFT_BACKTRACE=enable=no
 mkdir -p "$build/modules" "$build/corpus" "$build/crashes"
 # swiftc directly: SwiftPM's --sanitize fuzzer left the library targets without coverage counters here.
-flags=(-parse-as-library -O -sanitize=fuzzer,address -I "$build/modules")
-for module in DistccWire CompileCore WireFuzzing; do
+flags=(-parse-as-library -O -sanitize=fuzzer,address -I "$build/modules" -I Sources/CZstd -I Sources/CLZO
+    -Xcc -I/usr/include/lzo)
+for module in WireCompression DistccWire CompileCore WireFuzzing; do
     swiftc "${flags[@]}" -emit-library -static -module-name "$module" Sources/"$module"/*.swift \
         -emit-module-path "$build/modules/$module.swiftmodule" -o "$build/modules/lib$module.a"
 done
 swiftc "${flags[@]}" Fuzz/FuzzMain.swift -L "$build/modules" -lWireFuzzing -lCompileCore -lDistccWire \
+    -lWireCompression -lzstd -llzo2 \
     -o "$build/sshcc-fuzz" 2>&1 | grep -v "Cannot export local symbol" || true
 # Seeds: the regression inputs and a few well-formed requests and replies (first byte: the piece size).
 cp Tests/DistccWireTests/FuzzRegressions/* "$build/corpus/" 2>/dev/null || true
 python3 - "$build/corpus" <<'PY'
 import sys
 def frame(token, n): return token.encode() + b"%08x" % n
-def request(args, source):
-    b = frame("DIST", 1) + frame("ARGC", len(args))
+def request(args, source, version=1):
+    b = frame("DIST", version) + frame("ARGC", len(args))
     for a in args: b += frame("ARGV", len(a.encode())) + a.encode()
     return b + frame("DOTI", len(source)) + source
 seeds = {
     "request-c": request(["gcc", "-O2", "-c", "a.c", "-o", "/x/a.o"], b"int x;\n"),
     "request-flags": request(["g++", "-std=c++17", "-Wa,--noexecstack", "-fdebug-prefix-map=/a=/b", "-x", "c++", "-c", "b.cc"], b"asm(\".incbin \\\"/etc/passwd\\\"\");"),
     "request-hostile": request(["gcc", "-fplugin=/tmp/p.so", "@/etc/passwd", "-B/tmp", "-c", "a.c"], b"#pragma GCC pch_preprocess \"/x\"\n"),
+    # "int x;\n" as LZO1X (protocol 2) and as a zstd frame with its size and one raw block (protocol 4).
+    "request-lzo": request(["gcc", "-c", "a.c"], bytes([17 + 7]) + b"int x;\n" + b"\x11\x00\x00", 2),
+    "request-zstd": request(["gcc", "-c", "a.c"], b"\x28\xb5\x2f\xfd\x20\x07\x39\x00\x00int x;\n", 4),
     "reply": frame("DONE", 1) + frame("STAT", 0) + frame("SERR", 3) + b"err" + frame("SOUT", 0) + frame("DOTO", 4) + b"\x7fELF",
 }
 for name, body in seeds.items():

@@ -50,6 +50,11 @@ public final class Session {
         close(socket)
     }
 
+    /// The compression the key exchange agreed on for data sent to the server ("none", "zlib@openssh.com").
+    public var compressionMethod: String {
+        libssh2_session_methods(raw, LIBSSH2_METHOD_COMP_CS).map { String(cString: $0) } ?? "none"
+    }
+
     // MARK: Host key
 
     /// The key the server presented in the handshake.

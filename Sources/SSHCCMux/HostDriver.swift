@@ -231,6 +231,8 @@ final class HostDriver: @unchecked Sendable {
         connecting = false
         switch arrival {
         case .success(let handover):
+            let sshCompression = handover.value.compressionMethod
+            updateStats { $0.sshCompression = sshCompression }
             connections.append(HostConnection(session: handover.value, spec: spec, ioTimeout: access.ioTimeout))
             if downUntil != nil {
                 downUntil = nil

@@ -21,6 +21,8 @@ struct HostStats: Sendable {
     var rawBytesSent = 0
     var rawBytesReceived = 0
     var compression = BodyCompression.plain
+    /// What the SSH key exchange agreed on (`,sshzlib`).
+    var sshCompression = "none"
     var lastError: String?
     /// Monotonic nanoseconds at which a down host is probed again.
     var retryAt: UInt64?

@@ -25,7 +25,8 @@ public final class SSHDServer: @unchecked Sendable {
     public var hostSpec: String { "127.0.0.1:\(port)" }
 
     /// Starts sshd. `subsystem: false` leaves the sshcc subsystem out; `extraConfig` adds sshd_config lines.
-    public init(subsystem: Bool = true, extraConfig: [String] = []) throws {
+    /// `sshccdOptions` are added to sshccd's line in the Subsystem entry.
+    public init(subsystem: Bool = true, sshccdOptions: [String] = [], extraConfig: [String] = []) throws {
         directory = try TemporaryDirectory("sshcc-sshd")
         if getuid() == 0 {
             try FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
@@ -53,8 +54,8 @@ public final class SSHDServer: @unchecked Sendable {
             // Its own compile slots: tests run in parallel and must not queue behind each other's servers.
             if subsystem {
                 config.append(
-                    "Subsystem sshcc \(Products.sshccd) --log \(sshccdLog) --jobs 4 --slots-dir \(directory.path)/slots"
-                )
+                    "Subsystem sshcc \(Products.sshccd) --log \(sshccdLog) --jobs 4 --slots-dir \(directory.path)/slots "
+                        + sshccdOptions.joined(separator: " "))
             }
             try directory.write("sshd_config", (config + extraConfig).joined(separator: "\n") + "\n")
             let configPath = directory.path + "/sshd_config"

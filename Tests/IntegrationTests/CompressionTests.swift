@@ -1,0 +1,98 @@
+// Compression through a real sshd: every host option compiles byte-identically with the compiler's own
+// messages, the bytes on the wire shrink as promised, an sshccd that refuses compressed requests (as one
+// from before compression does) still gets the job, uncompressed, and stock distccd gets LZO.
+
+import Foundation
+import TestSupport
+import Testing
+
+@Suite struct CompressionTests {
+    /// Preprocessed, about 40 KB of typical C: system headers and a little code with a warning (SERR).
+    static let source = """
+        #include <stdio.h>
+        #include <stdlib.h>
+        #include <string.h>
+        int main(int argc, char **argv) {
+            int unused;
+            char *copy = strdup(argc > 1 ? argv[1] : "none");
+            printf("%zu\\n", strlen(copy));
+            free(copy);
+            return 0;
+        }
+        """
+
+    struct Outcome {
+        var status: String
+        var sshccdLog: String
+    }
+
+    /// Compiles the source locally and through `options`' host entry; both must agree exactly.
+    func compile(options: String, sshccdOptions: [String] = [], jobs: Int = 2) throws -> Outcome {
+        let server = try SSHDServer(sshccdOptions: sshccdOptions)
+        let project = try Fixtures.project()
+        try project.write("src/headers.c", Self.source)
+        let environment = server.clientEnvironment([
+            "SSHCC_HOSTS": server.hostSpec + options, "SSHCC_FALLBACK": "0", "SSHCC_VERBOSE": "1",
+        ])
+        let arguments = ["gcc", "-O2", "-Wall", "-c", "src/headers.c", "-o"]
+        let local = try Fixtures.local(arguments + ["local.o"], in: project.path, environment: environment)
+        #expect(local.stderrText.contains("unused variable"))
+        for job in 0..<jobs {
+            let remote = try Fixtures.sshcc(arguments + ["remote\(job).o"], in: project.path, environment: environment)
+            #expect(remote.status == 0)
+            #expect(remote.stderrText.contains("compiled on"), "\(remote.stderrText)")
+            #expect(remote.stderrText.contains(local.stderrText), "the compiler's warning, as it is")
+            #expect(try project.read("remote\(job).o") == project.read("local.o"), "job \(job): object differs")
+        }
+        let status = try Fixtures.sshcc(["--status"], in: project.path, environment: environment).stdoutText
+        let log = (try? String(contentsOfFile: server.sshccdLog, encoding: .utf8)) ?? ""
+        attachLogsOnFailure(server, status.contains("jobs \(jobs) done, 0 failed"))
+        return Outcome(status: status, sshccdLog: log)
+    }
+
+    /// The percentage of raw bytes sent, from `sshcc --status` ("sent 5 KiB = 12 % of 40 KiB").
+    func sentShare(_ status: String) -> Int? {
+        guard let range = status.range(of: #"sent [0-9]+ [KMi]*B = ([0-9]+) %"#, options: .regularExpression) else {
+            return nil
+        }
+        return Int(status[range].split(separator: "=")[1].split(separator: " ")[0])
+    }
+
+    @Test(arguments: [("", "zstd"), (",zstd", "zstd"), (",lzo", "lzo")])
+    func compressedHostsSendAQuarterOrLess(option: String, method: String) throws {
+        let outcome = try compile(options: option)
+        #expect(outcome.status.contains("compression \(method), SSH compression none"), "\(outcome.status)")
+        let share = try #require(sentShare(outcome.status), "\(outcome.status)")
+        #expect(share <= 25, "\(outcome.status)")
+    }
+
+    @Test func plainHostsSendTheBytesAsTheyAre() throws {
+        let outcome = try compile(options: ",plain")
+        #expect(outcome.status.contains("compression plain"), "\(outcome.status)")
+        #expect(sentShare(outcome.status) == nil, "no compression: sent equals raw\n\(outcome.status)")
+    }
+
+    /// libssh2's own zlib (the SSH transport compresses everything): negotiated with sshd's default config.
+    @Test func sshLevelZlibIsNegotiated() throws {
+        let outcome = try compile(options: ",plain,sshzlib")
+        #expect(outcome.status.contains("SSH compression zlib"), "\(outcome.status)")
+    }
+
+    /// An sshccd that speaks only version 1 closes the channel on DIST 4 with a protocol error, as every sshccd
+    /// before compression did. The mux sends that job again uncompressed, and all later ones too.
+    @Test func aServerWithoutCompressionGetsVersionOne() throws {
+        let outcome = try compile(options: ",zstd", sshccdOptions: ["--protocols", "1"], jobs: 3)
+        #expect(outcome.sshccdLog.contains("announces protocol version 4; this peer speaks version 1"))
+        #expect(outcome.sshccdLog.components(separatedBy: "announces protocol version 4").count == 2, "refused once")
+        #expect(outcome.status.contains("compression plain"), "\(outcome.status)")
+        #expect(outcome.status.contains("refused protocol 4"), "\(outcome.status)")
+    }
+
+    /// Debian's distccd speaks protocol 2: `,distccd` hosts get LZO by default.
+    @Test func stockDistccdGetsLZO() throws {
+        let outcome = try compile(options: ",distccd")
+        #expect(outcome.status.contains("compression lzo"), "\(outcome.status)")
+        let share = try #require(sentShare(outcome.status), "\(outcome.status)")
+        #expect(share <= 25, "\(outcome.status)")
+    }
+}
