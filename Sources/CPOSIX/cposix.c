@@ -109,8 +109,8 @@ static int enter_sandbox(char *const readable[], const char *job_dir) {
 
 // In the child, before exec (only async-signal-safe calls): its own process group, death with the parent,
 // default signals, stdio, the working directory, the limits, no core files, the sandbox. Returns 0 or an errno.
-static int enter_job(const char *directory, int out_fd, int err_fd, const struct sshcc_limits *limits,
-                     char *const readable[]) {
+static int enter_job(const char *directory, int in_fd, int out_fd, int err_fd,
+                     const struct sshcc_limits *limits, char *const readable[]) {
     setpgid(0, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     sigset_t none;
@@ -118,8 +118,8 @@ static int enter_job(const char *directory, int out_fd, int err_fd, const struct
     sigprocmask(SIG_SETMASK, &none, NULL);
     signal(SIGPIPE, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
-    int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (null < 0 || dup2(null, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0 ||
+    int input = in_fd >= 0 ? in_fd : open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (input < 0 || dup2(input, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0 ||
         (directory && chdir(directory) != 0))
         return errno;
     set_limit(RLIMIT_CPU, limits->cpu_seconds);
@@ -131,8 +131,8 @@ static int enter_job(const char *directory, int out_fd, int err_fd, const struct
 }
 
 int sshcc_spawn_limited(pid_t *pid, const char *path, char *const argv[], char *const envp[],
-                        const char *directory, int out_fd, int err_fd, const struct sshcc_limits *limits,
-                        char *const readable[]) {
+                        const char *directory, int in_fd, int out_fd, int err_fd,
+                        const struct sshcc_limits *limits, char *const readable[]) {
     int report[2];
     if (pipe2(report, O_CLOEXEC) != 0) return errno;
     pid_t child = fork();
@@ -143,7 +143,7 @@ int sshcc_spawn_limited(pid_t *pid, const char *path, char *const argv[], char *
         return error;
     }
     if (child == 0) {
-        int error = enter_job(directory, out_fd, err_fd, limits, readable);
+        int error = enter_job(directory, in_fd, out_fd, err_fd, limits, readable);
         if (!error) {
             execve(path, argv, envp);
             error = errno;

@@ -15,8 +15,11 @@ public struct ServerCompile: Equatable, Sendable {
     public var assembleArguments: [String]
     /// Path of the preprocessed source to write before running the compiler.
     public var inputPath: String
-    /// Path of the assembly step 1 writes and step 2 reads.
+    /// Path of the assembly step 1 writes (and clang's step 2 reads).
     public var assemblyPath: String
+    /// gcc's step 2 reads the checked assembly from stdin (`-`), so it can be started before step 1 and
+    /// wait for it: its start-up is off the job's critical path. clang's step 2 reads the source again.
+    public var assemblesStandardInput: Bool { assembleArguments.contains("-") }
     /// Path the object file will be read from.
     public var outputPath: String
 
@@ -111,11 +114,13 @@ public enum ServerArgPolicy {
         // gcc: the same options again, for the target's assembler flags (--64, --gdwarf-5); the object is byte
         // for byte what `-c` makes (gcc -c goes through the same assembly). clang's integrated assembler pads
         // code differently from text than when it emits objects directly, so clang compiles the checked source
-        // again with -c: deterministic, so the inline assembly is what was checked, at twice the CPU.
+        // again with -c: deterministic, so the inline assembly is what was checked, at twice the CPU. gcc's
+        // assembler reads the checked text from stdin: the object is the same as from the file (the .s name
+        // appears nowhere in it; the -g and Brotli tests compare).
         let assemble =
             compilerName.contains("clang")
             ? fromSource + ["-c", "-o", outputPath]
-            : kept + ["-x", "assembler", assemblyPath, "-c", "-o", outputPath]
+            : kept + ["-x", "assembler", "-", "-c", "-o", outputPath]
         return .compile(
             ServerCompile(
                 compilerName: compilerName, arguments: compile, assembleArguments: assemble, inputPath: inputPath,

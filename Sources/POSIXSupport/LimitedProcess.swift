@@ -45,6 +45,29 @@ public struct LimitedResult: Sendable {
     public var overflowed: Bool
 }
 
+/// A limited process that has been started and is finished later (`Subprocess.finish`): it may wait for its
+/// input on stdin meanwhile, as sshccd's assembler waits for checked assembly while the compiler runs.
+public final class StartedProcess {
+    let pid: pid_t
+    let executable: String
+    var output: Int32
+    var errors: Int32
+    /// The write end of its stdin, when it reads input from us; -1 otherwise.
+    var input: Int32
+    let limits: ProcessLimits
+
+    init(pid: pid_t, executable: String, output: Int32, errors: Int32, input: Int32, limits: ProcessLimits) {
+        (self.pid, self.executable, self.output, self.errors, self.input, self.limits) =
+            (pid, executable, output, errors, input, limits)
+    }
+
+    /// Kills and reaps it unless `Subprocess.finish` did.
+    deinit {
+        if output >= 0 { _ = try? Subprocess.reapGroup(pid, killing: true) }
+        for fd in [output, errors, input] where fd >= 0 { close(fd) }
+    }
+}
+
 extension Subprocess {
     /// Runs `arguments` (argv[0] first) under `limits`, capturing stdout and stderr up to `captureLimit`
     /// bytes each, with exactly `environment` (`KEY=value`). With `sandbox` (paths it may read and execute),
@@ -53,11 +76,28 @@ extension Subprocess {
         executable: String, arguments: [String], environment: [String], directory: String, limits: ProcessLimits,
         sandbox: [String]? = nil, captureLimit: Int, watch: StreamWatch?
     ) throws(SystemError) -> LimitedResult {
-        var outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1]
-        defer { for fd in outPipe + errPipe where fd >= 0 { close(fd) } }
+        let started = try startLimited(
+            executable: executable, arguments: arguments, environment: environment, directory: directory,
+            limits: limits, sandbox: sandbox, readsInput: false)
+        return try finish(started, input: [], captureLimit: captureLimit, watch: watch)
+    }
+
+    /// Starts a limited run (see `runLimited`) and returns at once; with `readsInput` its stdin is a pipe that
+    /// `finish` fills, else /dev/null. The caller ignores SIGPIPE (as every sshcc executable does): a process
+    /// that stops reading must be an EPIPE, not the caller's end.
+    public static func startLimited(
+        executable: String, arguments: [String], environment: [String], directory: String, limits: ProcessLimits,
+        sandbox: [String]? = nil, readsInput: Bool
+    ) throws(SystemError) -> StartedProcess {
+        var outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1], inPipe: [Int32] = [-1, -1]
+        defer { for fd in outPipe + errPipe + inPipe where fd >= 0 { close(fd) } }
         try SystemError.check("pipe") { sshcc_pipe_cloexec(&outPipe) }
         try SystemError.check("pipe") { sshcc_pipe_cloexec(&errPipe) }
-
+        if readsInput {
+            try SystemError.check("pipe") { sshcc_pipe_cloexec(&inPipe) }
+            // Written with poll(): a process that stops reading must not block us.
+            _ = fcntl(inPipe[1], F_SETFL, fcntl(inPipe[1], F_GETFL) | O_NONBLOCK)
+        }
         var cLimits = sshcc_limits(
             cpu_seconds: Int64(limits.cpuSeconds), address_space: Int64(limits.memoryBytes),
             file_size: Int64(limits.fileSizeBytes))
@@ -66,26 +106,45 @@ extension Subprocess {
             withCStrings(environment) { envp in
                 withCStrings(sandbox ?? []) { readable in
                     sshcc_spawn_limited(
-                        &pid, executable, argv, envp, directory, outPipe[1], errPipe[1], &cLimits,
+                        &pid, executable, argv, envp, directory, inPipe[0], outPipe[1], errPipe[1], &cLimits,
                         sandbox == nil ? nil : readable)
                 }
             }
         }
         guard spawnError == 0 else { throw SystemError("run", path: executable, errno: .init(rawValue: spawnError)) }
-        close(outPipe[1])
-        close(errPipe[1])
-        (outPipe[1], errPipe[1]) = (-1, -1)  // the child's ends: ours stay open until end of output
+        // The child's ends close here (defer); ours are handed over.
+        let started = StartedProcess(
+            pid: pid, executable: executable, output: outPipe[0], errors: errPipe[0], input: inPipe[1],
+            limits: limits)
+        (outPipe[0], errPipe[0], inPipe[1]) = (-1, -1, -1)
+        return started
+    }
 
+    /// Gives a started run its `input` (then end of file), reads its output and waits for it: the wall-clock
+    /// limit counts from here. A process that exits without reading all of its input is not an error.
+    public static func finish(_ run: StartedProcess, input: [UInt8], captureLimit: Int, watch: StreamWatch?)
+        throws(SystemError) -> LimitedResult
+    {
+        let limits = run.limits
         let deadline =
             limits.wallSeconds > 0 ? Monotonic.nanoseconds() + UInt64(limits.wallSeconds) * 1_000_000_000 : nil
+        let feed = run.input >= 0 ? Feed(fd: run.input, bytes: input) : nil
+        run.input = -1  // the drain closes it once written
         let drained: Drained
         do {
-            drained = try drain([outPipe[0], errPipe[0]], limit: captureLimit, deadline: deadline, watch: watch)
+            drained = try drain(
+                [run.output, run.errors], limit: captureLimit, deadline: deadline, watch: watch, feeding: feed)
         } catch {
-            _ = try? reapGroup(pid, killing: true)
+            _ = try? reapGroup(run.pid, killing: true)
+            close(run.output)
+            close(run.errors)
+            (run.output, run.errors) = (-1, -1)
             throw error
         }
-        let (status, usage) = try reapGroup(pid, killing: drained.end != .exited)
+        let (status, usage) = try reapGroup(run.pid, killing: drained.end != .exited)
+        close(run.output)
+        close(run.errors)
+        (run.output, run.errors) = (-1, -1)
         let cpu =
             (Int(usage.ru_utime.tv_sec) + Int(usage.ru_stime.tv_sec)) * 1000
             + (Int(usage.ru_utime.tv_usec) + Int(usage.ru_stime.tv_usec)) / 1000

@@ -83,11 +83,45 @@ public enum Subprocess {
         var end = LimitedEnd.exited
     }
 
-    /// Reads `fds` (-1: none) until all reach end of file, keeping at most `limit` bytes of each. Stops early
-    /// at `deadline` (`.timedOut`) or when `watch` finds its client gone (`.abandoned`).
-    static func drain(_ fds: [Int32], limit: Int, deadline: UInt64? = nil, watch: StreamWatch? = nil)
-        throws(SystemError) -> Drained
-    {
+    /// Bytes to write into a child's stdin (a non-blocking pipe), closed once written.
+    struct Feed {
+        var fd: Int32
+        var bytes: [UInt8]
+        var offset = 0
+
+        init(fd: Int32, bytes: [UInt8]) {
+            self.fd = fd
+            self.bytes = bytes
+        }
+
+        /// Writes what the pipe takes; closes it when done or when the reader has gone (EPIPE).
+        mutating func advance() {
+            while offset < bytes.count {
+                let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+                if written > 0 {
+                    offset += written
+                } else if written < 0 && errno == EINTR {
+                    continue
+                } else if written < 0 && errno == EAGAIN {
+                    return
+                } else {
+                    break
+                }
+            }
+            close(fd)
+            fd = -1
+        }
+    }
+
+    /// Reads `fds` (-1: none) until all reach end of file, keeping at most `limit` bytes of each, while writing
+    /// `feeding` as the child takes it. Stops early at `deadline` (`.timedOut`) or when `watch` finds its
+    /// client gone (`.abandoned`).
+    static func drain(
+        _ fds: [Int32], limit: Int, deadline: UInt64? = nil, watch: StreamWatch? = nil, feeding: Feed? = nil
+    ) throws(SystemError) -> Drained {
+        var feed = feeding
+        defer { if let fd = feed?.fd, fd >= 0 { close(fd) } }
+        feed?.advance()
         var drained = Drained(captured: fds.map { _ in [] })
         var polls = fds.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
         while polls.contains(where: { $0.fd >= 0 }) {
@@ -100,13 +134,17 @@ public enum Subprocess {
                 }
                 timeout = Int32(min((deadline - now) / 1_000_000 + 1, 60_000))
             }
-            var entries = polls + (watch?.pollEntries ?? [])
+            let feeding = feed.map { $0.fd >= 0 } ?? false
+            var entries =
+                polls + [pollfd(fd: feeding ? feed!.fd : -1, events: Int16(POLLOUT), revents: 0)]
+                + (watch?.pollEntries ?? [])
             try SystemError.check("poll") { poll(&entries, nfds_t(entries.count), timeout) }
-            watch?.service(entries[fds.count...])
+            watch?.service(entries[(fds.count + 1)...])
             if watch?.closed == true {  // SIGTERM is left for after the job: it is finished, not killed
                 drained.end = .abandoned
                 break
             }
+            if feeding && entries[fds.count].revents != 0 { feed!.advance() }
             for index in fds.indices where polls[index].fd >= 0 && entries[index].revents != 0 {
                 let chunk = try FileDescriptorIO.read(polls[index].fd)
                 if chunk.isEmpty {

@@ -112,13 +112,19 @@ public struct JobRunner {
 
             let compiler = CompilerRun(
                 executable: executable, directory: directory, sandbox: sandboxReadable(executable), watch: watch)
+            // gcc's assembler starts now and waits on stdin for the checked assembly (killed if none comes).
+            let assembler =
+                plan.assemblesStandardInput
+                ? try start(compiler, [plan.compilerName] + plan.assembleArguments, readsInput: true) : nil
             var result = try runCompiler(compiler, [plan.compilerName] + plan.arguments)
             var object: [UInt8] = []
             if result.status == 0, Files.exists(plan.assemblyPath) {
                 let fileLimit = options.limits.fileSizeBytes
                 let assembly = try Files.read(plan.assemblyPath, limit: fileLimit > 0 ? fileLimit : .max)
                 if let reason = AssemblyPolicy.refusal(assembly) { return .refused(reason) }
-                let assembled = try runCompiler(compiler, [plan.compilerName] + plan.assembleArguments)
+                let assembled = try runCompiler(
+                    compiler, assembler ?? start(compiler, [plan.compilerName] + plan.assembleArguments),
+                    input: assembly)
                 result.status = assembled.status
                 result.stdout += assembled.stdout
                 result.stderr += assembled.stderr
@@ -153,13 +159,25 @@ public struct JobRunner {
         var watch: StreamWatch?
     }
 
+    /// Starts one limited compiler run of the job.
+    private func start(_ job: CompilerRun, _ arguments: [String], readsInput: Bool = false) throws -> StartedProcess {
+        try Subprocess.startLimited(
+            executable: job.executable, arguments: arguments, environment: compilerEnvironment(job.directory),
+            directory: job.directory, limits: options.limits, sandbox: job.sandbox, readsInput: readsInput)
+    }
+
     /// One limited compiler run; throws `Stopped` when a limit or the client's leaving stopped it.
     private func runCompiler(_ job: CompilerRun, _ arguments: [String]) throws -> ProcessResult {
+        try runCompiler(job, start(job, arguments))
+    }
+
+    /// Finishes a started compiler run, feeding it `input`; throws `Stopped` as above.
+    private func runCompiler(_ job: CompilerRun, _ started: StartedProcess, input: [UInt8] = []) throws
+        -> ProcessResult
+    {
         let limits = options.limits
-        let run = try Subprocess.runLimited(
-            executable: job.executable, arguments: arguments, environment: compilerEnvironment(job.directory),
-            directory: job.directory, limits: limits, sandbox: job.sandbox,
-            captureLimit: self.limits.maxMessageLength, watch: job.watch)
+        let run = try Subprocess.finish(
+            started, input: input, captureLimit: self.limits.maxMessageLength, watch: job.watch)
         if let reason = JobLimitReport.reason(run, limits: limits) { throw Stopped(step: .refused(reason)) }
         if run.end == .abandoned { throw Stopped(step: .abandoned) }
         var process = run.process

@@ -18,7 +18,7 @@ import Testing
                         compilerName: "x86_64-linux-gnu-gcc",
                         arguments: ["-x", "cpp-output", "-O2", "/tmp/job/hello.i", "-S", "-o", "/tmp/job/hello.s"],
                         assembleArguments: [
-                            "-O2", "-x", "assembler", "/tmp/job/hello.s", "-c", "-o", "/tmp/job/hello.o",
+                            "-O2", "-x", "assembler", "-", "-c", "-o", "/tmp/job/hello.o",
                         ],
                         inputPath: "/tmp/job/hello.i", assemblyPath: "/tmp/job/hello.s",
                         outputPath: "/tmp/job/hello.o")))

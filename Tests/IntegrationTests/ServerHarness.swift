@@ -37,10 +37,13 @@ struct ServerHarness {
     /// PATH for sshccd: the instruments first.
     var environment: [String: String] { ["PATH": bin + ":/usr/bin:/bin", "HOME": directory.path] }
 
-    /// Installs `bin/NAME` running `body` (sh) after recording "NAME pid cwd-mode" in `runs`.
+    /// Installs `bin/NAME` running `body` (sh) after recording "NAME pid role cwd-mode" in `runs`; the role is
+    /// `assemble` for gcc's second step (`-x assembler`, started early and waiting on stdin), else `compile`.
     func instrument(_ name: String = "gcc", _ body: String = "exec /usr/bin/gcc \"$@\"") throws {
+        let role = #"role=compile; for a in "$@"; do [ "$a" = assembler ] && role=assemble; done"#
         let path = try directory.write(
-            "bin/" + name, "#!/bin/sh\necho \"\(name) $$ $(stat -c %a .)\" >> \(runs)\n\(body)\n")
+            "bin/" + name,
+            "#!/bin/sh\n\(role)\necho \"\(name) $$ $role $(stat -c %a .)\" >> \(runs)\n\(body)\n")
         chmod(path, 0o755)
     }
 
@@ -48,6 +51,9 @@ struct ServerHarness {
     var instrumentRuns: [String] {
         ((try? String(contentsOfFile: runs, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
     }
+
+    /// The recorded runs that compile (not the assembler step).
+    var compileRuns: [String] { instrumentRuns.filter { $0.contains(" compile ") } }
 
     func serve(_ input: [UInt8], options: [String] = []) throws -> CommandResult {
         try Command.run(Products.sshccd, baseOptions + options, environment: environment, input: Data(input))

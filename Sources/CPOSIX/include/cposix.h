@@ -25,14 +25,14 @@ struct sshcc_limits {
 /// The kernel's Landlock ABI version, or 0 when there is none.
 int sshcc_landlock_abi(void);
 /// fork + exec of `path` for a job: its own process group (so the whole compiler tree can be killed),
-/// SIGKILL when the parent dies, `directory` as working directory, stdin /dev/null, `out_fd`/`err_fd` as
+/// SIGKILL when the parent dies, `directory` as working directory, `in_fd` (-1: /dev/null), `out_fd`/`err_fd` as
 /// stdout/stderr, the limits applied before exec, default signal handling. With `readable` (NULL-terminated,
 /// NULL for none) a Landlock sandbox too: those paths may be read and executed, `directory` used freely,
 /// nothing else touched; no TCP, no signals or abstract sockets outside. Returns 0 and the pid, or an errno
 /// (from the parent's fork or the child's failed exec or sandbox).
 int sshcc_spawn_limited(pid_t *pid, const char *path, char *const argv[], char *const envp[],
-                        const char *directory, int out_fd, int err_fd, const struct sshcc_limits *limits,
-                        char *const readable[]);
+                        const char *directory, int in_fd, int out_fd, int err_fd,
+                        const struct sshcc_limits *limits, char *const readable[]);
 /// Installs a SIGTERM handler that writes one byte to a close-on-exec pipe and returns its read end
 /// (-1 on failure), so a poll loop can notice the signal without races.
 int sshcc_term_pipe(void);

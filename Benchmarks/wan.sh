@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# sshcc against Debian's distcc over an emulated WAN, side by side in one run: every contender reaches its
+# server through its own delaying, bandwidth-capped relay (Benchmarks/delay-relay.py: DELAY_MS each way,
+# each direction one MBIT link shared by all of a build's connections), which also counts the bytes.
+#   local            gcc itself
+#   distcc-tcp       distcc over plain TCP to distccd          distcc-tcp-lzo   the same with ,lzo (protocol 2)
+#   sshcc-zstd       sshcc, default compression (protocol 4)   sshcc-lzo        ,lzo (protocol 2)
+#   sshcc-plain      ,plain (protocol 1)                       sshcc-sshzlib    ,plain,sshzlib (libssh2's zlib)
+# Workloads: a tiny file (per-job latency, in round trips), then the Brotli C library and tool (36 files,
+# the real project of Scripts/real-project.sh) built with make -jJOBS. Prints median wall times and bytes on
+# the wire per job, and writes Benchmarks/wan-results.json.
+# Usage: Benchmarks/wan.sh [ROUNDS] [DELAY_MS] [MBIT] [JOBS]     (defaults 3, 10, 20, 4; any user)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${1:-3}
+delay=${2:-10}
+mbit=${3:-20}
+jobs=${4:-4}
+. Benchmarks/common.sh
+cd "$work"
+rtt=$((2 * delay))
+echo "WAN: ${delay} ms each way (round trip ${rtt} ms), ${mbit} Mbit/s each direction; make -j$jobs; $rounds rounds"
+
+# --- sources: a tiny file, and Brotli from the PyPI source distribution (pinned, as real-project.sh)
+printf 'int add(int a, int b) { return a + b; }\n' > tiny.c
+archive=${SSHCC_CACHE:-$HOME/.cache/sshcc}/brotli-1.2.1.tar.gz
+if [[ ! -f $archive ]]; then
+    mkdir -p "$(dirname "$archive")"
+    python3 -m pip download --quiet --no-deps --no-binary :all: brotli==1.2.1 -d "$(dirname "$archive")"
+fi
+echo "02b2f7b5a83485efe448a44ddf7983def05c3bb1dcf917d4f7154070260e13de  $archive" | sha256sum -c --quiet
+mkdir brotli
+tar -xzf "$archive" -C brotli --strip-components=1
+cat > brotli/Makefile <<'MAKE'
+OBJECTS = $(patsubst %.c,%.o,$(wildcard c/common/*.c c/dec/*.c c/enc/*.c) c/tools/brotli.c)
+all: $(OBJECTS)
+%.o: %.c
+	$(CC) -O2 -Ic/include -c $< -o $@
+MAKE
+files=$(ls brotli/c/{common,dec,enc}/*.c brotli/c/tools/brotli.c | wc -l)
+raw=$(cd brotli && for f in c/{common,dec,enc}/*.c c/tools/brotli.c; do gcc -O2 -Ic/include -E "$f"; done | wc -c)
+echo "Brotli: $files files, $((raw / 1024)) KiB preprocessed in all ($((raw / files / 1024)) KiB a file)"
+
+# --- servers: sshd with sshccd, distccd on TCP; one relay per contender
+mkdir -p logs distcc counts && chown "$user" logs
+start_loopback_sshd "$work" "$bin/sshccd" "$work/logs"
+pids+=("$sshd_pid")
+dport=$((40000 + RANDOM % 10000))
+distccd --daemon --no-detach --listen 127.0.0.1 --port "$dport" --allow 127.0.0.1 --jobs 4 --log-stderr \
+    --log-level error &
+pids+=("$!")
+declare -A relay
+next=$((50000 + RANDOM % 5000))
+for name in distcc-tcp distcc-tcp-lzo sshcc-zstd sshcc-lzo sshcc-plain sshcc-sshzlib; do
+    target=$port
+    [[ $name == distcc-* ]] && target=$dport
+    relay[$name]=$next
+    python3 "$repo/Benchmarks/delay-relay.py" "$next" "$target" "$delay" --mbit "$mbit" --count "counts/$name" &
+    pids+=("$!")
+    echo "[127.0.0.1]:$next $(cut -d' ' -f1,2 host_key.pub)" >> known_hosts
+    next=$((next + 1))
+done
+sleep 0.5
+
+export DISTCC_FALLBACK=0 DISTCC_SKIP_LOCAL_RETRY=1 DISTCC_DIR="$work/distcc" SSHCC_FALLBACK=0
+export SSHCC_IDENTITY="$work/id_ed25519" SSHCC_KNOWN_HOSTS="$work/known_hosts"
+declare -A cc=(
+    [local]=gcc
+    [distcc-tcp]="env DISTCC_HOSTS=127.0.0.1:${relay[distcc-tcp]}/4 distcc gcc"
+    [distcc-tcp-lzo]="env DISTCC_HOSTS=127.0.0.1:${relay[distcc-tcp-lzo]}/4,lzo distcc gcc"
+)
+for name in sshcc-zstd sshcc-lzo sshcc-plain sshcc-sshzlib; do
+    option=${name#sshcc-}
+    [[ $option == sshzlib ]] && option=plain,sshzlib
+    cc[$name]="env SSHCC_DIR=$work/mux-$name SSHCC_HOSTS=$user@127.0.0.1:${relay[$name]}/4,$option $bin/sshcc gcc"
+done
+order=(local distcc-tcp distcc-tcp-lzo sshcc-zstd sshcc-lzo sshcc-plain sshcc-sshzlib)
+
+bytes() { cat "counts/$1" 2>/dev/null || echo "0 0"; }
+# run_workload TITLE ROUNDS JOBS_PER_RUN COMMAND_TEMPLATE (@CC@ stands for each contender's compiler)
+run_workload() {
+    local title=$1 count=$2 per_run=$3 template=$4 args=() name
+    declare -A before
+    for name in "${order[@]}"; do
+        args+=("$name=${template//@CC@/${cc[$name]}}")
+        before[$name]=$(bytes "$name")
+    done
+    python3 "$repo/Benchmarks/compare.py" "$work/results.json" "$count" "$title" "${args[@]}"
+    sleep 0.7   # the relays rewrite their counts twice a second
+    local runs=$((count + 1))   # compare.py runs each command once more to warm up
+    echo
+    echo "bytes on the wire per job (client→server + server→client, SSH framing included), $runs runs of $per_run jobs:"
+    for name in "${order[@]}"; do
+        [[ $name == local ]] && continue
+        read -r up0 down0 <<< "${before[$name]}"
+        read -r up1 down1 <<< "$(bytes "$name")"
+        printf '  %-15s %9d up %9d down\n' "$name" $(((up1 - up0) / runs / per_run)) $(((down1 - down0) / runs / per_run))
+        echo "{\"workload\": \"$title\", \"contender\": \"$name\", \"up_per_job\": $(((up1 - up0) / runs / per_run)), \"down_per_job\": $(((down1 - down0) / runs / per_run))}" >> bytes.jsonl
+    done
+}
+
+run_workload "tiny file, WAN (round trip $rtt ms, $mbit Mbit/s)" $((rounds * 10)) 1 "@CC@ -c tiny.c -o tiny.o"
+run_workload "Brotli, make -j$jobs, WAN (round trip $rtt ms, $mbit Mbit/s)" "$rounds" "$files" \
+    "make -s -B -j$jobs -C brotli CC='@CC@'"
+
+echo
+echo "preprocessed per Brotli job: $((raw / files)) bytes on average; sshccd jobs served: $(grep -c 'info: job' logs/sshccd.log)"
+for name in sshcc-zstd sshcc-sshzlib; do echo "-- $name"; SSHCC_DIR=$work/mux-$name "$bin/sshcc" --status | sed -n '4,8p'; done
+python3 - "$work/results.json" bytes.jsonl "$repo/Benchmarks/wan-results.json" "$rtt" "$mbit" <<'PY'
+import json, sys
+times, counts, out, rtt, mbit = sys.argv[1:]
+json.dump({"round_trip_ms": int(rtt), "mbit": float(mbit), "times": json.load(open(times)),
+           "bytes": [json.loads(line) for line in open(counts)]}, open(out, "w"), indent=1)
+tiny = json.load(open(times))[0]["median_ms"]
+print(f"\ntiny file, extra over local in round trips of {rtt} ms:")
+for name, ms in tiny.items():
+    if name != "local":
+        print(f"  {name:<15} {(ms - tiny['local']) / int(rtt):5.2f}")
+PY
