@@ -13,13 +13,14 @@ public struct ServerCompile: Equatable, Sendable {
     public var arguments: [String]
     /// Step 2, after the compiler name: the checked assembly to the object (clang: the source again).
     public var assembleArguments: [String]
-    /// Path of the preprocessed source to write before running the compiler.
+    /// Path of the preprocessed source to write before running clang.
     public var inputPath: String
-    /// Path of the assembly step 1 writes (and clang's step 2 reads).
+    /// Path of the assembly step 1 writes.
     public var assemblyPath: String
-    /// gcc's step 2 reads the checked assembly from stdin (`-`), so it can be started before step 1 and
-    /// wait for it: its start-up is off the job's critical path. clang's step 2 reads the source again.
-    public var assemblesStandardInput: Bool { assembleArguments.contains("-") }
+    /// gcc reads the checked source (step 1) and the checked assembly (step 2) from stdin (`-`), so both can
+    /// be started before their input exists and wait for it: their start-up is off the job's critical path.
+    /// clang reads the source file (`inputPath`) in both steps.
+    public var readsStandardInput: Bool { !compilerName.contains("clang") }
     /// Path the object file will be read from.
     public var outputPath: String
 
@@ -108,8 +109,11 @@ public enum ServerArgPolicy {
         let inputPath = jobDirectory + "/" + stem + source.language.preprocessedSuffix
         let assemblyPath = jobDirectory + "/" + stem + ".s"
         let outputPath = jobDirectory + "/" + stem + ".o"
-        // `-x <lang>-cpp-output` first: the input is never preprocessed again, whatever its name.
-        let fromSource = ["-x", source.language.preprocessedXName] + kept + [inputPath]
+        // `-x <lang>-cpp-output` first: the input is never preprocessed again, whatever its name. gcc reads it
+        // from stdin: the assembly is byte for byte the same (names come from the line markers), and gcc can
+        // start before the source has arrived.
+        let clang = compilerName.contains("clang")
+        let fromSource = ["-x", source.language.preprocessedXName] + kept + [clang ? inputPath : "-"]
         let compile = fromSource + ["-S", "-o", assemblyPath]
         // gcc: the same options again, for the target's assembler flags (--64, --gdwarf-5); the object is byte
         // for byte what `-c` makes (gcc -c goes through the same assembly). clang's integrated assembler pads
@@ -118,7 +122,7 @@ public enum ServerArgPolicy {
         // assembler reads the checked text from stdin: the object is the same as from the file (the .s name
         // appears nowhere in it; the -g and Brotli tests compare).
         let assemble =
-            compilerName.contains("clang")
+            clang
             ? fromSource + ["-c", "-o", outputPath]
             : kept + ["-x", "assembler", "-", "-c", "-o", outputPath]
         return .compile(

@@ -26,6 +26,15 @@ public struct RequestDecoder {
         return false
     }
 
+    /// The command line of the request being read, once all of it has arrived and while its source has not:
+    /// a server can get the compiler ready meanwhile.
+    public var pendingArguments: [String]? {
+        switch step {
+        case .dotiHeader(_, let arguments), .dotiBody(_, let arguments, _): arguments
+        default: nil
+        }
+    }
+
     /// What the decoder waits for, in words, for logs and truncation errors.
     public var expecting: String {
         switch step {

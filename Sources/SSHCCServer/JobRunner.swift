@@ -44,20 +44,33 @@ public struct JobRunner {
     /// Job directories are `sshccd-<pid>-XXXXXX`: the PID lets a later sshccd tell a crashed one's leftovers.
     public static let directoryPrefix = "sshccd-"
 
-    public mutating func run(_ request: Request, watch: StreamWatch? = nil) -> JobOutcome {
+    /// Gets a job ready from its command line alone, while its source is still on the way: directory, plan,
+    /// compiler, and for gcc a free slot (only if one is free now) with both steps started, reading stdin.
+    /// Nil when the command line will be refused: `run` then says why.
+    public mutating func prepare(_ arguments: [String]) -> PreparedJob? {
+        guard case .ready(let job) = setUp(arguments) else { return nil }
+        guard job.plan.readsStandardInput, let slot = try? JobSlots.tryAcquire(options.slots) else { return job }
+        job.slot = slot
+        let compiler = CompilerRun(job, watch: nil, sandbox: sandboxReadable(job.executable))
+        job.compile = try? start(compiler, [job.plan.compilerName] + job.plan.arguments, readsInput: true)
+        job.assemble = try? start(compiler, [job.plan.compilerName] + job.plan.assembleArguments, readsInput: true)
+        return job
+    }
+
+    /// Compiles `request`, with what `prepare` got ready for it (used only if its command line is the same).
+    public mutating func run(_ request: Request, prepared: PreparedJob? = nil, watch: StreamWatch? = nil) -> JobOutcome {
         jobsServed += 1
         let job = jobsServed
         let started = Monotonic.nanoseconds()
-        let directory: String
-        do {
-            directory = try Files.makeTemporaryDirectory(
-                in: options.temporaryDirectory, prefix: Self.directoryPrefix + "\(getpid())-")
-        } catch {
-            logger.error("job \(job): cannot make a job directory: \(error)")
-            return .reply(Self.refusal("cannot make a job directory on the server: \(error)"))
+        let outcome: Step
+        if let prepared, prepared.arguments == request.arguments {
+            outcome = compile(request, prepared, number: job, watch: watch)
+        } else {
+            switch setUp(request.arguments) {
+            case .refused(let reason): outcome = .refused(reason)
+            case .ready(let ready): outcome = compile(request, ready, number: job, watch: watch)
+            }
         }
-        defer { Files.removeTree(directory) }
-        let outcome = compile(request, job: job, in: directory, watch: watch)
         switch outcome {
         case .refused(let reason):
             logger.warning("job \(job): refused: \(reason)")
@@ -77,54 +90,78 @@ public struct JobRunner {
         case done(Reply, summary: String)
     }
 
-    private mutating func compile(_ request: Request, job: Int, in directory: String, watch: StreamWatch?) -> Step {
-        let plan: ServerCompile
-        switch ServerArgPolicy.plan(request.arguments, allowList: options.allowList, jobDirectory: directory) {
-        case .refuse(let reason): return .refused(reason)
-        case .compile(let planned): plan = planned
+    private enum SetUp {
+        case refused(String)
+        case ready(PreparedJob)
+    }
+
+    /// The job's directory, plan and compiler: what does not need the source.
+    private mutating func setUp(_ arguments: [String]) -> SetUp {
+        let directory: String
+        do {
+            directory = try Files.makeTemporaryDirectory(
+                in: options.temporaryDirectory, prefix: Self.directoryPrefix + "\(getpid())-")
+        } catch {
+            logger.error("cannot make a job directory: \(error)")
+            return .refused("cannot make a job directory on the server: \(error)")
         }
-        if let reason = SourcePolicy.refusal(request.source, clang: plan.compilerName.contains("clang")) {
+        let plan: ServerCompile
+        switch ServerArgPolicy.plan(arguments, allowList: options.allowList, jobDirectory: directory) {
+        case .refuse(let reason):
+            Files.removeTree(directory)
             return .refused(reason)
+        case .compile(let planned): plan = planned
         }
         guard let executable = compilerPaths[plan.compilerName] ?? Environment.findExecutable(plan.compilerName)
         else {
+            Files.removeTree(directory)
             return .refused("compiler '\(plan.compilerName)' is allowed but not installed on this server")
         }
         compilerPaths[plan.compilerName] = executable
-        if options.sandbox, Sandbox.landlockABI == 0, job == 1 {
+        return .ready(PreparedJob(arguments: arguments, directory: directory, plan: plan, executable: executable))
+    }
+
+    private mutating func compile(_ request: Request, _ job: PreparedJob, number: Int, watch: StreamWatch?) -> Step {
+        let plan = job.plan
+        if let reason = SourcePolicy.refusal(request.source, clang: !plan.readsStandardInput) {
+            return .refused(reason)
+        }
+        if options.sandbox, Sandbox.landlockABI == 0, number == 1 {
             logger.notice("this kernel has no Landlock: compilers run without the sandbox (Docs/security.md)")
         }
         do {
-            try Files.create(plan.inputPath, request.source)
-            // Held until the compiler has exited (the slot is freed when `slot` goes).
-            let acquired = try JobSlots.acquire(options.slots, watch: watch) { [logger] reason in
-                logger.info("slot: job \(job) waits: \(reason)")
+            if !plan.readsStandardInput { try Files.create(plan.inputPath, request.source) }
+            if job.slot == nil {
+                // Held until the compiler has exited (the slot is freed with the job).
+                let acquired = try JobSlots.acquire(options.slots, watch: watch) { [logger] reason in
+                    logger.info("slot: job \(number) waits: \(reason)")
+                }
+                switch acquired {
+                case .abandoned: return .abandoned
+                case .terminating: return .refused("the server is shutting down; the job was not started")
+                case .acquired(let held, let waited):
+                    job.slot = held
+                    if waited > 0 { logger.info("slot: job \(number) waited \(waited) ms for a compile slot") }
+                }
             }
-            let slot: JobSlot
-            let waitedMs: Int
-            switch acquired {
-            case .abandoned: return .abandoned
-            case .terminating: return .refused("the server is shutting down; the job was not started")
-            case .acquired(let held, let waited): (slot, waitedMs) = (held, waited)
+            let compiler = CompilerRun(job, watch: watch, sandbox: sandboxReadable(job.executable))
+            let stdin = plan.readsStandardInput
+            // gcc's assembler starts now (if `prepare` did not) and waits for the checked assembly.
+            if stdin, job.assemble == nil {
+                job.assemble = try start(compiler, [plan.compilerName] + plan.assembleArguments, readsInput: true)
             }
-            defer { withExtendedLifetime(slot) {} }
-            if waitedMs > 0 { logger.info("slot: job \(job) waited \(waitedMs) ms for a compile slot") }
-
-            let compiler = CompilerRun(
-                executable: executable, directory: directory, sandbox: sandboxReadable(executable), watch: watch)
-            // gcc's assembler starts now and waits on stdin for the checked assembly (killed if none comes).
-            let assembler =
-                plan.assemblesStandardInput
-                ? try start(compiler, [plan.compilerName] + plan.assembleArguments, readsInput: true) : nil
-            var result = try runCompiler(compiler, [plan.compilerName] + plan.arguments)
+            let prestarted = job.compile != nil
+            let first = try job.compile ?? start(compiler, [plan.compilerName] + plan.arguments, readsInput: stdin)
+            job.compile = nil
+            var result = try runCompiler(compiler, first, input: stdin ? request.source : [])
             var object: [UInt8] = []
             if result.status == 0, Files.exists(plan.assemblyPath) {
                 let fileLimit = options.limits.fileSizeBytes
                 let assembly = try Files.read(plan.assemblyPath, limit: fileLimit > 0 ? fileLimit : .max)
                 if let reason = AssemblyPolicy.refusal(assembly) { return .refused(reason) }
-                let assembled = try runCompiler(
-                    compiler, assembler ?? start(compiler, [plan.compilerName] + plan.assembleArguments),
-                    input: assembly)
+                let second = try job.assemble ?? start(compiler, [plan.compilerName] + plan.assembleArguments)
+                job.assemble = nil
+                let assembled = try runCompiler(compiler, second, input: stdin ? assembly : [])
                 result.status = assembled.status
                 result.stdout += assembled.stdout
                 result.stderr += assembled.stderr
@@ -134,7 +171,7 @@ public struct JobRunner {
             }
             let summary =
                 "\(plan.compilerName) \(PathName.base(plan.inputPath)) source=\(request.source.count)B "
-                + "status=\(result.status) object=\(object.count)B"
+                + (prestarted ? "started-early " : "") + "status=\(result.status) object=\(object.count)B"
             return .done(
                 Reply(
                     status: UInt32(bitPattern: result.status), stderr: result.stderr, stdout: result.stdout,
@@ -157,6 +194,13 @@ public struct JobRunner {
         var directory: String
         var sandbox: [String]?
         var watch: StreamWatch?
+
+        init(_ job: PreparedJob, watch: StreamWatch?, sandbox: [String]?) {
+            executable = job.executable
+            directory = job.directory
+            self.sandbox = sandbox
+            self.watch = watch
+        }
     }
 
     /// Starts one limited compiler run of the job.
@@ -166,12 +210,8 @@ public struct JobRunner {
             directory: job.directory, limits: options.limits, sandbox: job.sandbox, readsInput: readsInput)
     }
 
-    /// One limited compiler run; throws `Stopped` when a limit or the client's leaving stopped it.
-    private func runCompiler(_ job: CompilerRun, _ arguments: [String]) throws -> ProcessResult {
-        try runCompiler(job, start(job, arguments))
-    }
-
-    /// Finishes a started compiler run, feeding it `input`; throws `Stopped` as above.
+    /// Finishes a started compiler run, feeding it `input`; throws `Stopped` when a limit or the client's
+    /// leaving stopped it.
     private func runCompiler(_ job: CompilerRun, _ started: StartedProcess, input: [UInt8] = []) throws
         -> ProcessResult
     {

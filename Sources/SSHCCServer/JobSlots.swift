@@ -60,10 +60,7 @@ public enum JobSlots {
         throws(SystemError) -> Acquired
     {
         let started = Monotonic.nanoseconds()
-        try prepareDirectory(settings.directory)
-        if enoughMemory(settings), !othersWaiting(settings, olderThan: nil), let slot = try tryAny(settings) {
-            return .acquired(slot, waitedMs: 0)
-        }
+        if let slot = try tryAcquire(settings) { return .acquired(slot, waitedMs: 0) }
         if settings.minimumFreeMemory > 0, let available = availableMemory(), available < settings.minimumFreeMemory {
             waiting("available memory \(available >> 20) MB is below \(settings.minimumFreeMemory >> 20) MB")
         } else {
@@ -84,6 +81,13 @@ public enum JobSlots {
             }
             if let end = pause(watch) { return end }
         }
+    }
+
+    /// A slot if one is free now and nobody waits for one (and memory is enough); nil instead of waiting.
+    public static func tryAcquire(_ settings: JobSlotSettings) throws(SystemError) -> JobSlot? {
+        try prepareDirectory(settings.directory)
+        guard enoughMemory(settings), !othersWaiting(settings, olderThan: nil) else { return nil }
+        return try tryAny(settings)
     }
 
     /// One poll interval of waiting; the reason to stop waiting, if any.

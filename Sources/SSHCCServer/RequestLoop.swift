@@ -1,5 +1,7 @@
 // The server's stream loop: read requests from a descriptor, answer each on another, until end of input.
 // One channel carries many jobs back to back; a stream that loses its framing is closed, never guessed at.
+// A command line that arrives ahead of its source (sshcc sends it before preprocessing) gets its job
+// ready meanwhile (JobRunner.prepare).
 // The stream is watched while a job runs, so a client that leaves stops its compile; SIGTERM lets the
 // running job finish and answer, then ends the loop.
 
@@ -41,11 +43,16 @@ public enum RequestLoop {
     {
         var decoder = RequestDecoder(limits: runner.limits)
         let watch = StreamWatch(input: input, output: output, termFD: termFD)
+        // The job whose command line has arrived ahead of its source (once per request).
+        var prepared: PreparedJob?
+        var preparedRequest = false
         while true {
             do {
                 // After SIGTERM no new job starts, even one already received.
                 while !watch.terminating, let request = try decoder.next() {
-                    switch runner.run(request, watch: watch) {
+                    let ready = prepared
+                    (prepared, preparedRequest) = (nil, false)
+                    switch runner.run(request, prepared: ready, watch: watch) {
                     case .abandoned: return .abandoned
                     case .reply(var reply):
                         reply.version = request.version  // compressed as the request was
@@ -76,6 +83,10 @@ public enum RequestLoop {
             if watch.closed {
                 logger.notice("the client closed the reply stream")
                 return decoder.isAtBoundary ? .finished : .truncated
+            }
+            if !preparedRequest, let arguments = decoder.pendingArguments {
+                preparedRequest = true
+                prepared = runner.prepare(arguments)
             }
             watch.pause(milliseconds: -1)
             decoder.append(watch.takePending())

@@ -82,7 +82,7 @@ import Testing
             Issue.record("\(arguments) was refused")
             return
         }
-        #expect(plan.arguments == ["-x", "cpp-output", "/j/a.i", "-S", "-o", "/j/a.s"])
+        #expect(plan.arguments == ["-x", "cpp-output", "-", "-S", "-o", "/j/a.s"])
     }
 
     @Test func clangCompilesTheCheckedSourceAgain() {
@@ -92,6 +92,7 @@ import Testing
         else { Issue.record("refused"); return }
         #expect(plan.arguments == ["-x", "cpp-output", "-O2", "/j/a.i", "-S", "-o", "/j/a.s"])
         #expect(plan.assembleArguments == ["-x", "cpp-output", "-O2", "/j/a.i", "-c", "-o", "/j/a.o"])
+        #expect(!plan.readsStandardInput)
     }
 
     @Test(arguments: [

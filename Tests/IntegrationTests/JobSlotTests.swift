@@ -16,6 +16,9 @@ import Testing
             "server-bin/gcc",
             """
             #!/bin/sh
+            # The assembler step starts early and waits on stdin inside its job's slot: only the compile step,
+            # which does the work, is timed.
+            for a in "$@"; do [ "$a" = assembler ] && exec /usr/bin/gcc "$@"; done
             echo "start $(date +%s%N)" >> \(events)
             sleep 0.4
             /usr/bin/gcc "$@"
@@ -64,8 +67,7 @@ import Testing
             running += change.1
             most = max(most, running)
         }
-        // Each job runs the compiler twice (to assembly, then to the object), both inside its slot.
-        #expect(changes.count == 20, "five jobs, two compiler runs each, started and ended")
+        #expect(changes.count == 10, "five jobs, each compile step started and ended")
         #expect(most <= 2, "at most --jobs compilers at once (saw \(most))")
         #expect(most == 2, "the two slots were used side by side")
         let serverLog = try String(contentsOfFile: log, encoding: .utf8)

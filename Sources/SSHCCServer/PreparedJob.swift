@@ -1,0 +1,33 @@
+// One job's server-side state from its command line on: the private directory, the plan, the compiler, and —
+// when the command line arrives ahead of the source, as sshcc sends it — the compile slot and gcc's two steps
+// already started and waiting on stdin, so that process start-up overlaps the client's preprocessing and
+// the transfer. Dropping it kills what it started, then removes the directory.
+
+import CompileCore
+import POSIXSupport
+
+public final class PreparedJob {
+    let arguments: [String]
+    let directory: String
+    let plan: ServerCompile
+    let executable: String
+    /// Held from `prepare` (when one was free at once) or taken in `run`.
+    var slot: JobSlot?
+    /// gcc's steps, started ahead (nil: started when the source is there).
+    var compile: StartedProcess?
+    var assemble: StartedProcess?
+
+    init(arguments: [String], directory: String, plan: ServerCompile, executable: String) {
+        self.arguments = arguments
+        self.directory = directory
+        self.plan = plan
+        self.executable = executable
+    }
+
+    deinit {
+        // Killed and reaped first: nothing may still write into the directory when it goes.
+        compile = nil
+        assemble = nil
+        Files.removeTree(directory)
+    }
+}
