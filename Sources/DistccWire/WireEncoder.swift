@@ -18,8 +18,8 @@ public enum WireEncoder {
         out.append(contentsOf: body)
     }
 
-    /// Everything of a request before its DOTI frame.
-    static func requestFields(_ request: Request) -> [UInt8] {
+    /// Everything of a request before its DOTI frame (its source is not looked at).
+    public static func requestFields(_ request: Request) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(64 + request.arguments.reduce(0) { $0 + $1.utf8.count + FrameHeader.size })
         appendHeader(.dist, request.version, to: &out)
@@ -37,10 +37,15 @@ public enum WireEncoder {
         return out
     }
 
-    public static func encode(_ request: Request) -> [UInt8] {
-        var out = requestFields(request)
-        appendString(.doti, BodyPacking.pack(request.source, version: request.version), to: &out)
+    /// The DOTI frame of a request of `version`: its source packed as the version says.
+    public static func sourceFrame(_ source: [UInt8], version: UInt32) -> [UInt8] {
+        var out: [UInt8] = []
+        appendString(.doti, BodyPacking.pack(source, version: version), to: &out)
         return out
+    }
+
+    public static func encode(_ request: Request) -> [UInt8] {
+        requestFields(request) + sourceFrame(request.source, version: request.version)
     }
 
     public static func encode(_ reply: Reply) -> [UInt8] {

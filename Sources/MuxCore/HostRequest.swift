@@ -9,16 +9,31 @@ import CompileCore
 import DistccWire
 
 public enum HostRequest {
-    /// `request` (version 1) for `spec`'s server, compressed as the host spec (or a server that refused
-    /// compression: `compression`) says. Bytes that do not decode are passed on as they are.
-    public static func encode(_ request: [UInt8], for spec: HostSpec, compression: BodyCompression) -> [UInt8] {
-        guard compression != .plain || spec.runsStockDistccd else { return request }
+    /// A whole version 1 request (JOBR) as its head (`requestFields`) and source; nil if it is not one.
+    public static func split(_ request: [UInt8]) -> (head: [UInt8], source: [UInt8])? {
         var decoder = RequestDecoder()
         decoder.append(request)
-        guard var decoded = try? decoder.next(), decoded.version == ProtocolVersion.plain else { return request }
+        guard let decoded = try? decoder.next(), decoded.version == ProtocolVersion.plain, decoder.isAtBoundary
+        else { return nil }
+        return (WireEncoder.requestFields(decoded), decoded.source)
+    }
+
+    /// A version 1 head as `spec`'s server reads it: the version of `compression` (the host entry's, or plain
+    /// once a server refused it), and for stock distccd its own command line. Bytes that do not decode are
+    /// passed on as they are (the server reports the protocol error).
+    public static func head(_ head: [UInt8], for spec: HostSpec, compression: BodyCompression) -> [UInt8] {
+        guard compression != .plain || spec.runsStockDistccd else { return head }
+        var decoder = RequestDecoder()
+        decoder.append(head + WireEncoder.sourceFrame([], version: ProtocolVersion.plain))
+        guard var decoded = try? decoder.next(), decoded.version == ProtocolVersion.plain else { return head }
         if spec.runsStockDistccd { decoded.arguments = StockDistccd.arguments(decoded.arguments) }
         decoded.version = compression.protocolVersion
-        return WireEncoder.encode(decoded)
+        return WireEncoder.requestFields(decoded)
+    }
+
+    /// The source's DOTI frame, compressed as `compression` says.
+    public static func source(_ source: [UInt8], compression: BodyCompression) -> [UInt8] {
+        WireEncoder.sourceFrame(source, version: compression.protocolVersion)
     }
 }
 

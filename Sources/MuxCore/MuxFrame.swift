@@ -1,12 +1,14 @@
 // The wrapper ↔ mux daemon wire (Docs/mux-protocol.md): every frame is a 4-letter kind, 8 hex digits of
 // body length, and the body. Pure codec, no sockets; the distcc request and reply ride inside JOBR/RPLY.
 
-/// The kinds of frame. Wrapper → daemon: MUXV, HOST, IDEN, KNWN, AGNT, CTMO, IOTM, JOBR, STAQ, STOP.
+/// The kinds of frame. Wrapper → daemon: MUXV, HOST, IDEN, KNWN, AGNT, CTMO, IOTM, JOBR or JOBH + JOBS, STAQ, STOP.
 /// Daemon → wrapper: MUXV, VERR, NOTE, RHST, RPLY, LOCL, FAIL, STAT, BYE_.
 public enum MuxKind: String, Sendable, CaseIterable {
     case version = "MUXV", versionRefused = "VERR"
     case hostList = "HOST", identity = "IDEN", knownHosts = "KNWN", agentSocket = "AGNT"
     case connectTimeout = "CTMO", ioTimeout = "IOTM", job = "JOBR", statusQuery = "STAQ", stop = "STOP"
+    /// A job in two parts: its head (the command line) before the wrapper preprocesses, its source after.
+    case jobHead = "JOBH", jobSource = "JOBS"
     case note = "NOTE", compiledOn = "RHST", reply = "RPLY", runLocally = "LOCL", failure = "FAIL"
     case status = "STAT", stopping = "BYE_"
 }

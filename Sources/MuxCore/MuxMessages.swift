@@ -3,7 +3,7 @@
 
 /// The mux protocol's version. Wrappers and daemons must agree on the whole version line.
 public enum MuxVersion {
-    public static let protocolNumber = 1
+    public static let protocolNumber = 2
     /// "1 sshcc 0.1.0": protocol number and the build's version, compared as a whole.
     public static func line(build: String) -> String { "\(protocolNumber) sshcc \(build)" }
 }
@@ -32,13 +32,16 @@ public struct JobSubmission: Equatable, Sendable {
     /// The wrapper's host list text (SSHCC_HOSTS or the hosts file): the daemon serves every list.
     public var hostList: String
     public var access: HostAccess
-    /// The distcc request, encoded (DIST … DOTI and the source).
+    /// The distcc request, encoded (DIST … DOTI and the source); only up to its last ARGV when `sourceFollows`.
     public var request: [UInt8]
+    /// The source comes later, in a JOBS frame: the wrapper sent the head before preprocessing.
+    public var sourceFollows: Bool
 
-    public init(hostList: String, access: HostAccess, request: [UInt8]) {
+    public init(hostList: String, access: HostAccess, request: [UInt8], sourceFollows: Bool = false) {
         self.hostList = hostList
         self.access = access
         self.request = request
+        self.sourceFollows = sourceFollows
     }
 }
 
@@ -63,7 +66,8 @@ public enum JobAnswer: Equatable, Sendable {
 public enum MuxCodec {
     // MARK: Wrapper side
 
-    /// Frames for a job, after the version frame. The request body is sent from its own buffer.
+    /// Frames for a job, after the version frame, up to the header of its JOBR (or JOBH) frame: the request
+    /// (or head) is sent from its own buffer.
     public static func jobHead(_ job: JobSubmission, version: String) -> [UInt8] {
         var out = MuxFrame(.version, text: version).encoded
         out += MuxFrame(.hostList, text: job.hostList).encoded
@@ -72,9 +76,12 @@ public enum MuxCodec {
         if let agent = job.access.agentSocket { out += MuxFrame(.agentSocket, text: agent).encoded }
         out += MuxFrame(.connectTimeout, text: String(job.access.connectTimeout)).encoded
         out += MuxFrame(.ioTimeout, text: String(job.access.ioTimeout)).encoded
-        out += MuxFrame.header(.job, count: job.request.count)
+        out += MuxFrame.header(job.sourceFollows ? .jobHead : .job, count: job.request.count)
         return out
     }
+
+    /// The frame header of the source that follows a JOBH; the source is sent from its own buffer.
+    public static func sourceHeader(count: Int) -> [UInt8] { MuxFrame.header(.jobSource, count: count) }
 
     /// Reads a job's answer from the frames after the daemon's version frame; nil until complete.
     public static func answer(from frames: [MuxFrame]) throws(MuxWireError) -> JobAnswer? {
@@ -133,6 +140,8 @@ public enum MuxCodec {
             case .connectTimeout: access.connectTimeout = try seconds(frame)
             case .ioTimeout: access.ioTimeout = try seconds(frame)
             case .job: return .job(JobSubmission(hostList: hostList, access: access, request: frame.body))
+            case .jobHead:
+                return .job(JobSubmission(hostList: hostList, access: access, request: frame.body, sourceFollows: true))
             default: throw .unexpected(frame.kind, expecting: "a job, STAQ or STOP")
             }
         }

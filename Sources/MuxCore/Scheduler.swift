@@ -95,6 +95,13 @@ public struct Scheduler {
         return pump()
     }
 
+    /// The job's wrapper left before it ended (its preprocessing failed): dropped wherever it is.
+    public mutating func cancelled(_ id: Int) -> [Action] {
+        queue.removeAll { $0.id == id }
+        free(id)
+        return pump()
+    }
+
     /// A host went down (backed off) or came back.
     public mutating func setUp(_ key: PoolKey, _ up: Bool) -> [Action] {
         pools[key]?.up = up

@@ -27,23 +27,60 @@ enum MuxClient {
         case broken(String)
     }
 
+    /// Sends a job's head (JOBH: its command line) before the wrapper preprocesses, so that its host can get
+    /// the compiler ready meanwhile; the connection, or nil when that did not work (the whole job then goes
+    /// by `submit`). Close it to cancel the job.
+    static func sendHead(_ job: JobSubmission, paths: MuxPaths) -> Int32? {
+        guard job.sourceFollows, let fd = try? DaemonLauncher.connect(paths) else { return nil }
+        do {
+            try FileDescriptorIO.writeAll(fd, MuxCodec.jobHead(job, version: version) + job.request)
+            return fd
+        } catch {
+            close(fd)
+            return nil
+        }
+    }
+
+    /// Sends the source after `sendHead` and reads the answer. When that fails (the daemon was lost, or is of
+    /// another version and gets replaced), the whole job goes by `submit`.
+    static func finish(
+        _ fd: Int32, source: [UInt8], whole job: () -> JobSubmission, paths: MuxPaths, verbose: Bool
+    ) throws(ClientFailure) -> Outcome {
+        do throws(ExchangeFailure) {
+            return try outcome(exchange(fd, head: MuxCodec.sourceHeader(count: source.count), body: source), fd)
+        } catch {
+            close(fd)
+            if case .otherVersion(let theirs) = error { replace(theirs, paths: paths) }
+        }
+        return try submit(job(), paths: paths, verbose: verbose)
+    }
+
+    /// Stops a daemon of another version, so that the next connection starts one of ours.
+    private static func replace(_ theirs: String, paths: MuxPaths) {
+        Console.error("sshcc: the mux daemon is '\(theirs)', this sshcc is '\(version)': replacing it\n")
+        stop(paths)
+    }
+
+    /// A job's answer; the connection stays open only to hold a local slot.
+    private static func outcome(_ received: Received, _ fd: Int32) throws(ExchangeFailure) -> Outcome {
+        guard case .job(let answer) = received else { throw .broken("answer of the wrong kind") }
+        if case .runLocally = answer { return Outcome(answer: answer, fd: fd) }
+        close(fd)
+        return Outcome(answer: answer, fd: -1)
+    }
+
     /// Sends `job` to the daemon (starting or replacing it as needed) and returns its answer.
     static func submit(_ job: JobSubmission, paths: MuxPaths, verbose: Bool) throws(ClientFailure) -> Outcome {
         var lastProblem = ""
         for attempt in 0..<3 {
             let fd = try DaemonLauncher.connect(paths)
             do throws(ExchangeFailure) {
-                let answer = try exchange(fd, head: MuxCodec.jobHead(job, version: version), body: job.request)
-                guard case .job(let answer) = answer else { throw .broken("answer of the wrong kind") }
-                if case .runLocally = answer { return Outcome(answer: answer, fd: fd) }
-                close(fd)
-                return Outcome(answer: answer, fd: -1)
+                return try outcome(exchange(fd, head: MuxCodec.jobHead(job, version: version), body: job.request), fd)
             } catch {
                 close(fd)
                 switch error {
                 case .otherVersion(let theirs):
-                    Console.error("sshcc: the mux daemon is '\(theirs)', this sshcc is '\(version)': replacing it\n")
-                    stop(paths)
+                    replace(theirs, paths: paths)
                     lastProblem = "the mux daemon kept answering as '\(theirs)'"
                 case .broken(let why):
                     if verbose || attempt > 0 { Console.error("sshcc: lost the mux daemon (\(why)); trying again\n") }
@@ -62,11 +99,14 @@ enum MuxClient {
 
     /// Writes `head` and `body`, reads the version and the answer.
     static func exchange(_ fd: Int32, head: [UInt8], body: [UInt8] = []) throws(ExchangeFailure) -> Received {
+        // A write that fails still lets us read: a daemon of another version answers and closes without
+        // reading a job's source.
+        var writeFailure: String?
         do {
             try FileDescriptorIO.writeAll(fd, head)
             if !body.isEmpty { try FileDescriptorIO.writeAll(fd, body) }
         } catch {
-            throw .broken("\(error)")
+            writeFailure = "\(error)"
         }
         var inbox = MuxInbox()
         while true {
@@ -74,9 +114,9 @@ enum MuxClient {
             do {
                 bytes = try FileDescriptorIO.read(fd)
             } catch {
-                throw .broken("\(error)")
+                throw .broken(writeFailure ?? "\(error)")
             }
-            if bytes.isEmpty { throw .broken("the daemon closed the connection before answering") }
+            if bytes.isEmpty { throw .broken(writeFailure ?? "the daemon closed the connection before answering") }
             do {
                 try inbox.receive(bytes)
                 guard let theirs = inbox.peerVersion, let frame = inbox.frames.first else { continue }

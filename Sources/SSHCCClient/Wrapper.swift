@@ -68,21 +68,37 @@ public enum Wrapper {
             return compiler.execute()
         }
 
+        // The command line goes ahead, so that a host gets its compiler ready while we preprocess.
+        let head = WireEncoder.requestFields(Request(arguments: plan.remoteArguments, source: []))
+        let early = MuxClient.sendHead(
+            JobSubmission(hostList: hosts.text, access: config.access, request: head, sourceFollows: true),
+            paths: config.muxPaths)
+
         // Preprocess here: the server needs the compiler but none of the headers.
         let source: [UInt8]
-        switch compiler.preprocess(plan, config: config) {
+        let preprocessed = compiler.preprocess(plan, config: config)
+        if case .failure = preprocessed, let early { close(early) }  // cancels the job
+        switch preprocessed {
         case .success(let text): source = text
         case .failure(.compilerFailed(let status)): return status
         case .failure(.io(let error)):
             Console.error("sshcc: \(error)\n")
             return ExitCode.localIOError.rawValue
         }
-        let request = WireEncoder.encode(Request(arguments: plan.remoteArguments, source: source))
-        let job = JobSubmission(hostList: hosts.text, access: config.access, request: request)
 
         let outcome: MuxClient.Outcome
         do {
-            outcome = try MuxClient.submit(job, paths: config.muxPaths, verbose: config.verbose)
+            let whole = {
+                JobSubmission(
+                    hostList: hosts.text, access: config.access,
+                    request: head + WireEncoder.sourceFrame(source, version: ProtocolVersion.plain))
+            }
+            if let early {
+                outcome = try MuxClient.finish(
+                    early, source: source, whole: whole, paths: config.muxPaths, verbose: config.verbose)
+            } else {
+                outcome = try MuxClient.submit(whole(), paths: config.muxPaths, verbose: config.verbose)
+            }
         } catch {
             return fallBack(compiler, config: config, because: error)
         }

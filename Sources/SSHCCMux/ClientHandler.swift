@@ -34,7 +34,7 @@ struct ClientHandler {
                 guard let peer = inbox.peerVersion, let request = try MuxCodec.request(from: inbox.frames) else {
                     continue
                 }
-                try answer(request, peer: peer)
+                try answer(request, peer: peer, inbox: &inbox)
                 return
             }
         } catch {
@@ -42,7 +42,22 @@ struct ClientHandler {
         }
     }
 
-    private func answer(_ request: WrapperRequest, peer: String) throws {
+    /// Reads on until the wrapper's JOBS frame (the source of a job sent ahead as JOBH); nil when the wrapper
+    /// leaves first, as it does when its preprocessing fails.
+    private func awaitSource(_ inbox: inout MuxInbox) -> [UInt8]? {
+        while true {
+            if let frame = inbox.frames.first(where: { $0.kind == .jobSource }) { return frame.body }
+            guard let bytes = try? FileDescriptorIO.read(fd), !bytes.isEmpty else { return nil }
+            do {
+                try inbox.receive(bytes)
+            } catch {
+                logger.warning("wrapper connection: \(error)")
+                return nil
+            }
+        }
+    }
+
+    private func answer(_ request: WrapperRequest, peer: String, inbox: inout MuxInbox) throws {
         var out = MuxFrame(.version, text: version).encoded
         // STOP is understood across versions: it is how a wrapper replaces a daemon of another version.
         if request == .stop {
@@ -61,7 +76,16 @@ struct ClientHandler {
         case .status:
             try FileDescriptorIO.writeAll(fd, out + MuxFrame(.status, text: status()).encoded)
         case .job(let submission):
-            let (answer, job) = dispatcher.run(submission)
+            let (answer, job): (JobAnswer, DaemonJob?)
+            switch dispatcher.start(submission) {
+            case .answer(let immediate): (answer, job) = (immediate, nil)
+            case .job(let started):
+                if submission.sourceFollows {
+                    guard let source = awaitSource(&inbox) else { return dispatcher.cancel(started) }
+                    started.supply(source)
+                }
+                (answer, job) = (started.answer.wait(), started)
+            }
             try? FileDescriptorIO.writeAll(fd, out + MuxCodec.encode(answer))
             if case .runLocally = answer, let job {
                 // Hold the local slot until the wrapper's compiler is done (EOF or error on the socket).

@@ -1,5 +1,5 @@
-// A compile job inside the daemon: the encoded distcc request, its scheduling ticket, the failures met
-// while it moved between hosts, and the one-shot result its wrapper's thread waits on.
+// A compile job inside the daemon: the distcc request's head and (now or later) its source, its scheduling
+// ticket, the failures met while it moved between hosts, and the one-shot result its wrapper's thread waits on.
 
 import CompileCore
 import MuxCore
@@ -7,18 +7,45 @@ import POSIXSupport
 
 final class DaemonJob: @unchecked Sendable {
     let id: Int
-    /// The distcc request exactly as sshccd will read it.
-    let request: [UInt8]
+    /// The distcc request up to its last ARGV (version 1), as the wrapper sent it.
+    let head: [UInt8]
     let answer = OneShot<JobAnswer>()
     // The fields below are guarded by the Dispatcher's monitor.
     var ticket: Scheduler.Ticket
     /// Each host that failed the job, in order.
     var failures: [(host: String, failure: ClientFailure)] = []
 
-    init(id: Int, request: [UInt8], pools: [PoolKey]) {
+    // The source arrives after the head when the wrapper sends the head before preprocessing; its own lock,
+    // since the driver thread reads it while the wrapper's thread supplies it.
+    private let lock = Monitor()
+    private var suppliedSource: [UInt8]?
+    private var isCancelled = false
+    private var onChange: (@Sendable () -> Void)?
+
+    init(id: Int, head: [UInt8], source: [UInt8]?, pools: [PoolKey]) {
         self.id = id
-        self.request = request
+        self.head = head
+        suppliedSource = source
         ticket = Scheduler.Ticket(id: id, pools: pools)
+    }
+
+    /// The preprocessed source, once the wrapper has sent it.
+    var source: [UInt8]? { lock.withLock { suppliedSource } }
+    /// The wrapper left before sending the source: the job is dropped.
+    var cancelled: Bool { lock.withLock { isCancelled } }
+
+    func supply(_ source: [UInt8]) { changing { suppliedSource = source } }
+    func cancel() { changing { isCancelled = true } }
+
+    /// `wake` is called when the source arrives or the job is cancelled (the driver that holds the job sets it).
+    func whenChanged(_ wake: @escaping @Sendable () -> Void) { lock.withLock { onChange = wake } }
+
+    private func changing(_ change: () -> Void) {
+        let wake = lock.withLock {
+            change()
+            return onChange
+        }
+        wake?()
     }
 
     /// Lines for the wrapper about the hosts that failed the job before its outcome (`dropping` the

@@ -1,5 +1,5 @@
 // The daemon's shared state: the Scheduler (pure rules), the host drivers, the jobs in flight. Wrapper
-// threads submit jobs and wait; driver threads report results. One monitor guards it all; the
+// threads start jobs and wait; driver threads report results. One monitor guards it all; the
 // scheduler's actions are carried out here (dispatch to a driver, a local slot, or a failure answer).
 
 import CompileCore
@@ -22,15 +22,33 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
 
     // MARK: Wrappers' side
 
-    /// Runs one job to its answer; blocks the calling (wrapper) thread until then.
-    func run(_ submission: JobSubmission) -> (JobAnswer, DaemonJob?) {
+    enum Started {
+        case job(DaemonJob)
+        /// Answered at once (a bad host list or request).
+        case answer(JobAnswer)
+    }
+
+    /// Schedules a job and returns; its answer comes in `job.answer`. A job whose source follows is
+    /// scheduled (and its head sent) at once.
+    func start(_ submission: JobSubmission) -> Started {
         let specs: [HostSpec]
         do {
             specs = try HostList.parse(submission.hostList)
         } catch {
-            return (.failure(code: ExitCode.badHostSpec.rawValue, summary: "\(error)", details: [], notes: []), nil)
+            return .answer(.failure(code: ExitCode.badHostSpec.rawValue, summary: "\(error)", details: [], notes: []))
         }
-        let job: DaemonJob = monitor.withLock {
+        let parts: (head: [UInt8], source: [UInt8]?)
+        if submission.sourceFollows {
+            parts = (submission.request, nil)
+        } else if let (head, source) = HostRequest.split(submission.request) {
+            parts = (head, source)
+        } else {
+            return .answer(
+                .failure(
+                    code: ExitCode.protocolError.rawValue, summary: "the wrapper sent a request that does not decode",
+                    details: [], notes: []))
+        }
+        return monitor.withLock {
             var pools: [PoolKey] = []
             for spec in specs {
                 let key = PoolKey(host: spec.description, access: spec.isLocal ? nil : submission.access)
@@ -43,13 +61,22 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
                 }
                 if !pools.contains(key) { pools.append(key) }
             }
-            let job = DaemonJob(id: nextID, request: submission.request, pools: pools)
+            let job = DaemonJob(id: nextID, head: parts.head, source: parts.source, pools: pools)
             nextID += 1
             jobs[job.id] = job
             perform(scheduler.submit(job.ticket))
-            return job
+            return .job(job)
         }
-        return (job.answer.wait(), job)
+    }
+
+    /// The wrapper left before sending the source (its preprocessing failed): the job is dropped; a channel
+    /// that already has its head is closed by its driver.
+    func cancel(_ job: DaemonJob) {
+        monitor.withLock {
+            jobs[job.id] = nil
+            job.cancel()
+            perform(scheduler.cancelled(job.id))  // also frees a local slot it was given meanwhile
+        }
     }
 
     /// A wrapper that ran its job in a local slot has finished (its connection closed).

@@ -25,8 +25,10 @@ final class LiveChannel {
     var job: DaemonJob?
     /// The job's request as this channel's server reads it (compressed as the host's bodies travel).
     var request: [UInt8] = []
-    /// The request's protocol version: a server that refuses it is an older one (see `finishClosing`).
-    var version = ProtocolVersion.plain
+    /// The request's compression; its protocol version refused by a server means an older one (`finishClosing`).
+    var compression = BodyCompression.plain
+    /// The head has been queued but the wrapper is still preprocessing: the source's frame comes later.
+    var awaitingSource = false
     var decoder = ReplyDecoder()
     var reply: [UInt8] = []
     var started: UInt64 = 0
@@ -35,6 +37,13 @@ final class LiveChannel {
     var retiring = false
 
     init(_ channel: Channel) { self.channel = channel }
+
+    /// Queues the source's frame once the wrapper has sent it.
+    func appendSourceIfReady() {
+        guard awaitingSource, let source = job?.source else { return }
+        request += HostRequest.source(source, compression: compression)
+        awaitingSource = false
+    }
 
     var isBusy: Bool { job != nil }
     var isClosing: Bool {
@@ -115,11 +124,14 @@ final class HostConnection {
 
     /// Starts `job` on `channel` (which must be idle), its bodies compressed as `compression` says; the first
     /// bytes go out on the next service.
+    /// The head goes out even while the wrapper is still preprocessing: sshccd gets the compiler ready meanwhile.
     func start(_ job: DaemonJob, on channel: LiveChannel, compression: BodyCompression) {
         let now = Monotonic.nanoseconds()
         channel.job = job
-        channel.request = HostRequest.encode(job.request, for: spec, compression: compression)
-        channel.version = compression.protocolVersion
+        channel.compression = compression
+        channel.request = HostRequest.head(job.head, for: spec, compression: compression)
+        channel.awaitingSource = true
+        channel.appendSourceIfReady()
         channel.phase = .sending(offset: 0)
         channel.decoder = ReplyDecoder()
         channel.reply = []
@@ -201,6 +213,15 @@ final class HostConnection {
     )
         throws(ConnectionLost)
     {
+        if let job = live.job, job.cancelled, !session.isBlockedOutbound {
+            // The wrapper's preprocessing failed: half a request went out, so the channel is not reused.
+            live.job = nil
+            live.retiring = true
+            live.phase = .idle
+            return
+        }
+        live.appendSourceIfReady()
+        if live.awaitingSource { live.lastProgress = Monotonic.nanoseconds() }  // preprocessing is not a stall
         if case .sending(var offset) = live.phase, live.job != nil {
             let request = live.request
             writing: while offset < request.count {
@@ -221,7 +242,7 @@ final class HostConnection {
                     offset = request.count
                 }
             }
-            live.phase = offset == request.count ? .receiving : .sending(offset: offset)
+            live.phase = offset == request.count && !live.awaitingSource ? .receiving : .sending(offset: offset)
         }
         try read(live, buffer, &events)
     }
@@ -263,12 +284,14 @@ final class HostConnection {
                             live.retiring = true
                         }
                         let traffic = JobTraffic(
-                            sent: sent, received: live.reply.count, rawSent: job.request.count,
+                            sent: sent, received: live.reply.count,
+                            rawSent: job.head.count + FrameHeader.size + (job.source?.count ?? 0),
                             rawReceived: 5 * FrameHeader.size + decoded.stderr.count + decoded.stdout.count
                                 + decoded.object.count)
                         events.append(
                             .succeeded(
-                                job, reply: live.reply, nanoseconds: live.lastProgress - live.started, traffic: traffic))
+                                job, reply: live.reply, nanoseconds: live.lastProgress - live.started, traffic: traffic)
+                        )
                         live.job = nil
                         live.reply = []
                         live.request = []
@@ -295,10 +318,10 @@ final class HostConnection {
         case .done(let value): status = value
         }
         if let job = live.job, status == ExitCode.protocolError.rawValue, live.reply.isEmpty,
-            live.version != ProtocolVersion.plain
+            live.compression != .plain
         {
             // A valid compressed request is a protocol error only to a server that does not speak its version.
-            events.append(.compressionRefused(job, version: live.version))
+            events.append(.compressionRefused(job, version: live.compression.protocolVersion))
             live.job = nil
         }
         if let job = live.job {

@@ -173,9 +173,14 @@ final class HostDriver: @unchecked Sendable {
     /// Hands waiting jobs to idle channels.
     private func dispatchWaiting() {
         while let job = waiting.first {
+            if job.cancelled {
+                waiting.removeFirst()
+                continue
+            }
             guard let (connection, channel) = connections.lazy.compactMap({ c in c.readyChannel.map { (c, $0) } }).first
             else { return }
             waiting.removeFirst()
+            job.whenChanged { [weak self] in self?.wake() }  // its source arrives, or its wrapper leaves
             connection.start(job, on: channel, compression: compression)
             service(connection)  // send at once rather than after the next poll
         }

@@ -54,11 +54,14 @@ public struct JobRunner {
         let compiler = CompilerRun(job, watch: nil, sandbox: sandboxReadable(job.executable))
         job.compile = try? start(compiler, [job.plan.compilerName] + job.plan.arguments, readsInput: true)
         job.assemble = try? start(compiler, [job.plan.compilerName] + job.plan.assembleArguments, readsInput: true)
+        logger.info(
+            "prepared: job \(jobsServed + 1) ready ahead of its source\(job.compile == nil ? "" : ", gcc started")")
         return job
     }
 
     /// Compiles `request`, with what `prepare` got ready for it (used only if its command line is the same).
-    public mutating func run(_ request: Request, prepared: PreparedJob? = nil, watch: StreamWatch? = nil) -> JobOutcome {
+    public mutating func run(_ request: Request, prepared: PreparedJob? = nil, watch: StreamWatch? = nil) -> JobOutcome
+    {
         jobsServed += 1
         let job = jobsServed
         let started = Monotonic.nanoseconds()

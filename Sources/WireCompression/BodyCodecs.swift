@@ -89,7 +89,8 @@ public enum LZO {
         return [UInt8](unsafeUninitializedCapacity: capacity) { out, count in
             var written = lzo_uint(capacity)
             let status = input.withUnsafeBytes {
-                lzo1x_1_compress($0.baseAddress?.assumingMemoryBound(to: UInt8.self), lzo_uint($0.count),
+                lzo1x_1_compress(
+                    $0.baseAddress?.assumingMemoryBound(to: UInt8.self), lzo_uint($0.count),
                     out.baseAddress, &written, work)
             }
             precondition(status == LZO_E_OK, "lzo1x_1_compress failed: \(status)")
@@ -107,7 +108,8 @@ public enum LZO {
             let output = [UInt8](unsafeUninitializedCapacity: capacity) { out, count in
                 var written = lzo_uint(capacity)
                 status = input.withUnsafeBytes {
-                    lzo1x_decompress_safe($0.baseAddress?.assumingMemoryBound(to: UInt8.self), lzo_uint($0.count),
+                    lzo1x_decompress_safe(
+                        $0.baseAddress?.assumingMemoryBound(to: UInt8.self), lzo_uint($0.count),
                         out.baseAddress, &written, nil)
                 }
                 count = status == LZO_E_OK ? Int(written) : 0

@@ -61,12 +61,15 @@ import WireCompression
         let length = Int(String(decoding: bytes[doto.upperBound..<doto.upperBound + 8], as: UTF8.self), radix: 16)!
         #expect(length == bytes.count - doto.lowerBound - 12)
         #expect(length < Self.text.count / 4)
-        #expect(bytes.starts(with: Self.header("DONE", Int(version)) + Self.header("STAT", 0) + Self.header("SERR", 0)
-            + Self.header("SOUT", 0)))
+        #expect(
+            bytes.starts(
+                with: Self.header("DONE", Int(version)) + Self.header("STAT", 0) + Self.header("SERR", 0)
+                    + Self.header("SOUT", 0)))
     }
 
     static func request(version: UInt32, body: [UInt8]) -> [UInt8] {
-        Array("DIST0000000\(version)ARGC00000001".utf8) + header("ARGV", 3) + Array("gcc".utf8) + header("DOTI", body.count)
+        Array("DIST0000000\(version)ARGC00000001".utf8) + header("ARGV", 3) + Array("gcc".utf8)
+            + header("DOTI", body.count)
             + body
     }
 
@@ -88,8 +91,9 @@ import WireCompression
 
     @Test(arguments: versions)
     func corruptBodiesAreProtocolErrors(version: UInt32) throws {
-        let packed = Array(WireEncoder.encode(Request(version: version, arguments: ["gcc"], source: Self.text))
-            .dropFirst(Self.request(version: version, body: []).count))
+        let packed = Array(
+            WireEncoder.encode(Request(version: version, arguments: ["gcc"], source: Self.text))
+                .dropFirst(Self.request(version: version, body: []).count))
         let garbage = Array("this is not compressed at all, just text".utf8)
         var damaged = [garbage, Array(packed.dropLast(7)), packed + [0, 1, 2]]
         if version == ProtocolVersion.zstd {
@@ -110,8 +114,9 @@ import WireCompression
     @Test(arguments: versions)
     func decompressionIsCappedByTheLimit(version: UInt32) throws {
         let zeros = [UInt8](repeating: 0, count: 4 << 20)
-        let packed = Array(WireEncoder.encode(Request(version: version, arguments: ["gcc"], source: zeros))
-            .dropFirst(Self.request(version: version, body: []).count))
+        let packed = Array(
+            WireEncoder.encode(Request(version: version, arguments: ["gcc"], source: zeros))
+                .dropFirst(Self.request(version: version, body: []).count))
         #expect(packed.count < 64 * 1024, "\(packed.count) bytes")
         var limits = WireLimits()
         limits.maxSourceLength = 1 << 20

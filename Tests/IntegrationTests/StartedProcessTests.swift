@@ -41,8 +41,9 @@ import Testing
     @Test func outputBeforeReadingDoesNotDeadlock() throws {
         let result = try run("head -c 200000 /dev/zero >&2; wc -c", input: Self.input)
         #expect(result.process.stderr.count == 200_000)
-        #expect(String(decoding: result.process.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            == "\(Self.input.count)")
+        #expect(
+            String(decoding: result.process.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                == "\(Self.input.count)")
     }
 
     /// A run that is started and then dropped (its job refused after step 1) is killed and reaped.

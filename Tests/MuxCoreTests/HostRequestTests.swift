@@ -12,7 +12,10 @@ import Testing
     func forHost(_ entry: String, _ arguments: [String], compression: BodyCompression? = nil) throws -> (Request, Int) {
         let spec = try HostList.parseEntry(entry)
         let request = WireEncoder.encode(Request(arguments: arguments, source: Self.source))
-        let encoded = HostRequest.encode(request, for: spec, compression: compression ?? spec.compression)
+        let (head, source) = try #require(HostRequest.split(request))
+        let chosen = compression ?? spec.compression
+        let encoded =
+            HostRequest.head(head, for: spec, compression: chosen) + HostRequest.source(source, compression: chosen)
         var decoder = RequestDecoder()
         decoder.append(encoded)
         return (try #require(try decoder.next()), encoded.count)
@@ -22,7 +25,10 @@ import Testing
         let (cxx, _) = try forHost("h,distccd", ["g++", "-O1", "-x", "c++", "-c", "src/plain.c", "-o", "x.o"])
         #expect(cxx.arguments == ["g++", "-O1", "-c", "src/plain.ii", "-o", "x.o"])
         #expect(cxx.source == Self.source)
-        #expect(try forHost("h,distccd", ["gcc", "-c", "a.c", "-o", "a.o"]).0.arguments == ["gcc", "-c", "a.i", "-o", "a.o"])
+        #expect(
+            try forHost("h,distccd", ["gcc", "-c", "a.c", "-o", "a.o"]).0.arguments == [
+                "gcc", "-c", "a.i", "-o", "a.o",
+            ])
         #expect(
             try forHost("h,distccd", ["gcc", "-xc", "-c", "w.txt", "-o", "w.o"]).0.arguments == [
                 "gcc", "-c", "w.i", "-o", "w.o",
@@ -31,7 +37,8 @@ import Testing
 
     @Test(arguments: [
         ("h", ProtocolVersion.zstd), ("h,zstd", ProtocolVersion.zstd), ("h,lzo", ProtocolVersion.lzo),
-        ("h,plain", ProtocolVersion.plain), ("h,distccd", ProtocolVersion.lzo), ("h,distccd,plain", ProtocolVersion.plain),
+        ("h,plain", ProtocolVersion.plain), ("h,distccd", ProtocolVersion.lzo),
+        ("h,distccd,plain", ProtocolVersion.plain),
     ])
     func bodiesTravelInTheHostsCompression(_ entry: String, _ version: UInt32) throws {
         let arguments = ["gcc", "-c", "a.c", "-o", "a.o"]
@@ -51,7 +58,11 @@ import Testing
         let spec = try HostList.parseEntry("h,distccd")
         let odd = WireEncoder.encode(Request(arguments: ["gcc", "-E", "a.c"], source: []))
         #expect(StockDistccd.arguments(["gcc", "-E", "a.c"]) == ["gcc", "-E", "a.c"])
-        #expect(HostRequest.encode(odd, for: spec, compression: .plain) == odd)
-        #expect(HostRequest.encode(Array("garbage".utf8), for: spec, compression: .lzo) == Array("garbage".utf8))
+        let (head, source) = try #require(HostRequest.split(odd))
+        #expect(
+            HostRequest.head(head, for: spec, compression: .plain) + HostRequest.source(source, compression: .plain)
+                == odd)
+        #expect(HostRequest.head(Array("garbage".utf8), for: spec, compression: .lzo) == Array("garbage".utf8))
+        #expect(HostRequest.split(Array("garbage".utf8)) == nil)
     }
 }

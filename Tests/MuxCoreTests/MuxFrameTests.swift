@@ -30,6 +30,18 @@ struct MuxFrameTests {
         #expect(try MuxCodec.request(from: Array(received.dropLast())) == nil, "incomplete until JOBR")
     }
 
+    /// A job sent ahead of its source: JOBH (the command line) is a complete request; JOBS follows later.
+    @Test func aJobWhoseSourceFollowsRoundTrips() throws {
+        let job = JobSubmission(
+            hostList: "a/2", access: Self.access, request: Array("DIST…ARGV".utf8), sourceFollows: true)
+        let source = Array("int x;\n".utf8)
+        let bytes = MuxCodec.jobHead(job, version: "2 sshcc 9") + job.request
+        var received = try frames(bytes + MuxCodec.sourceHeader(count: source.count) + source)
+        received.removeFirst()
+        #expect(try MuxCodec.request(from: Array(received.dropLast())) == .job(job), "complete at JOBH")
+        #expect(received.last == MuxFrame(.jobSource, source))
+    }
+
     @Test(arguments: [
         JobAnswer.reply(host: "h:22", reply: [1, 2, 3], notes: ["x: down", "  fix: y"]),
         .runLocally(notes: []),

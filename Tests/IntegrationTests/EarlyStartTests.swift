@@ -1,0 +1,107 @@
+// The command line goes ahead of the source, through a real sshd: sshccd starts gcc while the client is
+// still preprocessing, and a job whose preprocessing fails is cancelled cleanly on every side.
+
+import Foundation
+import TestSupport
+import Testing
+
+@Suite struct EarlyStartTests {
+    /// A client whose preprocessing lasts until the test lets it end (a slow header tree, a busy machine): a
+    /// `gcc` on PATH that under -E waits for the file `gate` (taking it) and is the real gcc otherwise.
+    func gatedPreprocessor(_ project: TemporaryDirectory) throws -> String {
+        let script = try project.write(
+            "client-bin/gcc",
+            """
+            #!/bin/sh
+            for a in "$@"; do
+              if [ "$a" = -E ]; then
+                i=0; while [ ! -e '\(project.path)/gate' ] && [ $i -lt 3000 ]; do sleep 0.02; i=$((i+1)); done
+                rm -f '\(project.path)/gate'
+              fi
+            done
+            exec /usr/bin/gcc "$@"
+
+            """)
+        chmod(script, 0o755)
+        return project.path + "/client-bin"
+    }
+
+    /// Opens the gate once sshccd has logged `count` jobs ready ahead of their source (false if it never did).
+    func openGate(_ project: TemporaryDirectory, when server: SSHDServer, count: Int) -> Background<Bool> {
+        let (gate, log) = (project.path + "/gate", server.sshccdLog)
+        return Background {
+            let ready = eventually(within: 60) {
+                let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+                return text.components(separatedBy: "ready ahead of its source, gcc started").count - 1 >= count
+            }
+            _ = FileManager.default.createFile(atPath: gate, contents: nil)
+            return ready
+        }
+    }
+
+    func environment(_ server: SSHDServer, _ bin: String) -> [String: String] {
+        var environment = server.clientEnvironment(["SSHCC_FALLBACK": "0", "SSHCC_VERBOSE": "1"])
+        environment["PATH"] = bin + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
+        return environment
+    }
+
+    @Test func theServerGetsGccReadyWhileTheClientPreprocesses() throws {
+        let server = try SSHDServer()
+        let project = try Fixtures.project()
+        let environment = environment(server, try gatedPreprocessor(project))
+        for (index, flags) in [["-O2"], ["-g", "-O2"]].enumerated() {
+            let arguments = ["gcc"] + flags + ["-Iinclude", "-c", "src/prog.c", "-o"]
+            let gate = openGate(project, when: server, count: index + 1)
+            let remote = try Fixtures.sshcc(
+                arguments + ["out-remote/\(index).o"], in: project.path, environment: environment)
+            #expect(gate.wait(), "sshccd got job \(index) ready before its source came")
+            #expect(remote.status == 0, "\(remote.stderrText)")
+            #expect(remote.stderrText.contains("compiled on"), "\(remote.stderrText)")
+            try Fixtures.local(
+                ["/usr/bin/gcc"] + arguments.dropFirst() + ["out-local/\(index).o"], in: project.path,
+                environment: environment)
+            #expect(try project.read("out-remote/\(index).o") == project.read("out-local/\(index).o"), "job \(index)")
+        }
+        let log = (try? String(contentsOfFile: server.sshccdLog, encoding: .utf8)) ?? ""
+        let early = log.split(separator: "\n").filter { $0.contains("started-early") }
+        #expect(early.count == 2, "both jobs found gcc started before their source arrived\n\(log)")
+        attachLogsOnFailure(server, early.count == 2)
+    }
+
+    /// `#include` of a missing file: the build sees gcc's own message and status, the server's prepared job
+    /// is dropped with its channel, nothing counts as a failed job, and the next job runs normally.
+    @Test func aFailedPreprocessingCancelsTheJob() throws {
+        let server = try SSHDServer()
+        let project = try Fixtures.project()
+        let environment = environment(server, try gatedPreprocessor(project))
+        try project.write("src/missing.c", "#include \"no-such-header.h\"\nint x;\n")
+        let local = try Fixtures.local(
+            ["/usr/bin/gcc", "-c", "src/missing.c", "-o", "out-local/missing.o"], in: project.path,
+            environment: environment)
+        let gate = openGate(project, when: server, count: 1)
+        let remote = try Fixtures.sshcc(
+            ["gcc", "-c", "src/missing.c", "-o", "out-remote/missing.o"], in: project.path, environment: environment)
+        #expect(gate.wait(), "sshccd got the job ready before the preprocessing failed")
+        #expect(local.status != 0)
+        #expect(remote.status == local.status)
+        #expect(remote.stderrText.contains(local.stderrText), "gcc's own message:\n\(remote.stderrText)")
+        #expect(!project.exists("out-remote/missing.o"))
+        // The mux closes the channel that carries half a request; sshccd sees its input or its output end.
+        #expect(
+            eventually {
+                let log = (try? String(contentsOfFile: server.sshccdLog, encoding: .utf8)) ?? ""
+                return log.contains("client closed the stream early")
+                    || log.contains("the client closed the reply stream")
+            })
+
+        #expect(FileManager.default.createFile(atPath: project.path + "/gate", contents: nil))
+        let next = try Fixtures.sshcc(
+            ["gcc", "-Iinclude", "-c", "src/prog.c", "-o", "out-remote/prog.o"], in: project.path,
+            environment: environment)
+        #expect(next.status == 0)
+        #expect(next.stderrText.contains("compiled on"), "\(next.stderrText)")
+        let status = try Fixtures.sshcc(["--status"], in: project.path, environment: environment).stdoutText
+        #expect(status.contains("jobs 1 done, 0 failed"), "\(status)")
+        attachLogsOnFailure(server, status.contains("jobs 1 done, 0 failed"))
+    }
+}
