@@ -23,14 +23,16 @@ enum JobLimitReport {
         if limits.cpuSeconds > 0, process.signal == SIGXCPU || messages.contains("CPU time limit exceeded") {
             return cpu(limits)
         }
-        if process.signal == SIGXFSZ || messages.contains("File size limit") {
-            return "the compile's output went over \(limits.fileSizeBytes >> 20) MB (sshccd --max-output)"
-        }
+        if process.signal == SIGXFSZ || messages.contains("File size limit") { return output(limits) }
         if ["out of memory allocating", "memory exhausted", "std::bad_alloc"].contains(where: messages.contains) {
             return "the compile ran out of memory under the server's limit of \(limits.memoryBytes >> 20) MB "
                 + "(sshccd --max-memory)"
         }
         return nil
+    }
+
+    static func output(_ limits: ProcessLimits) -> String {
+        "the compile's output went over \(limits.fileSizeBytes >> 20) MB (sshccd --max-output)"
     }
 
     static func cpu(_ limits: ProcessLimits) -> String {

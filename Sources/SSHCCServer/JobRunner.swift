@@ -52,7 +52,10 @@ public struct JobRunner {
         guard job.plan.readsStandardInput, let slot = try? JobSlots.tryAcquire(options.slots) else { return job }
         job.slot = slot
         let compiler = CompilerRun(job, watch: nil, sandbox: sandboxReadable(job.executable))
-        job.compile = try? start(compiler, [job.plan.compilerName] + job.plan.arguments, readsInput: true)
+        job.assemblyPipe = try? AssemblyPipe.make(at: job.plan.assemblyPath)
+        if job.assemblyPipe != nil {
+            job.compile = try? start(compiler, [job.plan.compilerName] + job.plan.arguments, readsInput: true)
+        }
         job.assemble = try? start(compiler, [job.plan.compilerName] + job.plan.assembleArguments, readsInput: true)
         logger.info(
             "prepared: job \(jobsServed + 1) ready ahead of its source\(job.compile == nil ? "" : ", gcc started")")
@@ -133,7 +136,6 @@ public struct JobRunner {
             logger.notice("this kernel has no Landlock: compilers run without the sandbox (Docs/security.md)")
         }
         do {
-            if !plan.readsStandardInput { try Files.create(plan.inputPath, request.source) }
             if job.slot == nil {
                 // Held until the compiler has exited (the slot is freed with the job).
                 let acquired = try JobSlots.acquire(options.slots, watch: watch) { [logger] reason in
@@ -148,29 +150,50 @@ public struct JobRunner {
                 }
             }
             let compiler = CompilerRun(job, watch: watch, sandbox: sandboxReadable(job.executable))
-            let stdin = plan.readsStandardInput
-            // gcc's assembler starts now (if `prepare` did not) and waits for the checked assembly.
-            if stdin, job.assemble == nil {
-                job.assemble = try start(compiler, [plan.compilerName] + plan.assembleArguments, readsInput: true)
-            }
             let prestarted = job.compile != nil
-            let first = try job.compile ?? start(compiler, [plan.compilerName] + plan.arguments, readsInput: stdin)
-            job.compile = nil
-            var result = try runCompiler(compiler, first, input: stdin ? request.source : [])
-            var object: [UInt8] = []
-            if result.status == 0, Files.exists(plan.assemblyPath) {
-                let fileLimit = options.limits.fileSizeBytes
-                let assembly = try Files.read(plan.assemblyPath, limit: fileLimit > 0 ? fileLimit : .max)
-                if let reason = AssemblyPolicy.refusal(assembly) { return .refused(reason) }
-                let second = try job.assemble ?? start(compiler, [plan.compilerName] + plan.assembleArguments)
-                job.assemble = nil
-                let assembled = try runCompiler(compiler, second, input: stdin ? assembly : [])
-                result.status = assembled.status
-                result.stdout += assembled.stdout
-                result.stderr += assembled.stderr
-                if result.status == 0, Files.exists(plan.outputPath) {
-                    object = try Files.read(plan.outputPath, limit: limits.maxObjectLength)
+            let fileLimit = options.limits.fileSizeBytes > 0 ? options.limits.fileSizeBytes : .max
+            var result: ProcessResult
+            if plan.readsStandardInput {
+                // gcc: the assembler (started now if `prepare` did not) waits for the checked assembly, which a
+                // thread takes from the first step's FIFO and hands over as soon as cc1 has written it.
+                if job.assemblyPipe == nil { job.assemblyPipe = try AssemblyPipe.make(at: plan.assemblyPath) }
+                let assembler =
+                    try job.assemble ?? start(compiler, [plan.compilerName] + plan.assembleArguments, readsInput: true)
+                let first = try job.compile ?? start(compiler, [plan.compilerName] + plan.arguments, readsInput: true)
+                let feeder = AssemblyFeeder(
+                    job.assemblyPipe!, assembler: assembler, limit: fileLimit, captureLimit: limits.maxMessageLength)
+                (job.compile, job.assemble, job.assemblyPipe) = (nil, nil, nil)
+                let compiled = Result { try runCompiler(compiler, first, input: request.source) }
+                let assembly = feeder.finish()  // also when the first step was stopped: the thread must end
+                result = try compiled.get()
+                switch assembly {
+                case .overLimit: return .refused(JobLimitReport.output(options.limits))
+                case .refused(let reason) where result.status == 0: return .refused(reason)
+                case .failed(let why) where result.status == 0: return .refused("job failed on the server: \(why)")
+                case .assembled(let run) where result.status == 0:
+                    let assembled = try checked(run)
+                    result.status = assembled.status
+                    result.stdout += assembled.stdout
+                    result.stderr += assembled.stderr
+                default: break  // the first step failed (its messages stand) or wrote no assembly
                 }
+            } else {
+                // clang: both steps read files.
+                try Files.create(plan.inputPath, request.source)
+                result = try runCompiler(compiler, start(compiler, [plan.compilerName] + plan.arguments))
+                if result.status == 0, Files.exists(plan.assemblyPath) {
+                    let assembly = try Files.read(plan.assemblyPath, limit: fileLimit)
+                    if let reason = AssemblyPolicy.refusal(assembly) { return .refused(reason) }
+                    let assembled = try runCompiler(
+                        compiler, start(compiler, [plan.compilerName] + plan.assembleArguments))
+                    result.status = assembled.status
+                    result.stdout += assembled.stdout
+                    result.stderr += assembled.stderr
+                }
+            }
+            var object: [UInt8] = []
+            if result.status == 0, Files.exists(plan.outputPath) {
+                object = try Files.read(plan.outputPath, limit: limits.maxObjectLength)
             }
             let summary =
                 "\(plan.compilerName) \(PathName.base(plan.inputPath)) source=\(request.source.count)B "
@@ -218,10 +241,13 @@ public struct JobRunner {
     private func runCompiler(_ job: CompilerRun, _ started: StartedProcess, input: [UInt8] = []) throws
         -> ProcessResult
     {
-        let limits = options.limits
-        let run = try Subprocess.finish(
-            started, input: input, captureLimit: self.limits.maxMessageLength, watch: job.watch)
-        if let reason = JobLimitReport.reason(run, limits: limits) { throw Stopped(step: .refused(reason)) }
+        try checked(
+            Subprocess.finish(started, input: input, captureLimit: self.limits.maxMessageLength, watch: job.watch))
+    }
+
+    /// A finished run's result, or `Stopped` when a limit or the client's leaving stopped it.
+    private func checked(_ run: LimitedResult) throws -> ProcessResult {
+        if let reason = JobLimitReport.reason(run, limits: options.limits) { throw Stopped(step: .refused(reason)) }
         if run.end == .abandoned { throw Stopped(step: .abandoned) }
         var process = run.process
         if run.overflowed {

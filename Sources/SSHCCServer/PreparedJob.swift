@@ -6,6 +6,10 @@
 import CompileCore
 import POSIXSupport
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 public final class PreparedJob {
     let arguments: [String]
     let directory: String
@@ -16,6 +20,8 @@ public final class PreparedJob {
     /// gcc's steps, started ahead (nil: started when the source is there).
     var compile: StartedProcess?
     var assemble: StartedProcess?
+    /// The FIFO the first step writes its assembly into (gcc only; made before that step starts).
+    var assemblyPipe: AssemblyPipe?
 
     init(arguments: [String], directory: String, plan: ServerCompile, executable: String) {
         self.arguments = arguments
@@ -28,6 +34,7 @@ public final class PreparedJob {
         // Killed and reaped first: nothing may still write into the directory when it goes.
         compile = nil
         assemble = nil
+        if let assemblyPipe { close(assemblyPipe.fd) }
         Files.removeTree(directory)
     }
 }
