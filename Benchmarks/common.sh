@@ -1,6 +1,6 @@
 # Sourced by the benchmark scripts: a release build, a scratch directory cleaned up on exit (with every mux
 # daemon, ControlMaster and server the script started), and the login account for the loopback sshd.
-# Sets: repo, bin, work, pids (append the PIDs of servers you start), user.
+# Sets: repo, bin, work, pids (append the PIDs of servers you start), user; defines start_servers.
 . Scripts/loopback-sshd.sh
 repo=$PWD
 bash Scripts/install-deps
@@ -27,3 +27,14 @@ if [[ $(id -u) -eq 0 ]]; then
     id "$user" >/dev/null 2>&1 || useradd --system --shell /bin/sh --home-dir /nonexistent --no-create-home "$user"
     usermod -p '*' "$user"   # a locked password field ('!') makes sshd refuse even key logins
 fi
+
+# start_servers: the loopback sshd with sshccd (logging into $work/logs, which must exist) and Debian's
+# distccd on TCP port $dport, both stopped on exit. Sets port (sshd's) and dport.
+start_servers() {
+    start_loopback_sshd "$work" "$bin/sshccd" "$work/logs"
+    pids+=("$sshd_pid")
+    dport=$((40000 + RANDOM % 10000))
+    distccd --daemon --no-detach --listen 127.0.0.1 --port "$dport" --allow 127.0.0.1 --jobs 4 --log-stderr \
+        --log-level error &
+    pids+=("$!")
+}

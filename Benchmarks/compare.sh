@@ -46,12 +46,7 @@ PY
 
 # --- servers: sshd (sshccd subsystem), distccd on TCP, and delaying relays in front of both
 mkdir -p logs distcc && chown "$user" logs
-start_loopback_sshd "$work" "$bin/sshccd" "$work/logs"
-pids+=("$sshd_pid")
-dport=$((40000 + RANDOM % 10000))
-distccd --daemon --no-detach --listen 127.0.0.1 --port "$dport" --allow 127.0.0.1 --jobs 4 --log-stderr \
-    --log-level error &
-pids+=("$!")
+start_servers
 wan_ssh=$((50000 + RANDOM % 5000))
 wan_distcc=$((55000 + RANDOM % 5000))
 python3 "$repo/Benchmarks/delay-relay.py" "$wan_ssh" "$port" "$delay" ${mbit:+--mbit "$mbit"} &

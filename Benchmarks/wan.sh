@@ -45,12 +45,7 @@ echo "Brotli: $files files, $((raw / 1024)) KiB preprocessed in all ($((raw / fi
 
 # --- servers: sshd with sshccd, distccd on TCP; one relay per contender
 mkdir -p logs distcc counts && chown "$user" logs
-start_loopback_sshd "$work" "$bin/sshccd" "$work/logs"
-pids+=("$sshd_pid")
-dport=$((40000 + RANDOM % 10000))
-distccd --daemon --no-detach --listen 127.0.0.1 --port "$dport" --allow 127.0.0.1 --jobs 4 --log-stderr \
-    --log-level error &
-pids+=("$!")
+start_servers
 declare -A relay
 next=$((50000 + RANDOM % 5000))
 for name in distcc-tcp distcc-tcp-lzo sshcc-zstd sshcc-lzo sshcc-plain sshcc-sshzlib; do
