@@ -72,13 +72,19 @@ import Testing
         #expect(leftovers.isEmpty)
     }
 
+    /// cc1 fails before it writes any assembly: the assembly FIFO's reader is released, the job answers with
+    /// gcc's own status and messages, and the next job on the stream compiles.
     @Test func compileErrorComesBackAsTheCompilersOwnStatus() throws {
         let broken = Request(arguments: ["gcc", "-c", "b.c"], source: Array("# 1 \"b.c\"\nint f( { }\n".utf8))
-        let answers = try replies(try serve(WireEncoder.encode(broken)).stdout)
+        let good = try request("a.c", ["gcc", "-c", "a.c"])
+        let answers = try replies(try serve(WireEncoder.encode(broken) + WireEncoder.encode(good)).stdout)
+        #expect(answers.count == 2)
         #expect(answers.first?.exitCode == 1)
         #expect(answers.first?.object.isEmpty == true)
         let message = String(decoding: answers.first?.stderr ?? [], as: UTF8.self)
         #expect(message.contains("b.c:1:"))
+        #expect(answers.last?.exitCode == 0 && answers.last?.object.isEmpty == false)
+        #expect(leftovers.isEmpty)
     }
 
     @Test func garbageIsAProtocolErrorWithNoReply() throws {
