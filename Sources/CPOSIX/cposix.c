@@ -34,6 +34,15 @@ long sshcc_peer_uid(int fd) {
     return (long)credentials.uid;
 }
 
+int sshcc_pidfd_open(pid_t pid) {
+#ifdef SYS_pidfd_open
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
 static void set_limit(int resource, long long value) {
     if (value <= 0) return;
     struct rlimit limit = {(rlim_t)value, (rlim_t)value};

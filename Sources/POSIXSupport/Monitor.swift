@@ -54,12 +54,26 @@ public final class OneShot<Value: Sendable>: @unchecked Sendable {
 
     public init() {}
 
+    private var onFulfil: (@Sendable () -> Void)?
+
     /// Sets the value if none was set yet; later calls are ignored (first result wins).
     public func fulfil(_ newValue: Value) {
-        monitor.withLock {
+        let callback = monitor.withLock {
             if value == nil { value = newValue }
             monitor.broadcast()
+            return onFulfil
         }
+        callback?()
+    }
+
+    /// Calls `callback` once the value is set (at once if it is): for a thread that polls descriptors while it
+    /// waits, the callback can make one of them readable.
+    public func whenFulfilled(_ callback: @escaping @Sendable () -> Void) {
+        let now = monitor.withLock {
+            onFulfil = callback
+            return value != nil
+        }
+        if now { callback() }
     }
 
     public func wait() -> Value {

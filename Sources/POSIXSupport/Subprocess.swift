@@ -16,6 +16,12 @@ public struct ProcessResult: Sendable {
     public var stdout: [UInt8]
     public var stderr: [UInt8]
 
+    public init(status: Int32, stdout: [UInt8] = [], stderr: [UInt8] = []) {
+        self.status = status
+        self.stdout = stdout
+        self.stderr = stderr
+    }
+
     public var exitCode: Int32? { status & 0x7f == 0 ? (status >> 8) & 0xff : nil }
     public var signal: Int32? {
         let signal = status & 0x7f
@@ -157,6 +163,20 @@ public enum Subprocess {
             }
         }
         return drained
+    }
+
+    /// Starts `executable` (stdin /dev/null, stdout and stderr ours) and returns its PID; `wait` reaps it.
+    public static func spawn(executable: String, arguments: [String]) throws(SystemError) -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        var pid = pid_t()
+        let spawnError = withChildAttributes { attributes in
+            withCStrings(arguments) { argv in posix_spawn(&pid, executable, &actions, &attributes, argv, environ) }
+        }
+        guard spawnError == 0 else { throw SystemError("run", path: executable, errno: .init(rawValue: spawnError)) }
+        return pid
     }
 
     /// Starts `executable` as a daemon and does not wait for it: a new session (no terminal, no job-control

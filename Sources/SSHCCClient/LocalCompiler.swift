@@ -52,6 +52,37 @@ struct LocalCompiler {
         }
     }
 
+    /// `compiler … -E` started now, writing into a pipe of ours (EarlyOutputRun), for a plan whose text the
+    /// plain run gives; nil when the plan takes another route (already preprocessed, laid out for debugging,
+    /// clang) or this system cannot: `preprocess` then does the whole run.
+    func startPreprocessor(_ plan: CompilePlan, config: ClientConfig) -> StartedPreprocessor? {
+        guard plan.preprocessorWritesInPlace, !plan.sourceIsPreprocessed,
+            !(plan.needsDebugLayout && config.exactDebugLayout)
+        else { return nil }
+        let arguments = command(plan.preprocessArguments)
+        return EarlyOutputRun.start(executable: path) { output in arguments + ["-o", output] }
+            .map { StartedPreprocessor(run: $0) }
+    }
+
+    /// A preprocessor started ahead: its text comes as soon as cc1 closes it, its status a little later (once
+    /// cc1 and the driver have exited), which lets the text be on its way meanwhile.
+    struct StartedPreprocessor {
+        var run: EarlyOutputRun
+
+        mutating func text() -> Result<[UInt8], PreprocessFailure> {
+            do { return .success(try run.output()) } catch { return .failure(.io(error)) }
+        }
+
+        /// Nil when the preprocessor succeeded; waits for it.
+        mutating func failure() -> PreprocessFailure? {
+            let status: Int32
+            do { status = try run.wait() } catch { return .io(error) }
+            guard status != 0 else { return nil }
+            let result = ProcessResult(status: status)
+            return .compilerFailed(status: result.exitCode ?? 128 + (result.signal ?? 0))
+        }
+    }
+
     /// Preprocessed text whose tokens keep the lines and columns a local compile gives them (see
     /// SourceLayout), or nil if anything failed: the caller then runs the plain `-E`, which also reports any
     /// preprocessing error the usual way (this run's messages are held back until it succeeds).

@@ -41,17 +41,26 @@ enum MuxClient {
         }
     }
 
-    /// Sends the source after `sendHead` and reads the answer. When that fails (the daemon was lost, or is of
-    /// another version and gets replaced), the whole job goes by `submit`.
+    /// Sends the source after `sendHead` and reads the answer, unless `confirm` (asked once the source is
+    /// sent) says the job is withdrawn: nil then. When the exchange fails (the daemon was lost, or is of another
+    /// version and gets replaced), the whole job goes by `submit`.
     static func finish(
-        _ fd: Int32, source: [UInt8], whole job: () -> JobSubmission, paths: MuxPaths, verbose: Bool
-    ) throws(ClientFailure) -> Outcome {
+        _ fd: Int32, source: [UInt8], whole job: () -> JobSubmission, paths: MuxPaths, verbose: Bool,
+        confirm: () -> Bool = { true }
+    ) throws(ClientFailure) -> Outcome? {
         do throws(ExchangeFailure) {
-            return try outcome(exchange(fd, head: MuxCodec.sourceHeader(count: source.count), body: source), fd)
+            let received = try exchange(
+                fd, head: MuxCodec.sourceHeader(count: source.count), body: source, confirm: confirm)
+            if case .withdrawn = received {
+                close(fd)
+                return nil
+            }
+            return try outcome(received, fd)
         } catch {
             close(fd)
             if case .otherVersion(let theirs) = error { replace(theirs, paths: paths) }
         }
+        guard confirm() else { return nil }
         return try submit(job(), paths: paths, verbose: verbose)
     }
 
@@ -95,19 +104,24 @@ enum MuxClient {
         case job(JobAnswer)
         case text(String)
         case stopped
+        /// `confirm` withdrew the job: nothing was read.
+        case withdrawn
     }
 
-    /// Writes `head` and `body`, reads the version and the answer.
-    static func exchange(_ fd: Int32, head: [UInt8], body: [UInt8] = []) throws(ExchangeFailure) -> Received {
+    /// Writes `head` and `body` (in one write: the daemon wakes once), then reads the version and the answer
+    /// unless `confirm` withdraws the job.
+    static func exchange(
+        _ fd: Int32, head: [UInt8], body: [UInt8] = [], confirm: () -> Bool = { true }
+    ) throws(ExchangeFailure) -> Received {
         // A write that fails still lets us read: a daemon of another version answers and closes without
         // reading a job's source.
         var writeFailure: String?
         do {
-            try FileDescriptorIO.writeAll(fd, head)
-            if !body.isEmpty { try FileDescriptorIO.writeAll(fd, body) }
+            try FileDescriptorIO.writeAll(fd, body.isEmpty ? head : head + body)
         } catch {
             writeFailure = "\(error)"
         }
+        guard confirm() else { return .withdrawn }
         var inbox = MuxInbox()
         while true {
             let bytes: [UInt8]

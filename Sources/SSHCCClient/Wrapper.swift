@@ -68,25 +68,33 @@ public enum Wrapper {
             return compiler.execute()
         }
 
-        // The command line goes ahead, so that a host gets its compiler ready while we preprocess.
+        // Preprocessing starts first, and the command line goes ahead while it runs, so that a host gets its
+        // compiler ready meanwhile. The server needs the compiler but none of the headers.
+        var started = compiler.startPreprocessor(plan, config: config)
         let head = WireEncoder.requestFields(Request(arguments: plan.remoteArguments, source: []))
         let early = MuxClient.sendHead(
             JobSubmission(hostList: hosts.text, access: config.access, request: head, sourceFollows: true),
             paths: config.muxPaths)
 
-        // Preprocess here: the server needs the compiler but none of the headers.
         let source: [UInt8]
-        let preprocessed = compiler.preprocess(plan, config: config)
+        let preprocessed = started?.text() ?? compiler.preprocess(plan, config: config)
         if case .failure = preprocessed, let early { close(early) }  // cancels the job
         switch preprocessed {
         case .success(let text): source = text
-        case .failure(.compilerFailed(let status)): return status
-        case .failure(.io(let error)):
-            Console.error("sshcc: \(error)\n")
-            return ExitCode.localIOError.rawValue
+        case .failure(let failure):
+            _ = started?.failure()  // reaped
+            return exitStatus(failure)
+        }
+        // A preprocessor started ahead gave its text before its status: the source is sent at once and the
+        // status awaited before the answer is read. A failure withdraws the job (its answer is not read).
+        var failed: LocalCompiler.PreprocessFailure?
+        let succeeded = { () -> Bool in
+            failed = started?.failure()
+            if case .none = failed { return true }
+            return false
         }
 
-        let outcome: MuxClient.Outcome
+        let outcome: MuxClient.Outcome?
         do {
             let whole = {
                 JobSubmission(
@@ -95,13 +103,17 @@ public enum Wrapper {
             }
             if let early {
                 outcome = try MuxClient.finish(
-                    early, source: source, whole: whole, paths: config.muxPaths, verbose: config.verbose)
+                    early, source: source, whole: whole, paths: config.muxPaths, verbose: config.verbose,
+                    confirm: succeeded)
             } else {
-                outcome = try MuxClient.submit(whole(), paths: config.muxPaths, verbose: config.verbose)
+                outcome =
+                    succeeded() ? try MuxClient.submit(whole(), paths: config.muxPaths, verbose: config.verbose) : nil
             }
         } catch {
+            if !succeeded(), let failed { return exitStatus(failed) }
             return fallBack(compiler, config: config, because: error)
         }
+        guard let outcome else { return failed.map(exitStatus) ?? ExitCode.localIOError.rawValue }
         switch outcome.answer {
         case .reply(let host, let bytes, let notes):
             printNotes(notes)
@@ -123,6 +135,16 @@ public enum Wrapper {
             printNotes(notes)
             let failure = ClientFailure(ExitCode(rawValue: code) ?? .connectFailed, summary, details: details)
             return fallBack(compiler, config: config, because: failure)
+        }
+    }
+
+    /// What the wrapper exits with when preprocessing failed (the preprocessor's messages are already out).
+    static func exitStatus(_ failure: LocalCompiler.PreprocessFailure) -> Int32 {
+        switch failure {
+        case .compilerFailed(let status): return status
+        case .io(let error):
+            Console.error("sshcc: \(error)\n")
+            return ExitCode.localIOError.rawValue
         }
     }
 

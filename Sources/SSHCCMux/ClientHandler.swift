@@ -57,6 +57,27 @@ struct ClientHandler {
         }
     }
 
+    /// Waits until the job's answer is ready (true) or the wrapper has closed its connection (false).
+    private func awaitAnswerOrLeaving(_ job: DaemonJob) -> Bool {
+        guard let answered = WakePipe() else { return true }  // then only the answer is awaited
+        defer { answered.close() }
+        job.answer.whenFulfilled { answered.ring() }
+        while true {
+            var entries = [
+                pollfd(fd: answered.pollDescriptor, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: fd, events: Int16(POLLIN), revents: 0),
+            ]
+            guard poll(&entries, 2, -1) >= 0 || errno == EINTR else { return true }
+            if entries[0].revents != 0 { return true }
+            if entries[1].revents != 0 {
+                var byte: UInt8 = 0
+                let peeked = recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+                if peeked == 0 || (peeked < 0 && errno != EAGAIN && errno != EINTR) { return false }
+                if peeked > 0 { return true }  // bytes no job has: the answer is awaited alone
+            }
+        }
+    }
+
     private func answer(_ request: WrapperRequest, peer: String, inbox: inout MuxInbox) throws {
         var out = MuxFrame(.version, text: version).encoded
         // STOP is understood across versions: it is how a wrapper replaces a daemon of another version.
@@ -83,6 +104,9 @@ struct ClientHandler {
                 if submission.sourceFollows {
                     guard let source = awaitSource(&inbox) else { return dispatcher.cancel(started) }
                     started.supply(source)
+                    // A wrapper sends the source before its preprocessor's status is known, and leaves when that
+                    // status is a failure: the job is withdrawn wherever it is.
+                    guard awaitAnswerOrLeaving(started) else { return dispatcher.cancel(started) }
                 }
                 (answer, job) = (started.answer.wait(), started)
             }

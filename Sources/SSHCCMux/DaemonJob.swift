@@ -31,7 +31,7 @@ final class DaemonJob: @unchecked Sendable {
 
     /// The preprocessed source, once the wrapper has sent it.
     var source: [UInt8]? { lock.withLock { suppliedSource } }
-    /// The wrapper left before sending the source: the job is dropped.
+    /// The wrapper left before its answer (its preprocessing failed): the job is dropped.
     var cancelled: Bool { lock.withLock { isCancelled } }
 
     func supply(_ source: [UInt8]) { changing { suppliedSource = source } }

@@ -69,8 +69,8 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
         }
     }
 
-    /// The wrapper left before sending the source (its preprocessing failed): the job is dropped; a channel
-    /// that already has its head is closed by its driver.
+    /// The wrapper left before its answer (its preprocessing failed, before or after it sent the source): the
+    /// job is dropped; a channel that already has its head is closed by its driver.
     func cancel(_ job: DaemonJob) {
         monitor.withLock {
             jobs[job.id] = nil

@@ -214,7 +214,8 @@ final class HostConnection {
         throws(ConnectionLost)
     {
         if let job = live.job, job.cancelled, !session.isBlockedOutbound {
-            // The wrapper's preprocessing failed: half a request went out, so the channel is not reused.
+            // The wrapper's preprocessing failed: a request without its answer is on the channel, which is
+            // therefore not reused.
             live.job = nil
             live.retiring = true
             live.phase = .idle

@@ -7,7 +7,6 @@
 // (MaxSessions), reconnect in the background when a connection breaks, and when that fails: down for the
 // backoff time, then probe again.
 
-import CPOSIX
 import CompileCore
 import DequeModule
 import MuxCore
@@ -36,8 +35,7 @@ final class HostDriver: @unchecked Sendable {
     private var arrivals: [Result<Handover<Session>, ClientFailure>] = []
     private var stopRequested = false
     private var stats = HostStats()
-    private let wakeRead: Int32
-    private let wakeWrite: Int32
+    private let wakePipe: WakePipe?
 
     // Owned by the driver thread.
     private var connections: [HostConnection] = []
@@ -56,12 +54,7 @@ final class HostDriver: @unchecked Sendable {
         self.events = events
         compression = spec.compression
         stats.compression = compression
-        var fds: [Int32] = [-1, -1]
-        _ = sshcc_pipe_cloexec(&fds)
-        wakeRead = fds[0]
-        wakeWrite = fds[1]
-        _ = fcntl(wakeRead, F_SETFL, fcntl(wakeRead, F_GETFL) | O_NONBLOCK)
-        _ = fcntl(wakeWrite, F_SETFL, fcntl(wakeWrite, F_GETFL) | O_NONBLOCK)
+        wakePipe = WakePipe()
     }
 
     /// Starts the driver's thread; it connects at once.
@@ -81,10 +74,7 @@ final class HostDriver: @unchecked Sendable {
 
     var snapshot: HostStats { inbox.withLock { stats } }
 
-    private func wake() {
-        var byte: UInt8 = 1
-        _ = write(wakeWrite, &byte, 1)
-    }
+    private func wake() { wakePipe?.ring() }
 
     private func updateStats(_ body: (inout HostStats) -> Void) { inbox.withLock { body(&stats) } }
 
@@ -113,17 +103,14 @@ final class HostDriver: @unchecked Sendable {
     }
 
     private func pollOnce() {
-        var fds = [pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
+        var fds = [pollfd(fd: wakePipe?.pollDescriptor ?? -1, events: Int16(POLLIN), revents: 0)]
         for connection in connections {
             connection.session.armQuickAck()
             fds.append(pollfd(fd: connection.session.socketDescriptor, events: connection.pollEvents, revents: 0))
         }
         // A second at most: keepalives, stalled jobs and the backoff clock are checked on each turn.
         _ = poll(&fds, nfds_t(fds.count), 1000)
-        if fds[0].revents != 0 {
-            var drain = [UInt8](repeating: 0, count: 256)
-            while read(wakeRead, &drain, drain.count) > 0 {}
-        }
+        if fds[0].revents != 0 { wakePipe?.drain() }
     }
 
     private func serviceConnections() {
@@ -311,8 +298,7 @@ final class HostDriver: @unchecked Sendable {
         }
         // Dropping the connections frees channels and disconnects politely (bounded waits in deinit).
         connections.removeAll()
-        close(wakeRead)
-        close(wakeWrite)
+        wakePipe?.close()
         buffer.deallocate()
     }
 }

@@ -15,6 +15,9 @@ short sshcc_spawn_setsid_flag(void);
 int sshcc_accept_cloexec(int fd);
 /// The uid of a Unix socket's peer (SO_PEERCRED), or -1.
 long sshcc_peer_uid(int fd);
+/// pidfd_open(pid, 0): a close-on-exec descriptor that polls readable when the child exits; -1 on failure
+/// (a kernel before 5.3).
+int sshcc_pidfd_open(pid_t pid);
 
 /// Resource limits for a spawned job; 0 means "leave as inherited".
 struct sshcc_limits {

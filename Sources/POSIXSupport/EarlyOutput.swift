@@ -1,0 +1,103 @@
+// A child whose output file is a pipe of ours, so that its text is complete the moment the program that
+// writes it closes the file, before that program and its parent (gcc's driver above cc1) have exited:
+// ~1 ms sooner than the end of a captured stdout, which the driver holds open until it exits.
+// The child is told to write to /proc/<our pid>/fd/<write end>; only the writer it starts opens that name
+// (our end is close-on-exec), and we close ours once the writer has shown itself, so end of file means
+// the writer is done. A descriptor for the child (pidfd) ends the wait when it exits without writing.
+
+import CPOSIX
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+public struct EarlyOutputRun {
+    public let pid: pid_t
+    private var readEnd: Int32
+    private var writeEnd: Int32
+    private var pidFD: Int32
+    private var status: Int32?
+
+    /// Starts `executable` with the arguments `arguments(outputPath)` gives; stdin /dev/null, stdout and
+    /// stderr inherited. Nil when this system cannot name our pipe to a child (no /proc, no pidfd): the caller
+    /// then captures stdout instead.
+    public static func start(executable: String, arguments: (String) -> [String]) -> EarlyOutputRun? {
+        var ends: [Int32] = [-1, -1]
+        guard sshcc_pipe_cloexec(&ends) == 0 else { return nil }
+        let path = "/proc/\(getpid())/fd/\(ends[1])"
+        guard access(path, W_OK) == 0 else {
+            ends.forEach { close($0) }
+            return nil
+        }
+        guard let pid = try? Subprocess.spawn(executable: executable, arguments: arguments(path)) else {
+            ends.forEach { close($0) }
+            return nil
+        }
+        let pidFD = sshcc_pidfd_open(pid)
+        guard pidFD >= 0 else {
+            // Without a pidfd a child that never writes would leave us waiting: reap it, report no run.
+            ends.forEach { close($0) }
+            _ = try? Subprocess.wait(pid)
+            return nil
+        }
+        return EarlyOutputRun(pid: pid, readEnd: ends[0], writeEnd: ends[1], pidFD: pidFD)
+    }
+
+    private init(pid: pid_t, readEnd: Int32, writeEnd: Int32, pidFD: Int32) {
+        self.pid = pid
+        self.readEnd = readEnd
+        self.writeEnd = writeEnd
+        self.pidFD = pidFD
+    }
+
+    /// Everything the child's writer wrote, once it has closed the file (or the child has exited).
+    public mutating func output() throws(SystemError) -> [UInt8] {
+        defer { closeEnds() }
+        var text: [UInt8] = []
+        while true {
+            var entries = [
+                pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: writeEnd >= 0 ? pidFD : -1, events: Int16(POLLIN), revents: 0),
+            ]
+            try SystemError.check("poll") { poll(&entries, 2, -1) }
+            if entries[0].revents != 0 {
+                // The writer has opened our pipe: from now on, end of file is its close.
+                closeWriteEnd()
+                let chunk = try FileDescriptorIO.read(readEnd)
+                if chunk.isEmpty { return text }
+                text += chunk
+            } else if entries[1].revents != 0 {
+                // The child exited (its writer with it): whatever it wrote is in the pipe, up to end of file.
+                closeWriteEnd()
+            }
+        }
+    }
+
+    /// The child's raw wait status (waits for it once).
+    public mutating func wait() throws(SystemError) -> Int32 {
+        if let status { return status }
+        closeEnds()
+        if pidFD >= 0 {
+            close(pidFD)
+            pidFD = -1
+        }
+        let waited = try Subprocess.wait(pid)
+        status = waited
+        return waited
+    }
+
+    private mutating func closeWriteEnd() {
+        if writeEnd >= 0 {
+            close(writeEnd)
+            writeEnd = -1
+        }
+    }
+
+    private mutating func closeEnds() {
+        closeWriteEnd()
+        if readEnd >= 0 {
+            close(readEnd)
+            readEnd = -1
+        }
+    }
+}
