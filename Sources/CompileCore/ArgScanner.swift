@@ -20,10 +20,6 @@ public struct CompilePlan: Equatable, Sendable {
     /// True when the object records debug information (a `-g` level above 0) and the compiler is gcc's:
     /// the preprocessed text is then laid out so that DWARF lines and columns match a local compile.
     public var needsDebugLayout: Bool = false
-    /// True for gcc's compilers: their preprocessor (cc1) opens `-o FILE` itself and writes it in place, so the
-    /// wrapper may name a pipe of its own as FILE and have the text when cc1 closes it (EarlyOutputRun). Clang
-    /// keeps to stdout: its way with output files is not relied on here.
-    public var preprocessorWritesInPlace: Bool = false
     /// `-Werror` in any form, or `-pedantic-errors`: a warning changes the outcome.
     public var warningsAreErrors: Bool = false
 }
@@ -131,7 +127,6 @@ public enum ArgScanner {
                 remoteArguments: [compiler] + remoteArguments(arguments) + ["-o", objectPath],
                 needsDebugLayout: debug > 0 && !isClang && !usesDumpOptions
                     && !source.preprocessed,
-                preprocessorWritesInPlace: !isClang,
                 warningsAreErrors: arguments.contains {
                     $0 == "-Werror" || $0.hasPrefix("-Werror=") || $0 == "-pedantic-errors"
                 }))

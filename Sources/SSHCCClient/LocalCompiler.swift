@@ -52,13 +52,12 @@ struct LocalCompiler {
         }
     }
 
-    /// `compiler … -E` started now, writing into a pipe of ours (EarlyOutputRun), for a plan whose text the
-    /// plain run gives; nil when the plan takes another route (already preprocessed, laid out for debugging,
-    /// clang) or this system cannot: `preprocess` then does the whole run.
+    /// `compiler … -E -o PIPE` started now, PIPE being ours (EarlyOutputRun), for a plan whose text the plain
+    /// run gives; nil when the plan takes another route (already preprocessed, laid out for debugging) or this
+    /// system cannot: `preprocess` then does the whole run. The preprocessor proper opens `-o` itself and,
+    /// finding no regular file there, writes in place (gcc's cc1; clang -cc1 too, checked with clang 21).
     func startPreprocessor(_ plan: CompilePlan, config: ClientConfig) -> StartedPreprocessor? {
-        guard plan.preprocessorWritesInPlace, !plan.sourceIsPreprocessed,
-            !(plan.needsDebugLayout && config.exactDebugLayout)
-        else { return nil }
+        guard !plan.sourceIsPreprocessed, !(plan.needsDebugLayout && config.exactDebugLayout) else { return nil }
         let arguments = command(plan.preprocessArguments)
         return EarlyOutputRun.start(executable: path) { output in arguments + ["-o", output] }
             .map { StartedPreprocessor(run: $0) }
