@@ -10,6 +10,8 @@
 # the real project of Scripts/real-project.sh) built with make -jJOBS. Prints median wall times and bytes on
 # the wire per job, and writes Benchmarks/wan-results.json.
 # Usage: Benchmarks/wan.sh [ROUNDS] [DELAY_MS] [MBIT] [JOBS]     (defaults 3, 10, 20, 4; any user)
+#   ONLY="distcc-tcp-lzo sshcc-zstd" runs just those contenders besides local (more rounds in the same time;
+#   figures in Benchmarks/wan-results-only.json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
@@ -72,6 +74,11 @@ for name in sshcc-zstd sshcc-lzo sshcc-plain sshcc-sshzlib; do
     cc[$name]="env SSHCC_DIR=$work/mux-$name SSHCC_HOSTS=$user@127.0.0.1:${relay[$name]}/4,$option $bin/sshcc gcc"
 done
 order=(local distcc-tcp distcc-tcp-lzo sshcc-zstd sshcc-lzo sshcc-plain sshcc-sshzlib)
+if [[ -n ${ONLY:-} ]]; then
+    kept=(local)
+    for name in "${order[@]}"; do [[ " $ONLY " == *" $name "* ]] && kept+=("$name"); done
+    order=("${kept[@]}")
+fi
 
 bytes() { cat "counts/$1" 2>/dev/null || echo "0 0"; }
 # run_workload TITLE ROUNDS JOBS_PER_RUN COMMAND_TEMPLATE (@CC@ stands for each contender's compiler)
@@ -102,8 +109,13 @@ run_workload "Brotli, make -j$jobs, WAN (round trip $rtt ms, $mbit Mbit/s)" "$ro
 
 echo
 echo "preprocessed per Brotli job: $((raw / files)) bytes on average; sshccd jobs served: $(grep -c 'info: job' logs/sshccd.log)"
-for name in sshcc-zstd sshcc-sshzlib; do echo "-- $name"; SSHCC_DIR=$work/mux-$name "$bin/sshcc" --status | sed -n '4,8p'; done
-python3 - "$work/results.json" bytes.jsonl "$repo/Benchmarks/wan-results.json" "$rtt" "$mbit" "$measured_rtt" <<'PY'
+for name in sshcc-zstd sshcc-sshzlib; do
+    [[ " ${order[*]} " == *" $name "* ]] || continue
+    echo "-- $name"
+    SSHCC_DIR=$work/mux-$name "$bin/sshcc" --status | sed -n '4,8p'
+done
+# A run of some contenders only (ONLY) keeps its figures apart from the full run's.
+python3 - "$work/results.json" bytes.jsonl "$repo/Benchmarks/wan-results${ONLY:+-only}.json" "$rtt" "$mbit" "$measured_rtt" <<'PY'
 import json, sys
 times, counts, out, rtt, mbit, measured = sys.argv[1:]
 json.dump({"round_trip_ms": int(rtt), "measured_round_trip_ms": float(measured), "mbit": float(mbit),
