@@ -12,7 +12,7 @@ import CPOSIX
 #endif
 
 public struct EarlyOutputRun {
-    public let pid: pid_t
+    private let pid: pid_t
     private var readEnd: Int32
     private var writeEnd: Int32
     private var pidFD: Int32
@@ -53,24 +53,15 @@ public struct EarlyOutputRun {
     /// Everything the child's writer wrote, once it has closed the file (or the child has exited).
     public mutating func output() throws(SystemError) -> [UInt8] {
         defer { closeEnds() }
-        var text: [UInt8] = []
-        while true {
-            var entries = [
-                pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0),
-                pollfd(fd: writeEnd >= 0 ? pidFD : -1, events: Int16(POLLIN), revents: 0),
-            ]
-            try SystemError.check("poll") { poll(&entries, 2, -1) }
-            if entries[0].revents != 0 {
-                // The writer has opened our pipe: from now on, end of file is its close.
-                closeWriteEnd()
-                let chunk = try FileDescriptorIO.read(readEnd)
-                if chunk.isEmpty { return text }
-                text += chunk
-            } else if entries[1].revents != 0 {
-                // The child exited (its writer with it): whatever it wrote is in the pipe, up to end of file.
-                closeWriteEnd()
-            }
-        }
+        // Data means the writer has opened our pipe; the child's exit means it never will. Either way our
+        // write end can go, and end of file is then the writer's close.
+        var entries = [
+            pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: pidFD, events: Int16(POLLIN), revents: 0),
+        ]
+        try SystemError.check("poll") { poll(&entries, 2, -1) }
+        closeWriteEnd()
+        return try FileDescriptorIO.readAll(readEnd)
     }
 
     /// The child's raw wait status (waits for it once).

@@ -23,6 +23,8 @@ public struct ProcessResult: Sendable {
     }
 
     public var exitCode: Int32? { status & 0x7f == 0 ? (status >> 8) & 0xff : nil }
+    /// The status as a shell reports it: the exit code, or 128 + the signal.
+    public var shellStatus: Int32 { exitCode ?? 128 + (signal ?? 0) }
     public var signal: Int32? {
         let signal = status & 0x7f
         return signal != 0 && signal != 0x7f ? signal : nil
@@ -59,18 +61,7 @@ public enum Subprocess {
         if let directory { sshcc_spawn_addchdir(&actions, directory) }
         if closingOthers { sshcc_spawn_addclosefrom(&actions, 3) }
 
-        var pid = pid_t()
-        let spawnError = withChildAttributes { attributes in
-            withCStrings(arguments) { argv in
-                guard let environment else {
-                    return posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
-                }
-                return withCStrings(environment) { envp in
-                    posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
-                }
-            }
-        }
-        guard spawnError == 0 else { throw SystemError("run", path: executable, errno: .init(rawValue: spawnError)) }
+        let pid = try posixSpawn(executable, arguments, environment: environment, actions: &actions)
         for index in [1] {
             if outPipe[index] >= 0 { close(outPipe[index]); outPipe[index] = -1 }
             if errPipe[index] >= 0 { close(errPipe[index]); errPipe[index] = -1 }
@@ -171,12 +162,7 @@ public enum Subprocess {
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        var pid = pid_t()
-        let spawnError = withChildAttributes { attributes in
-            withCStrings(arguments) { argv in posix_spawn(&pid, executable, &actions, &attributes, argv, environ) }
-        }
-        guard spawnError == 0 else { throw SystemError("run", path: executable, errno: .init(rawValue: spawnError)) }
-        return pid
+        return try posixSpawn(executable, arguments, actions: &actions)
     }
 
     /// Starts `executable` as a daemon and does not wait for it: a new session (no terminal, no job-control
@@ -191,11 +177,29 @@ public enum Subprocess {
         for stdio: Int32 in [0, 1, 2] { posix_spawn_file_actions_addopen(&actions, stdio, "/dev/null", O_RDWR, 0) }
         posix_spawn_file_actions_adddup2(&actions, fd, 3)
         sshcc_spawn_addclosefrom(&actions, 4)
+        return try posixSpawn(
+            executable, arguments, actions: &actions, extraFlags: sshcc_spawn_setsid_flag(), operation: "start")
+    }
+
+    /// posix_spawn with `actions`, the child attributes below and `environment` (nil: ours); the PID.
+    private static func posixSpawn(
+        _ executable: String, _ arguments: [String], environment: [String]? = nil,
+        actions: inout posix_spawn_file_actions_t, extraFlags: Int16 = 0, operation: String = "run"
+    ) throws(SystemError) -> pid_t {
         var pid = pid_t()
-        let spawnError = withChildAttributes(extraFlags: sshcc_spawn_setsid_flag()) { attributes in
-            withCStrings(arguments) { argv in posix_spawn(&pid, executable, &actions, &attributes, argv, environ) }
+        let spawnError = withChildAttributes(extraFlags: extraFlags) { attributes in
+            withCStrings(arguments) { argv in
+                guard let environment else {
+                    return posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
+                }
+                return withCStrings(environment) { envp in
+                    posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+                }
+            }
         }
-        guard spawnError == 0 else { throw SystemError("start", path: executable, errno: .init(rawValue: spawnError)) }
+        guard spawnError == 0 else {
+            throw SystemError(operation, path: executable, errno: .init(rawValue: spawnError))
+        }
         return pid
     }
 

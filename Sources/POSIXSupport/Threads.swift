@@ -33,3 +33,9 @@ public enum Threads {
         precondition(result == 0, "pthread_create failed: \(result)")
     }
 }
+
+/// Moves a non-Sendable value to the thread that will own it from now on.
+public struct Handover<Value>: @unchecked Sendable {
+    public let value: Value
+    public init(value: Value) { self.value = value }
+}

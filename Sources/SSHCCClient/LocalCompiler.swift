@@ -44,7 +44,7 @@ struct LocalCompiler {
                 executable: path, arguments: command(plan.preprocessArguments), stdout: .capture,
                 stderr: .inherit)
             guard result.status == 0 else {
-                return .failure(.compilerFailed(status: result.exitCode ?? 128 + (result.signal ?? 0)))
+                return .failure(.compilerFailed(status: result.shellStatus))
             }
             return .success(result.stdout)
         } catch {
@@ -76,9 +76,7 @@ struct LocalCompiler {
         mutating func failure() -> PreprocessFailure? {
             let status: Int32
             do { status = try run.wait() } catch { return .io(error) }
-            guard status != 0 else { return nil }
-            let result = ProcessResult(status: status)
-            return .compilerFailed(status: result.exitCode ?? 128 + (result.signal ?? 0))
+            return status == 0 ? nil : .compilerFailed(status: ProcessResult(status: status).shellStatus)
         }
     }
 

@@ -77,22 +77,17 @@ public enum Wrapper {
             paths: config.muxPaths)
 
         let source: [UInt8]
-        let preprocessed = started?.text() ?? compiler.preprocess(plan, config: config)
-        if case .failure = preprocessed, let early { close(early) }  // cancels the job
-        switch preprocessed {
+        switch started?.text() ?? compiler.preprocess(plan, config: config) {
         case .success(let text): source = text
         case .failure(let failure):
+            if let early { close(early) }  // cancels the job
             _ = started?.failure()  // reaped
             return exitStatus(failure)
         }
         // A preprocessor started ahead gave its text before its status: the source is sent at once and the
         // status awaited before the answer is read. A failure withdraws the job (its answer is not read).
-        var failed: LocalCompiler.PreprocessFailure?
-        let succeeded = { () -> Bool in
-            failed = started?.failure()
-            if case .none = failed { return true }
-            return false
-        }
+        // (`failure()` waits once and then repeats its verdict.)
+        let succeeded = { started?.failure() == nil }
 
         let outcome: MuxClient.Outcome?
         do {
@@ -110,10 +105,10 @@ public enum Wrapper {
                     succeeded() ? try MuxClient.submit(whole(), paths: config.muxPaths, verbose: config.verbose) : nil
             }
         } catch {
-            if !succeeded(), let failed { return exitStatus(failed) }
+            if let failed = started?.failure() { return exitStatus(failed) }
             return fallBack(compiler, config: config, because: error)
         }
-        guard let outcome else { return failed.map(exitStatus) ?? ExitCode.localIOError.rawValue }
+        guard let outcome else { return started?.failure().map(exitStatus) ?? ExitCode.localIOError.rawValue }
         switch outcome.answer {
         case .reply(let host, let bytes, let notes):
             printNotes(notes)

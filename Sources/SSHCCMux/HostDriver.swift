@@ -17,11 +17,6 @@ import SSH
     import Glibc
 #endif
 
-/// Moves a non-Sendable value to the thread that will own it from now on.
-struct Handover<Value>: @unchecked Sendable {
-    let value: Value
-}
-
 final class HostDriver: @unchecked Sendable {
     let key: PoolKey
     let spec: HostSpec

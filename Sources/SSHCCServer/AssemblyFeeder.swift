@@ -44,7 +44,7 @@ final class AssemblyFeeder: @unchecked Sendable {
     /// text goes to `assembler`'s stdin; its stdout and stderr are captured up to `captureLimit` each.
     init(_ pipe: AssemblyPipe, assembler: StartedProcess, limit: Int, captureLimit: Int) {
         self.pipe = pipe
-        let handOver = Unchecked(assembler)
+        let handOver = Handover(value: assembler)
         Threads.spawn { [outcome] in
             outcome.fulfil(Self.run(pipe.fd, handOver.value, limit: limit, captureLimit: captureLimit))
             close(pipe.fd)
@@ -62,24 +62,18 @@ final class AssemblyFeeder: @unchecked Sendable {
     private static func run(_ fd: Int32, _ assembler: StartedProcess, limit: Int, captureLimit: Int)
         -> AssemblyOutcome
     {
-        var text: [UInt8] = []
+        // Linux reports no hang-up on a FIFO that never had a writer, and a read then returns end of file at
+        // once: poll until cc1 (or `finish`) has opened it, then read it to its end, blocking.
         var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        // Linux reports no hang-up on a FIFO that never had a writer: poll waits for cc1 (or `finish`).
-        while true {
-            if poll(&entry, 1, -1) < 0 {
-                if errno == EINTR { continue }
-                return .failed("poll on the assembly pipe: errno \(errno)")
-            }
-            let chunk: [UInt8]
-            do {
-                chunk = try FileDescriptorIO.read(fd)
-            } catch {
-                if error.errno == .wouldBlock { continue }
-                return .failed("reading the assembly: \(error)")
-            }
-            if chunk.isEmpty { break }
-            text += chunk
-            if text.count > limit { return .overLimit }
+        while poll(&entry, 1, -1) < 0 {
+            if errno != EINTR { return .failed("poll on the assembly pipe: errno \(errno)") }
+        }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+        let text: [UInt8]
+        do {
+            text = try FileDescriptorIO.readAll(fd, limit: limit)
+        } catch {
+            return error.errno == .fileTooLarge ? .overLimit : .failed("reading the assembly: \(error)")
         }
         if text.isEmpty { return .none }
         if let reason = AssemblyPolicy.refusal(text) { return .refused(reason) }
@@ -89,10 +83,4 @@ final class AssemblyFeeder: @unchecked Sendable {
             return .failed("running the assembler: \(error)")
         }
     }
-}
-
-/// Carries a value that is used by one thread at a time across a thread hand-over.
-private struct Unchecked<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
 }

@@ -170,11 +170,7 @@ public struct JobRunner {
                 case .overLimit: return .refused(JobLimitReport.output(options.limits))
                 case .refused(let reason) where result.status == 0: return .refused(reason)
                 case .failed(let why) where result.status == 0: return .refused("job failed on the server: \(why)")
-                case .assembled(let run) where result.status == 0:
-                    let assembled = try checked(run)
-                    result.status = assembled.status
-                    result.stdout += assembled.stdout
-                    result.stderr += assembled.stderr
+                case .assembled(let run) where result.status == 0: result.append(try checked(run))
                 default: break  // the first step failed (its messages stand) or wrote no assembly
                 }
             } else {
@@ -184,11 +180,8 @@ public struct JobRunner {
                 if result.status == 0, Files.exists(plan.assemblyPath) {
                     let assembly = try Files.read(plan.assemblyPath, limit: fileLimit)
                     if let reason = AssemblyPolicy.refusal(assembly) { return .refused(reason) }
-                    let assembled = try runCompiler(
-                        compiler, start(compiler, [plan.compilerName] + plan.assembleArguments))
-                    result.status = assembled.status
-                    result.stdout += assembled.stdout
-                    result.stderr += assembled.stderr
+                    result.append(
+                        try runCompiler(compiler, start(compiler, [plan.compilerName] + plan.assembleArguments)))
                 }
             }
             var object: [UInt8] = []
@@ -272,5 +265,14 @@ public struct JobRunner {
             if let value = Environment.get(name) { environment.append(name + "=" + value) }
         }
         return environment
+    }
+}
+
+extension ProcessResult {
+    /// The job's result after its next step: that step's status, both steps' output.
+    fileprivate mutating func append(_ next: ProcessResult) {
+        status = next.status
+        stdout += next.stdout
+        stderr += next.stderr
     }
 }
