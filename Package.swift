@@ -69,7 +69,8 @@ let package = Package(
         .target(
             name: "SSHCCMux",
             dependencies: [
-                "DistccWire", "CompileCore", "POSIXSupport", "SSH", "MuxCore", "FileLogging", "CPOSIX",
+                "DistccWire", "WireCompression", "CompileCore", "POSIXSupport", "SSH", "MuxCore", "FileLogging",
+                "CPOSIX",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ],

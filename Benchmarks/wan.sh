@@ -4,11 +4,14 @@
 # each direction one MBIT link shared by all of a build's connections), which also counts the bytes.
 #   local            gcc itself
 #   distcc-tcp       distcc over plain TCP to distccd          distcc-tcp-lzo   the same with ,lzo (protocol 2)
-#   sshcc-zstd       sshcc, default compression (protocol 4)   sshcc-lzo        ,lzo (protocol 2)
-#   sshcc-plain      ,plain (protocol 1)                       sshcc-sshzlib    ,plain,sshzlib (libssh2's zlib)
-# Workloads: a tiny file (per-job latency, in round trips), then the Brotli C library and tool (36 files,
-# the real project of Scripts/real-project.sh) built with make -jJOBS. Prints median wall times and bytes on
-# the wire per job, and writes Benchmarks/wan-results.json.
+#   sshcc-zstd       sshcc, default compression (zstd, the source streamed: protocol 5)
+#   sshcc-whole      zstd with the source sent whole (protocol 4): a second sshd whose sshccd speaks only
+#                    1,2,4, as sshccd before streaming
+#   sshcc-lzo        ,lzo (protocol 2)    sshcc-plain  ,plain (protocol 1)    sshcc-sshzlib  ,plain,sshzlib
+# Workloads: a tiny file (per-job latency, in round trips), the largest Brotli file (2 MiB preprocessed, -O0:
+# the transfer matters most), then the Brotli C library and tool (36 files, the real project of
+# Scripts/real-project.sh) built with make -jJOBS. Prints median wall times and bytes on the wire per job, and
+# writes Benchmarks/wan-results.json.
 # Usage: Benchmarks/wan.sh [ROUNDS] [DELAY_MS] [MBIT] [JOBS]     (defaults 3, 10, 20, 4; any user)
 #   ONLY="distcc-tcp-lzo sshcc-zstd" runs just those contenders besides local (more rounds in the same time;
 #   figures in Benchmarks/wan-results-only.json).
@@ -46,17 +49,25 @@ raw=$(cd brotli && for f in c/{common,dec,enc}/*.c c/tools/brotli.c; do gcc -O2 
 echo "Brotli: $files files, $((raw / 1024)) KiB preprocessed in all ($((raw / files / 1024)) KiB a file)"
 
 # --- servers: sshd with sshccd, distccd on TCP; one relay per contender
-mkdir -p logs distcc counts && chown "$user" logs
+mkdir -p logs distcc counts whole/logs && chown "$user" logs whole/logs
 start_servers
+# The second sshd, for sshcc-whole: its sshccd refuses protocol 5, so the mux sends the source whole.
+main_port=$port
+start_loopback_sshd "$work/whole" "$bin/sshccd --protocols 1,2,4" "$work/whole/logs"
+pids+=("$sshd_pid")
+whole_port=$port
+port=$main_port
 declare -A relay
 next=$((50000 + RANDOM % 5000))
-for name in distcc-tcp distcc-tcp-lzo sshcc-zstd sshcc-lzo sshcc-plain sshcc-sshzlib; do
+for name in distcc-tcp distcc-tcp-lzo sshcc-zstd sshcc-whole sshcc-lzo sshcc-plain sshcc-sshzlib; do
     target=$port
+    key=host_key.pub
     [[ $name == distcc-* ]] && target=$dport
+    [[ $name == sshcc-whole ]] && target=$whole_port key=whole/host_key.pub
     relay[$name]=$next
     python3 "$repo/Benchmarks/delay-relay.py" "$next" "$target" "$delay" --mbit "$mbit" --count "counts/$name" &
     pids+=("$!")
-    echo "[127.0.0.1]:$next $(cut -d' ' -f1,2 host_key.pub)" >> known_hosts
+    echo "[127.0.0.1]:$next $(cut -d' ' -f1,2 "$key")" >> known_hosts
     next=$((next + 1))
 done
 sleep 0.5
@@ -68,12 +79,13 @@ declare -A cc=(
     [distcc-tcp]="env DISTCC_HOSTS=127.0.0.1:${relay[distcc-tcp]}/4 distcc gcc"
     [distcc-tcp-lzo]="env DISTCC_HOSTS=127.0.0.1:${relay[distcc-tcp-lzo]}/4,lzo distcc gcc"
 )
-for name in sshcc-zstd sshcc-lzo sshcc-plain sshcc-sshzlib; do
+for name in sshcc-zstd sshcc-whole sshcc-lzo sshcc-plain sshcc-sshzlib; do
     option=${name#sshcc-}
     [[ $option == sshzlib ]] && option=plain,sshzlib
+    [[ $option == whole ]] && option="zstd SSHCC_IDENTITY=$work/whole/id_ed25519"
     cc[$name]="env SSHCC_DIR=$work/mux-$name SSHCC_HOSTS=$user@127.0.0.1:${relay[$name]}/4,$option $bin/sshcc gcc"
 done
-order=(local distcc-tcp distcc-tcp-lzo sshcc-zstd sshcc-lzo sshcc-plain sshcc-sshzlib)
+order=(local distcc-tcp distcc-tcp-lzo sshcc-zstd sshcc-whole sshcc-lzo sshcc-plain sshcc-sshzlib)
 if [[ -n ${ONLY:-} ]]; then
     kept=(local)
     for name in "${order[@]}"; do [[ " $ONLY " == *" $name "* ]] && kept+=("$name"); done
@@ -104,12 +116,14 @@ run_workload() {
 }
 
 run_workload "tiny file, WAN (round trip $rtt ms, $mbit Mbit/s)" $((rounds * 10)) 1 "@CC@ -c tiny.c -o tiny.o"
+run_workload "largest Brotli file (c/enc/encode.c, -O0), WAN (round trip $rtt ms, $mbit Mbit/s)" $((rounds * 3)) 1 \
+    "cd brotli && @CC@ -O0 -Ic/include -c c/enc/encode.c -o encode-O0.o"
 run_workload "Brotli, make -j$jobs, WAN (round trip $rtt ms, $mbit Mbit/s)" "$rounds" "$files" \
     "make -s -B -j$jobs -C brotli CC='@CC@'"
 
 echo
 echo "preprocessed per Brotli job: $((raw / files)) bytes on average; sshccd jobs served: $(grep -c 'info: job' logs/sshccd.log)"
-for name in sshcc-zstd sshcc-sshzlib; do
+for name in sshcc-zstd sshcc-whole sshcc-sshzlib; do
     [[ " ${order[*]} " == *" $name "* ]] || continue
     echo "-- $name"
     SSHCC_DIR=$work/mux-$name "$bin/sshcc" --status | sed -n '4,8p'

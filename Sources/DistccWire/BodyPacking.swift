@@ -1,4 +1,4 @@
-// Bodies as the protocol version carries them: as they are (1), LZO1X (2) or zstd (4). An empty body is
+// Bodies as the protocol version carries them: as they are (1), LZO1X (2) or zstd (4, 5). An empty body is
 // always sent as zero bytes, never as a compressed empty stream (distcc's rule: compression would grow it).
 
 import WireCompression
@@ -8,7 +8,7 @@ enum BodyPacking {
         guard !body.isEmpty else { return body }
         switch version {
         case ProtocolVersion.lzo: return LZO.compress(body)
-        case ProtocolVersion.zstd: return Zstd.compress(body)
+        case ProtocolVersion.zstd, ProtocolVersion.zstdStreamed: return Zstd.compress(body)
         default: return body
         }
     }
@@ -19,7 +19,7 @@ enum BodyPacking {
         do {
             switch version {
             case ProtocolVersion.lzo: return try LZO.decompress(body, limit: limit)
-            case ProtocolVersion.zstd: return try Zstd.decompress(body, limit: limit)
+            case ProtocolVersion.zstd, ProtocolVersion.zstdStreamed: return try Zstd.decompress(body, limit: limit)
             default: return body
             }
         } catch {

@@ -16,26 +16,33 @@ struct FrameReader {
 
     /// Reads a 12-byte header that must carry `expected`; nil until 12 bytes are buffered.
     mutating func readHeader(expecting expected: Token) throws(WireError) -> UInt32? {
+        try readHeader(expectingOneOf: [expected])?.value
+    }
+
+    /// Reads a 12-byte header carrying one of `tokens` (the first is named in errors); nil until 12 bytes
+    /// are buffered.
+    mutating func readHeader(expectingOneOf tokens: [Token]) throws(WireError) -> (token: Token, value: UInt32)? {
+        let expected = tokens[0]
         guard bufferedCount >= FrameHeader.size else {
             // Fail early on a wrong token prefix: garbage is reported without waiting for 12 bytes.
             let have = Array(buffer[start..<buffer.count])
-            if !expected.bytes.starts(with: have.prefix(4)) {
+            if !tokens.contains(where: { $0.bytes.starts(with: have.prefix(4)) }) {
                 throw .unexpectedToken(expected: expected, got: have)
             }
             return nil
         }
-        let token = Array(buffer[start..<start + 4])
-        guard token == expected.bytes else {
+        let tokenBytes = Array(buffer[start..<start + 4])
+        guard let token = tokens.first(where: { $0.bytes == tokenBytes }) else {
             throw .unexpectedToken(expected: expected, got: Array(buffer[start..<start + FrameHeader.size]))
         }
         let digits = buffer[start + 4..<start + FrameHeader.size]
         var value: UInt32 = 0
         for digit in digits {
-            guard let nibble = Self.hexValue(digit) else { throw .badParameter(token: expected, got: Array(digits)) }
+            guard let nibble = Self.hexValue(digit) else { throw .badParameter(token: token, got: Array(digits)) }
             value = value << 4 | UInt32(nibble)
         }
         start += FrameHeader.size
-        return value
+        return (token, value)
     }
 
     /// Takes `count` body bytes once they are all buffered.

@@ -1,5 +1,8 @@
 // Incremental decoding of requests, as a server reads them: append bytes as they arrive, then ask for the
 // next complete request. Many requests may follow each other on one stream (one channel, many jobs).
+// A version 5 source comes in pieces (DOTC… DOTI) that are decompressed as they arrive.
+
+import WireCompression
 
 /// Decodes a stream of requests. `next()` returns nil while more bytes are needed.
 public struct RequestDecoder {
@@ -10,10 +13,20 @@ public struct RequestDecoder {
         case argvBody(version: UInt32, count: Int, arguments: [String], length: Int)
         case dotiHeader(version: UInt32, arguments: [String])
         case dotiBody(version: UInt32, arguments: [String], length: Int)
+        /// Version 5: a piece of the source (DOTC), or its last piece (DOTI).
+        case pieceBody(arguments: [String], length: Int, last: Bool)
+    }
+
+    /// A version 5 source so far: its decompressor and the text decoded from the pieces already read.
+    private struct StreamedSource {
+        let decompressor: ZstdStreamDecompressor
+        var text: [UInt8] = []
+        var compressedBytes = 0
     }
 
     private var reader = FrameReader()
     private var step = Step.dist
+    private var streamed: StreamedSource?
     public let limits: WireLimits
 
     public init(limits: WireLimits = .default) { self.limits = limits }
@@ -30,7 +43,7 @@ public struct RequestDecoder {
     /// a server can get the compiler ready meanwhile.
     public var pendingArguments: [String]? {
         switch step {
-        case .dotiHeader(_, let arguments), .dotiBody(_, let arguments, _): arguments
+        case .dotiHeader(_, let arguments), .dotiBody(_, let arguments, _), .pieceBody(let arguments, _, _): arguments
         default: nil
         }
     }
@@ -44,6 +57,8 @@ public struct RequestDecoder {
             "argument \(arguments.count + 1) of \(count) (ARGV)"
         case .dotiHeader: "the preprocessed source (DOTI)"
         case .dotiBody(_, _, let length): "\(length) bytes of preprocessed source (DOTI)"
+        case .pieceBody(_, let length, let last):
+            "\(length) bytes of preprocessed source (\(last ? "DOTI" : "DOTC"), after \(streamed?.compressedBytes ?? 0))"
         }
     }
 
@@ -87,12 +102,47 @@ public struct RequestDecoder {
                 arguments.append(try Self.argument(body, index: arguments.count + 1))
                 step = .argvHeader(version: version, count: count, arguments: arguments)
             case .dotiHeader(let version, let arguments):
+                if version == ProtocolVersion.zstdStreamed {
+                    guard let (token, length) = try reader.readHeader(expectingOneOf: [.doti, .dotc]) else {
+                        return nil
+                    }
+                    let source =
+                        streamed ?? StreamedSource(decompressor: ZstdStreamDecompressor(limit: limits.maxSourceLength))
+                    guard source.compressedBytes + Int(length) <= limits.maxSourceLength else {
+                        throw .overLimit(
+                            what: "preprocessed source length (DOTC and DOTI)",
+                            value: source.compressedBytes + Int(length),
+                            limit: limits.maxSourceLength)
+                    }
+                    if token == .dotc && length == 0 { throw .badBody(token: .dotc, reason: "an empty piece") }
+                    streamed = source
+                    step = .pieceBody(arguments: arguments, length: Int(length), last: token == .doti)
+                    continue
+                }
                 guard let length = try reader.readHeader(expecting: .doti) else { return nil }
                 guard Int(length) <= limits.maxSourceLength else {
                     throw .overLimit(
                         what: "preprocessed source length (DOTI)", value: Int(length), limit: limits.maxSourceLength)
                 }
                 step = .dotiBody(version: version, arguments: arguments, length: Int(length))
+            case .pieceBody(let arguments, let length, let last):
+                guard let body = reader.readBody(count: length), var source = streamed else { return nil }
+                streamed = nil  // the text is appended to in place, not copied
+                let token = last ? Token.doti : .dotc
+                do {
+                    source.text += try source.decompressor.decompress(body)
+                    if last { try source.decompressor.finish() }
+                } catch {
+                    throw .badBody(token: token, reason: error.description)
+                }
+                source.compressedBytes += length
+                guard last else {
+                    streamed = source
+                    step = .dotiHeader(version: ProtocolVersion.zstdStreamed, arguments: arguments)
+                    continue
+                }
+                step = .dist
+                return Request(version: ProtocolVersion.zstdStreamed, arguments: arguments, source: source.text)
             case .dotiBody(let version, let arguments, let length):
                 guard let body = reader.readBody(count: length) else { return nil }
                 step = .dist

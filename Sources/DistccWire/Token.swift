@@ -4,12 +4,14 @@
 /// A distcc packet token. Bodies follow the header only for the "string" tokens.
 public enum Token: String, Sendable, CaseIterable {
     case dist = "DIST", argc = "ARGC", argv = "ARGV", doti = "DOTI"
+    /// A piece of the source ahead of its DOTI (protocol 5 only: the source streamed as it is produced).
+    case dotc = "DOTC"
     case done = "DONE", stat = "STAT", serr = "SERR", sout = "SOUT", doto = "DOTO"
 
     /// `true` when the header's value is the length of a body that follows it.
     public var hasBody: Bool {
         switch self {
-        case .argv, .doti, .serr, .sout, .doto: true
+        case .argv, .doti, .dotc, .serr, .sout, .doto: true
         case .dist, .argc, .done, .stat: false
         }
     }

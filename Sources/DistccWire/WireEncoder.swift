@@ -1,6 +1,8 @@
 // Encoding of requests and replies into distcc frames. The writers mirror the decoders in
 // RequestDecoder.swift and ReplyDecoder.swift (distcc's dcc_x_* / dcc_r_* pairs).
 
+import WireCompression
+
 /// Appends distcc frames to a byte array.
 public enum WireEncoder {
     /// Appends a 12-byte header: the token and `value` as 8 lowercase hex digits.
@@ -41,6 +43,15 @@ public enum WireEncoder {
     public static func sourceFrame(_ source: [UInt8], version: UInt32) -> [UInt8] {
         var out: [UInt8] = []
         appendString(.doti, BodyPacking.pack(source, version: version), to: &out)
+        return out
+    }
+
+    /// A version 5 source piece: a DOTC frame, or the DOTI frame that ends the source when `last`. All pieces of
+    /// one source go through one compressor; nothing is written for an empty piece that is not the last.
+    public static func sourcePiece(_ piece: [UInt8], last: Bool, compressor: ZstdStreamCompressor) -> [UInt8] {
+        if piece.isEmpty && !last { return [] }
+        var out: [UInt8] = []
+        appendString(last ? .doti : .dotc, compressor.compress(piece, last: last), to: &out)
         return out
     }
 

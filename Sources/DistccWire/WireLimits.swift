@@ -24,11 +24,13 @@ public struct WireLimits: Sendable, Equatable {
 /// Protocol versions this codec speaks (distcc's numbering): 1 sends bodies as they are, 2 compresses the
 /// bodies (DOTI, DOTO, SERR, SOUT) with LZO1X (`doc/protocol-2.txt`, every stock distccd), 4 with zstd
 /// (`doc/protocol-2.1.txt`: the frame's parameter is the compressed length). Version 3 is distcc's pump
-/// mode, which sshcc does not speak. A reply uses its request's version.
+/// mode, which sshcc does not speak. Version 5 is sshcc's own: version 4 whose source may come in pieces
+/// (`DOTC` frames before the `DOTI`) while the client still preprocesses. A reply uses its request's version.
 public enum ProtocolVersion {
     public static let plain: UInt32 = 1
     public static let lzo: UInt32 = 2
     public static let zstd: UInt32 = 4
-    public static let supported: Set<UInt32> = [plain, lzo, zstd]
+    public static let zstdStreamed: UInt32 = 5
+    public static let supported: Set<UInt32> = [plain, lzo, zstd, zstdStreamed]
     public static let current: UInt32 = plain
 }

@@ -18,22 +18,35 @@ public enum HostRequest {
         return (WireEncoder.requestFields(decoded), decoded.source)
     }
 
-    /// A version 1 head as `spec`'s server reads it: the version of `compression` (the host entry's, or plain
-    /// once a server refused it), and for stock distccd its own command line. Bytes that do not decode are
-    /// passed on as they are (the server reports the protocol error).
-    public static func head(_ head: [UInt8], for spec: HostSpec, compression: BodyCompression) -> [UInt8] {
-        guard compression != .plain || spec.runsStockDistccd else { return head }
+    /// A version 1 head as `spec`'s server reads it: in `version` (the host's, see `firstVersion`), and for
+    /// stock distccd its own command line. Bytes that do not decode are passed on as they are (the server
+    /// reports the protocol error).
+    public static func head(_ head: [UInt8], for spec: HostSpec, version: UInt32) -> [UInt8] {
+        guard version != ProtocolVersion.plain || spec.runsStockDistccd else { return head }
         var decoder = RequestDecoder()
         decoder.append(head + WireEncoder.sourceFrame([], version: ProtocolVersion.plain))
         guard var decoded = try? decoder.next(), decoded.version == ProtocolVersion.plain else { return head }
         if spec.runsStockDistccd { decoded.arguments = StockDistccd.arguments(decoded.arguments) }
-        decoded.version = compression.protocolVersion
+        decoded.version = version
         return WireEncoder.requestFields(decoded)
     }
 
-    /// The source's DOTI frame, compressed as `compression` says.
-    public static func source(_ source: [UInt8], compression: BodyCompression) -> [UInt8] {
-        WireEncoder.sourceFrame(source, version: compression.protocolVersion)
+    /// The source's DOTI frame, packed as `version` says.
+    public static func source(_ source: [UInt8], version: UInt32) -> [UInt8] {
+        WireEncoder.sourceFrame(source, version: version)
+    }
+
+    /// The version a host is sent first: its entry's compression; for sshccd's zstd, with the source streamed
+    /// (version 5) so that it travels while the wrapper still preprocesses.
+    public static func firstVersion(for spec: HostSpec) -> UInt32 {
+        spec.compression == .zstd && !spec.runsStockDistccd
+            ? ProtocolVersion.zstdStreamed : spec.compression.protocolVersion
+    }
+
+    /// What to send a server that refused `version` (an older sshccd): the source whole (5 → 4), then
+    /// nothing compressed (→ 1).
+    public static func olderVersion(than version: UInt32) -> UInt32 {
+        version == ProtocolVersion.zstdStreamed ? ProtocolVersion.zstd : ProtocolVersion.plain
     }
 }
 

@@ -1,14 +1,16 @@
 // The wrapper ↔ mux daemon wire (Docs/mux-protocol.md): every frame is a 4-letter kind, 8 hex digits of
 // body length, and the body. Pure codec, no sockets; the distcc request and reply ride inside JOBR/RPLY.
 
-/// The kinds of frame. Wrapper → daemon: MUXV, HOST, IDEN, KNWN, AGNT, CTMO, IOTM, JOBR or JOBH + JOBS, STAQ, STOP.
+/// The kinds of frame. Wrapper → daemon: MUXV, HOST, IDEN, KNWN, AGNT, CTMO, IOTM, JOBR or JOBH + JOBC… + JOBS,
+/// STAQ, STOP.
 /// Daemon → wrapper: MUXV, VERR, NOTE, RHST, RPLY, LOCL, FAIL, STAT, BYE_.
 public enum MuxKind: String, Sendable, CaseIterable {
     case version = "MUXV", versionRefused = "VERR"
     case hostList = "HOST", identity = "IDEN", knownHosts = "KNWN", agentSocket = "AGNT"
     case connectTimeout = "CTMO", ioTimeout = "IOTM", job = "JOBR", statusQuery = "STAQ", stop = "STOP"
-    /// A job in two parts: its head (the command line) before the wrapper preprocesses, its source after.
-    case jobHead = "JOBH", jobSource = "JOBS"
+    /// A job in parts: its head (the command line) before the wrapper preprocesses, then its source in pieces
+    /// as the preprocessor writes it (JOBC), the last piece in JOBS.
+    case jobHead = "JOBH", jobPiece = "JOBC", jobSource = "JOBS"
     case note = "NOTE", compiledOn = "RHST", reply = "RPLY", runLocally = "LOCL", failure = "FAIL"
     case status = "STAT", stopping = "BYE_"
 }
@@ -133,4 +135,7 @@ public struct MuxInbox {
             frames.append(frame)
         }
     }
+
+    /// Forgets frames already handled (a job's source pieces, once handed on), so they are not held twice.
+    public mutating func dropFrames(before index: Int) { frames.removeFirst(min(index, frames.count)) }
 }

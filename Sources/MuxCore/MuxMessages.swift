@@ -3,7 +3,7 @@
 
 /// The mux protocol's version. Wrappers and daemons must agree on the whole version line.
 public enum MuxVersion {
-    public static let protocolNumber = 2
+    public static let protocolNumber = 3
     /// "1 sshcc 0.1.0": protocol number and the build's version, compared as a whole.
     public static func line(build: String) -> String { "\(protocolNumber) sshcc \(build)" }
 }
@@ -80,8 +80,11 @@ public enum MuxCodec {
         return out
     }
 
-    /// The frame header of the source that follows a JOBH; the source is sent from its own buffer.
-    public static func sourceHeader(count: Int) -> [UInt8] { MuxFrame.header(.jobSource, count: count) }
+    /// The frame header of a piece of the source that follows a JOBH (JOBC, or JOBS for the last piece);
+    /// the piece is sent from its own buffer.
+    public static func sourceHeader(count: Int, last: Bool = true) -> [UInt8] {
+        MuxFrame.header(last ? .jobSource : .jobPiece, count: count)
+    }
 
     /// Reads a job's answer from the frames after the daemon's version frame; nil until complete.
     public static func answer(from frames: [MuxFrame]) throws(MuxWireError) -> JobAnswer? {

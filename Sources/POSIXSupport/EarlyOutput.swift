@@ -50,8 +50,12 @@ public struct EarlyOutputRun {
         self.pidFD = pidFD
     }
 
-    /// Everything the child's writer wrote, once it has closed the file (or the child has exited).
-    public mutating func output() throws(SystemError) -> [UInt8] {
+    /// Everything the child's writer wrote, once it has closed the file (or the child has exited). On the
+    /// way, `each` is handed what came since its last call whenever that is at least `pieceSize` bytes, so
+    /// the text can travel while it is written; what it was not handed is the end of the returned text.
+    public mutating func output(pieceSize: Int = .max, each: (ArraySlice<UInt8>) -> Void = { _ in })
+        throws(SystemError) -> [UInt8]
+    {
         defer { closeEnds() }
         // Data means the writer has opened our pipe; the child's exit means it never will. Either way our
         // write end can go, and end of file is then the writer's close.
@@ -61,7 +65,17 @@ public struct EarlyOutputRun {
         ]
         try SystemError.check("poll") { poll(&entries, 2, -1) }
         closeWriteEnd()
-        return try FileDescriptorIO.readAll(readEnd)
+        var text: [UInt8] = []
+        var handed = 0
+        while true {
+            let chunk = try FileDescriptorIO.read(readEnd)
+            if chunk.isEmpty { return text }
+            text += chunk
+            if text.count - handed >= pieceSize {
+                each(text[handed...])
+                handed = text.count
+            }
+        }
     }
 
     /// The child's raw wait status (waits for it once).

@@ -68,8 +68,13 @@ struct LocalCompiler {
     struct StartedPreprocessor {
         var run: EarlyOutputRun
 
-        mutating func text() -> Result<[UInt8], PreprocessFailure> {
-            do { return .success(try run.output()) } catch { return .failure(.io(error)) }
+        /// The whole text; `each` gets pieces of at least `pieceSize` bytes as they come (EarlyOutputRun.output).
+        mutating func text(pieceSize: Int = .max, each: (ArraySlice<UInt8>) -> Void = { _ in })
+            -> Result<[UInt8], PreprocessFailure>
+        {
+            do { return .success(try run.output(pieceSize: pieceSize, each: each)) } catch {
+                return .failure(.io(error))
+            }
         }
 
         /// Nil when the preprocessor succeeded; waits for it.

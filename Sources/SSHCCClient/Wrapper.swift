@@ -76,8 +76,16 @@ public enum Wrapper {
             JobSubmission(hostList: hosts.text, access: config.access, request: head, sourceFollows: true),
             paths: config.muxPaths)
 
+        // A large text goes to the daemon in pieces while the preprocessor still writes it (the daemon
+        // streams them to the host), so its transfer overlaps the preprocessing.
+        var piecesSent = 0
+        var piecesFailed = false  // then the rest goes in JOBS, whose exchange finds out what went wrong
+        let text = started?.text(pieceSize: MuxClient.pieceSize) { piece in
+            guard let early, !piecesFailed else { return }
+            if MuxClient.sendPiece(early, piece) { piecesSent += piece.count } else { piecesFailed = true }
+        }
         let source: [UInt8]
-        switch started?.text() ?? compiler.preprocess(plan, config: config) {
+        switch text ?? compiler.preprocess(plan, config: config) {
         case .success(let text): source = text
         case .failure(let failure):
             if let early { close(early) }  // cancels the job
@@ -98,7 +106,7 @@ public enum Wrapper {
             }
             if let early {
                 outcome = try MuxClient.finish(
-                    early, source: source, whole: whole, paths: config.muxPaths, verbose: config.verbose,
+                    early, rest: source[piecesSent...], whole: whole, paths: config.muxPaths, verbose: config.verbose,
                     confirm: succeeded)
             } else {
                 outcome =

@@ -42,17 +42,32 @@ struct ClientHandler {
         }
     }
 
-    /// Reads on until the wrapper's JOBS frame (the source of a job sent ahead as JOBH); nil when the wrapper
+    /// Hands `job` the pieces of its source (JOBC… JOBS after the JOBH) as they come; false when the wrapper
     /// leaves first, as it does when its preprocessing fails.
-    private func awaitSource(_ inbox: inout MuxInbox) -> [UInt8]? {
+    private func receiveSource(for job: DaemonJob, _ inbox: inout MuxInbox) -> Bool {
+        guard var next = inbox.frames.firstIndex(where: { $0.kind == .jobHead }).map({ $0 + 1 }) else { return false }
         while true {
-            if let frame = inbox.frames.first(where: { $0.kind == .jobSource }) { return frame.body }
-            guard let bytes = try? FileDescriptorIO.read(fd), !bytes.isEmpty else { return nil }
+            while next < inbox.frames.count {
+                let frame = inbox.frames[next]
+                next += 1
+                switch frame.kind {
+                case .jobPiece: job.supply(frame.body, last: false)
+                case .jobSource:
+                    job.supply(frame.body, last: true)
+                    return true
+                default:
+                    logger.warning("wrapper connection: unexpected \(frame.kind.rawValue) frame after JOBH")
+                    return false
+                }
+            }
+            inbox.dropFrames(before: next)
+            next = 0
+            guard let bytes = try? FileDescriptorIO.read(fd), !bytes.isEmpty else { return false }
             do {
                 try inbox.receive(bytes)
             } catch {
                 logger.warning("wrapper connection: \(error)")
-                return nil
+                return false
             }
         }
     }
@@ -102,8 +117,7 @@ struct ClientHandler {
             case .answer(let immediate): (answer, job) = (immediate, nil)
             case .job(let started):
                 if submission.sourceFollows {
-                    guard let source = awaitSource(&inbox) else { return dispatcher.cancel(started) }
-                    started.supply(source)
+                    guard receiveSource(for: started, &inbox) else { return dispatcher.cancel(started) }
                     // A wrapper sends the source before its preprocessor's status is known, and leaves when that
                     // status is a failure: the job is withdrawn wherever it is.
                     guard awaitAnswerOrLeaving(started) else { return dispatcher.cancel(started) }

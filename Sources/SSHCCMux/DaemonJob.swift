@@ -15,29 +15,51 @@ final class DaemonJob: @unchecked Sendable {
     /// Each host that failed the job, in order.
     var failures: [(host: String, failure: ClientFailure)] = []
 
-    // The source arrives after the head when the wrapper sends the head before preprocessing; its own lock,
-    // since the driver thread reads it while the wrapper's thread supplies it.
+    // The source arrives after the head when the wrapper sends the head before preprocessing, in pieces as
+    // the preprocessor writes it; its own lock, since the driver thread reads it while the wrapper's thread
+    // supplies it. Pieces are kept until the job ends: another channel may have to start it again.
     private let lock = Monitor()
-    private var suppliedSource: [UInt8]?
+    private var pieces: [[UInt8]] = []
+    private var complete = false
+    private var wholeSource: [UInt8]?
     private var isCancelled = false
     private var onChange: (@Sendable () -> Void)?
 
     init(id: Int, head: [UInt8], source: [UInt8]?, pools: [PoolKey]) {
         self.id = id
         self.head = head
-        suppliedSource = source
+        if let source { (pieces, complete, wholeSource) = ([source], true, source) }
         ticket = Scheduler.Ticket(id: id, pools: pools)
     }
 
-    /// The preprocessed source, once the wrapper has sent it.
-    var source: [UInt8]? { lock.withLock { suppliedSource } }
+    /// The preprocessed source, once the wrapper has sent all of it.
+    var source: [UInt8]? {
+        lock.withLock {
+            guard complete else { return nil }
+            if wholeSource == nil { wholeSource = pieces.count == 1 ? pieces[0] : Array(pieces.joined()) }
+            return wholeSource
+        }
+    }
+
+    /// The pieces from index `first` on, and whether they end the source.
+    func pieces(from first: Int) -> (pieces: ArraySlice<[UInt8]>, last: Bool) {
+        lock.withLock { (pieces[min(first, pieces.count)...], complete) }
+    }
+
     /// The wrapper left before its answer (its preprocessing failed): the job is dropped.
     var cancelled: Bool { lock.withLock { isCancelled } }
 
-    func supply(_ source: [UInt8]) { changing { suppliedSource = source } }
+    /// The next piece of the source; `last` ends it.
+    func supply(_ piece: [UInt8], last: Bool) {
+        changing {
+            pieces.append(piece)
+            complete = last
+        }
+    }
     func cancel() { changing { isCancelled = true } }
 
-    /// `wake` is called when the source arrives or the job is cancelled (the driver that holds the job sets it).
+    /// `wake` is called when a piece of the source arrives or the job is cancelled (the driver that holds the
+    /// job sets it).
     func whenChanged(_ wake: @escaping @Sendable () -> Void) { lock.withLock { onChange = wake } }
 
     private func changing(_ change: () -> Void) {

@@ -8,6 +8,7 @@ import DistccWire
 import MuxCore
 import POSIXSupport
 import SSH
+import WireCompression
 
 /// A channel with its sshccd, idle or carrying one job.
 final class LiveChannel {
@@ -25,10 +26,15 @@ final class LiveChannel {
     var job: DaemonJob?
     /// The job's request as this channel's server reads it (compressed as the host's bodies travel).
     var request: [UInt8] = []
-    /// The request's compression; its protocol version refused by a server means an older one (`finishClosing`).
-    var compression = BodyCompression.plain
-    /// The head has been queued but the wrapper is still preprocessing: the source's frame comes later.
+    /// The request's protocol version; refused by a server, it means an older one (`finishClosing`).
+    var version = ProtocolVersion.plain
+    /// The head has been queued but the wrapper is still preprocessing: the source's frames come later.
     var awaitingSource = false
+    /// Version 5: the source's pieces queued so far, and the compressor they all go through.
+    var piecesSent = 0
+    var compressor: ZstdStreamCompressor?
+    /// DOTC frames queued before the last piece was known (for `sshcc --status`).
+    var piecesAhead = 0
     var decoder = ReplyDecoder()
     var reply: [UInt8] = []
     var started: UInt64 = 0
@@ -38,11 +44,24 @@ final class LiveChannel {
 
     init(_ channel: Channel) { self.channel = channel }
 
-    /// Queues the source's frame once the wrapper has sent it.
+    /// Queues what the wrapper has sent of the source: in version 5 every piece as it comes (it travels while
+    /// the wrapper still preprocesses), otherwise the whole source once it is complete.
     func appendSourceIfReady() {
-        guard awaitingSource, let source = job?.source else { return }
-        request += HostRequest.source(source, compression: compression)
-        awaitingSource = false
+        guard awaitingSource, let job else { return }
+        if let compressor {
+            let (pieces, last) = job.pieces(from: piecesSent)
+            for index in pieces.indices {
+                let isLast = last && index == pieces.endIndex - 1
+                let frame = WireEncoder.sourcePiece(pieces[index], last: isLast, compressor: compressor)
+                if !isLast && !frame.isEmpty { piecesAhead += 1 }
+                request += frame
+            }
+            piecesSent += pieces.count
+            awaitingSource = !last
+        } else if let source = job.source {
+            request += HostRequest.source(source, version: version)
+            awaitingSource = false
+        }
     }
 
     var isBusy: Bool { job != nil }
@@ -64,14 +83,16 @@ struct JobTraffic {
     var received = 0
     var rawSent = 0
     var rawReceived = 0
+    /// Pieces of the source sent ahead of its end (version 5).
+    var piecesAhead = 0
 }
 
 enum ConnectionEvent {
     case succeeded(DaemonJob, reply: [UInt8], nanoseconds: UInt64, traffic: JobTraffic)
     /// The job's channel failed (sshccd died, bad reply, timeout); the connection itself is fine.
     case jobFailed(DaemonJob, ClientFailure)
-    /// The server closed the channel on a compressed request without answering: an sshccd older than
-    /// compression (or one started with `--protocols 1`). The job can go again uncompressed.
+    /// The server closed the channel on a compressed request without answering: an sshccd older than its
+    /// version (or one started with `--protocols 1`). The job can go again in an older version.
     case compressionRefused(DaemonJob, version: UInt32)
     /// The server refused another channel (MaxSessions): this connection is full.
     case full
@@ -122,15 +143,18 @@ final class HostConnection {
         return true
     }
 
-    /// Starts `job` on `channel` (which must be idle), its bodies compressed as `compression` says; the first
-    /// bytes go out on the next service.
+    /// Starts `job` on `channel` (which must be idle) in protocol `version`; the first bytes go out on the
+    /// next service.
     /// The head goes out even while the wrapper is still preprocessing: sshccd gets the compiler ready meanwhile.
-    func start(_ job: DaemonJob, on channel: LiveChannel, compression: BodyCompression) {
+    func start(_ job: DaemonJob, on channel: LiveChannel, version: UInt32) {
         let now = Monotonic.nanoseconds()
         channel.job = job
-        channel.compression = compression
-        channel.request = HostRequest.head(job.head, for: spec, compression: compression)
+        channel.version = version
+        channel.request = HostRequest.head(job.head, for: spec, version: version)
         channel.awaitingSource = true
+        channel.piecesSent = 0
+        channel.piecesAhead = 0
+        channel.compressor = version == ProtocolVersion.zstdStreamed ? ZstdStreamCompressor() : nil
         channel.appendSourceIfReady()
         channel.phase = .sending(offset: 0)
         channel.decoder = ReplyDecoder()
@@ -288,7 +312,7 @@ final class HostConnection {
                             sent: sent, received: live.reply.count,
                             rawSent: job.head.count + FrameHeader.size + (job.source?.count ?? 0),
                             rawReceived: 5 * FrameHeader.size + decoded.stderr.count + decoded.stdout.count
-                                + decoded.object.count)
+                                + decoded.object.count, piecesAhead: live.piecesAhead)
                         events.append(
                             .succeeded(
                                 job, reply: live.reply, nanoseconds: live.lastProgress - live.started, traffic: traffic)
@@ -319,10 +343,10 @@ final class HostConnection {
         case .done(let value): status = value
         }
         if let job = live.job, status == ExitCode.protocolError.rawValue, live.reply.isEmpty,
-            live.compression != .plain
+            live.version != ProtocolVersion.plain
         {
             // A valid compressed request is a protocol error only to a server that does not speak its version.
-            events.append(.compressionRefused(job, version: live.compression.protocolVersion))
+            events.append(.compressionRefused(job, version: live.version))
             live.job = nil
         }
         if let job = live.job {

@@ -9,6 +9,7 @@
 
 import CompileCore
 import DequeModule
+import DistccWire
 import MuxCore
 import POSIXSupport
 import SSH
@@ -37,8 +38,9 @@ final class HostDriver: @unchecked Sendable {
     private var waiting = Deque<DaemonJob>()
     private var connecting = false
     private var downUntil: UInt64?
-    /// The host entry's compression until the server refuses it (then plain, for this daemon's life).
-    private var compression: BodyCompression
+    /// The protocol version the host entry asks for (HostRequest.firstVersion) until the server refuses it;
+    /// then an older one, for this daemon's life.
+    private var version: UInt32
     private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
 
     init(key: PoolKey, spec: HostSpec, access: HostAccess, backoff: Double, events: any DriverEvents) {
@@ -47,8 +49,8 @@ final class HostDriver: @unchecked Sendable {
         self.access = access
         self.backoff = backoff
         self.events = events
-        compression = spec.compression
-        stats.compression = compression
+        version = HostRequest.firstVersion(for: spec)
+        stats.protocolVersion = version
         wakePipe = WakePipe()
     }
 
@@ -133,12 +135,16 @@ final class HostDriver: @unchecked Sendable {
                 $0.add(traffic)
             }
             events?.jobSucceeded(job, on: key, reply: reply)
-        case .compressionRefused(let job, let version):
-            // An older sshccd: it logged the protocol error; from now on this host gets version 1.
-            compression = .plain
+        case .compressionRefused(let job, let refused):
+            // An older sshccd: it logged the protocol error; from now on this host gets an older version.
+            version = HostRequest.olderVersion(than: refused)
+            let now = version
             updateStats {
-                $0.compression = .plain
-                $0.lastError = "the server refused protocol \(version) (compressed bodies); sending uncompressed"
+                $0.protocolVersion = now
+                $0.lastError =
+                    "the server refused protocol \(refused) "
+                    + (now == ProtocolVersion.plain
+                        ? "(compressed bodies); sending uncompressed" : "(source streamed); sending the source whole")
             }
             waiting.prepend(job)
         case .jobFailed(let job, let failure):
@@ -163,7 +169,7 @@ final class HostDriver: @unchecked Sendable {
             else { return }
             waiting.removeFirst()
             job.whenChanged { [weak self] in self?.wake() }  // its source arrives, or its wrapper leaves
-            connection.start(job, on: channel, compression: compression)
+            connection.start(job, on: channel, version: version)
             service(connection)  // send at once rather than after the next poll
         }
     }

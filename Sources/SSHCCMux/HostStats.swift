@@ -2,6 +2,7 @@
 // status request's thread; both under the driver's inbox lock.
 
 import CompileCore
+import DistccWire
 
 struct HostStats: Sendable {
     enum State: String, Sendable {
@@ -20,7 +21,10 @@ struct HostStats: Sendable {
     var bytesReceived = 0
     var rawBytesSent = 0
     var rawBytesReceived = 0
-    var compression = BodyCompression.plain
+    /// Source pieces that went ahead of their job's end (version 5).
+    var piecesAhead = 0
+    /// The distcc protocol version jobs go in (1 plain, 2 LZO, 4 zstd, 5 zstd with the source streamed).
+    var protocolVersion = ProtocolVersion.plain
     /// What the SSH key exchange agreed on (`,sshzlib`).
     var sshCompression = "none"
     var lastError: String?
@@ -32,6 +36,19 @@ struct HostStats: Sendable {
         bytesReceived += traffic.received
         rawBytesSent += traffic.rawSent
         rawBytesReceived += traffic.rawReceived
+        piecesAhead += traffic.piecesAhead
+    }
+
+    /// "zstd, protocol 5 (source streamed, 12 pieces ahead)".
+    var compressionText: String {
+        let method =
+            switch protocolVersion {
+            case ProtocolVersion.lzo: "lzo"
+            case ProtocolVersion.zstd, ProtocolVersion.zstdStreamed: "zstd"
+            default: "plain"
+            }
+        return "\(method), protocol \(protocolVersion)"
+            + (protocolVersion == ProtocolVersion.zstdStreamed ? " (source streamed, \(piecesAhead) pieces ahead)" : "")
     }
 
     var meanJobMilliseconds: Double? {

@@ -38,7 +38,7 @@ struct StatusReport {
             text +=
                 "  sent \(Self.bytes(stats.bytesSent))\(Self.share(stats.bytesSent, of: stats.rawBytesSent)), "
                 + "received \(Self.bytes(stats.bytesReceived))\(Self.share(stats.bytesReceived, of: stats.rawBytesReceived))"
-                + "\n  compression \(stats.compression.rawValue), SSH compression \(stats.sshCompression)\n"
+                + "\n  compression \(stats.compressionText), SSH compression \(stats.sshCompression)\n"
             if let error = stats.lastError { text += "  last error: \(error)\n" }
         }
         return text

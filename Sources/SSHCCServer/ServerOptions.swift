@@ -72,8 +72,9 @@ public struct ServerOptions: Equatable, Sendable {
                                 (default auto: when the kernel has Landlock)
           --sandbox-read LIST   more directories or files the compiler may read (default /usr, /bin, /sbin,
                                 /lib*, /opt, /etc/ld.so.cache)
-          --protocols LIST      the protocol versions accepted (default 1,2,4; 1 alone refuses compressed
-                                requests, as an sshccd before compression did: clients then send version 1)
+          --protocols LIST      the protocol versions accepted (default 1,2,4,5; 1,2,4 refuses a source sent in
+                                pieces and 1 alone compressed requests, as older sshccd did: clients then
+                                send the version before)
           --inetd, --enable-tcp-insecure
                                 accepted and ignored, so sshccd can stand in for `distccd --inetd`
                                 (the compiler allow-list is never switched off)
@@ -147,7 +148,7 @@ public struct ServerOptions: Equatable, Sendable {
                 let versions = names(try value(argument)).map { UInt32($0) }
                 guard !versions.isEmpty, versions.allSatisfy({ $0.map(ProtocolVersion.supported.contains) ?? false })
                 else {
-                    throw UsageError("--protocols takes a list of 1, 2 and 4")
+                    throw UsageError("--protocols takes a list of 1, 2, 4 and 5")
                 }
                 options.wireLimits.versions = Set(versions.compactMap { $0 })
             case "--inetd", "--enable-tcp-insecure", "--no-detach": break

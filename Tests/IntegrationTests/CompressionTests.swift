@@ -1,6 +1,7 @@
 // Compression through a real sshd: every host option compiles byte-identically with the compiler's own
-// messages, the bytes on the wire shrink as promised, an sshccd that refuses compressed requests (as one
-// from before compression does) still gets the job, uncompressed, and stock distccd gets LZO.
+// messages, the bytes on the wire shrink as promised, a large source streams in pieces, an sshccd that
+// refuses the streamed source or compressed requests (as older ones do) still gets the job in a version it
+// reads, and stock distccd gets LZO.
 
 import Foundation
 import TestSupport
@@ -26,11 +27,17 @@ import Testing
         var sshccdLog: String
     }
 
+    /// Over 64 KiB once preprocessed (the wrapper's piece size): many functions, one warning.
+    static let largeSource =
+        source + (0..<3000).map { "int f\($0)(int x) { return x * \($0 % 17) + \($0); }\n" }.joined()
+
     /// Compiles the source locally and through `options`' host entry; both must agree exactly.
-    func compile(options: String, sshccdOptions: [String] = [], jobs: Int = 2) throws -> Outcome {
+    func compile(options: String, sshccdOptions: [String] = [], jobs: Int = 2, source: String = source) throws
+        -> Outcome
+    {
         let server = try SSHDServer(sshccdOptions: sshccdOptions)
         let project = try Fixtures.project()
-        try project.write("src/headers.c", Self.source)
+        try project.write("src/headers.c", source)
         let environment = server.clientEnvironment([
             "SSHCC_HOSTS": server.hostSpec + options, "SSHCC_FALLBACK": "0", "SSHCC_VERBOSE": "1",
         ])
@@ -58,10 +65,14 @@ import Testing
         return Int(status[range].split(separator: "=")[1].split(separator: " ")[0])
     }
 
-    @Test(arguments: [("", "zstd"), (",zstd", "zstd"), (",lzo", "lzo")])
+    @Test(arguments: [
+        ("", "zstd, protocol 5 (source streamed"), (",zstd", "zstd, protocol 5 (source streamed"),
+        (",lzo", "lzo, protocol 2"),
+    ])
     func compressedHostsSendAQuarterOrLess(option: String, method: String) throws {
         let outcome = try compile(options: option)
-        #expect(outcome.status.contains("compression \(method), SSH compression none"), "\(outcome.status)")
+        #expect(outcome.status.contains("compression \(method)"), "\(outcome.status)")
+        #expect(outcome.status.contains("SSH compression none"), "\(outcome.status)")
         let share = try #require(sentShare(outcome.status), "\(outcome.status)")
         #expect(share <= 25, "\(outcome.status)")
     }
@@ -78,12 +89,38 @@ import Testing
         #expect(outcome.status.contains("SSH compression zlib"), "\(outcome.status)")
     }
 
-    /// An sshccd that speaks only version 1 closes the channel on DIST 4 with a protocol error, as every sshccd
-    /// before compression did. The mux sends that job again uncompressed, and all later ones too.
+    /// A source over the wrapper's piece size goes to sshccd in pieces while gcc -E still writes it, and
+    /// compiles to the same object with the same warning.
+    @Test func aLargeSourceTravelsInPieces() throws {
+        let outcome = try compile(options: "", source: Self.largeSource)
+        let ahead = outcome.status.firstMatch(of: /source streamed, ([0-9]+) pieces ahead/).flatMap { Int($0.1) }
+        #expect((ahead ?? 0) >= 2, "at least one piece per job went ahead of its end\n\(outcome.status)")
+        let share = try #require(sentShare(outcome.status), "\(outcome.status)")
+        #expect(share <= 25, "\(outcome.status)")
+    }
+
+    /// An sshccd of before version 5 (it speaks 1, 2 and 4) closes the channel on DIST 5 with a protocol
+    /// error. The mux sends that job again with its source whole (version 4), and all later ones too.
+    @Test func aServerWithoutStreamingGetsTheSourceWhole() throws {
+        let outcome = try compile(
+            options: "", sshccdOptions: ["--protocols", "1,2,4"], jobs: 3, source: Self.largeSource)
+        #expect(outcome.sshccdLog.contains("announces protocol version 5; this peer speaks version 1, 2, 4"))
+        #expect(outcome.sshccdLog.components(separatedBy: "announces protocol version").count == 2, "refused once")
+        #expect(outcome.status.contains("compression zstd, protocol 4,"), "\(outcome.status)")
+        #expect(outcome.status.contains("refused protocol 5 (source streamed)"), "\(outcome.status)")
+        let share = try #require(sentShare(outcome.status), "\(outcome.status)")
+        #expect(share <= 25, "\(outcome.status)")
+    }
+
+    /// An sshccd that speaks only version 1 closes the channel on DIST 5, then on DIST 4, with a protocol
+    /// error, as every sshccd before compression did. The mux sends that job again uncompressed, and all later
+    /// ones too.
     @Test func aServerWithoutCompressionGetsVersionOne() throws {
         let outcome = try compile(options: ",zstd", sshccdOptions: ["--protocols", "1"], jobs: 3)
-        #expect(outcome.sshccdLog.contains("announces protocol version 4; this peer speaks version 1"))
-        #expect(outcome.sshccdLog.components(separatedBy: "announces protocol version 4").count == 2, "refused once")
+        for version in [5, 4] {
+            let refusal = "announces protocol version \(version); this peer speaks version 1"
+            #expect(outcome.sshccdLog.components(separatedBy: refusal).count == 2, "refused \(version) once")
+        }
         #expect(outcome.status.contains("compression plain"), "\(outcome.status)")
         #expect(outcome.status.contains("refused protocol 4"), "\(outcome.status)")
     }

@@ -41,6 +41,25 @@ import Testing
         #expect(try run.wait() == 0)
     }
 
+    /// Pieces are handed over while the writer still writes: the child writes its tail only once the test
+    /// has seen a piece (it waits for a flag the piece handler creates), and every byte arrives exactly once.
+    @Test func piecesComeWhileTheWriterStillWrites() throws {
+        let flag = NSTemporaryDirectory() + "/sshcc-piece-\(UUID().uuidString)"
+        defer { unlink(flag) }
+        var run = try start(
+            "{ head -c 100000 /dev/zero; i=0; while [ ! -e \(flag) ] && [ $i -lt 1000 ]; do sleep 0.01; i=$((i+1)); done; "
+                + "[ -e \(flag) ] && printf tail; } > \"$1\"")
+        var pieces: [Int] = []
+        let text = try run.output(pieceSize: 64 * 1024) { piece in
+            pieces.append(piece.count)
+            _ = FileManager.default.createFile(atPath: flag, contents: nil)
+        }
+        #expect(text.count == 100_004 && text.suffix(4) == Array("tail".utf8), "the tail came after a piece")
+        #expect(!pieces.isEmpty && pieces.allSatisfy { $0 >= 64 * 1024 }, "\(pieces)")
+        #expect(pieces.reduce(0, +) <= text.count)
+        #expect(try run.wait() == 0)
+    }
+
     /// A child that fails before its writer ever opens the name (gcc: a missing source file).
     @Test func childThatNeverOpensEndsTheWait() throws {
         var run = try start("echo nothing to write >&2; exit 4")

@@ -106,4 +106,38 @@ import Testing
         #expect(status.contains("jobs 1 done, 0 failed"), "\(status)")
         attachLogsOnFailure(server, status.contains("jobs 1 done, 0 failed"))
     }
+
+    /// A large source whose preprocessing fails at its end: its first pieces are already on the channel when
+    /// the failure is known. The build sees gcc's message and status, the job is withdrawn without counting,
+    /// and the next large job streams and compiles normally.
+    @Test func aLargeSourceFailingAfterItsPiecesWentIsWithdrawn() throws {
+        let server = try SSHDServer()
+        let project = try Fixtures.project()
+        let environment = server.clientEnvironment(["SSHCC_FALLBACK": "0", "SSHCC_VERBOSE": "1"])
+        let functions = (0..<6000).map { "int g\($0)(int x) { return x + \($0); }\n" }.joined()
+        try project.write("src/late.c", functions + "#include \"no-such-header.h\"\n")
+        try project.write("src/large.c", functions)
+        let local = try Fixtures.local(
+            ["/usr/bin/gcc", "-c", "src/late.c", "-o", "out-local/late.o"], in: project.path, environment: environment)
+        let remote = try Fixtures.sshcc(
+            ["gcc", "-c", "src/late.c", "-o", "out-remote/late.o"], in: project.path, environment: environment)
+        #expect(local.status != 0)
+        #expect(remote.status == local.status)
+        #expect(remote.stderrText.contains(local.stderrText), "gcc's own message:\n\(remote.stderrText)")
+        #expect(!project.exists("out-remote/late.o"))
+
+        let next = try Fixtures.sshcc(
+            ["gcc", "-c", "src/large.c", "-o", "out-remote/large.o"], in: project.path, environment: environment)
+        #expect(next.status == 0)
+        #expect(next.stderrText.contains("compiled on"), "\(next.stderrText)")
+        try Fixtures.local(
+            ["/usr/bin/gcc", "-c", "src/large.c", "-o", "out-local/large.o"], in: project.path, environment: environment
+        )
+        #expect(try project.read("out-remote/large.o") == project.read("out-local/large.o"))
+        let status = try Fixtures.sshcc(["--status"], in: project.path, environment: environment).stdoutText
+        #expect(status.contains("jobs 1 done, 0 failed"), "\(status)")
+        let ahead = status.firstMatch(of: /source streamed, ([0-9]+) pieces ahead/).flatMap { Int($0.1) } ?? 0
+        #expect(ahead >= 2, "the good job's source went in pieces\n\(status)")
+        attachLogsOnFailure(server, status.contains("jobs 1 done, 0 failed"))
+    }
 }

@@ -9,13 +9,12 @@ import Testing
 @Suite struct HostRequestTests {
     static let source = Array(String(repeating: "int x;\n", count: 2000).utf8)
 
-    func forHost(_ entry: String, _ arguments: [String], compression: BodyCompression? = nil) throws -> (Request, Int) {
+    func forHost(_ entry: String, _ arguments: [String], version: UInt32? = nil) throws -> (Request, Int) {
         let spec = try HostList.parseEntry(entry)
         let request = WireEncoder.encode(Request(arguments: arguments, source: Self.source))
         let (head, source) = try #require(HostRequest.split(request))
-        let chosen = compression ?? spec.compression
-        let encoded =
-            HostRequest.head(head, for: spec, compression: chosen) + HostRequest.source(source, compression: chosen)
+        let chosen = version ?? HostRequest.firstVersion(for: spec)
+        let encoded = HostRequest.head(head, for: spec, version: chosen) + HostRequest.source(source, version: chosen)
         var decoder = RequestDecoder()
         decoder.append(encoded)
         return (try #require(try decoder.next()), encoded.count)
@@ -36,7 +35,7 @@ import Testing
     }
 
     @Test(arguments: [
-        ("h", ProtocolVersion.zstd), ("h,zstd", ProtocolVersion.zstd), ("h,lzo", ProtocolVersion.lzo),
+        ("h", ProtocolVersion.zstdStreamed), ("h,zstd", ProtocolVersion.zstdStreamed), ("h,lzo", ProtocolVersion.lzo),
         ("h,plain", ProtocolVersion.plain), ("h,distccd", ProtocolVersion.lzo),
         ("h,distccd,plain", ProtocolVersion.plain),
     ])
@@ -49,9 +48,17 @@ import Testing
         #expect(version == ProtocolVersion.plain ? size == raw : size < raw / 10)
     }
 
-    @Test func aServerThatRefusedCompressionGetsVersionOne() throws {
-        let (request, _) = try forHost("h,zstd", ["gcc", "-c", "a.c", "-o", "a.o"], compression: .plain)
-        #expect(request.version == ProtocolVersion.plain)
+    /// A server that refuses the streamed source gets it whole (5 → 4), one that refuses zstd or LZO gets
+    /// bodies as they are (→ 1).
+    @Test func aServerThatRefusedAVersionGetsAnOlderOne() throws {
+        #expect(HostRequest.olderVersion(than: ProtocolVersion.zstdStreamed) == ProtocolVersion.zstd)
+        #expect(HostRequest.olderVersion(than: ProtocolVersion.zstd) == ProtocolVersion.plain)
+        #expect(HostRequest.olderVersion(than: ProtocolVersion.lzo) == ProtocolVersion.plain)
+        for version in [ProtocolVersion.zstd, ProtocolVersion.plain] {
+            let (request, _) = try forHost("h,zstd", ["gcc", "-c", "a.c", "-o", "a.o"], version: version)
+            #expect(request.version == version)
+            #expect(request.source == Self.source)
+        }
     }
 
     @Test func anythingElseIsLeftAlone() throws {
@@ -60,9 +67,10 @@ import Testing
         #expect(StockDistccd.arguments(["gcc", "-E", "a.c"]) == ["gcc", "-E", "a.c"])
         let (head, source) = try #require(HostRequest.split(odd))
         #expect(
-            HostRequest.head(head, for: spec, compression: .plain) + HostRequest.source(source, compression: .plain)
-                == odd)
-        #expect(HostRequest.head(Array("garbage".utf8), for: spec, compression: .lzo) == Array("garbage".utf8))
+            HostRequest.head(head, for: spec, version: ProtocolVersion.plain)
+                + HostRequest.source(source, version: ProtocolVersion.plain) == odd)
+        #expect(
+            HostRequest.head(Array("garbage".utf8), for: spec, version: ProtocolVersion.lzo) == Array("garbage".utf8))
         #expect(HostRequest.split(Array("garbage".utf8)) == nil)
     }
 }
