@@ -16,18 +16,8 @@ printf 'int value(int x) { return x * 3; }\n' > "$work/tiny.c"
 printf '#include <iostream>\n#include <map>\n#include <string>\n#include <vector>\nint main() { std::map<std::string, std::vector<int>> m; m["a"].push_back(1); std::cout << m.size(); }\n' > "$work/mid.cc"
 gcc -E "$work/tiny.c" -o "$work/tiny.i"
 g++ -E "$work/mid.cc" -o "$work/mid.ii"
-python3 - "$work" <<'PY'
-import sys
-work = sys.argv[1]
-def frame(t, n): return t.encode() + b"%08x" % n
-def request(args, path):
-    source = open(path, "rb").read()
-    b = frame("DIST", 1) + frame("ARGC", len(args))
-    for a in args: b += frame("ARGV", len(a)) + a.encode()
-    return b + frame("DOTI", len(source)) + source
-open(f"{work}/tiny.req", "wb").write(request(["gcc", "-O2", "-c", "tiny.c"], f"{work}/tiny.i"))
-open(f"{work}/mid.req", "wb").write(request(["g++", "-O2", "-c", "mid.cc"], f"{work}/mid.ii"))
-PY
+python3 Benchmarks/request.py "$work/tiny.req" 1 "$work/tiny.i" gcc -O2 -c tiny.c
+python3 Benchmarks/request.py "$work/mid.req" 1 "$work/mid.ii" g++ -O2 -c mid.cc
 server="$sshccd --log $work/log --tmpdir $work/jobs --slots-dir $work/slots"
 for job in tiny mid; do
     compiler=gcc; language=cpp-output; [ $job = mid ] && compiler=g++ && language=c++-cpp-output

@@ -27,6 +27,8 @@ public struct JobRunner {
     public private(set) var jobsServed = 0
     /// Compiler paths found on PATH, per name: one sshccd serves many jobs on a channel.
     private var compilerPaths: [String: String] = [:]
+    /// gcc's steps without their driver, per flag set (`--direct-steps`).
+    private var directSteps = DirectSteps()
 
     public init(options: ServerOptions, logger: Logger) {
         self.options = options
@@ -54,9 +56,9 @@ public struct JobRunner {
         let compiler = CompilerRun(job, watch: nil, sandbox: sandboxReadable(job.executable))
         job.assemblyPipe = try? AssemblyPipe.make(at: job.plan.assemblyPath)
         if job.assemblyPipe != nil {
-            job.compile = try? start(compiler, [job.plan.compilerName] + job.plan.arguments, readsInput: true)
+            job.compile = try? start(compiler, step(job, job.plan.arguments), readsInput: true)
         }
-        job.assemble = try? start(compiler, [job.plan.compilerName] + job.plan.assembleArguments, readsInput: true)
+        job.assemble = try? start(compiler, step(job, job.plan.assembleArguments), readsInput: true)
         logger.info(
             "prepared: job \(jobsServed + 1) ready ahead of its source\(job.compile == nil ? "" : ", gcc started")")
         return job
@@ -157,9 +159,8 @@ public struct JobRunner {
                 // gcc: the assembler (started now if `prepare` did not) waits for the checked assembly, which a
                 // thread takes from the first step's FIFO and hands over as soon as cc1 has written it.
                 if job.assemblyPipe == nil { job.assemblyPipe = try AssemblyPipe.make(at: plan.assemblyPath) }
-                let assembler =
-                    try job.assemble ?? start(compiler, [plan.compilerName] + plan.assembleArguments, readsInput: true)
-                let first = try job.compile ?? start(compiler, [plan.compilerName] + plan.arguments, readsInput: true)
+                let assembler = try job.assemble ?? start(compiler, step(job, plan.assembleArguments), readsInput: true)
+                let first = try job.compile ?? start(compiler, step(job, plan.arguments), readsInput: true)
                 let feeder = AssemblyFeeder(
                     job.assemblyPipe!, assembler: assembler, limit: fileLimit, captureLimit: limits.maxMessageLength)
                 (job.compile, job.assemble, job.assemblyPipe) = (nil, nil, nil)
@@ -176,12 +177,12 @@ public struct JobRunner {
             } else {
                 // clang: both steps read files.
                 try Files.create(plan.inputPath, request.source)
-                result = try runCompiler(compiler, start(compiler, [plan.compilerName] + plan.arguments))
+                result = try runCompiler(compiler, start(compiler, step(job, plan.arguments)))
                 if result.status == 0, Files.exists(plan.assemblyPath) {
                     let assembly = try Files.read(plan.assemblyPath, limit: fileLimit)
                     if let reason = AssemblyPolicy.refusal(assembly) { return .refused(reason) }
                     result.append(
-                        try runCompiler(compiler, start(compiler, [plan.compilerName] + plan.assembleArguments)))
+                        try runCompiler(compiler, start(compiler, step(job, plan.assembleArguments))))
                 }
             }
             var object: [UInt8] = []
@@ -190,7 +191,8 @@ public struct JobRunner {
             }
             let summary =
                 "\(plan.compilerName) \(PathName.base(plan.inputPath)) source=\(request.source.count)B "
-                + (prestarted ? "started-early " : "") + "status=\(result.status) object=\(object.count)B"
+                + (prestarted ? "started-early " : "") + (job.directSteps == 2 ? "direct " : "")
+                + "status=\(result.status) object=\(object.count)B"
             return .done(
                 Reply(
                     status: UInt32(bitPattern: result.status), stderr: result.stderr, stdout: result.stdout,
@@ -209,23 +211,58 @@ public struct JobRunner {
 
     /// What both compiler runs of a job share (the sandbox's paths are worked out once per job).
     private struct CompilerRun {
-        var executable: String
         var directory: String
         var sandbox: [String]?
         var watch: StreamWatch?
 
         init(_ job: PreparedJob, watch: StreamWatch?, sandbox: [String]?) {
-            executable = job.executable
             directory = job.directory
             self.sandbox = sandbox
             self.watch = watch
         }
     }
 
+    /// A step of `job` with `arguments`: gcc's cc1 or `as` run directly when the driver's command line for
+    /// these flags is known (DirectSteps), else the compiler's driver. Counted in the job's `directSteps`.
+    private mutating func step(_ job: PreparedJob, _ arguments: [String]) -> DirectCommand {
+        let argv = [job.plan.compilerName] + arguments
+        guard options.directSteps, job.plan.readsStandardInput else {
+            return DirectCommand(executable: job.executable, arguments: argv)
+        }
+        var steps = directSteps  // the driver may run while the cache is updated
+        defer { directSteps = steps }
+        guard
+            let command = steps.command(
+                arguments: argv, directory: job.directory,
+                stem: PathName.dropSuffix(PathName.base(job.plan.outputPath)), path: Environment.get("PATH"),
+                printCommands: { printCommands(job, $0) })
+        else { return DirectCommand(executable: job.executable, arguments: argv) }
+        job.directSteps += 1
+        return command
+    }
+
+    /// `driver -###` for a step, as limited and sandboxed as the step (and given 2 s: it only prints): its
+    /// stderr, nil when it failed.
+    private func printCommands(_ job: PreparedJob, _ argv: [String]) -> String? {
+        var limits = options.limits
+        limits.wallSeconds = 2
+        guard
+            let run = try? Subprocess.runLimited(
+                executable: job.executable, arguments: argv, environment: compilerEnvironment(job.directory),
+                directory: job.directory, limits: limits, sandbox: sandboxReadable(job.executable),
+                captureLimit: 1 << 20, watch: nil),
+            run.end == .exited, run.process.status == 0, !run.overflowed
+        else { return nil }
+        return String(decoding: run.process.stderr, as: UTF8.self)
+    }
+
     /// Starts one limited compiler run of the job.
-    private func start(_ job: CompilerRun, _ arguments: [String], readsInput: Bool = false) throws -> StartedProcess {
+    private func start(_ job: CompilerRun, _ command: DirectCommand, readsInput: Bool = false) throws
+        -> StartedProcess
+    {
         try Subprocess.startLimited(
-            executable: job.executable, arguments: arguments, environment: compilerEnvironment(job.directory),
+            executable: command.executable, arguments: command.arguments,
+            environment: compilerEnvironment(job.directory),
             directory: job.directory, limits: options.limits, sandbox: job.sandbox, readsInput: readsInput)
     }
 

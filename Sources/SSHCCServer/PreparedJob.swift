@@ -22,6 +22,8 @@ public final class PreparedJob {
     var assemble: StartedProcess?
     /// The FIFO the first step writes its assembly into (gcc only; made before that step starts).
     var assemblyPipe: AssemblyPipe?
+    /// Steps started without the driver (cc1, `as`): 2 when both were.
+    var directSteps = 0
 
     init(arguments: [String], directory: String, plan: ServerCompile, executable: String) {
         self.arguments = arguments

@@ -18,6 +18,9 @@ public struct ServerOptions: Equatable, Sendable {
     public var wireLimits = WireLimits.default
     /// Run compilers in a Landlock sandbox when the kernel has it (`--sandbox auto`, the default).
     public var sandbox = true
+    /// Run gcc's cc1 and `as` without their driver, with the command lines `gcc -###` prints
+    /// (`--direct-steps auto`, the default; `off` runs every step through the driver).
+    public var directSteps = true
     /// What a sandboxed compiler may read and execute, besides its own installation and the job directory.
     public var sandboxReadable = ServerOptions.defaultSandboxReadable
 
@@ -44,10 +47,11 @@ public struct ServerOptions: Equatable, Sendable {
         usage: sshccd [--log FILE] [--tmpdir DIR] [--compilers NAME,...] [--allow NAME,...] [--jobs N]
                       [--slots-dir DIR] [--min-free-memory MB] [--max-source MB] [--max-args N]
                       [--max-arg-length BYTES] [--max-output MB] [--max-memory MB] [--max-cpu S] [--max-wall S]
-                      [--sandbox auto|off] [--sandbox-read DIR,...] [--protocols LIST]
+                      [--sandbox auto|off] [--sandbox-read DIR,...] [--protocols LIST] [--direct-steps auto|off]
 
         Serves distcc compile requests on stdin/stdout, one after another until end of input: protocol 1
-        (uncompressed), 2 (LZO) and 4 (zstd); each reply in its request's version. Meant to run as an sshd subsystem:  Subsystem sshcc /usr/local/bin/sshccd
+        (uncompressed), 2 (LZO), 4 (zstd) and 5 (zstd, the source in pieces); each reply in its request's
+        version. Meant to run as an sshd subsystem:  Subsystem sshcc /usr/local/bin/sshccd
 
           --log FILE            log file (default $XDG_STATE_HOME/sshcc/sshccd.log or ~/.local/state/sshcc/sshccd.log)
           --tmpdir DIR          where private job directories are made (default $TMPDIR or /tmp)
@@ -75,6 +79,10 @@ public struct ServerOptions: Equatable, Sendable {
           --protocols LIST      the protocol versions accepted (default 1,2,4,5; 1,2,4 refuses a source sent in
                                 pieces and 1 alone compressed requests, as older sshccd did: clients then
                                 send the version before)
+          --direct-steps auto|off
+                                run gcc's cc1 and as themselves, with the command lines the driver prints for
+                                the job's flags (gcc -###, once per flag set): no driver process per step
+                                (default auto; off: every step through the driver; clang always is)
           --inetd, --enable-tcp-insecure
                                 accepted and ignored, so sshccd can stand in for `distccd --inetd`
                                 (the compiler allow-list is never switched off)
@@ -137,6 +145,12 @@ public struct ServerOptions: Equatable, Sendable {
                 case "auto": options.sandbox = true
                 case "off": options.sandbox = false
                 default: throw UsageError("--sandbox takes auto or off")
+                }
+            case "--direct-steps":
+                switch try value(argument) {
+                case "auto": options.directSteps = true
+                case "off": options.directSteps = false
+                default: throw UsageError("--direct-steps takes auto or off")
                 }
             case "--sandbox-read":
                 let paths = names(try value(argument))

@@ -35,9 +35,10 @@ import Testing
             subsystem: false,
             extraConfig: [
                 "SetEnv PATH=\(instruments):/usr/bin:/bin",
-                // No sandbox: the instrument writes its events outside the job directory.
+                // No sandbox: the instrument writes its events outside the job directory. No direct steps: the
+                // instrument stands for gcc's driver, which they would go around.
                 "Subsystem sshcc \(Products.sshccd) --log \(log) --jobs 2 --slots-dir \(slots) --min-free-memory 0 "
-                    + "--sandbox off",
+                    + "--sandbox off --direct-steps off",
             ])
         let environment = server.clientEnvironment(["SSHCC_HOSTS": server.hostSpec + "/5", "SSHCC_FALLBACK": "0"])
         for index in 0..<5 {

@@ -87,6 +87,42 @@ import Testing
         #expect(leftovers.isEmpty)
     }
 
+    /// cc1 and `as` run without their driver (`gcc -###`'s command lines, once per flag set) answer exactly as
+    /// the driver does: objects, warnings, errors and statuses byte for byte, C and C++, with and without -g.
+    @Test func directStepsAnswerExactlyAsTheDriver() throws {
+        try directory.write("input/warn.c", "int f(int x) { int unused; return x; }\n")
+        try directory.write("input/bad.c", "int f( { }\n")
+        try directory.write("input/obj.cpp", "#include <vector>\nint g(std::vector<int> v) { return v.size(); }\n")
+        var stream: [UInt8] = []
+        for (file, compiler) in [("warn.c", "gcc"), ("bad.c", "gcc"), ("obj.cpp", "g++")] {
+            // -g: the text names its working directory (else cc1 would record the job directory's, which
+            // differs between two runs).
+            let text = try Command.run(compiler, ["-g", "-E", "input/" + file], directory: directory.path).stdout
+            for flags in [["-O2"], ["-g", "-O2", "-Wall"], ["-O2"]] {
+                let arguments = [compiler] + flags + ["-c", file, "-o", "x.o"]
+                stream += WireEncoder.encode(Request(arguments: arguments, source: Array(text)))
+            }
+        }
+        let direct = try serve(stream)
+        let directLog = log
+        let driver = try serve(stream, options: ["--direct-steps", "off"])
+        #expect(direct.status == 0 && driver.status == 0)
+        let (fromDirect, fromDriver) = (try replies(direct.stdout), try replies(driver.stdout))
+        #expect(fromDirect.count == 9 && fromDriver.count == 9)
+        for (index, (direct, driver)) in zip(fromDirect, fromDriver).enumerated() {
+            #expect(direct.status == driver.status && direct.stderr == driver.stderr, "job \(index)")
+            #expect(direct.object == driver.object, "job \(index): objects differ")
+        }
+        #expect(fromDirect.map(\.exitCode) == [0, 0, 0, 1, 1, 1, 0, 0, 0])
+        #expect(String(decoding: fromDirect[1].stderr, as: UTF8.self).contains("unused variable"))
+        #expect(fromDirect[6].object.count > 100 && fromDirect[7].object != fromDirect[6].object, "-g differs")
+        // Every job that compiled went direct (the driver ran only for `-###`); none did with `off`.
+        let directJobs = directLog.split(separator: "\n").filter { $0.contains(" direct status=0") }
+        #expect(directJobs.count == 6, "\(directLog)")
+        #expect(!log.dropFirst(directLog.count).contains(" direct "))
+        #expect(leftovers.isEmpty)
+    }
+
     @Test func garbageIsAProtocolErrorWithNoReply() throws {
         let result = try serve(Array("GET / HTTP/1.1\r\n\r\n".utf8))
         #expect(result.status == 109)

@@ -28,13 +28,33 @@ import Testing
         """
     }
 
-    func run(sandboxed: Bool) throws -> (reply: Reply?, stderr: String, wrote: Bool) {
+    /// `direct`: the steps run without the driver, as sshccd does by default: the instrument answers `-###`
+    /// with a command line naming the probe script, which sshccd then runs itself as the step.
+    func run(sandboxed: Bool, direct: Bool = false) throws -> (reply: Reply?, stderr: String, wrote: Bool) {
         #expect(Sandbox.landlockABI > 0, "this kernel has no Landlock; sshccd would run compilers unsandboxed")
-        let harness = try ServerHarness("sshccd-sandbox", sandboxed: sandboxed)
+        let harness = try ServerHarness("sshccd-sandbox", sandboxed: sandboxed, directSteps: direct)
         let elsewhere = try TemporaryDirectory("sshcc-secret")
         let secret = try elsewhere.write("secret.txt", "TOP-SECRET\n")
         let outside = elsewhere.path + "/written"
-        try harness.directory.write("bin/gcc", "#!/bin/sh\n" + Self.probes(secret: secret, outside: outside) + "\n")
+        let probes = "#!/bin/sh\n" + Self.probes(secret: secret, outside: outside) + "\n"
+        if direct {
+            try harness.directory.write("bin/probe-step", probes)
+            chmod(harness.bin + "/probe-step", 0o755)
+            try harness.directory.write(
+                "bin/gcc",
+                """
+                #!/bin/sh
+                case " $* " in *" -### "*)
+                  line=" \(harness.bin)/probe-step"
+                  for a in "$@"; do [ "$a" = "-###" ] || line="$line $a"; done
+                  echo "$line" >&2; exit 0;;
+                esac
+                exec /usr/bin/gcc "$@"
+
+                """)
+        } else {
+            try harness.directory.write("bin/gcc", probes)
+        }
         chmod(harness.bin + "/gcc", 0o755)
         let request = try harness.request("a.c", "int value(int x) { return x * 3; }\n", ["gcc", "-O2", "-c", "a.c"])
         let (_, replies) = try harness.serve([request])
@@ -43,8 +63,9 @@ import Testing
         return (replies.first, stderr, FileManager.default.fileExists(atPath: outside))
     }
 
-    @Test func compilerCanTouchNothingButItsJobAndTheSystem() throws {
-        let (reply, stderr, wrote) = try run(sandboxed: true)
+    @Test(arguments: [false, true])
+    func compilerCanTouchNothingButItsJobAndTheSystem(direct: Bool) throws {
+        let (reply, stderr, wrote) = try run(sandboxed: true, direct: direct)
         #expect(reply?.exitCode == 0 && reply?.object.isEmpty == false, "the compile works: \(stderr)")
         for probe in ["read", "list", "write", "tcp"] {
             #expect(stderr.contains("\(probe)-denied"), "\(probe): \(stderr)")

@@ -21,8 +21,13 @@ struct ServerHarness {
     /// compiler cannot write. SandboxTests turn it on.
     let sandboxed: Bool
 
-    init(_ label: String, sandboxed: Bool = false) throws {
+    /// Off by default here: instruments stand in for gcc's driver, and direct steps (cc1, `as`) would go
+    /// around them. A test that wants them gives its instrument a `-###` answer.
+    let directSteps: Bool
+
+    init(_ label: String, sandboxed: Bool = false, directSteps: Bool = false) throws {
         self.sandboxed = sandboxed
+        self.directSteps = directSteps
         directory = try TemporaryDirectory(label)
         try FileManager.default.createDirectory(atPath: jobs, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
@@ -31,7 +36,7 @@ struct ServerHarness {
     /// sshccd's own options: this harness's log, job directory and slots.
     var baseOptions: [String] {
         ["--log", logPath, "--tmpdir", jobs, "--slots-dir", directory.path + "/slots", "--min-free-memory", "0"]
-            + (sandboxed ? [] : ["--sandbox", "off"])
+            + (sandboxed ? [] : ["--sandbox", "off"]) + (directSteps ? [] : ["--direct-steps", "off"])
     }
 
     /// PATH for sshccd: the instruments first.
