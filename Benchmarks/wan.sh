@@ -15,6 +15,8 @@
 # Usage: Benchmarks/wan.sh [ROUNDS] [DELAY_MS] [MBIT] [JOBS]     (defaults 3, 10, 20, 4; any user)
 #   ONLY="distcc-tcp-lzo sshcc-zstd" runs just those contenders besides local (more rounds in the same time;
 #   figures in Benchmarks/wan-results-only.json).
+#   PIN=1 gives the "server" (sshd, sshccd, distccd and their compilers) CPU 1 and the "client" (make, the
+#   wrappers, the mux daemon, local compiles) CPU 0, as two one-core machines (figures in *-pinned.json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
@@ -53,10 +55,15 @@ mkdir -p logs distcc counts whole/logs && chown "$user" logs whole/logs
 start_servers
 # The second sshd, for sshcc-whole: its sshccd refuses protocol 5, so the mux sends the source whole.
 main_port=$port
+main_sshd_pid=$sshd_pid
 start_loopback_sshd "$work/whole" "$bin/sshccd --protocols 1,2,4" "$work/whole/logs"
 pids+=("$sshd_pid")
 whole_port=$port
 port=$main_port
+if [[ -n ${PIN:-} ]]; then
+    # Children inherit the affinity: later sshd sessions, sshccd and compilers, distccd's workers.
+    for pid in "$sshd_pid" "$main_sshd_pid" $(pgrep -x distccd); do taskset -a -p -c 1 "$pid" > /dev/null; done
+fi
 declare -A relay
 next=$((50000 + RANDOM % 5000))
 for name in distcc-tcp distcc-tcp-lzo sshcc-zstd sshcc-whole sshcc-lzo sshcc-plain sshcc-sshzlib; do
@@ -101,7 +108,7 @@ run_workload() {
         args+=("$name=${template//@CC@/${cc[$name]}}")
         before[$name]=$(bytes "$name")
     done
-    python3 "$repo/Benchmarks/compare.py" "$work/results.json" "$count" "$title" "${args[@]}"
+    ${PIN:+taskset -c 0} python3 "$repo/Benchmarks/compare.py" "$work/results.json" "$count" "$title" "${args[@]}"
     sleep 0.7   # the relays rewrite their counts twice a second
     local runs=$((count + 1))   # compare.py runs each command once more to warm up
     echo
@@ -129,7 +136,7 @@ for name in sshcc-zstd sshcc-whole sshcc-sshzlib; do
     SSHCC_DIR=$work/mux-$name "$bin/sshcc" --status | sed -n '4,8p'
 done
 # A run of some contenders only (ONLY) keeps its figures apart from the full run's.
-python3 - "$work/results.json" bytes.jsonl "$repo/Benchmarks/wan-results${ONLY:+-only}.json" "$rtt" "$mbit" "$measured_rtt" <<'PY'
+python3 - "$work/results.json" bytes.jsonl "$repo/Benchmarks/wan-results${ONLY:+-only}${PIN:+-pinned}.json" "$rtt" "$mbit" "$measured_rtt" <<'PY'
 import json, sys
 times, counts, out, rtt, mbit, measured = sys.argv[1:]
 json.dump({"round_trip_ms": int(rtt), "measured_round_trip_ms": float(measured), "mbit": float(mbit),
