@@ -31,11 +31,6 @@ public enum HostRequest {
         return WireEncoder.requestFields(decoded)
     }
 
-    /// The source's DOTI frame, packed as `version` says.
-    public static func source(_ source: [UInt8], version: UInt32) -> [UInt8] {
-        WireEncoder.sourceFrame(source, version: version)
-    }
-
     /// The version a host is sent first: its entry's compression; for sshccd's zstd, with the source streamed
     /// (version 5) so that it travels while the wrapper still preprocesses.
     public static func firstVersion(for spec: HostSpec) -> UInt32 {
@@ -63,6 +58,15 @@ public enum StockDistccd {
 }
 
 extension BodyCompression {
+    /// The compression of bodies in distcc protocol `version` (plain for an unknown one).
+    public init(protocolVersion version: UInt32) {
+        switch version {
+        case ProtocolVersion.lzo: self = .lzo
+        case ProtocolVersion.zstd, ProtocolVersion.zstdStreamed: self = .zstd
+        default: self = .plain
+        }
+    }
+
     /// The distcc protocol version that carries bodies compressed this way.
     public var protocolVersion: UInt32 {
         switch self {

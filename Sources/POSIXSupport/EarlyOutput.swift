@@ -67,15 +67,13 @@ public struct EarlyOutputRun {
         closeWriteEnd()
         var text: [UInt8] = []
         var handed = 0
-        while true {
-            let chunk = try FileDescriptorIO.read(readEnd)
-            if chunk.isEmpty { return text }
-            text += chunk
+        while try FileDescriptorIO.read(readEnd, appendingTo: &text) > 0 {
             if text.count - handed >= pieceSize {
                 each(text[handed...])
                 handed = text.count
             }
         }
+        return text
     }
 
     /// The child's raw wait status (waits for it once).

@@ -60,7 +60,7 @@ enum MuxClient {
     ) throws(ClientFailure) -> Outcome? {
         do throws(ExchangeFailure) {
             let received = try exchange(
-                fd, head: MuxCodec.sourceHeader(count: rest.count), body: Array(rest), confirm: confirm)
+                fd, head: MuxCodec.sourceHeader(count: rest.count), body: rest, confirm: confirm)
             if case .withdrawn = received {
                 close(fd)
                 return nil
@@ -94,7 +94,8 @@ enum MuxClient {
         for attempt in 0..<3 {
             let fd = try DaemonLauncher.connect(paths)
             do throws(ExchangeFailure) {
-                return try outcome(exchange(fd, head: MuxCodec.jobHead(job, version: version), body: job.request), fd)
+                return try outcome(
+                    exchange(fd, head: MuxCodec.jobHead(job, version: version), body: job.request[...]), fd)
             } catch {
                 close(fd)
                 switch error {
@@ -121,7 +122,7 @@ enum MuxClient {
     /// Writes `head` and `body` (in one write: the daemon wakes once), then reads the version and the answer
     /// unless `confirm` withdraws the job.
     static func exchange(
-        _ fd: Int32, head: [UInt8], body: [UInt8] = [], confirm: () -> Bool = { true }
+        _ fd: Int32, head: [UInt8], body: ArraySlice<UInt8> = [], confirm: () -> Bool = { true }
     ) throws(ExchangeFailure) -> Received {
         // A write that fails still lets us read: a daemon of another version answers and closes without
         // reading a job's source.

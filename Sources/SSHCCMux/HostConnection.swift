@@ -59,7 +59,7 @@ final class LiveChannel {
             piecesSent += pieces.count
             awaitingSource = !last
         } else if let source = job.source {
-            request += HostRequest.source(source, version: version)
+            request += WireEncoder.sourceFrame(source, version: version)
             awaitingSource = false
         }
     }
@@ -93,7 +93,7 @@ enum ConnectionEvent {
     case jobFailed(DaemonJob, ClientFailure)
     /// The server closed the channel on a compressed request without answering: an sshccd older than its
     /// version (or one started with `--protocols 1`). The job can go again in an older version.
-    case compressionRefused(DaemonJob, version: UInt32)
+    case versionRefused(DaemonJob, version: UInt32)
     /// The server refused another channel (MaxSessions): this connection is full.
     case full
     /// A channel could not start the sshcc subsystem: a host configuration problem.
@@ -346,7 +346,7 @@ final class HostConnection {
             live.version != ProtocolVersion.plain
         {
             // A valid compressed request is a protocol error only to a server that does not speak its version.
-            events.append(.compressionRefused(job, version: live.version))
+            events.append(.versionRefused(job, version: live.version))
             live.job = nil
         }
         if let job = live.job {

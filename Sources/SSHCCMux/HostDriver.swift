@@ -135,7 +135,7 @@ final class HostDriver: @unchecked Sendable {
                 $0.add(traffic)
             }
             events?.jobSucceeded(job, on: key, reply: reply)
-        case .compressionRefused(let job, let refused):
+        case .versionRefused(let job, let refused):
             // An older sshccd: it logged the protocol error; from now on this host gets an older version.
             version = HostRequest.olderVersion(than: refused)
             let now = version

@@ -3,6 +3,7 @@
 
 import CompileCore
 import DistccWire
+import MuxCore
 
 struct HostStats: Sendable {
     enum State: String, Sendable {
@@ -41,13 +42,7 @@ struct HostStats: Sendable {
 
     /// "zstd, protocol 5 (source streamed, 12 pieces ahead)".
     var compressionText: String {
-        let method =
-            switch protocolVersion {
-            case ProtocolVersion.lzo: "lzo"
-            case ProtocolVersion.zstd, ProtocolVersion.zstdStreamed: "zstd"
-            default: "plain"
-            }
-        return "\(method), protocol \(protocolVersion)"
+        "\(BodyCompression(protocolVersion: protocolVersion).rawValue), protocol \(protocolVersion)"
             + (protocolVersion == ProtocolVersion.zstdStreamed ? " (source streamed, \(piecesAhead) pieces ahead)" : "")
     }
 

@@ -7,15 +7,15 @@
 import CompileCore
 import POSIXSupport
 
-/// A program to run and its argv (the name as the driver would pass it first).
-struct DirectCommand {
+/// A step's program and argv: cc1 or `as` as the driver would run them, or the driver itself.
+struct StepCommand {
     var executable: String
     var arguments: [String]
 }
 
 struct DirectSteps {
     /// Derived commands per step template (nil: this template runs through the driver).
-    private var commands: [[String]: DirectCommand?] = [:]
+    private var commands: [[String]: StepCommand?] = [:]
     /// Templates are few; a hostile stream of ever-new flags must not grow the cache without limit.
     static let capacity = 64
 
@@ -24,9 +24,9 @@ struct DirectSteps {
     /// the argv it is given (`-###` added) and returns its stderr, nil if it failed.
     mutating func command(
         arguments: [String], directory: String, stem: String, path: String?, printCommands: ([String]) -> String?
-    ) -> DirectCommand? {
+    ) -> StepCommand? {
         guard let template = DriverCommands.template(arguments, directory: directory, stem: stem) else { return nil }
-        let derived: DirectCommand?
+        let derived: StepCommand?
         if let known = commands[template] {
             derived = known
         } else {
@@ -35,17 +35,17 @@ struct DirectSteps {
             commands[template] = derived
         }
         return derived.map {
-            DirectCommand(
+            StepCommand(
                 executable: $0.executable,
                 arguments: DriverCommands.instantiate($0.arguments, directory: directory, stem: stem))
         }
     }
 
     /// The one command in `-###` output, its program resolved as the driver would (a bare name on PATH).
-    private static func derive(_ printed: String?, path: String?) -> DirectCommand? {
+    private static func derive(_ printed: String?, path: String?) -> StepCommand? {
         guard let printed, let commands = DriverCommands.parse(printed), commands.count == 1,
             let command = commands.first, let program = Environment.findExecutable(command[0], path: path)
         else { return nil }
-        return DirectCommand(executable: program, arguments: command)
+        return StepCommand(executable: program, arguments: command)
     }
 }

@@ -224,19 +224,18 @@ public struct JobRunner {
 
     /// A step of `job` with `arguments`: gcc's cc1 or `as` run directly when the driver's command line for
     /// these flags is known (DirectSteps), else the compiler's driver. Counted in the job's `directSteps`.
-    private mutating func step(_ job: PreparedJob, _ arguments: [String]) -> DirectCommand {
+    private mutating func step(_ job: PreparedJob, _ arguments: [String]) -> StepCommand {
         let argv = [job.plan.compilerName] + arguments
         guard options.directSteps, job.plan.readsStandardInput else {
-            return DirectCommand(executable: job.executable, arguments: argv)
+            return StepCommand(executable: job.executable, arguments: argv)
         }
-        var steps = directSteps  // the driver may run while the cache is updated
-        defer { directSteps = steps }
+        let runner = self  // the driver runs while the cache is being updated
         guard
-            let command = steps.command(
+            let command = directSteps.command(
                 arguments: argv, directory: job.directory,
                 stem: PathName.dropSuffix(PathName.base(job.plan.outputPath)), path: Environment.get("PATH"),
-                printCommands: { printCommands(job, $0) })
-        else { return DirectCommand(executable: job.executable, arguments: argv) }
+                printCommands: { runner.printCommands(job, $0) })
+        else { return StepCommand(executable: job.executable, arguments: argv) }
         job.directSteps += 1
         return command
     }
@@ -257,7 +256,7 @@ public struct JobRunner {
     }
 
     /// Starts one limited compiler run of the job.
-    private func start(_ job: CompilerRun, _ command: DirectCommand, readsInput: Bool = false) throws
+    private func start(_ job: CompilerRun, _ command: StepCommand, readsInput: Bool = false) throws
         -> StartedProcess
     {
         try Subprocess.startLimited(

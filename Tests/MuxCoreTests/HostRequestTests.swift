@@ -14,7 +14,8 @@ import Testing
         let request = WireEncoder.encode(Request(arguments: arguments, source: Self.source))
         let (head, source) = try #require(HostRequest.split(request))
         let chosen = version ?? HostRequest.firstVersion(for: spec)
-        let encoded = HostRequest.head(head, for: spec, version: chosen) + HostRequest.source(source, version: chosen)
+        let encoded =
+            HostRequest.head(head, for: spec, version: chosen) + WireEncoder.sourceFrame(source, version: chosen)
         var decoder = RequestDecoder()
         decoder.append(encoded)
         return (try #require(try decoder.next()), encoded.count)
@@ -68,7 +69,7 @@ import Testing
         let (head, source) = try #require(HostRequest.split(odd))
         #expect(
             HostRequest.head(head, for: spec, version: ProtocolVersion.plain)
-                + HostRequest.source(source, version: ProtocolVersion.plain) == odd)
+                + WireEncoder.sourceFrame(source, version: ProtocolVersion.plain) == odd)
         #expect(
             HostRequest.head(Array("garbage".utf8), for: spec, version: ProtocolVersion.lzo) == Array("garbage".utf8))
         #expect(HostRequest.split(Array("garbage".utf8)) == nil)
