@@ -27,11 +27,13 @@ short sshcc_spawn_setsid_flag(void) { return POSIX_SPAWN_SETSID; }
 
 int sshcc_accept_cloexec(int fd) { return accept4(fd, NULL, NULL, SOCK_CLOEXEC); }
 
-long sshcc_peer_uid(int fd) {
+int sshcc_peer_credentials(int fd, int *pid, unsigned *uid) {
     struct ucred credentials;
     socklen_t length = sizeof credentials;
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length) != 0) return -1;
-    return (long)credentials.uid;
+    *pid = (int)credentials.pid;
+    *uid = (unsigned)credentials.uid;
+    return 0;
 }
 
 int sshcc_pidfd_open(pid_t pid) {

@@ -29,5 +29,8 @@ public enum ExitCode: Int32, Sendable, CaseIterable {
     case remoteCrashed = 112
     /// sshccd: the stream ended in the middle of a request (the client gave up).
     case truncatedRequest = 113
+    /// sshcc: the mux daemon's directory or socket is not this user's alone (another user could read the jobs
+    /// or forge the answers): nothing was sent.
+    case untrustedPath = 114
 
 }

@@ -49,7 +49,7 @@ public enum ServerArgPolicy {
         guard let compiler = argv.first else { return .refuse("empty command line") }
         guard let compilerName = allowList.allowedName(for: compiler) else {
             return .refuse(
-                "compiler '\(compiler)' is not allowed on this server (allowed: "
+                "compiler '\(shown(compiler))' is not allowed on this server (allowed: "
                     + allowList.names.sorted().joined(separator: ", ")
                     + ", with target-triple prefixes and -N versions)")
         }
@@ -66,9 +66,9 @@ public enum ServerArgPolicy {
             index += 1
             // `@file` would make the driver read a server file as more arguments: it goes to the rules.
             if !argument.hasPrefix("-") && !argument.hasPrefix("@") || argument == "-" {
-                guard source == nil else { return .refuse("more than one input file ('\(argument)')") }
+                guard source == nil else { return .refuse("more than one input file ('\(shown(argument))')") }
                 guard let language = xLanguage ?? Language.fromFileName(argument)?.language else {
-                    return .refuse("input '\(argument)' is not a C, C++ or Objective-C source name")
+                    return .refuse("input '\(shown(argument))' is not a C, C++ or Objective-C source name")
                 }
                 source = (argument, language)
                 continue
@@ -76,7 +76,7 @@ public enum ServerArgPolicy {
             let rule = ServerArgRules.rule(for: argument)
             var value: String?
             if rule.takesValue {
-                guard index < arguments.count else { return .refuse("\(argument) without a value") }
+                guard index < arguments.count else { return .refuse("\(shown(argument)) without a value") }
                 value = arguments[index]
                 index += 1
             }
@@ -89,7 +89,7 @@ public enum ServerArgPolicy {
             case .language:
                 let name = value ?? String(argument.dropFirst(2))
                 guard let kind = Language.fromXName(name) else {
-                    return .refuse("language '-x \(name)' is not compiled here (only C, C++, Objective-C)")
+                    return .refuse("language '-x \(shown(name))' is not compiled here (only C, C++, Objective-C)")
                 }
                 xLanguage = kind.language
             case .drop: continue

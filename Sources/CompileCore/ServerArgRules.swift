@@ -75,38 +75,31 @@ public enum ServerArgRules {
         "-fdebug-compilation-dir=", "-fcoverage-compilation-dir=",
     ]
 
-    /// Assembler options (`-Wa,`) that only choose encodings and checks: no listings, outputs or includes.
-    static let assemblerOptions = [
-        "--noexecstack", "--execstack", "-mrelax-relocations=", "--compress-debug-sections",
-        "--nocompress-debug-sections", "-mx86-used-note=", "-mbranches-within-32B-boundaries", "--64", "--32",
-        "--x32", "-W", "--no-warn", "--fatal-warnings", "--warn", "-mno-shared", "-mshared", "--gdwarf",
-        "-g", "--gen-debug", "-mfence-as-lock-add=", "-mtune=", "-march=", "-mcpu=", "-mfpu=", "-mfloat-abi=",
-        "-mabi=", "-mthumb", "-EL", "-EB", "--no-pad-sections", "--sectname-subst", "--size-check=",
-        "--elf-stt-common=", "--generate-missing-build-notes=", "-mno-relax", "-mrelax", "-mlfence-",
-        "-momit-lock-prefix=", "-mevexwig=", "-mvexwig=",
-    ]
-
     /// The rule for `argument` (which starts with `-` or `@`).
     public static func rule(for argument: String) -> ServerArgRule {
         if argument == "-c" { return .compileOnly }
         if argument.hasPrefix("-o") { return .output(value: argument == "-o") }
         if argument.hasPrefix("-x") { return .language(value: argument == "-x") }
         if notACompile.contains(argument) || argument.hasPrefix("-print-") {
-            return .refuse("argument '\(argument)' does not make an object; only compiles (-c) are served")
+            return .refuse("argument '\(shown(argument))' does not make an object; only compiles (-c) are served")
         }
         if runsCode.contains(where: argument.hasPrefix) {
-            return .refuse("argument '\(argument)' is not allowed on this server: it can load code or run programs")
+            return .refuse(
+                "argument '\(shown(argument))' is not allowed on this server: it can load code or run programs")
         }
         if touchesFiles.contains(where: argument.hasPrefix)
             || argument.hasPrefix("-fopt-info") && argument.contains("=")
         {
             return .refuse(
-                "argument '\(argument)' is not allowed on this server: it reads or writes files outside the job")
+                "argument '\(shown(argument))' is not allowed on this server: it reads or writes files outside the job")
         }
         if argument.hasPrefix("-Wa,") {
-            for option in argument.dropFirst(4).split(separator: ",")
-            where !assemblerOptions.contains(where: option.hasPrefix) || option.contains("/") {
-                return .refuse("assembler option '\(option)' (in '\(argument)') is not allowed on this server")
+            for option in argument.dropFirst(4).split(separator: ",", omittingEmptySubsequences: false) {
+                if let why = AssemblerOptions.refusal(option) {
+                    return .refuse(
+                        "assembler option '\(shown(option))' (in '\(shown(argument))') is not allowed on this server: \(why)"
+                    )
+                }
             }
             return .keep(value: false)
         }
@@ -118,22 +111,23 @@ public enum ServerArgRules {
             return .drop(value: argument == option && GCCOptions.takesSeparateValue.contains(option))
         }
         if argument.hasPrefix("-d") {
-            return .refuse("argument '\(argument)' is not allowed on this server: compiler dumps write files")
+            return .refuse("argument '\(shown(argument))' is not allowed on this server: compiler dumps write files")
         }
         if keptFlags.contains(argument) || keptPrefixes.contains(where: argument.hasPrefix) {
             return .keep(value: false)
         }
         if keptWithValue.contains(argument) { return .keep(value: true) }
-        return .refuse("argument '\(argument)' is not on this server's list of compile options")
+        return .refuse("argument '\(shown(argument))' is not on this server's list of compile options")
     }
 
     /// A kept argument that names a path is refused: a file outside the job could be read or written.
     static func pathRefusal(_ argument: String) -> String? {
         guard argument.contains("/"), !pathMappingPrefixes.contains(where: argument.hasPrefix) else { return nil }
-        return "argument '\(argument)' names a path; files outside the job are not used on this server"
+        return "argument '\(shown(argument))' names a path; files outside the job are not used on this server"
     }
 
     static func valueRefusal(_ value: String) -> String? {
-        value.contains("/") ? "value '\(value)' names a path; files outside the job are not used on this server" : nil
+        value.contains("/")
+            ? "value '\(shown(value))' names a path; files outside the job are not used on this server" : nil
     }
 }

@@ -1,5 +1,9 @@
 // A swift-log handler that appends one line per message to a private log file. sshd discards a subsystem's
 // stderr, so the file is the server's only voice. Lines carry a UTC timestamp and the process id.
+// Much of what sshccd logs comes from a client (its arguments, its mistakes), so every line is escaped (one
+// message is one line: no forged lines, no terminal escapes) and cut at a length, each process may write only
+// so many lines in a burst, and the file is rotated once it passes a size: a client can neither forge the log
+// nor fill the disk with it.
 
 import Logging
 import POSIXSupport
@@ -10,19 +14,30 @@ import POSIXSupport
     import Darwin
 #endif
 
+/// What one process may make its log hold.
+public struct LogBounds: Sendable {
+    /// Bytes of one message (longer ones are cut, saying how much was left out).
+    public var messageBytes = 1024
+    /// Lines a process may write at once; refilled at `linesPerSecond`.
+    public var burstLines = 200.0
+    public var linesPerSecond = 20.0
+    /// Past this size the file is renamed to `PATH.old` (replacing the one before) and started again.
+    public var fileBytes = 32 << 20
+
+    public init() {}
+}
+
 /// Appends log lines to a file opened with O_APPEND (lines from concurrent sshccd processes do not mix).
 public struct FileLogHandler: LogHandler {
     public var logLevel: Logger.Level = .info
     public var metadata: Logger.Metadata = [:]
-    private let fd: Int32
+    private let file: LogFile
     private let label: String
 
     /// Opens (creating with mode 0600, and its directory with 0700) the log file; falls back to stderr.
-    public init(label: String, path: String) {
+    public init(label: String, path: String, bounds: LogBounds = LogBounds()) {
         self.label = label
-        Self.makeParentDirectory(of: path)
-        let opened = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        fd = opened >= 0 ? opened : 2
+        file = LogFile(path: path, bounds: bounds)
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -31,12 +46,34 @@ public struct FileLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var line = "\(Self.timestamp()) \(label)[\(getpid())] \(event.level): \(event.message)"
+        var text = "\(event.message)"
         let merged = metadata.merging(event.metadata ?? [:]) { $1 }
         if !merged.isEmpty {
-            line += " " + merged.sorted { $0.key < $1.key }.map { "\($0)=\($1)" }.joined(separator: " ")
+            text += " " + merged.sorted { $0.key < $1.key }.map { "\($0)=\($1)" }.joined(separator: " ")
         }
-        try? FileDescriptorIO.writeAll(fd, Array((line + "\n").utf8))
+        let line =
+            "\(Self.timestamp()) \(label)[\(getpid())] \(event.level): \(Self.escaped(text, limit: file.bounds.messageBytes))"
+        file.append(line)
+    }
+
+    /// `text` on one line: control bytes and backslashes as `\xNN`, cut after `limit` bytes. UTF-8 text stays.
+    static func escaped(_ text: String, limit: Int) -> String {
+        let bytes = Array(text.utf8)
+        guard bytes.count > limit || bytes.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == 0x5C }) else {
+            return text
+        }
+        var out: [UInt8] = []
+        for byte in bytes.prefix(limit) {
+            if byte < 0x20 || byte == 0x7F || byte == 0x5C {
+                let hex = Array(String(byte, radix: 16).utf8)
+                out += Array("\\x".utf8) + (hex.count == 1 ? [UInt8(ascii: "0")] : []) + hex
+            } else {
+                out.append(byte)
+            }
+        }
+        var result = String(decoding: out, as: UTF8.self)
+        if bytes.count > limit { result += "…(\(bytes.count - limit) more bytes)" }
+        return result
     }
 
     /// `2026-11-22T09:15:02.123Z`
@@ -54,11 +91,81 @@ public struct FileLogHandler: LogHandler {
             + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(now.tv_nsec / 1_000_000), 3))Z"
     }
 
-    private static func makeParentDirectory(of path: String) {
+    static func makeParentDirectory(of path: String) {
         guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return }
         let parent = String(path[..<slash])
         if Files.exists(parent) { return }
         makeParentDirectory(of: parent)
         mkdir(parent, 0o700)
+    }
+}
+
+/// The open log file of one process, with its line budget and the rotation check.
+final class LogFile: @unchecked Sendable {
+    let path: String
+    let bounds: LogBounds
+    private let lock = Monitor()
+    private var fd: Int32
+    private var tokens: Double
+    private var refilled = Monotonic.nanoseconds()
+    private var dropped = 0
+
+    init(path: String, bounds: LogBounds) {
+        self.path = path
+        self.bounds = bounds
+        tokens = bounds.burstLines
+        FileLogHandler.makeParentDirectory(of: path)
+        fd = Self.open(path) ?? 2
+    }
+
+    /// The log file if it is a regular file of this user's: never a FIFO (that would block every write) or a
+    /// file someone else made to read our lines.
+    static func open(_ path: String) -> Int32? {
+        let fd = Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0o600)
+        guard fd >= 0 else { return nil }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_uid == geteuid() else {
+            close(fd)
+            return nil
+        }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+        return fd
+    }
+
+    func append(_ line: String) {
+        lock.withLock {
+            let now = Monotonic.nanoseconds()
+            tokens = min(bounds.burstLines, tokens + Double(now - refilled) / 1e9 * bounds.linesPerSecond)
+            refilled = now
+            guard tokens >= 1 else {
+                dropped += 1
+                return
+            }
+            tokens -= 1
+            var text = line + "\n"
+            if dropped > 0 {
+                text =
+                    "(\(dropped) log lines of this process were dropped: more than \(Int(bounds.linesPerSecond)) a second)\n"
+                    + text
+                dropped = 0
+            }
+            rotateIfFull()
+            try? FileDescriptorIO.writeAll(fd, Array(text.utf8))
+        }
+    }
+
+    /// Renames a file past its size to `PATH.old` and starts a new one (another process may have done it:
+    /// then the file at `path` is simply reopened).
+    private func rotateIfFull() {
+        guard fd != 2 else { return }
+        var info = stat()
+        guard fstat(fd, &info) == 0, Int(info.st_size) >= bounds.fileBytes || info.st_nlink == 0 else { return }
+        var current = stat()
+        if lstat(path, &current) == 0, current.st_ino == info.st_ino, current.st_dev == info.st_dev {
+            rename(path, path + ".old")
+        }
+        guard let reopened = Self.open(path) else { return }
+        close(fd)
+        fd = reopened
     }
 }

@@ -8,10 +8,15 @@
 #endif
 
 public enum Files {
-    /// Reads a whole file, failing once it exceeds `limit` bytes.
+    /// Reads a whole regular file, failing once it exceeds `limit` bytes. A FIFO or device planted at `path`
+    /// is refused, never waited on (the open does not block, and only a regular file is read).
     public static func read(_ path: String, limit: Int = .max) throws(SystemError) -> [UInt8] {
-        let fd = try SystemError.check("open", path: path) { open(path, O_RDONLY | O_CLOEXEC) }
+        let fd = try SystemError.check("open", path: path) { open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK) }
         defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG || path.hasPrefix("/proc/") else {
+            throw SystemError("read (not a regular file)", path: path, errno: .invalidArgument)
+        }
         do {
             return try FileDescriptorIO.readAll(fd, limit: limit)
         } catch {
@@ -34,8 +39,10 @@ public enum Files {
     /// interrupted build) never sees half an object file. Mode follows the umask like a compiler's output.
     public static func replace(_ path: String, _ bytes: [UInt8]) throws(SystemError) {
         let temporary = path + ".sshcc-\(getpid())"
+        // A new file: whatever sits at the temporary name (a left-over, a FIFO, a link) is removed first.
+        unlink(temporary)
         let fd = try SystemError.check("create", path: temporary) {
-            open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o666)
+            open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o666)
         }
         do {
             try FileDescriptorIO.writeAll(fd, bytes)
@@ -118,15 +125,45 @@ public enum Files {
     }
 
     /// Creates `path` (and missing parents) with mode 0700, or checks that the existing directory is ours
-    /// and private: a socket in a directory others can write is a socket others can replace.
+    /// and private: a socket in a directory others can write is a socket others can replace. Throws with
+    /// `privateDirectoryProblem`'s reason when it is not.
     public static func makePrivateDirectory(_ path: String) throws(SystemError) {
         try makeDirectory(path, mode: 0o700)
-        var info = stat()
-        guard lstat(path, &info) == 0 else { throw SystemError("stat", path: path) }
-        guard (info.st_mode & S_IFMT) == S_IFDIR, info.st_uid == getuid() else {
-            throw SystemError("use (not a directory of this user)", path: path, errno: .permissionDenied)
+        if let problem = privateDirectoryProblem(path) {
+            throw SystemError("trust \(path): \(problem)", errno: .permissionDenied)
         }
-        if info.st_mode & 0o077 != 0 { chmod(path, 0o700) }
+        var info = stat()
+        if lstat(path, &info) == 0, info.st_mode & 0o077 != 0 { chmod(path, 0o700) }
+    }
+
+    /// Why `path` cannot serve as this user's private directory, or nil when it can: it must be a real
+    /// directory (not a symlink) owned by this user, and every directory above it must be owned by root or
+    /// this user and, if others may write it, sticky (like /tmp) — else someone could rename it away and put
+    /// their own in its place. The first comer in /tmp is the case this guards against.
+    public static func privateDirectoryProblem(_ path: String) -> String? {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return "it does not exist" }
+        if (info.st_mode & S_IFMT) == S_IFLNK { return "it is a symbolic link" }
+        guard (info.st_mode & S_IFMT) == S_IFDIR else { return "it is not a directory" }
+        guard info.st_uid == getuid() else { return "it belongs to uid \(info.st_uid), not to you (uid \(getuid()))" }
+        guard let real = realPath(path) else { return "it does not resolve" }
+        var ancestor = ""
+        for part in real.split(separator: "/").dropLast() {
+            ancestor += "/" + part
+            if let problem = sharedAncestorProblem(ancestor) { return problem }
+        }
+        return sharedAncestorProblem("/")
+    }
+
+    /// Why a directory above a private one lets another user replace what is below it, or nil.
+    static func sharedAncestorProblem(_ path: String) -> String? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return "\(path) cannot be read" }
+        if info.st_uid != 0 && info.st_uid != getuid() { return "\(path) above it belongs to uid \(info.st_uid)" }
+        if info.st_mode & 0o022 != 0 && info.st_mode & S_ISVTX == 0 {
+            return "\(path) above it is writable by others and not sticky"
+        }
+        return nil
     }
 
     /// `path` with every symlink resolved (realpath), nil when it does not resolve.

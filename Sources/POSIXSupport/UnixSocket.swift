@@ -54,11 +54,30 @@ public enum UnixSocket {
         try SystemError.check("accept") { sshcc_accept_cloexec(listener) }
     }
 
-    /// The uid of the process at the other end.
-    public static func peerUID(_ fd: Int32) -> uid_t? {
-        let uid = sshcc_peer_uid(fd)
-        return uid < 0 ? nil : uid_t(uid)
+    /// Who is at the other end: the process that connected, or the one that was listening.
+    public struct Peer: Equatable, Sendable {
+        public var pid: pid_t
+        public var uid: uid_t
+
+        /// The peer's executable (/proc/PID/exe), nil when it cannot be read (another user's, or hidepid).
+        public var executable: String? {
+            var buffer = [CChar](repeating: 0, count: 4096)
+            let count = readlink("/proc/\(pid)/exe", &buffer, buffer.count - 1)
+            guard count > 0 else { return nil }
+            return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
     }
+
+    /// The credentials of the other end (SO_PEERCRED), nil when the kernel gives none.
+    public static func peer(_ fd: Int32) -> Peer? {
+        var pid: Int32 = 0
+        var uid: UInt32 = 0
+        guard sshcc_peer_credentials(fd, &pid, &uid) == 0 else { return nil }
+        return Peer(pid: pid, uid: uid)
+    }
+
+    /// The uid of the process at the other end.
+    public static func peerUID(_ fd: Int32) -> uid_t? { peer(fd)?.uid }
 
     private static func withAddress(
         _ path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) throws(SystemError) -> Void

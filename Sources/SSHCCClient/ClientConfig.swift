@@ -52,20 +52,24 @@ public struct ClientConfig: Sendable {
     }
 
     /// SSHCC_HOSTS, else $XDG_CONFIG_HOME/sshcc/hosts, else ~/.config/sshcc/hosts (DESIGN.md §4).
-    static func hostList(home: String) -> (source: String, text: String) {
+    /// A hosts file that is there but cannot be read (a FIFO, a directory, no permission) is an error, not
+    /// an empty list.
+    static func hostList(home: String) throws(ClientFailure) -> (source: String, text: String) {
         if let hosts = Environment.get("SSHCC_HOSTS") { return ("SSHCC_HOSTS", hosts) }
         let config = Environment.get("XDG_CONFIG_HOME").flatMap { $0.hasPrefix("/") ? $0 : nil } ?? home + "/.config"
         let path = config + "/sshcc/hosts"
-        if let bytes = try? Files.read(path, limit: 1024 * 1024) {
-            return (path, String(decoding: bytes, as: UTF8.self))
+        guard Files.exists(path) else { return ("no host list (set SSHCC_HOSTS or write \(path))", "") }
+        do {
+            return (path, String(decoding: try Files.read(path, limit: 1024 * 1024), as: UTF8.self))
+        } catch {
+            throw ClientFailure(.badHostSpec, "cannot read the host list: \(error)")
         }
-        return ("no host list (set SSHCC_HOSTS or write \(path))", "")
     }
 
     /// The parsed host list and where it came from (for messages). Read only when a job is distributed:
     /// commands that run locally (links, -E) never touch the hosts file.
     public func hosts() throws(ClientFailure) -> (specs: [HostSpec], source: String, text: String) {
-        let (source, text) = Self.hostList(home: home)
+        let (source, text) = try Self.hostList(home: home)
         do {
             return (try HostList.parse(text), source, text)
         } catch {

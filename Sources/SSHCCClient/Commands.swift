@@ -37,17 +37,25 @@ enum Commands {
             let config = ClientConfig.fromEnvironment()
             let watch = rest.contains("--watch")
             repeat {
-                guard let text = MuxClient.status(config.muxPaths) else {
+                let answer: String?
+                do { answer = try MuxClient.status(config.muxPaths) } catch { return refuse(error) }
+                guard let text = answer else {
                     Console.error("sshcc: no mux daemon is running (\(config.muxPaths.directory))\n")
                     return watch ? 0 : 1
                 }
-                // --watch redraws every second, like watch(1), until interrupted.
-                try? Console.write(Array(((watch ? "\u{1b}[H\u{1b}[2J" : "") + text).utf8), to: 1)
+                // --watch redraws every second, like watch(1), until interrupted. The daemon's text names hosts
+                // and servers' messages: no control byte of theirs reaches the terminal.
+                try? Console.write(Array(((watch ? "\u{1b}[H\u{1b}[2J" : "") + Console.neutralised(text)).utf8), to: 1)
                 if watch { sleep(1) }
             } while watch
             return 0
         case "--stop":
             let paths = ClientConfig.fromEnvironment().muxPaths
+            do throws(ClientFailure) {
+                if let fd = try DaemonLauncher.connectRunning(paths) { close(fd) }
+            } catch {
+                return refuse(error)
+            }
             if MuxClient.stop(paths) {
                 try? Console.write(Array("sshcc: mux daemon stopped\n".utf8), to: 1)
             } else {
@@ -64,5 +72,11 @@ enum Commands {
             Console.error("sshcc: unknown option '\(command)'\n" + Wrapper.usage)
             return ExitCode.usage.rawValue
         }
+    }
+
+    /// Reports a failure of sshcc's own and returns its exit code.
+    static func refuse(_ failure: ClientFailure) -> Int32 {
+        Console.error("sshcc: \(failure)\n")
+        return failure.code.rawValue
     }
 }

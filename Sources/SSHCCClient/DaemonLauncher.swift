@@ -13,19 +13,78 @@ import POSIXSupport
 #endif
 
 enum DaemonLauncher {
-    /// A connection to the daemon, started if needed.
+    /// A connection to the daemon, started if needed. The directory is checked (made if missing) before
+    /// anything is connected, and the peer after: the job goes only to this user's own sshcc-mux.
     static func connect(_ paths: MuxPaths) throws(ClientFailure) -> Int32 {
-        if let fd = try? UnixSocket.connect(to: paths.socket) { return fd }
         do throws(SystemError) {
             try Files.makePrivateDirectory(paths.directory)
+        } catch {
+            if let problem = Files.privateDirectoryProblem(paths.directory) {
+                throw untrusted(paths, "trust \(paths.directory): \(problem)")
+            }
+            throw ClientFailure(.localIOError, "cannot make the mux daemon's directory: \(error)")
+        }
+        if let fd = try connectRunning(paths, checked: true) { return fd }
+        let fd: Int32
+        do throws(SystemError) {
             let lock = try FileLock(path: paths.startLock)
             defer { withExtendedLifetime(lock) {} }
-            if let fd = try? UnixSocket.connect(to: paths.socket) { return fd }
-            try start(paths)
-            return try UnixSocket.connect(to: paths.socket)
+            if let running = try? UnixSocket.connect(to: paths.socket) {
+                fd = running
+            } else {
+                try start(paths)
+                fd = try UnixSocket.connect(to: paths.socket)
+            }
         } catch {
             throw ClientFailure(.localIOError, "cannot start the mux daemon in \(paths.directory): \(error)")
         }
+        return try checkedPeer(fd, paths)
+    }
+
+    /// A connection to the daemon already running, nil when none listens. `checked`: the directory was
+    /// just checked by the caller.
+    static func connectRunning(_ paths: MuxPaths, checked: Bool = false) throws(ClientFailure) -> Int32? {
+        if !checked, Files.exists(paths.directory), let problem = Files.privateDirectoryProblem(paths.directory) {
+            throw untrusted(paths, "trust \(paths.directory): \(problem)")
+        }
+        guard let fd = try? UnixSocket.connect(to: paths.socket) else { return nil }
+        return try checkedPeer(fd, paths)
+    }
+
+    /// `fd` if the process listening is this user's sshcc-mux (SO_PEERCRED); closed and refused otherwise.
+    static func checkedPeer(_ fd: Int32, _ paths: MuxPaths) throws(ClientFailure) -> Int32 {
+        let problem: String?
+        if let peer = UnixSocket.peer(fd) {
+            problem = peerProblem(uid: peer.uid, executable: peer.executable, pid: peer.pid)
+        } else {
+            problem = "its credentials cannot be read"
+        }
+        guard let problem else { return fd }
+        close(fd)
+        throw untrusted(paths, "the process at \(paths.socket) \(problem)")
+    }
+
+    /// Why a socket's listener is not this user's sshcc-mux, or nil. An unreadable executable (hidepid)
+    /// leaves the uid to decide; a replaced binary reads as "… (deleted)" and is still sshcc-mux.
+    static func peerProblem(uid: uid_t, executable: String?, pid: pid_t) -> String? {
+        if uid != getuid() { return "(pid \(pid)) belongs to uid \(uid), not to you (uid \(getuid()))" }
+        guard let executable else { return nil }
+        let name = executable.split(separator: "/").last.map(String.init) ?? executable
+        guard name == "sshcc-mux" || name.hasPrefix("sshcc-mux ") else {
+            return "(pid \(pid)) is \(Console.neutralised(executable)), not sshcc-mux"
+        }
+        return nil
+    }
+
+    /// The refusal, with the fix.
+    static func untrusted(_ paths: MuxPaths, _ why: String) -> ClientFailure {
+        ClientFailure(
+            .untrustedPath, "refusing the mux daemon's directory: \(why)",
+            details: [
+                "  sshcc hands its jobs, key paths and agent to the daemon there, so it must be yours alone.",
+                "  Remove \(paths.directory) (as its owner or root) if you did not make it, or choose a private",
+                "  directory: export SSHCC_DIR=\"$HOME/.cache/sshcc\" (or run with XDG_RUNTIME_DIR set).",
+            ])
     }
 
     /// Spawns `sshcc-mux` from sshcc's own directory and waits (10 s at most) until it listens.

@@ -76,7 +76,8 @@ enum MuxClient {
 
     /// Stops a daemon of another version, so that the next connection starts one of ours.
     private static func replace(_ theirs: String, paths: MuxPaths) {
-        Console.error("sshcc: the mux daemon is '\(theirs)', this sshcc is '\(version)': replacing it\n")
+        Console.error(
+            "sshcc: the mux daemon is '\(Console.neutralised(theirs))', this sshcc is '\(version)': replacing it\n")
         stop(paths)
     }
 
@@ -164,15 +165,15 @@ enum MuxClient {
     /// Asks the daemon at `paths` to stop (any version understands it); true if one was running.
     @discardableResult
     static func stop(_ paths: MuxPaths) -> Bool {
-        guard let fd = try? UnixSocket.connect(to: paths.socket) else { return false }
+        guard let fd = try? DaemonLauncher.connectRunning(paths) else { return false }
         defer { close(fd) }
         let head = MuxFrame(.version, text: version).encoded + MuxFrame(.stop).encoded
         return (try? exchange(fd, head: head)) != nil
     }
 
-    /// The daemon's status text, or nil when none runs.
-    static func status(_ paths: MuxPaths) -> String? {
-        guard let fd = try? UnixSocket.connect(to: paths.socket) else { return nil }
+    /// The daemon's status text, or nil when none runs; throws when the one there is not this user's own.
+    static func status(_ paths: MuxPaths) throws(ClientFailure) -> String? {
+        guard let fd = try DaemonLauncher.connectRunning(paths) else { return nil }
         defer { close(fd) }
         let head = MuxFrame(.version, text: version).encoded + MuxFrame(.statusQuery).encoded
         switch try? exchange(fd, head: head) {

@@ -179,16 +179,17 @@ public enum Wrapper {
                 return ExitCode.localIOError.rawValue
             }
         }
-        var stderr = reply.stderr
+        try? Console.writeCompilerOutput(reply.stdout, to: 1)
+        let stderr = reply.stderr
         if !stderr.isEmpty && config.renderDiagnosticsLocally,
             let local = compiler.diagnostics(),
             Diagnostics.sameMessages(remote: stderr, local: local)
                 || (status == 0 && Diagnostics.coversLocal(remote: stderr, local: local))
         {
-            stderr = local
+            try? Console.write(local, to: 2)  // the local compiler's own words, as it wrote them
+        } else {
+            try? Console.writeCompilerOutput(stderr, to: 2)
         }
-        try? Console.write(reply.stdout, to: 1)
-        try? Console.write(stderr, to: 2)
         return status
     }
 

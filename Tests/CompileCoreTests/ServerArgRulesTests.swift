@@ -40,6 +40,11 @@ import Testing
         (["-da"], "dumps"), (["-dA"], "dumps"), (["-Wa,-adhln=/tmp/l"], "assembler"), (["-Wa,-aln"], "assembler"),
         (["-Wa,--MD,/tmp/d"], "assembler"), (["-Wa,-I/etc"], "assembler"), (["-Wa,@/etc/passwd"], "assembler"),
         (["-Wa,-o,/tmp/x"], "assembler"), (["-Wa,--64,-a"], "assembler"),
+        // gas's clustering and abbreviations: `-Wa` is `-W -a` (a listing), `--gen` could be any `--gen…`.
+        (["-Wa,-Wa"], "assembler"), (["-Wa,-Wahls=l"], "assembler"), (["-Wa,-WL"], "assembler"),
+        (["-Wa,--gen"], "assembler"), (["-Wa,-gdwarf-5x"], "assembler"), (["-Wa,in.s"], "assembler"),
+        (["-Wa,@opts"], "assembler"), (["-Wa,-Iinc"], "assembler"), (["-Wa,--"], "assembler"),
+        (["-Wa,--64,"], "assembler"), (["-Wa,-mtune=-a"], "assembler"), (["-Wa,-march=../x"], "assembler"),
         (["-finstrument-functions-exclude-file-list=/etc/x"], "path"), (["-mstack-protector-guard-symbol=a/b"], "path"),
         (["--param", "x=/tmp/y"], "path"), (["--frobnicate"], "list"), (["-Z"], "list"), (["-rpath"], "list"),
         (["-x", "assembler"], "language"), (["-x", "c-header"], "language"), (["-xassembler-with-cpp"], "language"),
@@ -60,6 +65,7 @@ import Testing
         ["--param", "inline-unit-growth=20"],
         ["--param=max-inline-insns-single=40"], ["-fdebug-prefix-map=/home/u=/src"], ["-ffile-prefix-map=/a=/b"],
         ["-frandom-seed=build/x.o"], ["-Wa,--noexecstack"], ["-Wa,-mrelax-relocations=no,--64"], ["-pthread"],
+        ["-Wa,-W"], ["-Wa,--gen-debug,--compress-debug-sections=zlib"],
         ["-fopt-info-vec-optimized"], ["-flto"], ["-fsyntax-only"], ["-pg"], ["-target", "x86_64-linux-gnu"],
     ])
     func kept(_ arguments: [String]) {

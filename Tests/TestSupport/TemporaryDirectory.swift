@@ -31,8 +31,13 @@ public final class TemporaryDirectory: @unchecked Sendable {
     }
 
     /// Stops that daemon by its PID (SIGTERM), waiting up to 2 s for it to go.
-    public func stopMuxDaemon() {
-        guard let pid = muxDaemonPID else { return }
+    public func stopMuxDaemon() { stopMuxDaemon(in: muxDirectory) }
+
+    /// Stops the mux daemon whose pid file is in `directory` (a test's own), if it runs.
+    public func stopMuxDaemon(in directory: String) {
+        guard let text = try? String(contentsOfFile: directory + "/mux.pid", encoding: .utf8),
+            let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), kill(pid, 0) == 0
+        else { return }
         kill(pid, SIGTERM)
         for _ in 0..<100 where kill(pid, 0) == 0 { usleep(20_000) }
     }
