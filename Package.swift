@@ -23,9 +23,14 @@ let package = Package(
         // libssh2 as Swift sees it: a module map and inline twins of its function-like macros.
         .systemLibrary(name: "CLibSSH2", pkgConfig: "libssh2", providers: [.apt(["libssh2-1-dev"])]),
         // A typed wrapper over libssh2: sessions, channels, host keys, authentication. Knows nothing of distcc.
+        // OpenSSH's known_hosts format read as OpenSSH reads it: pure, bytes in, lines out (fuzzed).
+        .target(name: "KnownHostsFormat", swiftSettings: strict),
         .target(
             name: "SSH",
-            dependencies: ["CLibSSH2", "POSIXSupport", .product(name: "ExtrasBase64", package: "swift-extras-base64")],
+            dependencies: [
+                "CLibSSH2", "POSIXSupport", "KnownHostsFormat",
+                .product(name: "ExtrasBase64", package: "swift-extras-base64"),
+            ],
             swiftSettings: strict),
         // zstd and LZO1X as Swift sees them, for compressed distcc bodies (protocols 4 and 2).
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
@@ -97,7 +102,8 @@ let package = Package(
 
         // The fuzzer's view of sshccd's input handling (decoders, allow-list, source and assembly checks),
         // shared by Scripts/fuzz.sh and the fuzz regression tests.
-        .target(name: "WireFuzzing", dependencies: ["DistccWire", "CompileCore"], swiftSettings: strict),
+        .target(
+            name: "WireFuzzing", dependencies: ["DistccWire", "CompileCore", "KnownHostsFormat"], swiftSettings: strict),
 
         .target(
             name: "TestSupport",
@@ -108,6 +114,7 @@ let package = Package(
             name: "DistccWireTests", dependencies: ["DistccWire", "WireFuzzing"], exclude: ["FuzzRegressions"],
             swiftSettings: strict),
         .testTarget(name: "CompileCoreTests", dependencies: ["CompileCore"], swiftSettings: strict),
+        .testTarget(name: "KnownHostsFormatTests", dependencies: ["KnownHostsFormat"], swiftSettings: strict),
         .testTarget(name: "MuxCoreTests", dependencies: ["MuxCore", "DistccWire"], swiftSettings: strict),
         .testTarget(name: "SourceLayoutTests", dependencies: ["SourceLayout"], swiftSettings: strict),
         .testTarget(

@@ -15,6 +15,10 @@ public final class StreamWatch {
     let termFD: Int32
     /// Bytes read while a job ran; the request loop decodes them next.
     public private(set) var pending: [UInt8] = []
+    /// Past this many pending bytes the input is not read until the loop takes them: a client that sends
+    /// while its job waits or compiles fills SSH's window, not the server's memory. Its leaving still shows on
+    /// the reply stream.
+    public static let pendingLimit = 256 << 10
     /// End of input: no more requests will come.
     public private(set) var inputEnded = false
     /// Nobody reads the replies any more: the job in progress is to be stopped.
@@ -41,7 +45,8 @@ public final class StreamWatch {
     /// The descriptors to poll, in the order `service` expects.
     var pollEntries: [pollfd] {
         [
-            pollfd(fd: inputEnded ? -1 : input, events: Int16(POLLIN), revents: 0),
+            pollfd(
+                fd: inputEnded || pending.count >= Self.pendingLimit ? -1 : input, events: Int16(POLLIN), revents: 0),
             pollfd(fd: closed ? -1 : output, events: 0, revents: 0),
             pollfd(fd: terminating ? -1 : termFD, events: Int16(POLLIN), revents: 0),
         ]

@@ -68,6 +68,14 @@ enum HostConnector {
                     "  add it to \(knownHosts):",
                     "    ssh-keyscan \(portOption)-t \(key.keyscanType) \(spec.host) >> \(knownHosts)",
                 ])
+        case .unreadableRevocation(let line):
+            throw ClientFailure(
+                .hostKeyChanged,
+                "line \(line) of \(knownHosts) looks like a revocation but cannot be read; refusing the host",
+                details: [
+                    "  A key it meant to revoke cannot be told from others, so no host key is trusted until it is fixed:",
+                    "  write it as `@revoked <host patterns> <key type> <base64 key>`, fields separated by spaces.",
+                ])
         case .changed(let revoked):
             throw ClientFailure(
                 .hostKeyChanged,

@@ -27,6 +27,8 @@ public struct JobRunner {
     public private(set) var jobsServed = 0
     /// Compiler paths found on PATH, per name: one sshccd serves many jobs on a channel.
     private var compilerPaths: [String: String] = [:]
+    /// Each compiler's own installation, for its sandbox.
+    private let installations = CompilerInstallation()
     /// gcc's steps without their driver, per flag set (`--direct-steps`).
     private var directSteps = DirectSteps()
 
@@ -53,7 +55,7 @@ public struct JobRunner {
         guard case .ready(let job) = setUp(arguments) else { return nil }
         guard job.plan.readsStandardInput, let slot = try? JobSlots.tryAcquire(options.slots) else { return job }
         job.slot = slot
-        let compiler = CompilerRun(job, watch: nil, sandbox: sandboxReadable(job.executable))
+        let compiler = CompilerRun(job, watch: nil, sandbox: sandboxReadable(job.executable, in: job.directory))
         job.assemblyPipe = try? AssemblyPipe.make(at: job.plan.assemblyPath)
         if job.assemblyPipe != nil {
             job.compile = try? start(compiler, step(job, job.plan.arguments), readsInput: true)
@@ -130,6 +132,9 @@ public struct JobRunner {
     }
 
     private mutating func compile(_ request: Request, _ job: PreparedJob, number: Int, watch: StreamWatch?) -> Step {
+        // The slot goes back once the compile is over, before the reply is written: a client that does not
+        // read its reply must not keep a slot.
+        defer { job.slot = nil }
         let plan = job.plan
         if let reason = SourcePolicy.refusal(request.source, clang: !plan.readsStandardInput) {
             return .refused(reason)
@@ -151,7 +156,7 @@ public struct JobRunner {
                     if waited > 0 { logger.info("slot: job \(number) waited \(waited) ms for a compile slot") }
                 }
             }
-            let compiler = CompilerRun(job, watch: watch, sandbox: sandboxReadable(job.executable))
+            let compiler = CompilerRun(job, watch: watch, sandbox: sandboxReadable(job.executable, in: job.directory))
             let prestarted = job.compile != nil
             let fileLimit = options.limits.fileSizeBytes > 0 ? options.limits.fileSizeBytes : .max
             var result: ProcessResult
@@ -248,7 +253,7 @@ public struct JobRunner {
         guard
             let run = try? Subprocess.runLimited(
                 executable: job.executable, arguments: argv, environment: compilerEnvironment(job.directory),
-                directory: job.directory, limits: limits, sandbox: sandboxReadable(job.executable),
+                directory: job.directory, limits: limits, sandbox: sandboxReadable(job.executable, in: job.directory),
                 captureLimit: 1 << 20, watch: nil),
             run.end == .exited, run.process.status == 0, !run.overflowed
         else { return nil }
@@ -262,7 +267,10 @@ public struct JobRunner {
         try Subprocess.startLimited(
             executable: command.executable, arguments: command.arguments,
             environment: compilerEnvironment(job.directory),
-            directory: job.directory, limits: options.limits, sandbox: job.sandbox, readsInput: readsInput)
+            directory: job.directory, limits: options.limits,
+            // A step the compiler's own `-###` named (cc1, as) may read its program file.
+            sandbox: job.sandbox.map { $0 + [Files.realPath(command.executable) ?? command.executable] },
+            readsInput: readsInput)
     }
 
     /// Finishes a started compiler run, feeding it `input`; throws `Stopped` when a limit or the client's
@@ -285,12 +293,24 @@ public struct JobRunner {
         return process
     }
 
-    /// What the sandboxed compiler may read: the system directories and its own installation (the directory
-    /// above its `bin`, symlinks resolved); nil when there is no sandbox.
-    func sandboxReadable(_ executable: String) -> [String]? {
+    /// What the sandboxed compiler may read: the system directories and its own installation
+    /// (CompilerInstallation); nil when there is no sandbox.
+    func sandboxReadable(_ executable: String, in directory: String) -> [String]? {
         guard options.sandbox, Sandbox.landlockABI > 0 else { return nil }
-        let installation = PathName.directory(PathName.directory(Files.realPath(executable) ?? executable))
-        return options.sandboxReadable + (installation == "/" ? [] : [installation])
+        let system = options.sandboxReadable
+        return system
+            + installations.readable(executable, system: system) { real, arguments in
+                var limits = options.limits
+                limits.wallSeconds = 2
+                guard
+                    let run = try? Subprocess.runLimited(
+                        executable: real, arguments: [real] + arguments, environment: compilerEnvironment(directory),
+                        directory: directory, limits: limits, sandbox: system + [real], captureLimit: 1 << 20,
+                        watch: nil),
+                    run.end == .exited, run.process.status == 0, !run.overflowed
+                else { return nil }
+                return String(decoding: run.process.stdout, as: UTF8.self)
+            }
     }
 
     /// The compiler sees the server's PATH and locale and nothing else from sshd's environment (no

@@ -46,6 +46,7 @@ public enum RequestLoop {
         // The job whose command line has arrived ahead of its source (once per request).
         var prepared: PreparedJob?
         var preparedRequest = false
+        var preparedAt: UInt64 = 0
         while true {
             do {
                 // After SIGTERM no new job starts, even one already received.
@@ -87,8 +88,23 @@ public enum RequestLoop {
             if !preparedRequest, let arguments = decoder.pendingArguments {
                 preparedRequest = true
                 prepared = runner.prepare(arguments)
+                preparedAt = Monotonic.nanoseconds()
             }
-            watch.pause(milliseconds: -1)
+            // A job got ready ahead holds a slot and started compilers only while its source keeps coming
+            // within the source wait; then it gives them up and the request, once whole, queues like any other.
+            var wait: Int32 = -1
+            if prepared?.slot != nil {
+                let left = runner.options.sourceWaitSeconds * 1000 - Int(Monotonic.milliseconds(since: preparedAt))
+                if left <= 0 {
+                    logger.notice(
+                        "the source did not come within \(runner.options.sourceWaitSeconds) s: gave up the compile slot and the compiler started ahead"
+                    )
+                    prepared = nil
+                } else {
+                    wait = Int32(left)
+                }
+            }
+            watch.pause(milliseconds: wait)
             decoder.append(watch.takePending())
         }
     }

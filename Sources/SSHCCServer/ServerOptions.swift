@@ -23,6 +23,10 @@ public struct ServerOptions: Equatable, Sendable {
     public var directSteps = true
     /// What a sandboxed compiler may read and execute, besides its own installation and the job directory.
     public var sandboxReadable = ServerOptions.defaultSandboxReadable
+    /// Seconds a job got ready ahead of its source (holding a compile slot and started compiler steps) may wait
+    /// for the rest of its request before it gives them up (`--source-wait`): a client that sends a command line
+    /// and then nothing must not keep a slot from everyone else.
+    public var sourceWaitSeconds = 10
 
     public static let defaultSandboxReadable = [
         "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/opt", "/etc/ld.so.cache",
@@ -70,6 +74,8 @@ public struct ServerOptions: Equatable, Sendable {
           --max-memory MB       address space of each compiler process (default 8192)
           --max-cpu S           CPU seconds of the compile (default 600)
           --max-wall S          wall-clock seconds of the compile, slot wait excluded (default 900)
+          --source-wait S       seconds a job started ahead of its source keeps its compile slot while the
+                                source does not come; then it gives the slot up and queues again (default 10)
         Sandbox (Landlock; Docs/security.md):
           --sandbox auto|off    run each compiler so that it can read and execute only system directories and
                                 its own installation, write only its job directory, open no TCP connection
@@ -140,6 +146,7 @@ public struct ServerOptions: Equatable, Sendable {
             case "--max-memory": options.limits.memoryBytes = try count(argument, atLeast: 0) << 20
             case "--max-cpu": options.limits.cpuSeconds = try count(argument, atLeast: 0)
             case "--max-wall": options.limits.wallSeconds = try count(argument, atLeast: 0)
+            case "--source-wait": options.sourceWaitSeconds = try count(argument, atLeast: 0)
             case "--sandbox":
                 switch try value(argument) {
                 case "auto": options.sandbox = true

@@ -1,10 +1,12 @@
 // What the fuzzer drives, and what the fuzz regression tests replay: everything sshccd does with a client's
 // bytes before a compiler runs — the request decoder fed in fuzzer-chosen pieces, the argument allow-list,
 // the source and assembly checks — plus the client's reply decoder. Any crash is a bug; so is a broken
-// invariant (checked with preconditions, which the fuzzer reports as crashes).
+// invariant (checked with preconditions, which the fuzzer reports as crashes). The client's known_hosts
+// reader rides along: a known_hosts file is text another party may have written too.
 
 import CompileCore
 import DistccWire
+import KnownHostsFormat
 
 public enum ServerInputHarness {
     /// Small limits, so the fuzzer reaches the over-limit paths with short inputs.
@@ -28,6 +30,20 @@ public enum ServerInputHarness {
         _ = AssemblyPolicy.refusal(stream)
         _ = SourcePolicy.refusal(stream)
         _ = SourcePolicy.refusal(stream, clang: true)
+        knownHosts(stream)
+    }
+
+    /// Every entry read from known_hosts bytes is well formed, and a key revoked by a readable line stays
+    /// revoked whatever other lines say.
+    static func knownHosts(_ stream: [UInt8]) {
+        let lines = KnownHostsLine.parse(stream)
+        for case .entry(let entry) in lines {
+            precondition(!entry.keyBase64.isEmpty && !entry.keyType.isEmpty && entry.line >= 1)
+            if entry.marker == .revoked {
+                let verdict = KnownHostsRevocation.check(entry.keyBase64, in: lines)
+                precondition(verdict != .notRevoked, "a revoked key passed")
+            }
+        }
     }
 
     static func serverSide(_ stream: [UInt8], piece: Int) {

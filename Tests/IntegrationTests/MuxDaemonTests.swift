@@ -224,35 +224,11 @@ import Testing
         let project = try Self.buildProject(1)
         try Files.makePrivateDirectory(project.muxDirectory)
         let socketPath = project.muxDirectory + "/mux.sock"
-        let listener = try UnixSocket.listen(at: socketPath)
-        let stale = Background { () -> [String] in
-            var heard: [String] = []
-            for _ in 0..<2 {
-                guard let fd = try? UnixSocket.accept(listener) else { break }
-                var reader = MuxReader()
-                var frames: [MuxFrame] = []
-                while !frames.contains(where: { [.job, .jobHead, .stop].contains($0.kind) }),
-                    let bytes = try? FileDescriptorIO.read(fd), !bytes.isEmpty
-                {
-                    reader.append(bytes)
-                    while let frame = try? reader.next() { frames.append(frame) }
-                }
-                heard.append(frames.map(\.kind.rawValue).joined(separator: ","))
-                var answer = MuxFrame(.version, text: "0 sshcc 0.0.1").encoded
-                if frames.last?.kind == .stop {
-                    unlink(socketPath)
-                    answer += MuxFrame(.stopping).encoded
-                } else {
-                    answer += MuxFrame(.versionRefused, text: "old").encoded
-                }
-                try? FileDescriptorIO.writeAll(fd, answer)
-                shutdown(fd, Int32(SHUT_WR))
-                while let bytes = try? FileDescriptorIO.read(fd), !bytes.isEmpty {}
-                close(fd)
-            }
-            close(listener)
-            return heard
-        }
+        // The old daemon is a process named sshcc-mux (a copy of the Python interpreter running a script), as a
+        // real one would be: the wrapper talks only to an sshcc-mux of its own user.
+        let heardPath = project.path + "/heard"
+        let stale = try Self.staleDaemon(at: socketPath, recording: heardPath, in: project)
+        defer { kill(stale, SIGKILL) }
         var environment = server.clientEnvironment(["SSHCC_FALLBACK": "0"])
         environment["SSHCC_DIR"] = project.muxDirectory
         let result = try Fixtures.sshcc(
@@ -261,8 +237,73 @@ import Testing
         #expect(
             result.stderrText.contains(
                 "the mux daemon is '0 sshcc 0.0.1', this sshcc is '\(MuxVersion.protocolNumber) sshcc "))
-        #expect(stale.wait() == ["MUXV,HOST,IDEN,KNWN,CTMO,IOTM,JOBH", "MUXV,STOP"])
+        #expect(eventually { Self.heard(heardPath).count == 2 })
+        #expect(Self.heard(heardPath) == ["MUXV,HOST,IDEN,KNWN,CTMO,IOTM,JOBH", "MUXV,STOP"])
         #expect(server.jobsServed == 1, "compiled by the new daemon")
         #expect(try project.read("f0.o") == project.read("local/f0.o"))
+    }
+
+    /// The frame kinds each connection to the stale daemon sent, one line per connection.
+    static func heard(_ path: String) -> [String] {
+        ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+    }
+
+    /// A mux daemon of an older version at `socket`: it answers a job with VERR and a stop with BYE_, and
+    /// writes down the frame kinds it heard. Returns its PID.
+    static func staleDaemon(at socket: String, recording heard: String, in project: TemporaryDirectory) throws
+        -> pid_t
+    {
+        let interpreter = project.path + "/old/sshcc-mux"
+        try FileManager.default.createDirectory(atPath: project.path + "/old", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: "/usr/bin/python3.11", toPath: interpreter)
+        let script = try project.write(
+            "old/daemon.py",
+            """
+            import os, socket, sys
+            path, heard, ready = sys.argv[1], sys.argv[2], sys.argv[3]
+            def frame(kind, body=b""):
+                return kind.encode() + b"%08x" % len(body) + body
+            listener = socket.socket(socket.AF_UNIX)
+            listener.bind(path)
+            listener.listen(8)
+            open(ready, "w").close()
+            for _ in range(2):
+                connection, _ = listener.accept()
+                data, kinds = b"", []
+                while not any(k in ("JOBR", "JOBH", "STOP") for k in kinds):
+                    chunk = connection.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+                    while len(data) >= 12 and len(data) >= 12 + int(data[4:12], 16):
+                        length = int(data[4:12], 16)
+                        kinds.append(data[:4].decode())
+                        data = data[12 + length:]
+                answer = frame("MUXV", b"0 sshcc 0.0.1")
+                if kinds and kinds[-1] == "STOP":
+                    os.unlink(path)
+                    answer += frame("BYE_")
+                else:
+                    answer += frame("VERR", b"old")
+                connection.sendall(answer)
+                connection.shutdown(socket.SHUT_WR)
+                while connection.recv(65536):
+                    pass
+                connection.close()
+                with open(heard, "a") as out:
+                    out.write(",".join(kinds) + "\\n")
+
+            """)
+        let ready = project.path + "/old/ready"
+        let started = try Command.check(
+            "bash",
+            [
+                "-c",
+                "'\(interpreter)' '\(script)' '\(socket)' '\(heard)' '\(ready)' </dev/null >'\(ready).log' 2>&1 & echo $!",
+            ])
+        #expect(
+            eventually { FileManager.default.fileExists(atPath: ready) },
+            "the stale daemon did not start: \((try? String(contentsOfFile: ready + ".log", encoding: .utf8)) ?? "")")
+        return pid_t(started.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
     }
 }

@@ -1,6 +1,6 @@
 // Issue 5, defence in depth: each compiler runs in a Landlock sandbox (sshccd --sandbox auto). An instrument
 // in the compiler's place tries what a compromised cc1 would: read a file outside the system directories,
-// list /tmp (other jobs), write outside its job, open a TCP socket. All fail under the sandbox and succeed
+// list /tmp (other jobs), write outside its job, open a TCP socket, read a file beside its own installation. All fail under the sandbox and succeed
 // without it (the control), and the compile itself still works.
 
 import DistccWire
@@ -11,9 +11,10 @@ import Testing
 
 @Suite struct SandboxTests {
     /// The instrument's probes; each prints `NAME-ok` or `NAME-denied` on stderr.
-    static func probes(secret: String, outside: String) -> String {
+    static func probes(secret: String, outside: String, beside: String) -> String {
         """
         if cat \(secret) >&2 2>/dev/null; then echo read-ok >&2; else echo read-denied >&2; fi
+        if cat \(beside) >/dev/null 2>&1; then echo beside-ok >&2; else echo beside-denied >&2; fi
         if ls /tmp >/dev/null 2>&1; then echo list-ok >&2; else echo list-denied >&2; fi
         if echo x > \(outside) 2>/dev/null; then echo write-ok >&2; else echo write-denied >&2; fi
         python3 -c '
@@ -36,7 +37,9 @@ import Testing
         let elsewhere = try TemporaryDirectory("sshcc-secret")
         let secret = try elsewhere.write("secret.txt", "TOP-SECRET\n")
         let outside = elsewhere.path + "/written"
-        let probes = "#!/bin/sh\n" + Self.probes(secret: secret, outside: outside) + "\n"
+        // A file beside the compiler's installation (its bin/ is harness.bin): not the compiler's to read.
+        let beside = try harness.directory.write("beside.txt", "BESIDE\n")
+        let probes = "#!/bin/sh\n" + Self.probes(secret: secret, outside: outside, beside: beside) + "\n"
         if direct {
             try harness.directory.write("bin/probe-step", probes)
             chmod(harness.bin + "/probe-step", 0o755)
@@ -67,7 +70,7 @@ import Testing
     func compilerCanTouchNothingButItsJobAndTheSystem(direct: Bool) throws {
         let (reply, stderr, wrote) = try run(sandboxed: true, direct: direct)
         #expect(reply?.exitCode == 0 && reply?.object.isEmpty == false, "the compile works: \(stderr)")
-        for probe in ["read", "list", "write", "tcp"] {
+        for probe in ["read", "beside", "list", "write", "tcp"] {
             #expect(stderr.contains("\(probe)-denied"), "\(probe): \(stderr)")
         }
         #expect(!stderr.contains("TOP-SECRET"))
@@ -77,7 +80,7 @@ import Testing
     @Test func withoutTheSandboxTheProbesSucceed() throws {
         let (reply, stderr, wrote) = try run(sandboxed: false)
         #expect(reply?.exitCode == 0)
-        for probe in ["read", "list", "write", "tcp"] {
+        for probe in ["read", "beside", "list", "write", "tcp"] {
             #expect(stderr.contains("\(probe)-ok"), "\(probe): \(stderr)")
         }
         #expect(stderr.contains("TOP-SECRET"))

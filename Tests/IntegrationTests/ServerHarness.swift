@@ -143,6 +143,20 @@ struct ServerHarness {
 
         func send(_ request: Request) throws { try FileDescriptorIO.writeAll(input, WireEncoder.encode(request)) }
 
+        /// Sends a request's command line and stops before its source (DOTI), as a client that then goes silent.
+        func sendHeadOnly(_ request: Request) throws {
+            let bytes = WireEncoder.encode(request)
+            let doti = Array("DOTI".utf8)
+            let cut = (0...(bytes.count - 4)).first { bytes[$0..<$0 + 4].elementsEqual(doti) }!
+            try FileDescriptorIO.writeAll(input, Array(bytes[..<cut]))
+        }
+
+        /// True when a reply (or the end of the stream) is ready to read within `milliseconds`.
+        func replyReady(within milliseconds: Int32) -> Bool {
+            var entry = pollfd(fd: output, events: Int16(POLLIN), revents: 0)
+            return poll(&entry, 1, milliseconds) > 0
+        }
+
         /// Reads until one complete reply (nil when the stream ends first).
         func reply() throws -> Reply? {
             var decoder = ReplyDecoder()
