@@ -4,6 +4,9 @@
 #include <unistd.h>
 #include <sys/wait.h>
 #include <sys/socket.h>
+#include <sys/un.h>
+#include <stddef.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <sys/prctl.h>
 #include <errno.h>
@@ -202,4 +205,22 @@ int sshcc_term_pipe(void) {
     sigaddset(&term, SIGTERM);
     sigprocmask(SIG_UNBLOCK, &term, NULL);
     return fds[0];
+}
+
+int sshcc_bind_abstract(const unsigned char *name, int length) {
+    struct sockaddr_un address;
+    if (length <= 0 || (size_t)length >= sizeof address.sun_path) { errno = ENAMETOOLONG; return -1; }
+    memset(&address, 0, sizeof address);
+    address.sun_family = AF_UNIX;
+    memcpy(address.sun_path + 1, name, (size_t)length);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    socklen_t size = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)length);
+    if (bind(fd, (struct sockaddr *)&address, size) != 0 || listen(fd, 1) != 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    return fd;
 }

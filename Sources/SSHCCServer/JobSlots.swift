@@ -1,13 +1,17 @@
-// A server-wide limit on concurrent compiles, shared by every sshccd process of every user: N lock files
-// `slot-K` in one directory; holding an flock on one is holding a compile slot. A job that finds none free
-// waits — the client just sees a slower job — and so does a job while the machine's available memory is
-// below a threshold. Fair between users: each user lines up one waiter at a time (an flock on its
-// `user-UID.wait`, whose mtime says since when it waits), and a freed slot goes to the user who has waited
-// longest, so one user's hundred queued jobs take turns with another's one, not a hundred to one. A new job
-// takes a free slot at once only when nobody is waiting.
-// flock needs only read access, so a slot file made by one user serves all; the directory is sticky (1777)
-// so nobody can delete another's files. The kernel releases a lock when its holder exits, however it exits.
+// A server-wide limit on concurrent compiles, shared by every sshccd process of every user: N slots, each an
+// abstract Unix socket name (`@sshccd-slots:SET/slot/K`, in the kernel's namespace, not the file system);
+// binding the name is holding the slot, and the kernel frees it when its holder closes it or exits, however
+// it exits. Nothing is on disk, so there is nothing for a first comer to own, fill, replace or delete: the
+// slots work for every account, out of the box and after a reboot, and nobody can take a slot that another
+// holds (a bind is exclusive). A job that finds none free waits — the client just sees a slower job — and so
+// does a job while the machine's available memory is below a threshold. Fair between users: each user lines
+// up one waiter at a time (`@…/line/UID`), which announces since when it waits (`@…/waiting/UID/SINCE`, seen
+// by all in /proc/net/unix), and a freed slot goes to the user who has waited longest, so one user's hundred
+// queued jobs take turns with another's one. A new job takes a free slot at once only when nobody waits.
+// The names live in the network namespace: every sshccd of a machine shares them as long as sshd runs them in
+// one (the usual case). A user with a shell could bind the names and hold slots, as they could hold the CPUs.
 
+import CPOSIX
 import POSIXSupport
 
 #if canImport(Glibc)
@@ -17,17 +21,17 @@ import POSIXSupport
 public struct JobSlotSettings: Equatable, Sendable {
     /// Concurrent compiles on this machine (default: online CPUs).
     public var count: Int
-    /// Where the slot files live; shared by all users (default /tmp/sshccd-slots).
-    public var directory: String
+    /// The name of the slot set every sshccd of the machine shares (`--slots`, default `sshccd`).
+    public var name: String
     /// Jobs wait while MemAvailable is below this many bytes (0: never).
     public var minimumFreeMemory: Int
 
     public init(
-        count: Int = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))), directory: String = "/tmp/sshccd-slots",
+        count: Int = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))), name: String = "sshccd",
         minimumFreeMemory: Int = 256 << 20
     ) {
         self.count = count
-        self.directory = directory
+        self.name = name
         self.minimumFreeMemory = minimumFreeMemory
     }
 }
@@ -66,17 +70,19 @@ public enum JobSlots {
         } else {
             waiting("all \(settings.count) compile slots are busy")
         }
-        // Line up behind this user's other waiters, then poll for a slot. (Written: its mtime is stamped.)
-        let turn = try open(settings.directory + "/user-\(getuid()).wait", writable: true)
-        defer { close(turn) }
-        while flock(turn, LOCK_EX | LOCK_NB) != 0 {
-            guard errno == EWOULDBLOCK || errno == EINTR else { throw SystemError("lock", path: settings.directory) }
+        // Line up behind this user's other waiters, then announce since when this one waits and poll.
+        var line: Int32 = -1
+        defer { if line >= 0 { close(line) } }
+        while true {
+            line = bind(SlotNames.line(settings, uid: getuid()))
+            if line >= 0 { break }
             if let end = pause(watch) { return end }
         }
-        futimens(turn, nil)  // "waiting since now", for the other users' waiters to compare
-        let since = modificationTime(turn)
+        let since = Monotonic.nanoseconds()
+        let announcement = bind(SlotNames.waiting(settings, uid: getuid(), since: since))
+        defer { if announcement >= 0 { close(announcement) } }
         while true {
-            if enoughMemory(settings), !othersWaiting(settings, olderThan: since), let slot = try tryAny(settings) {
+            if enoughMemory(settings), !othersWaiting(settings, olderThan: since), let slot = tryAny(settings) {
                 return .acquired(slot, waitedMs: Int((Monotonic.nanoseconds() - started) / 1_000_000))
             }
             if let end = pause(watch) { return end }
@@ -85,9 +91,8 @@ public enum JobSlots {
 
     /// A slot if one is free now and nobody waits for one (and memory is enough); nil instead of waiting.
     public static func tryAcquire(_ settings: JobSlotSettings) throws(SystemError) -> JobSlot? {
-        try prepareDirectory(settings.directory)
         guard enoughMemory(settings), !othersWaiting(settings, olderThan: nil) else { return nil }
-        return try tryAny(settings)
+        return tryAny(settings)
     }
 
     /// One poll interval of waiting; the reason to stop waiting, if any.
@@ -101,73 +106,37 @@ public enum JobSlots {
         return watch.terminating ? .terminating : nil
     }
 
-    /// True when another user's waiter (a locked `user-*.wait`) has waited longer than `since`; with `since`
-    /// nil, when any waiter of any user (this one's too) is waiting at all.
-    static func othersWaiting(_ settings: JobSlotSettings, olderThan since: timespec?) -> Bool {
-        guard let names = try? Files.list(settings.directory) else { return false }
-        let mine = "user-\(getuid()).wait"
-        for name in names where name.hasPrefix("user-") && name.hasSuffix(".wait") && (since == nil || name != mine) {
-            let fd = Glibc.open(settings.directory + "/" + name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
-            guard fd >= 0 else { continue }
-            defer { close(fd) }
-            if let since {
-                let theirs = modificationTime(fd)
-                guard (theirs.tv_sec, theirs.tv_nsec) < (since.tv_sec, since.tv_nsec) else { continue }
-            }
-            if flock(fd, LOCK_SH | LOCK_NB) == 0 {
-                flock(fd, LOCK_UN)  // nobody holds it: that user has no waiter now
-                continue
-            }
-            return true
+    /// True when another user's waiter has waited longer than `since`; with `since` nil, when any waiter of
+    /// any user (this one's too) is waiting at all.
+    static func othersWaiting(_ settings: JobSlotSettings, olderThan since: UInt64?) -> Bool {
+        let mine = getuid()
+        return SlotNames.waiters(settings, in: boundNames()).contains { waiter in
+            guard let since else { return true }
+            return waiter.uid != mine && waiter.since < since
         }
-        return false
-    }
-
-    static func modificationTime(_ fd: Int32) -> timespec {
-        var info = stat()
-        fstat(fd, &info)
-        return info.st_mtim
     }
 
     /// A free slot, if any, without waiting.
-    static func tryAny(_ settings: JobSlotSettings) throws(SystemError) -> JobSlot? {
-        // Start at a per-process place so that parallel jobs do not all fight over slot 0.
+    static func tryAny(_ settings: JobSlotSettings) -> JobSlot? {
+        // Start at a per-process place so that parallel jobs do not all try slot 0 first.
         let first = Int(getpid()) % settings.count
         for step in 0..<settings.count {
             let index = (first + step) % settings.count
-            let fd = try open(settings.directory + "/slot-\(index)")
-            if flock(fd, LOCK_EX | LOCK_NB) == 0 { return JobSlot(fd: fd, index: index) }
-            close(fd)
+            let fd = bind(SlotNames.slot(settings, index: index))
+            if fd >= 0 { return JobSlot(fd: fd, index: index) }
         }
         return nil
     }
 
-    /// Opens (creating, 0644) a file of the slots directory; read-only is enough to lock it.
-    static func open(_ path: String, writable: Bool = false) throws(SystemError) -> Int32 {
-        try SystemError.check("open", path: path) {
-            Glibc.open(path, (writable ? O_RDWR : O_RDONLY) | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
-        }
-    }
+    /// A listening socket bound to the abstract `name`, or -1 when another process holds the name.
+    static func bind(_ name: [UInt8]) -> Int32 { sshcc_bind_abstract(name, Int32(name.count)) }
 
-    /// Creates the shared directory (sticky, writable by all) or checks the one there is.
-    static func prepareDirectory(_ path: String) throws(SystemError) {
-        if mkdir(path, 0o1777) == 0 {
-            chmod(path, 0o1777)  // mkdir applies the umask
-            return
-        }
-        guard errno == EEXIST else { throw SystemError("mkdir", path: path) }
-        var info = stat()
-        guard lstat(path, &info) == 0 else { throw SystemError("stat", path: path) }
-        guard (info.st_mode & S_IFMT) == S_IFDIR else {
-            throw SystemError("use (not a directory)", path: path, errno: .notDirectory)
-        }
-        // Another user's directory could be emptied or filled under us: only root's or our own, and if
-        // others may write there, sticky.
-        let othersWrite = info.st_mode & 0o022 != 0
-        guard info.st_uid == 0 || info.st_uid == getuid(), !othersWrite || info.st_mode & S_ISVTX != 0 else {
-            throw SystemError(
-                "use (owned by another user, or writable by others without the sticky bit)", path: path,
-                errno: .permissionDenied)
+    /// The abstract socket names bound on this machine (network namespace), from /proc/net/unix.
+    static func boundNames() -> [Substring] {
+        guard let bytes = try? Files.read("/proc/net/unix", limit: 64 << 20) else { return [] }
+        return String(decoding: bytes, as: UTF8.self).split(separator: "\n").compactMap { line in
+            guard let at = line.firstIndex(of: "@") else { return nil }
+            return line[line.index(after: at)...]
         }
     }
 

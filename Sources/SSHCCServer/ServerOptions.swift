@@ -49,7 +49,7 @@ public struct ServerOptions: Equatable, Sendable {
 
     public static let usage = """
         usage: sshccd [--log FILE] [--tmpdir DIR] [--compilers NAME,...] [--allow NAME,...] [--jobs N]
-                      [--slots-dir DIR] [--min-free-memory MB] [--max-source MB] [--max-args N]
+                      [--slots NAME] [--min-free-memory MB] [--max-source MB] [--max-args N]
                       [--max-arg-length BYTES] [--max-output MB] [--max-memory MB] [--max-cpu S] [--max-wall S]
                       [--sandbox auto|off] [--sandbox-read DIR,...] [--protocols LIST] [--direct-steps auto|off]
 
@@ -63,8 +63,9 @@ public struct ServerOptions: Equatable, Sendable {
           --allow LIST          compiler names allowed in addition to the list
           --jobs N              compiles at once on this machine, across all sshccd processes and users
                                 (default: the number of CPUs); more jobs wait for a slot, fairly between users
-          --slots-dir DIR       the directory of the shared slot lock files (default /tmp/sshccd-slots; every
-                                sshccd must use the same one)
+          --slots NAME          the slot set every sshccd of the machine shares: abstract socket names, nothing
+                                on disk, so every account can use it (default sshccd; --slots-dir is the
+                                older spelling)
           --min-free-memory MB  jobs also wait while the machine has less memory available (default 256; 0: off)
         Limits (a job over one is stopped, reported to the client, which compiles it locally; 0: no limit):
           --max-source MB       preprocessed source in one request (default 512)
@@ -131,7 +132,8 @@ public struct ServerOptions: Equatable, Sendable {
                     throw UsageError("--jobs needs a number from 1 to 4096")
                 }
                 options.slots.count = count
-            case "--slots-dir": options.slots.directory = try value(argument)
+            // --slots-dir is the older spelling, from when the set was a directory of lock files.
+            case "--slots", "--slots-dir": options.slots.name = try value(argument)
             case "--min-free-memory":
                 guard let megabytes = Int(try value(argument)), megabytes >= 0 else {
                     throw UsageError("--min-free-memory needs a number of megabytes")

@@ -13,6 +13,9 @@ int sshcc_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int lowest);
 short sshcc_spawn_setsid_flag(void);
 /// accept4(fd, NULL, NULL, SOCK_CLOEXEC).
 int sshcc_accept_cloexec(int fd);
+/// A listening Unix socket bound to the abstract name `name` (no leading NUL), or -1 (EADDRINUSE: held).
+int sshcc_bind_abstract(const unsigned char *name, int length);
+
 /// The pid and uid of a Unix socket's peer (SO_PEERCRED, taken when it connected or listened); 0 or -1.
 int sshcc_peer_credentials(int fd, int *pid, unsigned *uid);
 /// pidfd_open(pid, 0): a close-on-exec descriptor that polls readable when the child exits; -1 on failure
