@@ -12,16 +12,16 @@ enum AssemblerOptions {
         "noexecstack", "execstack", "64", "32", "x32", "no-warn", "fatal-warnings", "warn", "gen-debug",
         "nocompress-debug-sections", "compress-debug-sections", "mbranches-within-32B-boundaries", "mno-shared",
         "mshared", "sectname-subst", "no-pad-sections", "mthumb", "EL", "EB", "mno-relax", "mrelax", "gdwarf-2",
-        "gdwarf-3", "gdwarf-4", "gdwarf-5", "gdwarf-sections", "mrelax-relocations", "mamd64", "mintel64",
+        "gdwarf-3", "gdwarf-4", "gdwarf-5", "gdwarf-sections", "mamd64", "mintel64",
     ]
 
     /// Long options that take a value, given as `NAME=VALUE` (a plain word: no path, no option).
     static let valued: Set<String> = [
         "compress-debug-sections", "mrelax-relocations", "mx86-used-note", "mfence-as-lock-add", "mtune", "march",
         "mcpu", "mfpu", "mfloat-abi", "mabi", "size-check", "elf-stt-common", "generate-missing-build-notes",
-        "momit-lock-prefix", "mevexwig", "mvexwig", "mlfence-after-load", "mlfence-before-indirect-branch",
-        "mlfence-before-ret", "mvexwig", "mevexlig", "mevexrcig", "mavxscalar", "msse2avx", "msse-check",
-        "moperand-check", "mnaked-reg", "msyntax", "mmnemonic", "mlfence-before-ret", "gdwarf-cie-version",
+        "momit-lock-prefix", "mevexwig", "mvexwig", "mevexlig", "mevexrcig", "mlfence-after-load",
+        "mlfence-before-indirect-branch", "mlfence-before-ret", "mavxscalar", "msse2avx", "msse-check",
+        "moperand-check", "mnaked-reg", "msyntax", "mmnemonic", "gdwarf-cie-version",
     ]
 
     /// Short options that take no value and only change checks or what the object keeps: `-W` (no

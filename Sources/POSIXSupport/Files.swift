@@ -14,7 +14,7 @@ public enum Files {
         let fd = try SystemError.check("open", path: path) { open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK) }
         defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG || path.hasPrefix("/proc/") else {
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
             throw SystemError("read (not a regular file)", path: path, errno: .invalidArgument)
         }
         do {
@@ -128,11 +128,11 @@ public enum Files {
     /// and private: a socket in a directory others can write is a socket others can replace. Throws with
     /// `privateDirectoryProblem`'s reason when it is not.
     public static func makePrivateDirectory(_ path: String) throws(SystemError) {
-        try makeDirectory(path, mode: 0o700)
+        var info = stat()
+        if lstat(path, &info) != 0 { try makeDirectory(path, mode: 0o700) }  // made once; every job checks
         if let problem = privateDirectoryProblem(path) {
             throw SystemError("trust \(path): \(problem)", errno: .permissionDenied)
         }
-        var info = stat()
         if lstat(path, &info) == 0, info.st_mode & 0o077 != 0 { chmod(path, 0o700) }
     }
 

@@ -51,12 +51,9 @@ enum Commands {
             return 0
         case "--stop":
             let paths = ClientConfig.fromEnvironment().muxPaths
-            do throws(ClientFailure) {
-                if let fd = try DaemonLauncher.connectRunning(paths) { close(fd) }
-            } catch {
-                return refuse(error)
-            }
-            if MuxClient.stop(paths) {
+            let running: Int32?
+            do { running = try DaemonLauncher.connectRunning(paths) } catch { return refuse(error) }
+            if let fd = running, MuxClient.stop(over: fd) {
                 try? Console.write(Array("sshcc: mux daemon stopped\n".utf8), to: 1)
             } else {
                 try? Console.write(Array("sshcc: no mux daemon was running (\(paths.directory))\n".utf8), to: 1)

@@ -166,6 +166,11 @@ enum MuxClient {
     @discardableResult
     static func stop(_ paths: MuxPaths) -> Bool {
         guard let fd = try? DaemonLauncher.connectRunning(paths) else { return false }
+        return stop(over: fd)
+    }
+
+    /// Asks the daemon at the other end of `fd` (checked by DaemonLauncher) to stop; closes `fd`.
+    static func stop(over fd: Int32) -> Bool {
         defer { close(fd) }
         let head = MuxFrame(.version, text: version).encoded + MuxFrame(.stop).encoded
         return (try? exchange(fd, head: head)) != nil

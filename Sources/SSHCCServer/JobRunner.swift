@@ -53,7 +53,7 @@ public struct JobRunner {
     /// Nil when the command line will be refused: `run` then says why.
     public mutating func prepare(_ arguments: [String]) -> PreparedJob? {
         guard case .ready(let job) = setUp(arguments) else { return nil }
-        guard job.plan.readsStandardInput, let slot = try? JobSlots.tryAcquire(options.slots) else { return job }
+        guard job.plan.readsStandardInput, let slot = JobSlots.tryAcquire(options.slots) else { return job }
         job.slot = slot
         let compiler = CompilerRun(job, watch: nil, sandbox: sandboxReadable(job.executable, in: job.directory))
         job.assemblyPipe = try? AssemblyPipe.make(at: job.plan.assemblyPath)
@@ -145,7 +145,7 @@ public struct JobRunner {
         do {
             if job.slot == nil {
                 // Held until the compiler has exited (the slot is freed with the job).
-                let acquired = try JobSlots.acquire(options.slots, watch: watch) { [logger] reason in
+                let acquired = JobSlots.acquire(options.slots, watch: watch) { [logger] reason in
                     logger.info("slot: job \(number) waits: \(reason)")
                 }
                 switch acquired {
@@ -248,16 +248,26 @@ public struct JobRunner {
     /// `driver -###` for a step, as limited and sandboxed as the step (and given 2 s: it only prints): its
     /// stderr, nil when it failed.
     private func printCommands(_ job: PreparedJob, _ argv: [String]) -> String? {
+        let sandbox = sandboxReadable(job.executable, in: job.directory)
+        return askCompiler(job.executable, argv, in: job.directory, sandbox: sandbox).map {
+            String(decoding: $0.stderr, as: UTF8.self)
+        }
+    }
+
+    /// A run of the compiler that only prints (`-###`, `-print-search-dirs`): limited like a step, sandboxed,
+    /// given 2 s; its result, nil when it failed.
+    private func askCompiler(_ executable: String, _ argv: [String], in directory: String, sandbox: [String]?)
+        -> ProcessResult?
+    {
         var limits = options.limits
         limits.wallSeconds = 2
         guard
             let run = try? Subprocess.runLimited(
-                executable: job.executable, arguments: argv, environment: compilerEnvironment(job.directory),
-                directory: job.directory, limits: limits, sandbox: sandboxReadable(job.executable, in: job.directory),
-                captureLimit: 1 << 20, watch: nil),
+                executable: executable, arguments: argv, environment: compilerEnvironment(directory),
+                directory: directory, limits: limits, sandbox: sandbox, captureLimit: 1 << 20, watch: nil),
             run.end == .exited, run.process.status == 0, !run.overflowed
         else { return nil }
-        return String(decoding: run.process.stderr, as: UTF8.self)
+        return run.process
     }
 
     /// Starts one limited compiler run of the job.
@@ -269,7 +279,7 @@ public struct JobRunner {
             environment: compilerEnvironment(job.directory),
             directory: job.directory, limits: options.limits,
             // A step the compiler's own `-###` named (cc1, as) may read its program file.
-            sandbox: job.sandbox.map { $0 + [Files.realPath(command.executable) ?? command.executable] },
+            sandbox: job.sandbox.map { $0 + [command.executable] },
             readsInput: readsInput)
     }
 
@@ -300,16 +310,9 @@ public struct JobRunner {
         let system = options.sandboxReadable
         return system
             + installations.readable(executable, system: system) { real, arguments in
-                var limits = options.limits
-                limits.wallSeconds = 2
-                guard
-                    let run = try? Subprocess.runLimited(
-                        executable: real, arguments: [real] + arguments, environment: compilerEnvironment(directory),
-                        directory: directory, limits: limits, sandbox: system + [real], captureLimit: 1 << 20,
-                        watch: nil),
-                    run.end == .exited, run.process.status == 0, !run.overflowed
-                else { return nil }
-                return String(decoding: run.process.stdout, as: UTF8.self)
+                askCompiler(real, [real] + arguments, in: directory, sandbox: system + [real]).map {
+                    String(decoding: $0.stdout, as: UTF8.self)
+                }
             }
     }
 

@@ -61,10 +61,10 @@ public enum JobSlots {
 
     /// Waits for a slot (and enough memory), watching the client; `waiting` is told once why it waits.
     public static func acquire(_ settings: JobSlotSettings, watch: StreamWatch?, waiting: (String) -> Void = { _ in })
-        throws(SystemError) -> Acquired
+        -> Acquired
     {
         let started = Monotonic.nanoseconds()
-        if let slot = try tryAcquire(settings) { return .acquired(slot, waitedMs: 0) }
+        if let slot = tryAcquire(settings) { return .acquired(slot, waitedMs: 0) }
         if settings.minimumFreeMemory > 0, let available = availableMemory(), available < settings.minimumFreeMemory {
             waiting("available memory \(available >> 20) MB is below \(settings.minimumFreeMemory >> 20) MB")
         } else {
@@ -90,7 +90,7 @@ public enum JobSlots {
     }
 
     /// A slot if one is free now and nobody waits for one (and memory is enough); nil instead of waiting.
-    public static func tryAcquire(_ settings: JobSlotSettings) throws(SystemError) -> JobSlot? {
+    public static func tryAcquire(_ settings: JobSlotSettings) -> JobSlot? {
         guard enoughMemory(settings), !othersWaiting(settings, olderThan: nil) else { return nil }
         return tryAny(settings)
     }

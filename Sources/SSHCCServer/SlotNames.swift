@@ -39,12 +39,6 @@ enum SlotNames {
         }
     }
 
-    /// The slots of this set held now (their indexes), for the administrator's view.
-    static func held(_ settings: JobSlotSettings, in names: [Substring]) -> [Int] {
-        let start = prefix(settings) + "slot/"
-        return names.compactMap { $0.hasPrefix(start) ? Int($0.dropFirst(start.count)) : nil }
-    }
-
     static func fnv1a(_ text: String) -> String {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
