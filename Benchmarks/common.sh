@@ -11,7 +11,11 @@ work=$(mktemp -d /tmp/sshcc-bench.XXXXXX)
 chmod 755 "$work"
 pids=()
 cleanup() {
-    for dir in "$work"/mux*; do [[ -d $dir ]] && SSHCC_DIR=$dir "$bin/sshcc" --stop >/dev/null 2>&1 || true; done
+    for dir in "$work"/mux*; do
+        local stopper=$bin/sshcc
+        [[ $dir == */mux-before* ]] && stopper=${baseline:-$bin}/sshcc   # an earlier build's daemon (compare.sh)
+        [[ -d $dir ]] && SSHCC_DIR=$dir "$stopper" --stop >/dev/null 2>&1 || true
+    done
     for control in "$work"/cm-*; do [[ -S $control ]] && ssh -S "$control" -O exit x 2>/dev/null || true; done
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
     rm -rf "$work"

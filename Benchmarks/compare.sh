@@ -10,6 +10,10 @@
 # way by default) in front of sshd and distccd. Prints median tables (Markdown) and writes results.json.
 # Usage: Benchmarks/compare.sh [ROUNDS] [DELAY_MS] [MBIT]    (needs distcc, openssh-server, python3; any user)
 # MBIT caps the WAN's bandwidth (each direction one link shared by all connections; default: no cap).
+# BASELINE=DIR adds "sshcc-before": the sshcc, sshcc-mux and sshccd of an earlier build in DIR (its own sshd
+# and relay), to show a change costs nothing, e.g.
+#   git worktree add ../old REV && (cd ../old && swift build -c release --static-swift-stdlib)
+#   BASELINE=../old/.build/release Benchmarks/compare.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-20}
@@ -54,6 +58,28 @@ pids+=("$!")
 python3 "$repo/Benchmarks/delay-relay.py" "$wan_distcc" "$dport" "$delay" ${mbit:+--mbit "$mbit"} &
 pids+=("$!")
 echo "[127.0.0.1]:$wan_ssh $(cut -d' ' -f1,2 host_key.pub)" >> known_hosts
+before=()
+if [[ -n ${BASELINE:-} ]]; then
+    baseline=$(cd "$repo" && cd "$BASELINE" && pwd)
+    mkdir -p before/logs && chown "$user" before/logs
+    chmod 755 before
+    lan_port=$port
+    start_loopback_sshd "$work/before" "$baseline/sshccd" "$work/before/logs"
+    pids+=("$sshd_pid")
+    before_port=$port port=$lan_port
+    wan_before=$((60000 + RANDOM % 5000))
+    python3 "$repo/Benchmarks/delay-relay.py" "$wan_before" "$before_port" "$delay" ${mbit:+--mbit "$mbit"} &
+    pids+=("$!")
+    for p in "$before_port" "$wan_before"; do
+        echo "[127.0.0.1]:$p $(cut -d' ' -f1,2 before/host_key.pub)" >> known_hosts
+    done
+    # The earlier wrapper finds its mux daemon beside itself.
+    before_env="env SSHCC_IDENTITY=$work/before/id_ed25519"
+    lan_before="$before_env SSHCC_DIR=$work/mux-before-lan SSHCC_HOSTS=$user@127.0.0.1:$before_port $baseline/sshcc gcc"
+    wan_before="$before_env SSHCC_DIR=$work/mux-before-wan SSHCC_HOSTS=$user@127.0.0.1:$wan_before $baseline/sshcc gcc"
+fi
+# before COMMAND: sets extra to the baseline's contender when BASELINE is set, to nothing otherwise.
+before() { extra=(); [[ -z ${BASELINE:-} ]] || extra=("sshcc-before=$1"); }
 sleep 0.5
 
 # --- OpenSSH ControlMaster, one per link; distcc's SSH mode reaches distccd with `ssh -W` through it
@@ -79,24 +105,32 @@ lan_cm="env DISTCC_HOSTS=@127.0.0.1/4 DISTCC_SSH=$work/ssh-lan distcc gcc"
 wan_cm="env DISTCC_HOSTS=@127.0.0.1/4 DISTCC_SSH=$work/ssh-wan distcc gcc"
 cmp_="python3 $repo/Benchmarks/compare.py $work/results.json"
 
+before "$lan_before -c tiny.c -o b.o"
 $cmp_ "$rounds" "tiny file, loopback" \
     "local=gcc -c tiny.c -o l.o" "distcc-tcp=$lan_tcp -c tiny.c -o t.o" "distcc-cm=$lan_cm -c tiny.c -o c.o" \
-    "sshcc=$lan_sshcc -c tiny.c -o s.o" "sshcc-startup=$bin/sshcc --version" "gcc-startup=gcc --version"
+    "sshcc=$lan_sshcc -c tiny.c -o s.o" "${extra[@]}" "sshcc-startup=$bin/sshcc --version" "gcc-startup=gcc --version"
 cmp l.o s.o && cmp l.o t.o && cmp l.o c.o
+before "$lan_before -O2 -c big.c -o b.o"
 $cmp_ $((rounds / 2)) "3,000-line file, loopback" \
     "local=gcc -O2 -c big.c -o l.o" "distcc-tcp=$lan_tcp -O2 -c big.c -o t.o" \
-    "distcc-cm=$lan_cm -O2 -c big.c -o c.o" "sshcc=$lan_sshcc -O2 -c big.c -o s.o"
+    "distcc-cm=$lan_cm -O2 -c big.c -o c.o" "sshcc=$lan_sshcc -O2 -c big.c -o s.o" "${extra[@]}"
 cmp l.o s.o && cmp l.o t.o
+before "make -s -B -j4 -C project CC='$lan_before'"
 $cmp_ $((rounds / 4 + 1)) "24-file project, make -j4, loopback" \
     "local=make -s -B -j4 -C project CC=gcc" "distcc-tcp=make -s -B -j4 -C project CC='$lan_tcp'" \
-    "distcc-cm=make -s -B -j4 -C project CC='$lan_cm'" "sshcc=make -s -B -j4 -C project CC='$lan_sshcc'"
+    "distcc-cm=make -s -B -j4 -C project CC='$lan_cm'" "sshcc=make -s -B -j4 -C project CC='$lan_sshcc'" \
+    "${extra[@]}"
+before "$wan_before -c tiny.c -o b.o"
 $cmp_ "$rounds" "tiny file, WAN ($wan)" \
     "local=gcc -c tiny.c -o l.o" "distcc-tcp=$wan_tcp -c tiny.c -o t.o" "distcc-cm=$wan_cm -c tiny.c -o c.o" \
-    "sshcc=$wan_sshcc -c tiny.c -o s.o"
+    "sshcc=$wan_sshcc -c tiny.c -o s.o" "${extra[@]}"
 cmp l.o s.o
+before "make -s -B -j4 -C project CC='$wan_before'"
 $cmp_ $((rounds / 4 + 1)) "24-file project, make -j4, WAN ($wan)" \
     "local=make -s -B -j4 -C project CC=gcc" "distcc-tcp=make -s -B -j4 -C project CC='$wan_tcp'" \
-    "distcc-cm=make -s -B -j4 -C project CC='$wan_cm'" "sshcc=make -s -B -j4 -C project CC='$wan_sshcc'"
+    "distcc-cm=make -s -B -j4 -C project CC='$wan_cm'" "sshcc=make -s -B -j4 -C project CC='$wan_sshcc'" \
+    "${extra[@]}"
+[[ -z ${BASELINE:-} ]] || cmp l.o b.o
 
 echo
 echo "sshccd jobs served: $(grep -c 'info: job' logs/sshccd.log); sshd logins (ControlMasters and mux daemons): $(grep -c 'Accepted publickey' sshd.log)"
