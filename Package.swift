@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-extras/swift-extras-base64", from: "1.2.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // libssh2 as Swift sees it: a module map and inline twins of its function-like macros.
@@ -25,11 +26,16 @@ let package = Package(
         // A typed wrapper over libssh2: sessions, channels, host keys, authentication. Knows nothing of distcc.
         // OpenSSH's known_hosts format read as OpenSSH reads it: pure, bytes in, lines out (fuzzed).
         .target(name: "KnownHostsFormat", swiftSettings: strict),
+        // What OpenSSH's client resolved for a host (`ssh -G` output), its tokens, jump hops and the order keys
+        // are offered in: pure, so that sshcc asks OpenSSH instead of re-implementing ssh_config.
+        .target(name: "OpenSSHConfig", swiftSettings: strict),
         .target(
             name: "SSH",
             dependencies: [
                 "CLibSSH2", "POSIXSupport", "KnownHostsFormat",
                 .product(name: "ExtrasBase64", package: "swift-extras-base64"),
+                // HMAC-SHA1 of hashed known_hosts names.
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict),
         // zstd and LZO1X as Swift sees them, for compressed distcc bodies (protocols 4 and 2).
@@ -75,7 +81,7 @@ let package = Package(
             name: "SSHCCMux",
             dependencies: [
                 "DistccWire", "WireCompression", "CompileCore", "POSIXSupport", "SSH", "MuxCore", "FileLogging",
-                "CPOSIX",
+                "CPOSIX", "OpenSSHConfig",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
@@ -115,6 +121,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "CompileCoreTests", dependencies: ["CompileCore"], swiftSettings: strict),
         .testTarget(name: "KnownHostsFormatTests", dependencies: ["KnownHostsFormat"], swiftSettings: strict),
+        .testTarget(name: "OpenSSHConfigTests", dependencies: ["OpenSSHConfig"], swiftSettings: strict),
         .testTarget(name: "MuxCoreTests", dependencies: ["MuxCore", "DistccWire"], swiftSettings: strict),
         .testTarget(name: "SourceLayoutTests", dependencies: ["SourceLayout"], swiftSettings: strict),
         .testTarget(

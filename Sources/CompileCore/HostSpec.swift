@@ -17,15 +17,19 @@ public struct HostSpec: Equatable, Sendable, CustomStringConvertible {
     public var user: String?
     public var host: String
     public var port: Int
+    /// True when the entry wrote a port (even 22): it then wins over the SSH configuration's Port, as
+    /// `ssh -p` does.
+    public var portGiven: Bool
     public var slots: Int
     public var options: [String]
 
     public init(
-        user: String? = nil, host: String, port: Int = defaultPort, slots: Int = defaultSlots, options: [String] = []
+        user: String? = nil, host: String, port: Int? = nil, slots: Int = defaultSlots, options: [String] = []
     ) {
         self.user = user
         self.host = host
-        self.port = port
+        self.port = port ?? Self.defaultPort
+        portGiven = port != nil
         self.slots = slots
         self.options = options
     }
@@ -121,10 +125,12 @@ public enum HostList {
             if !rest.isEmpty {
                 guard rest.hasPrefix(":") else { throw fail("unexpected '\(rest)' after ']'") }
                 spec.port = try port(String(rest.dropFirst()), fail)
+                spec.portGiven = true
             }
         } else if let colon = rest.firstIndex(of: ":") {
             spec.host = String(rest[..<colon])
             spec.port = try port(String(rest[rest.index(after: colon)...]), fail)
+            spec.portGiven = true
         } else {
             spec.host = rest
         }

@@ -1,12 +1,12 @@
 // The wrapper ↔ mux daemon wire (Docs/mux-protocol.md): every frame is a 4-letter kind, 8 hex digits of
 // body length, and the body. Pure codec, no sockets; the distcc request and reply ride inside JOBR/RPLY.
 
-/// The kinds of frame. Wrapper → daemon: MUXV, HOST, IDEN, KNWN, AGNT, CTMO, IOTM, JOBR or JOBH + JOBC… + JOBS,
+/// The kinds of frame. Wrapper → daemon: MUXV, HOST, IDEN, KNWN, AGNT, SCFG, CTMO, IOTM, JOBR or JOBH + JOBC… + JOBS,
 /// STAQ, STOP.
 /// Daemon → wrapper: MUXV, VERR, NOTE, RHST, RPLY, LOCL, FAIL, STAT, BYE_.
 public enum MuxKind: String, Sendable, CaseIterable {
     case version = "MUXV", versionRefused = "VERR"
-    case hostList = "HOST", identity = "IDEN", knownHosts = "KNWN", agentSocket = "AGNT"
+    case hostList = "HOST", identity = "IDEN", knownHosts = "KNWN", agentSocket = "AGNT", sshConfig = "SCFG"
     case connectTimeout = "CTMO", ioTimeout = "IOTM", job = "JOBR", statusQuery = "STAQ", stop = "STOP"
     /// A job in parts: its head (the command line) before the wrapper preprocesses, then its source in pieces
     /// as the preprocessor writes it (JOBC), the last piece in JOBS.

@@ -3,27 +3,34 @@
 
 /// The mux protocol's version. Wrappers and daemons must agree on the whole version line.
 public enum MuxVersion {
-    public static let protocolNumber = 3
+    public static let protocolNumber = 4
     /// "1 sshcc 0.1.0": protocol number and the build's version, compared as a whole.
     public static func line(build: String) -> String { "\(protocolNumber) sshcc \(build)" }
 }
 
 /// How the daemon reaches hosts on a wrapper's behalf: the wrapper's own key, known_hosts and agent.
 public struct HostAccess: Hashable, Sendable {
+    /// SSHCC_IDENTITY: the one key to log in with (the SSH configuration's identities otherwise).
     public var identity: String?
-    public var knownHosts: String
+    /// SSHCC_KNOWN_HOSTS: the one known_hosts file to read (the configuration's files otherwise).
+    public var knownHosts: String?
     public var agentSocket: String?
-    public var connectTimeout: Double
+    /// SSHCC_CONNECT_TIMEOUT (the configuration's ConnectTimeout otherwise, else 10 s).
+    public var connectTimeout: Double?
     public var ioTimeout: Double
+    /// SSHCC_SSH_CONFIG: the file `ssh -F` reads instead of ~/.ssh/config and /etc/ssh/ssh_config.
+    public var sshConfig: String?
 
     public init(
-        identity: String?, knownHosts: String, agentSocket: String?, connectTimeout: Double, ioTimeout: Double
+        identity: String?, knownHosts: String?, agentSocket: String?, connectTimeout: Double?, ioTimeout: Double,
+        sshConfig: String? = nil
     ) {
         self.identity = identity
         self.knownHosts = knownHosts
         self.agentSocket = agentSocket
         self.connectTimeout = connectTimeout
         self.ioTimeout = ioTimeout
+        self.sshConfig = sshConfig
     }
 }
 
@@ -72,9 +79,12 @@ public enum MuxCodec {
         var out = MuxFrame(.version, text: version).encoded
         out += MuxFrame(.hostList, text: job.hostList).encoded
         if let identity = job.access.identity { out += MuxFrame(.identity, text: identity).encoded }
-        out += MuxFrame(.knownHosts, text: job.access.knownHosts).encoded
+        if let knownHosts = job.access.knownHosts { out += MuxFrame(.knownHosts, text: knownHosts).encoded }
         if let agent = job.access.agentSocket { out += MuxFrame(.agentSocket, text: agent).encoded }
-        out += MuxFrame(.connectTimeout, text: String(job.access.connectTimeout)).encoded
+        if let config = job.access.sshConfig { out += MuxFrame(.sshConfig, text: config).encoded }
+        if let timeout = job.access.connectTimeout {
+            out += MuxFrame(.connectTimeout, text: String(timeout)).encoded
+        }
         out += MuxFrame(.ioTimeout, text: String(job.access.ioTimeout)).encoded
         out += MuxFrame.header(job.sourceFollows ? .jobHead : .job, count: job.request.count)
         return out
@@ -131,7 +141,7 @@ public enum MuxCodec {
     /// Reads a wrapper's request from the frames after its version frame; nil until complete.
     public static func request(from frames: [MuxFrame]) throws(MuxWireError) -> WrapperRequest? {
         var hostList = ""
-        var access = HostAccess(identity: nil, knownHosts: "", agentSocket: nil, connectTimeout: 10, ioTimeout: 300)
+        var access = HostAccess(identity: nil, knownHosts: nil, agentSocket: nil, connectTimeout: nil, ioTimeout: 300)
         for frame in frames {
             switch frame.kind {
             case .statusQuery: return .status
@@ -140,6 +150,7 @@ public enum MuxCodec {
             case .identity: access.identity = frame.text
             case .knownHosts: access.knownHosts = frame.text
             case .agentSocket: access.agentSocket = frame.text
+            case .sshConfig: access.sshConfig = frame.text
             case .connectTimeout: access.connectTimeout = try seconds(frame)
             case .ioTimeout: access.ioTimeout = try seconds(frame)
             case .job: return .job(JobSubmission(hostList: hostList, access: access, request: frame.body))

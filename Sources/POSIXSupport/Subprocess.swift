@@ -165,6 +165,22 @@ public enum Subprocess {
         return try posixSpawn(executable, arguments, actions: &actions)
     }
 
+    /// Starts `executable` with `stdio` as its stdin and stdout and `stderr` as its stderr, no other
+    /// descriptor, in a session of its own (a terminal's signals are not its business): a connection's hop
+    /// process (ProxyCommand, `ssh -W`). Returns its PID.
+    public static func spawnConnected(executable: String, arguments: [String], stdio: Int32, stderr: Int32)
+        throws(SystemError) -> pid_t
+    {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, stdio, 0)
+        posix_spawn_file_actions_adddup2(&actions, stdio, 1)
+        posix_spawn_file_actions_adddup2(&actions, stderr, 2)
+        sshcc_spawn_addclosefrom(&actions, 3)
+        return try posixSpawn(executable, arguments, actions: &actions, extraFlags: sshcc_spawn_setsid_flag())
+    }
+
     /// Starts `executable` as a daemon and does not wait for it: a new session (no terminal, no job-control
     /// signals), stdio on /dev/null, `passing` as its fd 3 and no other descriptor (a build's pipes must
     /// not wait on it). Returns its PID.

@@ -46,43 +46,72 @@ extension Session {
         return offered
     }
 
-    /// Offers each identity the agent at `socketPath` holds, until one is accepted. Returns them all;
-    /// empty when there is no agent or it holds no key.
-    public func authenticateWithAgent(user: String, socketPath: String, deadline: Deadline) throws(SSHError)
-        -> [OfferedKey]
+    /// Offers the agent's key number `index` for `user`.
+    public func authenticate(user: String, agent: Agent, index: Int, deadline: Deadline) throws(SSHError)
+        -> OfferedKey
     {
-        guard let agent = libssh2_agent_init(raw) else { return [] }
-        defer { libssh2_agent_free(agent) }
-        libssh2_agent_set_identity_path(agent, socketPath)
-        guard libssh2_agent_connect(agent) == 0 else { return [] }
-        defer { libssh2_agent_disconnect(agent) }
-        guard libssh2_agent_list_identities(agent) == 0 else { return [] }
+        let identity = agent.identities[index]
+        var key = OfferedKey(
+            source: "agent: " + agent.comments[index], algorithm: agent.algorithms[index], outcome: .rejected)
+        do {
+            try retry("authenticate as \(user) with the agent", .authentication, deadline) {
+                libssh2_agent_userauth(agent.raw, user, identity)
+            }
+            key.outcome = .accepted
+        } catch
+            where error.code == LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED || error.code == LIBSSH2_ERROR_AUTHENTICATION_FAILED
+        {
+            key.outcome = .rejected
+        }
+        return key
+    }
+}
 
-        var offered: [OfferedKey] = []
+/// A connection to ssh-agent for one session, and the keys it holds (in the agent's order).
+public final class Agent {
+    let raw: OpaquePointer
+    /// Keeps the session alive as long as the agent handle that belongs to it.
+    private let session: Session
+    let identities: [UnsafeMutablePointer<libssh2_agent_publickey>]
+    /// The public key blobs, comments and algorithms, index for index.
+    public let blobs: [[UInt8]]
+    public let comments: [String]
+    public let algorithms: [String?]
+
+    /// The agent at `socketPath`, or nil when there is none (or it cannot be listed).
+    public init?(session: Session, socketPath: String) {
+        guard let agent = libssh2_agent_init(session.raw) else { return nil }
+        libssh2_agent_set_identity_path(agent, socketPath)
+        guard libssh2_agent_connect(agent) == 0 else {
+            libssh2_agent_free(agent)
+            return nil
+        }
+        guard libssh2_agent_list_identities(agent) == 0 else {
+            libssh2_agent_disconnect(agent)
+            libssh2_agent_free(agent)
+            return nil
+        }
+        raw = agent
+        self.session = session
+        var found: [UnsafeMutablePointer<libssh2_agent_publickey>] = []
         var previous: UnsafeMutablePointer<libssh2_agent_publickey>?
         while true {
             var identity: UnsafeMutablePointer<libssh2_agent_publickey>?
             guard libssh2_agent_get_identity(agent, &identity, previous) == 0, let identity else { break }
+            found.append(identity)
             previous = identity
-            let blob = Array(UnsafeBufferPointer(start: identity.pointee.blob, count: Int(identity.pointee.blob_len)))
-            var blobReader = SSHWireReader(blob)
-            var key = OfferedKey(
-                source: "agent: " + (identity.pointee.comment.map { String(cString: $0) } ?? "key"),
-                algorithm: blobReader.string().map { String(decoding: $0, as: UTF8.self) }, outcome: .rejected)
-            do {
-                try retry("authenticate as \(user) with the agent", .authentication, deadline) {
-                    libssh2_agent_userauth(agent, user, identity)
-                }
-                key.outcome = .accepted
-            } catch
-                where error.code == LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED
-                || error.code == LIBSSH2_ERROR_AUTHENTICATION_FAILED
-            {
-                key.outcome = .rejected
-            }
-            offered.append(key)
-            if key.outcome == .accepted { break }
         }
-        return offered
+        identities = found
+        blobs = found.map { Array(UnsafeBufferPointer(start: $0.pointee.blob, count: Int($0.pointee.blob_len))) }
+        comments = found.map { $0.pointee.comment.map { String(cString: $0) } ?? "key" }
+        algorithms = blobs.map { blob in
+            var reader = SSHWireReader(blob)
+            return reader.string().map { String(decoding: $0, as: UTF8.self) }
+        }
+    }
+
+    deinit {
+        libssh2_agent_disconnect(raw)
+        libssh2_agent_free(raw)
     }
 }

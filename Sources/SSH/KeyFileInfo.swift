@@ -7,18 +7,20 @@ import POSIXSupport
 /// Facts about a private key file, for choosing and explaining.
 public struct KeyFileInfo: Sendable, Equatable {
     public var algorithm: String?
+    /// The public key blob (from `KEY.pub`, or the public half of an OpenSSH private key file), to find the
+    /// key among an agent's.
+    public var publicBlob: [UInt8]?
     /// Why the file cannot be used as is, or nil.
     public var problem: String?
 
     public static func read(privateKey path: String) -> KeyFileInfo {
-        guard let bytes = try? Files.read(path, limit: 1024 * 1024) else {
-            return KeyFileInfo(algorithm: nil, problem: "cannot be read")
-        }
-        var info = parse(privateKey: String(decoding: bytes, as: UTF8.self))
-        if let publicText = try? Files.read(path + ".pub", limit: 64 * 1024),
-            let first = String(decoding: publicText, as: UTF8.self).split(separator: " ").first
-        {
-            info.algorithm = String(first)
+        var info =
+            (try? Files.read(path, limit: 1024 * 1024)).map { parse(privateKey: String(decoding: $0, as: UTF8.self)) }
+            ?? KeyFileInfo(algorithm: nil, problem: "cannot be read")
+        if let publicText = try? Files.read(path + ".pub", limit: 64 * 1024) {
+            let fields = String(decoding: publicText, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\t" })
+            if let first = fields.first { info.algorithm = String(first) }
+            if fields.count >= 2, let blob = try? Base64.decode(string: String(fields[1])) { info.publicBlob = blob }
         }
         return info
     }
@@ -53,11 +55,12 @@ public struct KeyFileInfo: Sendable, Equatable {
         _ = reader.string()
         _ = reader.string()
         _ = reader.uint32()
-        let algorithm = reader.string().flatMap { publicBlob in
-            var publicReader = SSHWireReader(publicBlob)
+        let publicBlob = reader.string()
+        let algorithm = publicBlob.flatMap { blob in
+            var publicReader = SSHWireReader(blob)
             return publicReader.string().map { String(decoding: $0, as: UTF8.self) }
         }
-        return KeyFileInfo(algorithm: algorithm, problem: cipher == "none" ? nil : passphrase)
+        return KeyFileInfo(algorithm: algorithm, publicBlob: publicBlob, problem: cipher == "none" ? nil : passphrase)
     }
 
     static let passphrase = "is passphrase-protected: load it into ssh-agent (ssh-add) and sshcc will use the agent"

@@ -22,23 +22,59 @@ public final class Session {
     public let port: Int
     let socket: Int32
     let raw: OpaquePointer
+    /// The jump host or ProxyCommand process the connection runs through, if any.
+    private let hop: HopProcess?
+
+    /// How a session reaches its server.
+    public enum Route: Sendable {
+        case direct
+        /// Through a process whose stdin/stdout is the stream to sshd: `argv` (argv[0] on PATH), named for
+        /// messages by `name` ("jump host bastion", "ProxyCommand '…'").
+        case hop(argv: [String], name: String)
+    }
 
     /// Connects and performs the key exchange. Authentication and host key checks come after.
     /// `compressed` offers zlib compression of the whole connection (sshd's `Compression yes`, its default).
-    public init(host: String, port: Int, deadline: Deadline, compressed: Bool = false) throws(SSHError) {
+    /// `hostKeyAlgorithms` (libssh2's names, most wanted first) makes the server offer a key type known_hosts
+    /// holds; those libssh2 does not support are left out.
+    public init(
+        host: String, port: Int, deadline: Deadline, compressed: Bool = false, hostKeyAlgorithms: [String] = [],
+        route: Route = .direct
+    ) throws(SSHError) {
         guard libssh2Ready else { throw SSHError(.handshake, "initialise libssh2") }
         self.host = host
         self.port = port
-        socket = try TCPConnection.connect(host: host, port: port, deadline: deadline)
+        switch route {
+        case .direct:
+            hop = nil
+            socket = try TCPConnection.connect(host: host, port: port, deadline: deadline)
+        case .hop(let argv, let name):
+            let process = try HopProcess(argv: argv, name: name)
+            hop = process
+            socket = process.socket
+        }
         guard let session = sshcc_session_init() else {
-            close(socket)
+            if let hop { hop.stop() } else { close(socket) }
             throw SSHError(.handshake, "create an SSH session")
         }
         raw = session
         libssh2_session_set_blocking(raw, 0)
         if compressed { _ = libssh2_session_flag(raw, LIBSSH2_FLAG_COMPRESS, 1) }
-        try retry("SSH handshake with \(host) port \(port)", .handshake, deadline) {
-            libssh2_session_handshake(raw, socket)
+        let wanted = hostKeyAlgorithms.filter(Self.supportedHostKeyAlgorithms(raw).contains)
+        if !wanted.isEmpty {
+            _ = libssh2_session_method_pref(raw, LIBSSH2_METHOD_HOSTKEY, wanted.joined(separator: ","))
+        }
+        do {
+            try retry("SSH handshake with \(host) port \(port)", .handshake, deadline) {
+                libssh2_session_handshake(raw, socket)
+            }
+        } catch {
+            // What the hop said is the explanation (a jump host that refused, a command not found).
+            guard let hop else { throw error }
+            let said = hop.stderrText
+            throw SSHError(
+                .connect, "reach \(host) port \(port) through the \(hop.name)",
+                detail: said.isEmpty ? error.description : said)
         }
     }
 
@@ -47,7 +83,16 @@ public final class Session {
         let deadline = Deadline(secondsFromNow: 1)
         _ = try? retry("disconnect", .connection, deadline) { sshcc_session_disconnect(raw, "sshcc done") }
         libssh2_session_free(raw)
-        close(socket)
+        if let hop { hop.stop() } else { close(socket) }
+    }
+
+    /// The host key algorithms this libssh2 can negotiate.
+    static func supportedHostKeyAlgorithms(_ raw: OpaquePointer) -> [String] {
+        var list: UnsafeMutablePointer<UnsafePointer<CChar>?>?
+        let count = libssh2_session_supported_algs(raw, LIBSSH2_METHOD_HOSTKEY, &list)
+        guard count > 0, let list else { return [] }
+        defer { libssh2_free(raw, list) }
+        return (0..<Int(count)).compactMap { list[$0].map { String(cString: $0) } }
     }
 
     /// The compression the key exchange agreed on for data sent to the server ("none", "zlib@openssh.com").

@@ -1,5 +1,7 @@
 // The wrapper's settings, all from the environment (a compiler wrapper has no command line of its own):
-// SSHCC_HOSTS or the hosts file, SSHCC_IDENTITY, SSHCC_KNOWN_HOSTS, SSHCC_FALLBACK, timeouts, verbosity.
+// SSHCC_HOSTS or the hosts file, SSHCC_IDENTITY, SSHCC_KNOWN_HOSTS, SSHCC_SSH_CONFIG, SSHCC_FALLBACK,
+// timeouts, verbosity. What is not set here comes from the user's SSH configuration (the mux daemon asks
+// `ssh -G`), then from sshcc's defaults.
 
 import CompileCore
 import MuxCore
@@ -13,9 +15,10 @@ import POSIXSupport
 public struct ClientConfig: Sendable {
     public var home: String
     public var identity: String?
-    public var knownHosts: String
+    public var knownHosts: String?
+    public var sshConfig: String?
     public var fallback: Bool
-    public var connectTimeout: Double
+    public var connectTimeout: Double?
     public var ioTimeout: Double
     public var verbose: Bool
     /// SSHCC_DIAGNOSTICS=remote prints the server's messages as they came, without re-rendering locally.
@@ -31,10 +34,10 @@ public struct ClientConfig: Sendable {
         return ClientConfig(
             home: home,
             identity: Environment.get("SSHCC_IDENTITY").flatMap { $0.isEmpty ? nil : $0 },
-            knownHosts: Environment.get("SSHCC_KNOWN_HOSTS").flatMap { $0.isEmpty ? nil : $0 } ?? home
-                + "/.ssh/known_hosts",
+            knownHosts: Environment.get("SSHCC_KNOWN_HOSTS").flatMap { $0.isEmpty ? nil : $0 },
+            sshConfig: Environment.get("SSHCC_SSH_CONFIG").flatMap { $0.isEmpty ? nil : $0 },
             fallback: Environment.get("SSHCC_FALLBACK") != "0",
-            connectTimeout: Environment.seconds("SSHCC_CONNECT_TIMEOUT", default: 10),
+            connectTimeout: Environment.get("SSHCC_CONNECT_TIMEOUT").flatMap(Double.init).flatMap { $0 > 0 ? $0 : nil },
             ioTimeout: Environment.seconds("SSHCC_IO_TIMEOUT", default: 300),
             verbose: (Environment.get("SSHCC_VERBOSE") ?? "0") != "0",
             renderDiagnosticsLocally: Environment.get("SSHCC_DIAGNOSTICS") != "remote",
@@ -48,7 +51,7 @@ public struct ClientConfig: Sendable {
     public var access: HostAccess {
         HostAccess(
             identity: identity, knownHosts: knownHosts, agentSocket: agentSocket, connectTimeout: connectTimeout,
-            ioTimeout: ioTimeout)
+            ioTimeout: ioTimeout, sshConfig: sshConfig)
     }
 
     /// SSHCC_HOSTS, else $XDG_CONFIG_HOME/sshcc/hosts, else ~/.config/sshcc/hosts (DESIGN.md §4).

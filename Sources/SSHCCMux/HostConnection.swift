@@ -128,11 +128,11 @@ final class HostConnection {
     var full = false
     var nextKeepalive: UInt64 = 0
 
-    init(session: Session, spec: HostSpec, ioTimeout: Double) {
+    init(session: Session, spec: HostSpec, ioTimeout: Double, keepalive: (interval: Int32, deadAfter: Int32)) {
         self.session = session
         self.spec = spec
         self.ioTimeout = ioTimeout
-        session.enableKeepalive(interval: 15, deadAfter: 45)
+        session.enableKeepalive(interval: keepalive.interval, deadAfter: keepalive.deadAfter)
     }
 
     var busyCount: Int { channels.filter(\.isBusy).count }

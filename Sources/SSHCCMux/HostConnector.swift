@@ -4,6 +4,7 @@
 
 import CompileCore
 import MuxCore
+import OpenSSHConfig
 import POSIXSupport
 import SSH
 
@@ -12,20 +13,52 @@ public let subsystemName = "sshcc"
 /// What a `,distccd` host runs on each channel: Debian's distcc server serving one job on stdin/stdout.
 public let distccdCommand = "distccd --inetd"
 
+/// An authenticated session and how to keep it alive.
+struct Connected {
+    let session: Session
+    /// Seconds between keepalives, and without an answer before the connection counts as dead.
+    let keepalive: (interval: Int32, deadAfter: Int32)
+}
+
 enum HostConnector {
     /// An authenticated session to `spec`, or the reason there is none.
-    static func connect(_ spec: HostSpec, access: HostAccess) throws(ClientFailure) -> Session {
-        let deadline = Deadline(secondsFromNow: access.connectTimeout)
+    static func connect(_ spec: HostSpec, access: HostAccess) throws(ClientFailure) -> Connected {
+        let plan = try HostResolver.plan(spec, access: access)
+        let session = try connect(spec, plan: plan, access: access)
+        // ServerAliveInterval × ServerAliveCountMax from the configuration; else every 15 s, dead after 45.
+        let interval = plan.host.serverAliveInterval > 0 ? Int32(plan.host.serverAliveInterval) : 15
+        let deadAfter = plan.host.serverAliveInterval > 0 ? interval * Int32(max(plan.host.serverAliveCountMax, 1)) : 45
+        return Connected(session: session, keepalive: (interval, deadAfter))
+    }
+
+    static func connect(_ spec: HostSpec, plan: ConnectPlan, access: HostAccess) throws(ClientFailure) -> Session {
+        let deadline = Deadline(secondsFromNow: plan.connectTimeout)
+        let known = KnownHostsFiles.read(plan.knownHostsFiles)
+        if let (path, reason) = known.unreadable.first {
+            throw ClientFailure(
+                .hostKeyChanged, "cannot read the known_hosts file \(path) (\(reason)); refusing \(spec)",
+                details: [
+                    "  A revocation in it would go unseen: make it readable, or remove it from the configuration."
+                ])
+        }
         let session: Session
         do {
             session = try Session(
-                host: spec.host, port: spec.port, deadline: deadline, compressed: spec.compressesConnection)
+                host: plan.host.hostName, port: plan.host.port, deadline: deadline,
+                compressed: spec.compressesConnection,
+                hostKeyAlgorithms: known.algorithms(for: plan.host.knownHostsName), route: plan.route)
         } catch {
-            throw ClientFailure(.connectFailed, "cannot reach \(spec): \(error)")
+            throw ClientFailure(.connectFailed, "cannot reach \(spec)\(via(spec, plan)): \(error)")
         }
-        try verifyHostKey(session, spec: spec, knownHosts: access.knownHosts)
-        try logIn(session, spec: spec, access: access, deadline: deadline)
+        try verifyHostKey(session, spec: spec, plan: plan, known: known)
+        try logIn(session, spec: spec, plan: plan, access: access, deadline: deadline)
         return session
+    }
+
+    /// " (127.0.0.9 port 2200)" when the configuration turned the entry into another address.
+    static func via(_ spec: HostSpec, _ plan: ConnectPlan) -> String {
+        plan.host.hostName == spec.host && plan.host.port == spec.port
+            ? "" : " (\(plan.host.hostName) port \(plan.host.port))"
     }
 
     /// The failure for a channel whose subsystem request was refused.
@@ -52,79 +85,120 @@ enum HostConnector {
 
     // MARK: Host key
 
-    static func verifyHostKey(_ session: Session, spec: HostSpec, knownHosts: String) throws(ClientFailure) {
+    static func verifyHostKey(_ session: Session, spec: HostSpec, plan: ConnectPlan, known: KnownHostsFiles)
+        throws(ClientFailure)
+    {
         let key = session.hostKey
-        let name = spec.knownHostsName
-        let portOption = spec.port == HostSpec.defaultPort ? "" : "-p \(spec.port) "
-        switch KnownHosts.verify(key, name: name, path: knownHosts, session: session) {
+        let name = plan.host.knownHostsName
+        let files = plan.knownHostsFiles
+        let userFile = files.first ?? "~/.ssh/known_hosts"
+        let portOption = plan.host.port == HostSpec.defaultPort ? "" : "-p \(plan.host.port) "
+        let keyscan = "ssh-keyscan \(portOption)-t \(key.keyscanType) \(plan.host.hostName)"
+        let offered = "  The server offered \(key.typeName) key \(key.fingerprint)."
+        switch known.check(key, name: name) {
         case .match:
             return
         case .unknown:
             throw ClientFailure(
                 .hostKeyUnknown, "host key for \(name) is not known; refusing the host",
                 details: [
-                    "  The server offered \(key.typeName) key \(key.fingerprint).",
-                    "  If that is the key of \(spec.host) (compare with `ssh-keygen -lf /etc/ssh/ssh_host_\(key.keyscanType)_key.pub` on it),",
-                    "  add it to \(knownHosts):",
-                    "    ssh-keyscan \(portOption)-t \(key.keyscanType) \(spec.host) >> \(knownHosts)",
+                    offered,
+                    "  Looked in: \(files.isEmpty ? "no known_hosts file" : files.joined(separator: " ")).",
+                    "  If that is the key of \(plan.host.hostName) (compare with `ssh-keygen -lf /etc/ssh/ssh_host_\(key.keyscanType)_key.pub` on it),",
+                    "  log in once with `ssh \(spec.host)` and accept it, or add it:",
+                    "    \(keyscan) >> \(userFile)",
                 ])
-        case .unreadableRevocation(let line):
+        case .unreadableRevocation(let place):
             throw ClientFailure(
                 .hostKeyChanged,
-                "line \(line) of \(knownHosts) looks like a revocation but cannot be read; refusing the host",
+                "line \(place.line) of \(place.path) looks like a revocation but cannot be read; refusing the host",
                 details: [
                     "  A key it meant to revoke cannot be told from others, so no host key is trusted until it is fixed:",
                     "  write it as `@revoked <host patterns> <key type> <base64 key>`, fields separated by spaces.",
                 ])
-        case .changed(let revoked):
+        case .revoked(let place):
             throw ClientFailure(
-                .hostKeyChanged,
-                revoked
-                    ? "HOST KEY FOR \(name) IS REVOKED in \(knownHosts); refusing the host"
-                    : "HOST KEY FOR \(name) HAS CHANGED; refusing the host, nothing was sent",
+                .hostKeyChanged, "HOST KEY FOR \(name) IS REVOKED (\(place)); refusing the host, nothing was sent",
+                details: [
+                    offered,
+                    "  The key is marked @revoked: it may have been stolen. Ask the host's administrator for its new key.",
+                ])
+        case .changed(let place):
+            throw ClientFailure(
+                .hostKeyChanged, "HOST KEY FOR \(name) HAS CHANGED; refusing the host, nothing was sent",
                 details: [
                     "  @@@ Someone could be intercepting the connection (man-in-the-middle), or the host key was replaced. @@@",
-                    "  The server offered \(key.typeName) key \(key.fingerprint), which does not match \(knownHosts).",
+                    offered,
+                    "  It does not match the \(key.typeName) key recorded at \(place); `ssh \(spec.host)` would refuse it too.",
+                    "  Check the fingerprint with the host's administrator (ssh-keygen -lf /etc/ssh/ssh_host_\(key.keyscanType)_key.pub).",
                     "  Only if you know the host key was replaced, remove the old entry and add the new one:",
-                    "    ssh-keygen -R '\(name)' -f \(knownHosts)",
-                    "    ssh-keyscan \(portOption)-t \(key.keyscanType) \(spec.host) >> \(knownHosts)",
+                    "    ssh-keygen -R '\(name)' -f \(place.path)",
+                    "    \(keyscan) >> \(place.path)",
+                ])
+        case .otherTypes(let place, let types):
+            throw ClientFailure(
+                .hostKeyChanged, "HOST KEY FOR \(name) IS NOT THE KIND RECORDED; refusing the host, nothing was sent",
+                details: [
+                    offered,
+                    "  known_hosts holds only \(types.joined(separator: ", ")) keys for it (\(place)), which the server did not offer.",
+                    "  A server that stops offering its recorded key type is what an attacker without the key looks like.",
+                    "  Check with the host's administrator; `ssh \(spec.host)` shows what OpenSSH makes of it.",
+                ])
+        case .certificateExpected(let place):
+            throw ClientFailure(
+                .hostKeyUnknown,
+                "\(name) is trusted only through a certificate authority (\(place)); refusing the host",
+                details: [
+                    offered,
+                    "  This libssh2 cannot receive host certificates: add the host's plain key as well,",
+                    "  after checking it with the host's administrator:",
+                    "    \(keyscan) >> \(userFile)",
                 ])
         }
     }
 
     // MARK: Authentication
 
-    /// SSHCC_IDENTITY alone when set; otherwise ssh-agent, then ~/.ssh/id_ed25519 and ~/.ssh/id_ecdsa.
-    static func logIn(_ session: Session, spec: HostSpec, access: HostAccess, deadline: Deadline)
+    /// The keys OpenSSH would offer, in its order (IdentityOrder): agent keys (only the configured ones with
+    /// IdentitiesOnly), then the configured files the agent does not hold. Stops at the first accepted key.
+    static func logIn(_ session: Session, spec: HostSpec, plan: ConnectPlan, access: HostAccess, deadline: Deadline)
         throws(ClientFailure)
     {
-        let user = spec.user ?? Environment.userName
+        let user = plan.host.user.isEmpty ? Environment.userName : plan.host.user
+        // A configured identity may be only its `.pub` when the agent holds the private key (as in OpenSSH).
+        let files = plan.identities.filter { Files.exists($0) || Files.exists($0 + ".pub") }
+        if let identity = access.identity, files.isEmpty {
+            throw ClientFailure(.authFailed, "SSHCC_IDENTITY names \(identity), which does not exist")
+        }
+        let infos = Dictionary(files.map { ($0, KeyFileInfo.read(privateKey: $0)) }, uniquingKeysWith: { a, _ in a })
+        let agent = access.agentSocket.flatMap { Agent(session: session, socketPath: $0) }
+        let order = IdentityOrder.plan(
+            configured: files.map { ConfiguredIdentity(path: $0, publicBlob: infos[$0]?.publicBlob) },
+            agentKeys: agent?.blobs ?? [], identitiesOnly: plan.identitiesOnly)
         var offered: [OfferedKey] = []
         do {
-            if let identity = access.identity {
-                guard Files.exists(identity) else {
-                    throw ClientFailure(.authFailed, "SSHCC_IDENTITY names \(identity), which does not exist")
-                }
-                offered.append(try session.authenticate(user: user, privateKey: identity, deadline: deadline))
-            } else {
-                if let agent = access.agentSocket {
-                    offered += try session.authenticateWithAgent(user: user, socketPath: agent, deadline: deadline)
-                }
-                let home = Environment.home
-                for path in [home + "/.ssh/id_ed25519", home + "/.ssh/id_ecdsa"]
-                where Files.exists(path) && !offered.contains(where: { $0.outcome == .accepted }) {
+            for choice in order where !offered.contains(where: { $0.outcome == .accepted }) {
+                switch choice {
+                case .agent(let index, _):
+                    guard let agent else { continue }
+                    offered.append(try session.authenticate(user: user, agent: agent, index: index, deadline: deadline))
+                case .file(let path):
+                    guard Files.exists(path) else { continue }
                     offered.append(try session.authenticate(user: user, privateKey: path, deadline: deadline))
                 }
             }
-        } catch let error as SSHError {
-            throw ClientFailure(.connectFailed, "lost \(spec) while logging in: \(error)")
-        } catch let error as ClientFailure {
-            throw error
         } catch {
-            throw ClientFailure(.connectFailed, "\(error)")
+            throw ClientFailure(.connectFailed, "lost \(spec) while logging in: \(error)\(tooManyTries(offered))")
         }
         if offered.contains(where: { $0.outcome == .accepted }) { return }
         throw authenticationFailure(offered, user: user, spec: spec)
+    }
+
+    /// sshd drops the connection after MaxAuthTries refused keys: say so, and what helps.
+    static func tooManyTries(_ offered: [OfferedKey]) -> String {
+        offered.filter({ $0.outcome == .rejected }).count >= 5
+            ? " after \(offered.count) keys were refused (the server's MaxAuthTries?); set IdentitiesOnly yes and IdentityFile for this host in ~/.ssh/config"
+            : ""
     }
 
     static func authenticationFailure(_ offered: [OfferedKey], user: String, spec: HostSpec) -> ClientFailure {
@@ -132,7 +206,8 @@ enum HostConnector {
             return ClientFailure(
                 .authFailed, "no SSH key to log in to \(spec) as \(user)",
                 details: [
-                    "  fix: set SSHCC_IDENTITY to a private key, run ssh-agent, or create one: ssh-keygen -t ed25519"
+                    "  fix: set SSHCC_IDENTITY to a private key, run ssh-agent, name one with IdentityFile in ~/.ssh/config,",
+                    "  or create one: ssh-keygen -t ed25519",
                 ])
         }
         var details = offered.map { key in
@@ -147,10 +222,22 @@ enum HostConnector {
                 "  RSA keys cannot work here: this libssh2 signs only with SHA-1 'ssh-rsa', which OpenSSH 8.8 and later refuse."
             )
             details.append("  fix: use an ed25519 key (ssh-keygen -t ed25519) and authorize it on the host")
+        } else if offered.filter({ $0.outcome == .rejected }).count >= 5 {
+            details.append(
+                "  \(offered.count) keys were offered: sshd stops after MaxAuthTries (6 by default), maybe before the right one."
+            )
+            details.append(
+                "  fix: in ~/.ssh/config, give this host `IdentityFile <its key>` and `IdentitiesOnly yes` (ssh-agent may keep the key)"
+            )
+        } else if offered.allSatisfy({ if case .unusable = $0.outcome { true } else { false } }) {
+            details.append("  No key could be offered: fix the ones above.")
         } else {
             details.append(
                 "  fix: add the public key to ~\(user)/.ssh/authorized_keys on \(spec.host) (see Keys/README.md)")
         }
-        return ClientFailure(.authFailed, "\(spec) refused every key for user \(user)", details: details)
+        let verdict =
+            offered.contains(where: { $0.outcome == .rejected })
+            ? "refused every key" : "could not be offered a usable key"
+        return ClientFailure(.authFailed, "\(spec) \(verdict) for user \(user)", details: details)
     }
 }

@@ -4,8 +4,12 @@
 //
 // Life of a host: connect (on a helper thread, so a slow handshake never stalls running channels), open
 // channels ahead of need up to the host's slots, a second connection when sshd refuses more channels
-// (MaxSessions), reconnect in the background when a connection breaks, and when that fails: down for the
-// backoff time, then probe again.
+// (MaxSessions). One connection attempt in flight at a time, and only when a job needs the host: a
+// connection that broke while idle (a server rebooted, sshd restarted) is replaced when the next job comes,
+// so a server that is back is used at once. A failed attempt backs the host off — jittered and growing
+// (1, 2, 4 … s up to the backoff) after a network failure; the whole backoff after a refusal (host key,
+// login, sessions or subsystem refused), which is never retried by itself: a retried login failure is what
+// gets an address blocked (OpenSSH's PerSourcePenalties). While backed off, jobs go elsewhere at once.
 
 import CompileCore
 import DequeModule
@@ -28,7 +32,7 @@ final class HostDriver: @unchecked Sendable {
     // Inbox, guarded by `inbox`.
     private let inbox = Monitor()
     private var incoming: [DaemonJob] = []
-    private var arrivals: [Result<Handover<Session>, ClientFailure>] = []
+    private var arrivals: [Result<Handover<Connected>, ClientFailure>] = []
     private var stopRequested = false
     private var stats = HostStats()
     private let wakePipe: WakePipe?
@@ -38,6 +42,8 @@ final class HostDriver: @unchecked Sendable {
     private var waiting = Deque<DaemonJob>()
     private var connecting = false
     private var downUntil: UInt64?
+    /// Failed attempts in a row, for the growing backoff.
+    private var failuresInARow = 0
     /// The protocol version the host entry asks for (HostRequest.firstVersion) until the server refuses it;
     /// then an older one, for this daemon's life.
     private var version: UInt32
@@ -90,6 +96,7 @@ final class HostDriver: @unchecked Sendable {
             if stopping { return shutDown() }
             waiting.append(contentsOf: jobs)
             for arrival in sessions { connected(arrival) }
+            connectIfNeeded()
             probeIfBackoffEnded()
             serviceConnections()
             dispatchWaiting()
@@ -129,6 +136,12 @@ final class HostDriver: @unchecked Sendable {
     private func handle(_ event: ConnectionEvent, from connection: HostConnection) {
         switch event {
         case .succeeded(let job, let reply, let nanoseconds, let traffic):
+            // A withdrawn job (its preprocessing failed after the source went out) may still be answered
+            // by a quick server: the answer has nobody to go to and is not a job done.
+            if job.cancelled {
+                events?.jobSucceeded(job, on: key, reply: reply)
+                return
+            }
             updateStats {
                 $0.jobsDone += 1
                 $0.jobNanoseconds += nanoseconds
@@ -152,7 +165,14 @@ final class HostDriver: @unchecked Sendable {
             events?.jobFailed(job, on: key, failure)
             goDown(failure)
         case .full:
-            if totalChannels < spec.slots { startConnecting() }
+            if connection.channels.isEmpty && !connection.isOpening {
+                // Not one channel on a fresh connection: sshd refuses sessions (MaxSessions 0, a Match
+                // block). Reconnecting cannot help; jobs must hear it now, not hang.
+                connections.removeAll { $0 === connection }
+                goDown(Self.sessionsRefused(spec))
+            } else if totalChannels < spec.slots {
+                startConnecting()
+            }
         case .hostRefused(let failure):
             goDown(failure)
         }
@@ -202,6 +222,22 @@ final class HostDriver: @unchecked Sendable {
 
     // MARK: Connecting, losing, backing off
 
+    /// A job waits and nothing can take it: connect now, unless an attempt is under way or the host is
+    /// backed off.
+    private func connectIfNeeded() {
+        guard connections.isEmpty, !waiting.isEmpty, !connecting, downUntil == nil else { return }
+        startConnecting()
+    }
+
+    static func sessionsRefused(_ spec: HostSpec) -> ClientFailure {
+        ClientFailure(
+            .serverRefused, "\(spec) accepted the login but refuses every session",
+            details: [
+                "  Its sshd_config allows no session for this account (MaxSessions 0, or a Match block with",
+                "  MaxSessions 0 / ForceCommand / DisableForwarding); ask its administrator, or drop the host.",
+            ])
+    }
+
     private func startConnecting() {
         guard !connecting else { return }
         connecting = true
@@ -209,7 +245,7 @@ final class HostDriver: @unchecked Sendable {
         let spec = spec
         let access = access
         Threads.spawn { [self] in
-            let result: Result<Handover<Session>, ClientFailure>
+            let result: Result<Handover<Connected>, ClientFailure>
             do throws(ClientFailure) {
                 result = .success(Handover(value: try HostConnector.connect(spec, access: access)))
             } catch {
@@ -220,13 +256,17 @@ final class HostDriver: @unchecked Sendable {
         }
     }
 
-    private func connected(_ arrival: Result<Handover<Session>, ClientFailure>) {
+    private func connected(_ arrival: Result<Handover<Connected>, ClientFailure>) {
         connecting = false
         switch arrival {
         case .success(let handover):
-            let sshCompression = handover.value.compressionMethod
+            let sshCompression = handover.value.session.compressionMethod
             updateStats { $0.sshCompression = sshCompression }
-            connections.append(HostConnection(session: handover.value, spec: spec, ioTimeout: access.ioTimeout))
+            connections.append(
+                HostConnection(
+                    session: handover.value.session, spec: spec, ioTimeout: access.ioTimeout,
+                    keepalive: handover.value.keepalive))
+            failuresInARow = 0
             if downUntil != nil {
                 downUntil = nil
                 events?.hostUp(key)
@@ -244,7 +284,8 @@ final class HostDriver: @unchecked Sendable {
         }
     }
 
-    /// A broken connection: its jobs go elsewhere, and a new connection is opened in the background.
+    /// A broken connection: its jobs go elsewhere. Busy, it backs the host off; idle (the server went away
+    /// meanwhile), nothing happens until a job needs the host.
     private func lose(_ connection: HostConnection, _ failure: ClientFailure) {
         connections.removeAll { $0 === connection }
         for live in connection.channels {
@@ -254,13 +295,18 @@ final class HostDriver: @unchecked Sendable {
             }
         }
         if connection.channels.contains(where: \.isBusy) { goDown(failure) }
-        updateStats { $0.lastError = failure.summary }
-        startConnecting()
+        updateStats {
+            $0.lastError = failure.summary
+            if connections.isEmpty && $0.state == .up { $0.state = .disconnected }
+        }
     }
 
-    /// Backs the host off: no new jobs for `backoff` seconds, then a probe (a fresh connection).
+    /// Backs the host off: no new jobs until the window ends; then the next job that needs it connects.
     private func goDown(_ failure: ClientFailure) {
-        let retryAt = Monotonic.nanoseconds() + UInt64(backoff * 1e9)
+        failuresInARow += 1
+        let window = Self.backoffWindow(
+            failure: failure, inARow: failuresInARow, cap: backoff, jitter: Double.random(in: 0.75...1.25))
+        let retryAt = Monotonic.nanoseconds() + UInt64(window * 1e9)
         let wasUp = downUntil == nil
         downUntil = retryAt
         updateStats {
@@ -269,21 +315,29 @@ final class HostDriver: @unchecked Sendable {
             $0.retryAt = retryAt
         }
         while let job = waiting.popFirst() { events?.jobFailed(job, on: key, failure) }
-        if wasUp { events?.hostDown(key, failure, retryInSeconds: backoff) }
+        if wasUp { events?.hostDown(key, failure, retryInSeconds: window) }
+    }
+
+    /// Seconds a host stays backed off: the whole `cap` after a refusal (a host key, login, sessions or
+    /// subsystem the server refused: retrying soon cannot help and may get the address penalised); after a
+    /// network failure 1 s, doubling with each failure in a row up to `cap`, spread by `jitter` so that
+    /// many clients of one server do not come back in step.
+    static func backoffWindow(failure: ClientFailure, inARow: Int, cap: Double, jitter: Double) -> Double {
+        guard failure.code == .connectFailed else { return cap }
+        let growing = Double(1 << min(max(inARow - 1, 0), 20))
+        return min(cap, growing * jitter)
     }
 
     private func probeIfBackoffEnded() {
         guard let until = downUntil, Monotonic.nanoseconds() >= until else { return }
-        if connections.isEmpty {
-            if !connecting { startConnecting() }
-        } else {
-            downUntil = nil
-            updateStats {
-                $0.state = .up
-                $0.retryAt = nil
-            }
-            events?.hostUp(key)
+        // The window is over: the host takes jobs again, and the first one connects (connectIfNeeded).
+        downUntil = nil
+        let hasConnection = !connections.isEmpty
+        updateStats {
+            $0.state = hasConnection ? .up : .disconnected
+            $0.retryAt = nil
         }
+        events?.hostUp(key)
     }
 
     private func shutDown() {

@@ -8,6 +8,8 @@ import MuxCore
 struct HostStats: Sendable {
     enum State: String, Sendable {
         case connecting, up, down
+        /// No connection, none needed yet: the next job connects.
+        case disconnected
     }
 
     var state = State.connecting

@@ -28,7 +28,7 @@ struct StatusReport {
             let stats = host.stats
             var state = stats.state.rawValue
             if let retryAt = stats.retryAt, retryAt > now {
-                state += " (probe in \(Int((retryAt - now) / 1_000_000_000)) s)"
+                state += " (jobs go elsewhere for \(Int((retryAt - now) / 1_000_000_000)) s more)"
             }
             text += "\(host.name): \(state)\n"
             text +=

@@ -44,6 +44,29 @@ public enum ServerInputHarness {
                 precondition(verdict != .notRevoked, "a revoked key passed")
             }
         }
+        // Every entry's key, checked under every name it might be about: a revoked key never matches, and a
+        // match is reported only for an entry that holds exactly the key.
+        let sources = [KnownHostsSource(path: "f", lines: lines)]
+        let hmac: HMACSHA1 = { key, message in Array((key + message).prefix(20)) }
+        for case .entry(let entry) in lines.prefix(8) {
+            for name in entry.hosts.split(separator: ",").prefix(4).map(String.init) + ["[h]:22", "h"] {
+                let finding = KnownHostsCheck.check(
+                    keyType: entry.keyType, keyBase64: entry.keyBase64, name: name, in: sources, hmac: hmac)
+                if case .match(let place) = finding {
+                    precondition(KnownHostsRevocation.check(entry.keyBase64, in: lines) == .notRevoked)
+                    let matched = lines.contains {
+                        if case .entry(let e) = $0 {
+                            e.line == place.line && e.keyBase64 == entry.keyBase64
+                        } else {
+                            false
+                        }
+                    }
+                    precondition(matched, "a match reported for a line that does not hold the key")
+                }
+                _ = KnownHostsCheck.algorithms(
+                    for: name, in: sources, supported: ["ssh-ed25519", "ssh-rsa"], hmac: hmac)
+            }
+        }
     }
 
     static func serverSide(_ stream: [UInt8], piece: Int) {

@@ -9,7 +9,7 @@ import Testing
         ("alice@build1", HostSpec(user: "alice", host: "build1")),
         ("build1:2222", HostSpec(host: "build1", port: 2222)),
         ("build1/8", HostSpec(host: "build1", slots: 8)),
-        ("bob@10.0.0.5:22/16", HostSpec(user: "bob", host: "10.0.0.5", slots: 16)),
+        ("bob@10.0.0.5:22/16", HostSpec(user: "bob", host: "10.0.0.5", port: 22, slots: 16)),
         ("[::1]:2222/2", HostSpec(host: "::1", port: 2222, slots: 2)),
         ("[fe80::1]", HostSpec(host: "fe80::1")),
         ("localhost/3", HostSpec(host: "localhost", slots: 3)),

@@ -74,7 +74,11 @@ import Testing
         let server = try SSHDServer()
         let project = try Fixtures.project()
         let environment = environment(server, try gatedPreprocessor(project))
-        try project.write("src/missing.c", "#include \"no-such-header.h\"\nint x;\n")
+        // Enough code before the failing line that the server is still compiling it when the withdrawal
+        // comes (a file that compiles in a millisecond may be answered first, and there is nothing to stop).
+        let ahead = (0..<400).map { "int f\($0)(int x) { for (int i = 0; i < x; i++) x ^= i * \($0); return x; }\n" }
+            .joined()
+        try project.write("src/missing.c", ahead + "#include \"no-such-header.h\"\nint x;\n")
         let local = try Fixtures.local(
             ["/usr/bin/gcc", "-c", "src/missing.c", "-o", "out-local/missing.o"], in: project.path,
             environment: environment)

@@ -160,11 +160,14 @@ import Testing
         let viaAgent = try Fixtures.sshcc(Self.compile, in: project.path, environment: environment)
         #expect(viaAgent.status == 0, "\(viaAgent.stderrText)")
 
-        // No agent: ~/.ssh/id_ed25519 of the (test) home directory.
+        // No agent: the key file the SSH configuration names (OpenSSH's own default files live in the
+        // password database's home, which a hermetic test cannot use; `~` there is not $HOME).
         environment.removeValue(forKey: "SSH_AUTH_SOCK")
         let home = environment["HOME"]!
         try FileManager.default.createDirectory(atPath: home + "/.ssh", withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: server.userKey, toPath: home + "/.ssh/id_ed25519")
+        try "Host *\n  IdentityFile \(home)/.ssh/id_ed25519\n".write(
+            toFile: server.sshConfig, atomically: true, encoding: .utf8)
         let viaFile = try Fixtures.sshcc(Self.compile, in: project.path, environment: environment)
         #expect(viaFile.status == 0, "\(viaFile.stderrText)")
         #expect(server.jobsServed == 2)

@@ -54,6 +54,15 @@ public enum Command {
         return result
     }
 
+    /// Starts `executable` (an absolute path) in the background, stdio on /dev/null, no other descriptor;
+    /// returns its PID for the caller to stop and reap.
+    public static func spawn(_ executable: String, _ arguments: [String]) throws -> pid_t {
+        let null = open("/dev/null", O_RDWR | O_CLOEXEC)
+        defer { close(null) }
+        return try Subprocess.spawnConnected(
+            executable: executable, arguments: [executable] + arguments, stdio: null, stderr: null)
+    }
+
     public static func which(_ name: String) throws -> String {
         for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
             let path = "\(directory)/\(name)"

@@ -1,5 +1,5 @@
 // A real OpenSSH sshd for tests, started by the test (OpenSSH's regress/test-exec.sh is the model): fresh
-// ed25519 host and user keys, a per-test sshd_config checked with `sshd -t`, a free loopback port, the
+// host keys of the three types a stock Debian sshd has (rsa, ecdsa, ed25519), an ed25519 user key, a per-test sshd_config checked with `sshd -t`, a free loopback port, the
 // sshccd subsystem pointing at the built binary, logs kept for failure reports. Stopped by its own PID.
 
 import Foundation
@@ -17,22 +17,36 @@ public final class SSHDServer: @unchecked Sendable {
     private var pid: pid_t?
     private var pidFile: String { directory.path + "/sshd.pid" }
 
+    /// The host key types of a stock Debian sshd.
+    public static let hostKeyTypes = ["rsa", "ecdsa", "ed25519"]
+    /// The ed25519 host key (the type OpenSSH's client prefers and records).
     public var hostKeyPublic: String { directory.path + "/host_ed25519.pub" }
+    /// The client's OpenSSH configuration file (SSHCC_SSH_CONFIG, `ssh -F`).
+    public var sshConfig: String { directory.path + "/ssh_config" }
     public var userKey: String { directory.path + "/id_ed25519" }
     public var knownHosts: String { directory.path + "/known_hosts" }
     public var sshdLog: String { directory.path + "/sshd.log" }
+    public var sshdConfig: String { directory.path + "/sshd_config" }
     public var sshccdLog: String { directory.path + "/sshccd.log" }
     public var hostSpec: String { "127.0.0.1:\(port)" }
 
     /// Starts sshd. `subsystem: false` leaves the sshcc subsystem out; `extraConfig` adds sshd_config lines.
     /// `sshccdOptions` are added to sshccd's line in the Subsystem entry.
-    public init(subsystem: Bool = true, sshccdOptions: [String] = [], extraConfig: [String] = []) throws {
+    /// `namespace` runs it inside a private network namespace (reachable only from there).
+    public init(
+        subsystem: Bool = true, sshccdOptions: [String] = [], extraConfig: [String] = [],
+        namespace: NetworkNamespace? = nil
+    ) throws {
         directory = try TemporaryDirectory("sshcc-sshd")
         if getuid() == 0 {
             try FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
         }
-        try Command.check(
-            "ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "test-host", "-f", directory.path + "/host_ed25519"])
+        for type in Self.hostKeyTypes {
+            try Command.check(
+                "ssh-keygen", ["-q", "-t", type, "-N", "", "-C", "test-host", "-f", directory.path + "/host_\(type)"])
+        }
+        // The client's own OpenSSH configuration: empty unless a test writes one (never ~/.ssh/config).
+        try directory.write("ssh_config", "")
         try Command.check("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "test-user", "-f", userKey])
         try FileManager.default.copyItem(atPath: userKey + ".pub", toPath: directory.path + "/authorized_keys")
 
@@ -41,6 +55,9 @@ public final class SSHDServer: @unchecked Sendable {
             port = Int.random(in: 20000...60000)
             var config = [
                 "ListenAddress 127.0.0.1:\(port)",
+                // sshd's default order (rsa, ecdsa, ed25519), as on a stock server.
+                "HostKey \(directory.path)/host_rsa",
+                "HostKey \(directory.path)/host_ecdsa",
                 "HostKey \(directory.path)/host_ed25519",
                 "AuthorizedKeysFile \(directory.path)/authorized_keys",
                 "PidFile \(pidFile)",
@@ -62,8 +79,12 @@ public final class SSHDServer: @unchecked Sendable {
             try Command.check("/usr/sbin/sshd", ["-t", "-f", configPath])
 
             // sshd binds before it daemonizes: a port in use fails here, at once.
-            let started = try Command.run("/usr/sbin/sshd", ["-f", configPath, "-E", sshdLog])
-            if started.status == 0, let pid = waitForPidFile(), Self.waitForListener(port: port) {
+            let argv = ["/usr/sbin/sshd", "-f", configPath, "-E", sshdLog]
+            let started =
+                try namespace.map { try Command.run("/usr/sbin/ip", Array($0.wrap(argv).dropFirst())) }
+                ?? Command.run(argv[0], Array(argv.dropFirst()))
+            // In a namespace, the PID file (written after sshd listens) is the sign: the port is not ours to try.
+            if started.status == 0, let pid = waitForPidFile(), namespace != nil || Self.waitForListener(port: port) {
                 self.pid = pid
                 try writeKnownHosts()
                 return
@@ -154,6 +175,7 @@ public final class SSHDServer: @unchecked Sendable {
             "SSHCC_HOSTS": hostSpec,
             "SSHCC_IDENTITY": userKey,
             "SSHCC_KNOWN_HOSTS": knownHosts,
+            "SSHCC_SSH_CONFIG": sshConfig,
             "SSHCC_CONNECT_TIMEOUT": "10",
             "SSHCC_DIR": directory.muxDirectory,
             "LANG": "C",

@@ -1,0 +1,109 @@
+// ResolvedHost, Tokens, HopCommand, IdentityOrder ↔ Sources/OpenSSHConfig: reading `ssh -G` output (the
+// sample is what OpenSSH 9.2 printed here for a Host block), expanding tokens, the hop process a ProxyJump
+// or ProxyCommand becomes, and the order keys are offered in.
+
+import OpenSSHConfig
+import Testing
+
+@Suite struct OpenSSHConfigTests {
+    static let sample = """
+        user bob
+        hostname 127.0.0.9
+        port 2200
+        identitiesonly yes
+        serveralivecountmax 3
+        serveraliveinterval 15
+        identityfile ~/.ssh/k_%h_%r
+        identityfile /keys/%u/%n
+        certificatefile ~/c.pub
+        globalknownhostsfile /etc/ssh/ssh_known_hosts /etc/ssh/ssh_known_hosts2
+        userknownhostsfile /root/kh1 /tmp/kh2
+        connecttimeout 7
+        proxyjump j@jump:2022,other
+        hostkeyalias build-key
+
+        """
+    static let values = TokenValues(home: "/home/me", localUser: "me", uid: 1000, localHostName: "desk.lan")
+
+    @Test func readsWhatSshGPrints() throws {
+        let host = try ResolvedHost.parse(sshG: Self.sample, alias: "b1")
+        #expect(host.hostName == "127.0.0.9" && host.user == "bob" && host.port == 2200 && host.alias == "b1")
+        #expect(host.identitiesOnly && host.identityFiles == ["~/.ssh/k_%h_%r", "/keys/%u/%n"])
+        #expect(host.certificateFiles == ["~/c.pub"])
+        #expect(host.userKnownHostsFiles == ["/root/kh1", "/tmp/kh2"])
+        #expect(host.globalKnownHostsFiles == ["/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2"])
+        #expect(host.connectTimeout == 7 && host.serverAliveInterval == 15 && host.serverAliveCountMax == 3)
+        #expect(host.proxyJump == "j@jump:2022,other" && host.proxyCommand == nil)
+        #expect(host.knownHostsName == "build-key")
+    }
+
+    @Test func knownHostsNameFollowsOpenSSH() throws {
+        var host = try ResolvedHost.parse(sshG: "hostname Build1.LAN\nport 22\nconnecttimeout none\n", alias: "b")
+        #expect(host.knownHostsName == "build1.lan" && host.connectTimeout == nil)
+        host.port = 2222
+        #expect(host.knownHostsName == "[build1.lan]:2222")
+    }
+
+    @Test(arguments: ["port 0", "port x", "connecttimeout -1", "serveralivecountmax many"])
+    func badValuesAreErrors(_ line: String) {
+        #expect(throws: ConfigError.self) { try ResolvedHost.parse(sshG: line + "\n", alias: "b") }
+    }
+
+    @Test func tokens() throws {
+        let host = try ResolvedHost.parse(sshG: Self.sample, alias: "b1")
+        #expect(
+            try Tokens.expandPath("~/.ssh/k_%h_%r", host: host, values: Self.values) == "/home/me/.ssh/k_127.0.0.9_bob")
+        #expect(
+            try Tokens.expandPath("/keys/%u/%n/%d/%i/%l/%L/%p/%k/%%", host: host, values: Self.values)
+                == "/keys/me/b1//home/me/1000/desk.lan/desk/2200/build-key/%")
+        #expect(try Tokens.expandPath("~", host: host, values: Self.values) == "/home/me")
+        #expect(try Tokens.expandPath("x~/y", host: host, values: Self.values) == "x~/y")
+        #expect(throws: ConfigError.self) { try Tokens.expandPath("%z", host: host, values: Self.values) }
+        #expect(throws: ConfigError.self) { try Tokens.expandPath("trailing%", host: host, values: Self.values) }
+        #expect(
+            try Tokens.expandCommand("nc %h %p # %r %n %%", host: host, values: Self.values)
+                == "nc 127.0.0.9 2200 # bob b1 %")
+        #expect(throws: ConfigError.self) { try Tokens.expandCommand("nc %d", host: host, values: Self.values) }
+    }
+
+    @Test func hops() throws {
+        var host = try ResolvedHost.parse(sshG: Self.sample, alias: "b1")
+        #expect(
+            try HopCommand.forHost(host, configFile: "/cfg", values: Self.values)
+                == .argv([
+                    "ssh", "-F", "/cfg", "-o", "BatchMode=yes", "-J", "j@jump:2022", "-W", "127.0.0.9:2200",
+                    "ssh://other",
+                ]))
+        host.proxyJump = "ssh://a@b:1"
+        host.hostName = "::1"
+        #expect(
+            try HopCommand.forHost(host, configFile: nil, values: Self.values)
+                == .argv(["ssh", "-o", "BatchMode=yes", "-W", "[::1]:2200", "ssh://a@b:1"]))
+        host.proxyCommand = "ssh -W %h:%p bastion"
+        #expect(
+            try HopCommand.forHost(host, configFile: nil, values: Self.values) == .shell("exec ssh -W ::1:2200 bastion")
+        )
+        host.proxyCommand = nil
+        host.proxyJump = nil
+        #expect(try HopCommand.forHost(host, configFile: nil, values: Self.values) == nil)
+    }
+
+    @Test func identityOrderIsOpenSSHs() {
+        let a: [UInt8] = [1], b: [UInt8] = [2], c: [UInt8] = [3]
+        let configured = [
+            ConfiguredIdentity(path: "/k/b", publicBlob: b), ConfiguredIdentity(path: "/k/x", publicBlob: nil),
+        ]
+        // The agent's order; a configured key it holds goes through the agent; the rest of the files after.
+        #expect(
+            IdentityOrder.plan(configured: configured, agentKeys: [a, b, c], identitiesOnly: false)
+                == [
+                    .agent(index: 0, file: nil), .agent(index: 1, file: "/k/b"), .agent(index: 2, file: nil),
+                    .file("/k/x"),
+                ])
+        // IdentitiesOnly: never an agent key the configuration does not name.
+        #expect(
+            IdentityOrder.plan(configured: configured, agentKeys: [a, b, c], identitiesOnly: true)
+                == [.agent(index: 1, file: "/k/b"), .file("/k/x")])
+        #expect(IdentityOrder.plan(configured: [], agentKeys: [a, b], identitiesOnly: true) == [])
+    }
+}
