@@ -74,14 +74,17 @@ let package = Package(
         // The wrapper ↔ mux daemon protocol and the scheduler's rules, pure: no sockets, threads or clocks.
         .target(
             name: "MuxCore",
-            dependencies: ["CompileCore", "DistccWire", .product(name: "DequeModule", package: "swift-collections")],
+            dependencies: [
+                "CompileCore", "DistccWire", "POSIXSupport",
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
             swiftSettings: strict),
         // The per-user mux daemon: host drivers that own the SSH sessions, the dispatcher, the socket.
         .target(
             name: "SSHCCMux",
             dependencies: [
                 "DistccWire", "WireCompression", "CompileCore", "POSIXSupport", "SSH", "MuxCore", "FileLogging",
-                "CPOSIX", "OpenSSHConfig",
+                "CPOSIX", "OpenSSHConfig", "KnownHostsFormat",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
@@ -98,7 +101,8 @@ let package = Package(
             name: "sshcc", dependencies: ["SSHCCClient"], swiftSettings: strict,
             linkerSettings: [.unsafeFlags(["-static-executable"], .when(configuration: .release))]),
         .executableTarget(
-            name: "sshcc-mux", dependencies: ["SSHCCMux", "MuxCore", "POSIXSupport"], swiftSettings: strict),
+            name: "sshcc-mux", dependencies: ["SSHCCMux", "MuxCore", "POSIXSupport", "CompileCore"],
+            swiftSettings: strict),
         .executableTarget(
             name: "sshccd",
             dependencies: [

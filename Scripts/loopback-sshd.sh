@@ -26,6 +26,9 @@ KbdInteractiveAuthentication no
 PermitRootLogin prohibit-password
 MaxStartups 100
 LogLevel VERBOSE
+# The login shell runs the subsystem; when it is bash (root's, here), SHLVL=1 keeps it from sourcing
+# ~/.bashrc, as the /bin/sh of a compile account would: the tester's dotfiles are not the server's.
+SetEnv SHLVL=1
 Subsystem sshcc $sshccd --log $logdir/sshccd.log --jobs 4 --slots-dir $logdir/slots
 CONF
         /usr/sbin/sshd -t -f "$work/sshd_config"

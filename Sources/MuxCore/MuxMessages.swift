@@ -1,6 +1,8 @@
 // The messages of the wrapper ↔ daemon conversation, built from frames and read back from them. A
 // wrapper sends its version, then one request; the daemon answers with its version, then one answer.
 
+import POSIXSupport
+
 /// The mux protocol's version. Wrappers and daemons must agree on the whole version line.
 public enum MuxVersion {
     public static let protocolNumber = 4
@@ -31,6 +33,17 @@ public struct HostAccess: Hashable, Sendable {
         self.connectTimeout = connectTimeout
         self.ioTimeout = ioTimeout
         self.sshConfig = sshConfig
+    }
+
+    /// The wrapper's settings, from its environment (README: SSHCC_IDENTITY, SSHCC_KNOWN_HOSTS,
+    /// SSH_AUTH_SOCK, SSHCC_CONNECT_TIMEOUT, SSHCC_IO_TIMEOUT, SSHCC_SSH_CONFIG; empty counts as unset).
+    public static func fromEnvironment() -> HostAccess {
+        let value = { (name: String) in Environment.get(name).flatMap { $0.isEmpty ? nil : $0 } }
+        return HostAccess(
+            identity: value("SSHCC_IDENTITY"), knownHosts: value("SSHCC_KNOWN_HOSTS"),
+            agentSocket: value("SSH_AUTH_SOCK"),
+            connectTimeout: value("SSHCC_CONNECT_TIMEOUT").flatMap(Double.init).flatMap { $0 > 0 ? $0 : nil },
+            ioTimeout: Environment.seconds("SSHCC_IO_TIMEOUT", default: 300), sshConfig: value("SSHCC_SSH_CONFIG"))
     }
 }
 

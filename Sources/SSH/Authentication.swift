@@ -19,18 +19,28 @@ public struct OfferedKey: Sendable, Equatable {
     /// The key algorithm (`ssh-ed25519`, `ssh-rsa`…) when known.
     public var algorithm: String?
     public var outcome: Outcome
+
+    public init(source: String, algorithm: String?, outcome: Outcome) {
+        self.source = source
+        self.algorithm = algorithm
+        self.outcome = outcome
+    }
 }
 
 extension Session {
-    /// Offers the private key in `path` (with `path.pub` if present) for `user`.
-    public func authenticate(user: String, privateKey path: String, deadline: Deadline) throws(SSHError) -> OfferedKey {
+    /// Offers the private key in `path` for `user`: as the public key (or certificate) in `certificate`, else
+    /// with `path.pub` if present.
+    public func authenticate(user: String, privateKey path: String, certificate: String? = nil, deadline: Deadline)
+        throws(SSHError) -> OfferedKey
+    {
         let info = KeyFileInfo.read(privateKey: path)
-        var offered = OfferedKey(source: path, algorithm: info.algorithm, outcome: .rejected)
+        var offered = OfferedKey(
+            source: certificate.map { "\($0) (certificate)" } ?? path, algorithm: info.algorithm, outcome: .rejected)
         if let problem = info.problem {
             offered.outcome = .unusable(problem)
             return offered
         }
-        let publicKey = Files.exists(path + ".pub") ? path + ".pub" : nil
+        let publicKey = certificate ?? (Files.exists(path + ".pub") ? path + ".pub" : nil)
         do {
             try retry("authenticate as \(user) with \(path)", .authentication, deadline) {
                 sshcc_userauth_publickey_fromfile(raw, user, publicKey, path)

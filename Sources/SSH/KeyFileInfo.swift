@@ -17,12 +17,21 @@ public struct KeyFileInfo: Sendable, Equatable {
         var info =
             (try? Files.read(path, limit: 1024 * 1024)).map { parse(privateKey: String(decoding: $0, as: UTF8.self)) }
             ?? KeyFileInfo(algorithm: nil, problem: "cannot be read")
-        if let publicText = try? Files.read(path + ".pub", limit: 64 * 1024) {
-            let fields = String(decoding: publicText, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\t" })
-            if let first = fields.first { info.algorithm = String(first) }
-            if fields.count >= 2, let blob = try? Base64.decode(string: String(fields[1])) { info.publicBlob = blob }
+        if let (algorithm, blob) = publicKey(file: path + ".pub") {
+            info.algorithm = algorithm
+            info.publicBlob = blob
         }
         return info
+    }
+
+    /// The algorithm and blob in a public key (or certificate) file, `type base64 [comment]`.
+    public static func publicKey(file path: String) -> (algorithm: String, blob: [UInt8]?)? {
+        guard let text = try? Files.read(path, limit: 64 * 1024) else { return nil }
+        let fields = String(decoding: text, as: UTF8.self).split(whereSeparator: {
+            $0 == " " || $0 == "\t" || $0 == "\n"
+        })
+        guard let first = fields.first else { return nil }
+        return (String(first), fields.count >= 2 ? try? Base64.decode(string: String(fields[1])) : nil)
     }
 
     /// PEM armour lines, spelled in two parts so that secret scanners do not take this file for a key.

@@ -30,19 +30,14 @@ public struct ClientConfig: Sendable {
     public var muxPaths: MuxPaths
 
     public static func fromEnvironment() -> ClientConfig {
-        let home = Environment.home
+        let access = HostAccess.fromEnvironment()
         return ClientConfig(
-            home: home,
-            identity: Environment.get("SSHCC_IDENTITY").flatMap { $0.isEmpty ? nil : $0 },
-            knownHosts: Environment.get("SSHCC_KNOWN_HOSTS").flatMap { $0.isEmpty ? nil : $0 },
-            sshConfig: Environment.get("SSHCC_SSH_CONFIG").flatMap { $0.isEmpty ? nil : $0 },
-            fallback: Environment.get("SSHCC_FALLBACK") != "0",
-            connectTimeout: Environment.get("SSHCC_CONNECT_TIMEOUT").flatMap(Double.init).flatMap { $0 > 0 ? $0 : nil },
-            ioTimeout: Environment.seconds("SSHCC_IO_TIMEOUT", default: 300),
+            home: Environment.home, identity: access.identity, knownHosts: access.knownHosts,
+            sshConfig: access.sshConfig, fallback: Environment.get("SSHCC_FALLBACK") != "0",
+            connectTimeout: access.connectTimeout, ioTimeout: access.ioTimeout,
             verbose: (Environment.get("SSHCC_VERBOSE") ?? "0") != "0",
             renderDiagnosticsLocally: Environment.get("SSHCC_DIAGNOSTICS") != "remote",
-            exactDebugLayout: Environment.get("SSHCC_DEBUG_LAYOUT") != "plain",
-            agentSocket: Environment.get("SSH_AUTH_SOCK").flatMap { $0.isEmpty ? nil : $0 },
+            exactDebugLayout: Environment.get("SSHCC_DEBUG_LAYOUT") != "plain", agentSocket: access.agentSocket,
             muxPaths: MuxPaths.resolve(
                 sshccDir: Environment.get("SSHCC_DIR"), runtimeDir: Environment.get("XDG_RUNTIME_DIR"), uid: getuid()))
     }

@@ -59,6 +59,29 @@ enum Commands {
                 try? Console.write(Array("sshcc: no mux daemon was running (\(paths.directory))\n".utf8), to: 1)
             }
             return 0
+        case "doctor", "--doctor":
+            // sshcc-mux walks the hosts: it links libssh2, which the wrapper keeps out of every compile.
+            let config = ClientConfig.fromEnvironment()
+            let specs: [HostSpec]
+            let source: String
+            do throws(ClientFailure) {
+                if rest.isEmpty {
+                    (specs, source, _) = try config.hosts()
+                } else {
+                    do throws(HostSpecError) {
+                        specs = try HostList.parse(rest.joined(separator: " "))
+                    } catch {
+                        throw ClientFailure(.badHostSpec, "\(error)")
+                    }
+                    source = "the command line"
+                }
+            } catch {
+                return refuse(error)
+            }
+            let arguments = ["sshcc-mux", "--doctor", source] + specs.map(\.description)
+            let failure = Subprocess.exec(executable: DaemonLauncher.muxExecutable, arguments: arguments)
+            Console.error("sshcc: cannot run sshcc-mux for the doctor: \(failure)\n")
+            return ExitCode.localIOError.rawValue
         case "--keygen":
             return KeyCommands.keygen(rest)
         case "--authorize":

@@ -88,9 +88,14 @@ enum DaemonLauncher {
     }
 
     /// Spawns `sshcc-mux` from sshcc's own directory and waits (10 s at most) until it listens.
-    static func start(_ paths: MuxPaths) throws(SystemError) {
+    /// sshcc-mux, installed next to sshcc.
+    static var muxExecutable: String {
         let me = Wrapper.realPath("/proc/self/exe") ?? "/proc/self/exe"
-        let executable = String(me[..<(me.lastIndex(of: "/") ?? me.startIndex)]) + "/sshcc-mux"
+        return String(me[..<(me.lastIndex(of: "/") ?? me.startIndex)]) + "/sshcc-mux"
+    }
+
+    static func start(_ paths: MuxPaths) throws(SystemError) {
+        let executable = muxExecutable
         guard Files.isExecutableFile(executable) else {
             throw SystemError(
                 "find sshcc-mux (install it next to sshcc)", path: executable, errno: .noSuchFileOrDirectory)

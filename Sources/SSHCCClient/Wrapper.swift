@@ -22,7 +22,7 @@ public enum Wrapper {
                 Console.error(usage)
                 return ExitCode.usage.rawValue
             }
-            if argv[1].hasPrefix("-") { return Commands.run(argv[1], Array(argv.dropFirst(2))) }
+            if argv[1].hasPrefix("-") || argv[1] == "doctor" { return Commands.run(argv[1], Array(argv.dropFirst(2))) }
             compilerArgv = Array(argv.dropFirst())
         } else {
             // Masquerade: called through a symlink named like the compiler.
@@ -237,6 +237,7 @@ public enum Wrapper {
                sshcc --show-hosts            print the parsed host list
                sshcc --status [--watch]      the mux daemon's hosts, channels and jobs
                sshcc --stop                  stop the mux daemon
+               sshcc doctor [HOST...]        check each step of reaching the hosts, and say what to fix
                sshcc --install-masquerade DIR   links gcc, cc, g++, c++, clang… in DIR to sshcc
                sshcc --keygen [FILE]         a compile-only ed25519 key and its authorized_keys line
                sshcc --authorize PUBKEY      the authorized_keys line for an existing key

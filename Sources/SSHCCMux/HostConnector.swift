@@ -3,6 +3,7 @@
 // wrong becomes a ClientFailure whose text names the host and the fix; the wrapper prints it.
 
 import CompileCore
+import KnownHostsFormat
 import MuxCore
 import OpenSSHConfig
 import POSIXSupport
@@ -33,6 +34,15 @@ enum HostConnector {
 
     static func connect(_ spec: HostSpec, plan: ConnectPlan, access: HostAccess) throws(ClientFailure) -> Session {
         let deadline = Deadline(secondsFromNow: plan.connectTimeout)
+        let known = try knownHosts(spec, plan: plan)
+        let session = try openSession(spec, plan: plan, known: known, deadline: deadline)
+        try verifyHostKey(session, spec: spec, plan: plan, known: known)
+        try logIn(session, spec: spec, plan: plan, access: access, deadline: deadline)
+        return session
+    }
+
+    /// The plan's known_hosts files; one that is there but cannot be read refuses the host.
+    static func knownHosts(_ spec: HostSpec, plan: ConnectPlan) throws(ClientFailure) -> KnownHostsFiles {
         let known = KnownHostsFiles.read(plan.knownHostsFiles)
         if let (path, reason) = known.unreadable.first {
             throw ClientFailure(
@@ -41,18 +51,25 @@ enum HostConnector {
                     "  A revocation in it would go unseen: make it readable, or remove it from the configuration."
                 ])
         }
-        let session: Session
+        return known
+    }
+
+    /// The SSH session, host key not yet checked, asking for the key types known_hosts records.
+    static func openSession(_ spec: HostSpec, plan: ConnectPlan, known: KnownHostsFiles, deadline: Deadline)
+        throws(ClientFailure) -> Session
+    {
         do {
-            session = try Session(
+            return try Session(
                 host: plan.host.hostName, port: plan.host.port, deadline: deadline,
                 compressed: spec.compressesConnection,
                 hostKeyAlgorithms: known.algorithms(for: plan.host.knownHostsName), route: plan.route)
         } catch {
-            throw ClientFailure(.connectFailed, "cannot reach \(spec)\(via(spec, plan)): \(error)")
+            throw ClientFailure(
+                .connectFailed, "cannot reach \(spec)\(via(spec, plan)): \(error)",
+                details: [
+                    "  compare with OpenSSH: ssh -v \(spec.port == HostSpec.defaultPort ? "" : "-p \(spec.port) ")\(spec.host) true"
+                ])
         }
-        try verifyHostKey(session, spec: spec, plan: plan, known: known)
-        try logIn(session, spec: spec, plan: plan, access: access, deadline: deadline)
-        return session
     }
 
     /// " (127.0.0.9 port 2200)" when the configuration turned the entry into another address.
@@ -85,8 +102,10 @@ enum HostConnector {
 
     // MARK: Host key
 
+    /// Where the host's key is recorded, or the failure.
+    @discardableResult
     static func verifyHostKey(_ session: Session, spec: HostSpec, plan: ConnectPlan, known: KnownHostsFiles)
-        throws(ClientFailure)
+        throws(ClientFailure) -> KnownHostsPlace
     {
         let key = session.hostKey
         let name = plan.host.knownHostsName
@@ -96,8 +115,8 @@ enum HostConnector {
         let keyscan = "ssh-keyscan \(portOption)-t \(key.keyscanType) \(plan.host.hostName)"
         let offered = "  The server offered \(key.typeName) key \(key.fingerprint)."
         switch known.check(key, name: name) {
-        case .match:
-            return
+        case .match(let place):
+            return place
         case .unknown:
             throw ClientFailure(
                 .hostKeyUnknown, "host key for \(name) is not known; refusing the host",
@@ -161,8 +180,10 @@ enum HostConnector {
 
     /// The keys OpenSSH would offer, in its order (IdentityOrder): agent keys (only the configured ones with
     /// IdentitiesOnly), then the configured files the agent does not hold. Stops at the first accepted key.
+    /// Returns the key that was accepted.
+    @discardableResult
     static func logIn(_ session: Session, spec: HostSpec, plan: ConnectPlan, access: HostAccess, deadline: Deadline)
-        throws(ClientFailure)
+        throws(ClientFailure) -> OfferedKey
     {
         let user = plan.host.user.isEmpty ? Environment.userName : plan.host.user
         // A configured identity may be only its `.pub` when the agent holds the private key (as in OpenSSH).
@@ -171,27 +192,72 @@ enum HostConnector {
             throw ClientFailure(.authFailed, "SSHCC_IDENTITY names \(identity), which does not exist")
         }
         let infos = Dictionary(files.map { ($0, KeyFileInfo.read(privateKey: $0)) }, uniquingKeysWith: { a, _ in a })
+        let certificates = certificatesByIdentity(files, infos: infos, configured: plan.certificates)
         let agent = access.agentSocket.flatMap { Agent(session: session, socketPath: $0) }
         let order = IdentityOrder.plan(
-            configured: files.map { ConfiguredIdentity(path: $0, publicBlob: infos[$0]?.publicBlob) },
+            configured: files.map {
+                ConfiguredIdentity(
+                    path: $0, publicBlob: infos[$0]?.publicBlob,
+                    certificateBlobs: (certificates[$0] ?? []).map(\.certificate.blob))
+            },
             agentKeys: agent?.blobs ?? [], identitiesOnly: plan.identitiesOnly)
         var offered: [OfferedKey] = []
+        var accepted: Bool { offered.contains(where: { $0.outcome == .accepted }) }
         do {
-            for choice in order where !offered.contains(where: { $0.outcome == .accepted }) {
+            for choice in order where !accepted {
                 switch choice {
                 case .agent(let index, _):
                     guard let agent else { continue }
+                    if let certificate = UserCertificate(blob: agent.blobs[index]), !certificate.signableByLibssh2 {
+                        // Offering it would only spend one of the server's MaxAuthTries on a bad signature.
+                        offered.append(
+                            OfferedKey(
+                                source: "agent: " + agent.comments[index], algorithm: certificate.type,
+                                outcome: .unusable(certificate.unusableReason)))
+                        continue
+                    }
                     offered.append(try session.authenticate(user: user, agent: agent, index: index, deadline: deadline))
                 case .file(let path):
                     guard Files.exists(path) else { continue }
-                    offered.append(try session.authenticate(user: user, privateKey: path, deadline: deadline))
+                    for (certificatePath, certificate) in certificates[path] ?? [] where !accepted {
+                        offered.append(
+                            certificate.signableByLibssh2
+                                ? try session.authenticate(
+                                    user: user, privateKey: path, certificate: certificatePath, deadline: deadline)
+                                : OfferedKey(
+                                    source: certificatePath, algorithm: certificate.type,
+                                    outcome: .unusable(certificate.unusableReason)))
+                    }
+                    if !accepted {
+                        offered.append(try session.authenticate(user: user, privateKey: path, deadline: deadline))
+                    }
                 }
             }
         } catch {
             throw ClientFailure(.connectFailed, "lost \(spec) while logging in: \(error)\(tooManyTries(offered))")
         }
-        if offered.contains(where: { $0.outcome == .accepted }) { return }
+        if let key = offered.first(where: { $0.outcome == .accepted }) { return key }
         throw authenticationFailure(offered, user: user, spec: spec)
+    }
+
+    /// The certificates of each identity file: its `-cert.pub` and the CertificateFile entries that certify
+    /// its key (OpenSSH pairs them by key, not by name).
+    static func certificatesByIdentity(_ files: [String], infos: [String: KeyFileInfo], configured: [String])
+        -> [String: [(path: String, certificate: UserCertificate)]]
+    {
+        var paths: [String] = []
+        for path in configured + files.map({ $0 + "-cert.pub" }) where !paths.contains(path) { paths.append(path) }
+        let certificates = paths.compactMap { path in
+            KeyFileInfo.publicKey(file: path)?.blob.flatMap(UserCertificate.init(blob:)).map {
+                (path: path, certificate: $0)
+            }
+        }
+        var result: [String: [(path: String, certificate: UserCertificate)]] = [:]
+        for file in files {
+            guard let key = infos[file]?.publicBlob else { continue }
+            result[file] = certificates.filter { $0.certificate.keyBlob == key }
+        }
+        return result
     }
 
     /// sshd drops the connection after MaxAuthTries refused keys: say so, and what helps.

@@ -23,6 +23,8 @@ struct ConnectPlan: Sendable {
     /// Expanded paths, in the order OpenSSH would offer them.
     var identities: [String]
     var identitiesOnly: Bool
+    /// CertificateFile paths, expanded; each identity's `-cert.pub` is looked for beside it as well.
+    var certificates: [String]
     var knownHostsFiles: [String]
     var connectTimeout: Double
     var route: Session.Route
@@ -45,8 +47,12 @@ enum HostResolver {
             source = "sshcc's defaults (no OpenSSH client installed)"
         }
         var identities: [String]
+        let certificates: [String]
         do throws(ConfigError) {
             identities = try host.identityFiles.map { path throws(ConfigError) in
+                try Tokens.expandPath(path, host: host, values: values)
+            }
+            certificates = try host.certificateFiles.map { path throws(ConfigError) in
                 try Tokens.expandPath(path, host: host, values: values)
             }
         } catch {
@@ -75,7 +81,8 @@ enum HostResolver {
             throw ClientFailure(.badHostSpec, "\(spec): \(error)")
         }
         return ConnectPlan(
-            host: host, identities: identities, identitiesOnly: identitiesOnly, knownHostsFiles: knownHosts,
+            host: host, identities: identities, identitiesOnly: identitiesOnly, certificates: certificates,
+            knownHostsFiles: knownHosts,
             connectTimeout: access.connectTimeout ?? host.connectTimeout ?? defaultConnectTimeout, route: route,
             source: source)
     }
@@ -126,8 +133,9 @@ enum HostResolver {
             if let dir = entry.pointee.pw_dir { home = String(cString: dir) }
             if let name = entry.pointee.pw_name { user = String(cString: name) }
         }
-        var name = [CChar](repeating: 0, count: 256)
+        var name = [UInt8](repeating: 0, count: 256)
         gethostname(&name, name.count - 1)
-        return TokenValues(home: home, localUser: user, uid: getuid(), localHostName: String(cString: name))
+        let hostName = String(decoding: name.prefix { $0 != 0 }, as: UTF8.self)
+        return TokenValues(home: home, localUser: user, uid: getuid(), localHostName: hostName)
     }
 }

@@ -2,6 +2,7 @@
 // by hand, though `sshcc-mux` alone runs it in the foreground). A separate executable so the wrapper, which
 // starts for every compile, does not load libssh2 and libcrypto (measured: 3.0 vs 2.1 ms per start).
 
+import CompileCore
 import MuxCore
 import POSIXSupport
 import SSHCCMux
@@ -11,6 +12,16 @@ import SSHCCMux
 #endif
 
 let arguments = CommandLine.arguments
+// `sshcc doctor` runs here, where libssh2 is: `--doctor LIST-SOURCE ENTRY…`, settings from the environment.
+if arguments.count >= 3 && arguments[1] == "--doctor" {
+    do {
+        let specs = try arguments.dropFirst(3).map { entry throws(HostSpecError) in try HostList.parseEntry(entry) }
+        exit(Doctor.run(specs, access: HostAccess.fromEnvironment(), listSource: arguments[2]))
+    } catch {
+        try? Console.write(Array("sshcc doctor: \(error)\n".utf8), to: 2)
+        exit(ExitCode.badHostSpec.rawValue)
+    }
+}
 let readyFD = arguments.count >= 3 && arguments[1] == "--ready-fd" ? Int32(arguments[2]) : nil
 let settings = MuxDaemon.Settings(
     paths: MuxPaths.resolve(

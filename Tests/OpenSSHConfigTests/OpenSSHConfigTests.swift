@@ -2,6 +2,7 @@
 // sample is what OpenSSH 9.2 printed here for a Host block), expanding tokens, the hop process a ProxyJump
 // or ProxyCommand becomes, and the order keys are offered in.
 
+import Foundation
 import OpenSSHConfig
 import Testing
 
@@ -105,5 +106,47 @@ import Testing
             IdentityOrder.plan(configured: configured, agentKeys: [a, b, c], identitiesOnly: true)
                 == [.agent(index: 1, file: "/k/b"), .file("/k/x")])
         #expect(IdentityOrder.plan(configured: [], agentKeys: [a, b], identitiesOnly: true) == [])
+    }
+
+    @Test func anAgentCertificateCountsAsItsIdentity() {
+        let key: [UInt8] = [1], certificate: [UInt8] = [9], other: [UInt8] = [2]
+        let configured = [ConfiguredIdentity(path: "/k/a", publicBlob: key, certificateBlobs: [certificate])]
+        #expect(
+            IdentityOrder.plan(configured: configured, agentKeys: [other, certificate, key], identitiesOnly: true)
+                == [.agent(index: 1, file: "/k/a"), .agent(index: 2, file: "/k/a")])
+        // The agent holds only the certificate: the file is still signed by libssh2 (with its certificate).
+        #expect(
+            IdentityOrder.plan(configured: configured, agentKeys: [certificate], identitiesOnly: true)
+                == [.agent(index: 0, file: "/k/a"), .file("/k/a")])
+    }
+
+    /// Certificates made by ssh-keygen (`-s CA -I id -n user`), with their keys.
+    static let certificates = [
+        (
+            "ecdsa-sha2-nistp256-cert-v01@openssh.com",
+            "AAAAKGVjZHNhLXNoYTItbmlzdHAyNTYtY2VydC12MDFAb3BlbnNzaC5jb20AAAAgB7hyI8T2IWBiCcDeKHDikH1Jje1IMgChZt9V97RVDUMAAAAIbmlzdHAyNTYAAABBBBkvOiiNqxFZ7ey5hbra2toEkV7zfX8EGlxwoSrxK/eAu/ACjFwoHkLQq31dOiD6+oCn983hzUTpVAF9A6yw8y8AAAAAAAAAAAAAAAEAAAADbWUyAAAACAAAAARyb290AAAAAGsSxrgAAAAAaxLV9AAAAAAAAACCAAAAFXBlcm1pdC1YMTEtZm9yd2FyZGluZwAAAAAAAAAXcGVybWl0LWFnZW50LWZvcndhcmRpbmcAAAAAAAAAFnBlcm1pdC1wb3J0LWZvcndhcmRpbmcAAAAAAAAACnBlcm1pdC1wdHkAAAAAAAAADnBlcm1pdC11c2VyLXJjAAAAAAAAAAAAAAAzAAAAC3NzaC1lZDI1NTE5AAAAIHpblt6l3/8YChFKhjdQYNFGYwYSeHmElNdH3lBy2XOPAAAAUwAAAAtzc2gtZWQyNTUxOQAAAEDrzmgIxphfGLuoo2/l1xd9Yk9XMPM63fiHqnb4DBvGspOq8Ur9D6ebkyVgKNvhdumUaw2azzJL6rAG2KOKf1UF",
+            "AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBBkvOiiNqxFZ7ey5hbra2toEkV7zfX8EGlxwoSrxK/eAu/ACjFwoHkLQq31dOiD6+oCn983hzUTpVAF9A6yw8y8=",
+            true
+        ),
+        (
+            "ssh-ed25519-cert-v01@openssh.com",
+            "AAAAIHNzaC1lZDI1NTE5LWNlcnQtdjAxQG9wZW5zc2guY29tAAAAIC1kBwlyLI5hFKnZDLH+srOriVvKcr+jn5VgLubfRXuPAAAAIAyV5wZdrIpcuYpqHw85nriGkwFn98CWxdY2dl/oST18AAAAAAAAAAAAAAABAAAAAm1lAAAACAAAAARyb290AAAAAGsSxrgAAAAAaxLV9AAAAAAAAACCAAAAFXBlcm1pdC1YMTEtZm9yd2FyZGluZwAAAAAAAAAXcGVybWl0LWFnZW50LWZvcndhcmRpbmcAAAAAAAAAFnBlcm1pdC1wb3J0LWZvcndhcmRpbmcAAAAAAAAACnBlcm1pdC1wdHkAAAAAAAAADnBlcm1pdC11c2VyLXJjAAAAAAAAAAAAAAAzAAAAC3NzaC1lZDI1NTE5AAAAIHpblt6l3/8YChFKhjdQYNFGYwYSeHmElNdH3lBy2XOPAAAAUwAAAAtzc2gtZWQyNTUxOQAAAECCHzb41w4otA+oMryXowlG+f7vQM0b0SRQ1JiLu2Q5YnU7BHoHdGiYZiLrRTwrnowEyCD1p05QEtlAGeHroesI",
+            "AAAAC3NzaC1lZDI1NTE5AAAAIAyV5wZdrIpcuYpqHw85nriGkwFn98CWxdY2dl/oST18", false
+        ),
+    ]
+
+    @Test func aCertificateNamesTheKeyItCertifies() throws {
+        for (type, certificate, key, signable) in Self.certificates {
+            let parsed = try #require(UserCertificate(blob: Array(Data(base64Encoded: certificate)!)))
+            #expect(parsed.type == type)
+            #expect(parsed.keyBlob == Array(Data(base64Encoded: key)!))
+            #expect(parsed.signableByLibssh2 == signable)
+        }
+        // A plain key, and a truncated certificate, are not certificates.
+        let ecdsaKey = Array(Data(base64Encoded: Self.certificates[0].2)!)
+        #expect(UserCertificate(blob: ecdsaKey) == nil)
+        let full = Array(Data(base64Encoded: Self.certificates[0].1)!)
+        #expect(UserCertificate(blob: Array(full.prefix(60))) == nil)
+        #expect(UserCertificate(blob: []) == nil)
     }
 }

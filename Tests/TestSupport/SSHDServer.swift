@@ -67,6 +67,12 @@ public final class SSHDServer: @unchecked Sendable {
                 "KbdInteractiveAuthentication no",
                 "PermitRootLogin prohibit-password",
                 "LogLevel VERBOSE",
+                // sshd runs the subsystem through the login shell. The test account is the tester's own; when
+                // its shell is bash, SHLVL=1 stops bash sourcing ~/.bashrc for an sshd session, as a compile
+                // account's /bin/sh would: a test must not depend on (or wait for) the tester's dotfiles.
+                // sshd uses only its first SetEnv line, so a test's own variables join this one.
+                (["SetEnv SHLVL=1"] + extraConfig.filter { $0.hasPrefix("SetEnv ") }.map { $0.dropFirst(7) })
+                    .joined(separator: " "),
             ]
             // Its own compile slots: tests run in parallel and must not queue behind each other's servers.
             if subsystem {
@@ -74,7 +80,9 @@ public final class SSHDServer: @unchecked Sendable {
                     "Subsystem sshcc \(Products.sshccd) --log \(sshccdLog) --jobs 4 --slots-dir \(directory.path)/slots "
                         + sshccdOptions.joined(separator: " "))
             }
-            try directory.write("sshd_config", (config + extraConfig).joined(separator: "\n") + "\n")
+            try directory.write(
+                "sshd_config", (config + extraConfig.filter { !$0.hasPrefix("SetEnv ") }).joined(separator: "\n") + "\n"
+            )
             let configPath = directory.path + "/sshd_config"
             try Command.check("/usr/sbin/sshd", ["-t", "-f", configPath])
 
@@ -133,6 +141,17 @@ public final class SSHDServer: @unchecked Sendable {
             frontier += children
         }
         return result
+    }
+
+    /// Starts sshd again, same port, keys and configuration, after `stop` or `killAll`: a server that
+    /// rebooted, or whose sshd was restarted.
+    public func restart() throws {
+        try? FileManager.default.removeItem(atPath: pidFile)
+        let started = try Command.run("/usr/sbin/sshd", ["-f", sshdConfig, "-E", sshdLog])
+        guard started.status == 0, let pid = waitForPidFile(), Self.waitForListener(port: port) else {
+            throw TestSupportError("sshd did not start again: \(started.stderrText)")
+        }
+        self.pid = pid
     }
 
     /// Lets the client of `other` log in here and trust this host: one key and one known_hosts for both.

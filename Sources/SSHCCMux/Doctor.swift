@@ -1,0 +1,226 @@
+// `sshcc doctor [HOST…]`: walks every step of reaching each host the way a compile would — how the entry
+// resolved (ssh -G, jump host), the connection, the host key and the known_hosts line that vouches for it,
+// the login and the key that made it, the subsystem, the protocols sshccd answers, the compilers it
+// accepts, and the latency — with real tiny jobs, not guesses. The first step that fails prints the same
+// failure (and fix) a compile would; the steps after it cannot be tried and are skipped.
+
+import CompileCore
+import DistccWire
+import MuxCore
+import OpenSSHConfig
+import POSIXSupport
+import SSH
+import WireCompression
+
+public enum Doctor {
+    /// The compilers asked about: the names builds use.
+    static let compilers = ["gcc", "cc", "g++", "c++", "clang", "clang++"]
+    /// The protocol versions asked about, with how they travel.
+    static let protocols: [(version: UInt32, name: String)] = [
+        (ProtocolVersion.plain, "1 (plain)"), (ProtocolVersion.lzo, "2 (lzo)"), (ProtocolVersion.zstd, "4 (zstd)"),
+        (ProtocolVersion.zstdStreamed, "5 (zstd, source streamed)"),
+    ]
+    /// A tiny translation unit, valid as preprocessed C and C++.
+    static let source = Array("int sshcc_doctor(int x) { return x + 1; }\n".utf8)
+
+    /// Checks each host in turn; 0 when every one is fine, 1 otherwise.
+    public static func run(_ specs: [HostSpec], access: HostAccess, listSource: String) -> Int32 {
+        let remote = specs.filter { !$0.isLocal }
+        if remote.isEmpty {
+            print("sshcc doctor: no remote host to check (\(listSource))")
+            print("  fix: set SSHCC_HOSTS (e.g. SSHCC_HOSTS='build1/8'), or write the hosts file (see README.md)")
+            return 1
+        }
+        var allFine = true
+        for spec in remote {
+            print("\(spec)")
+            if !check(spec, access: access) { allFine = false }
+        }
+        print(allFine ? "every host is ready" : "some hosts need the fixes above")
+        return allFine ? 0 : 1
+    }
+
+    /// One host's walk; false at the first failure (printed with its fix).
+    static func check(_ spec: HostSpec, access: HostAccess) -> Bool {
+        var current = "resolve"
+        do throws(ClientFailure) {
+            let plan = try HostResolver.plan(spec, access: access)
+            step(
+                "resolve",
+                "\(plan.host.user.isEmpty ? Environment.userName : plan.host.user)@\(plan.host.hostName) port \(plan.host.port) (\(plan.source))"
+            )
+            switch plan.route {
+            case .direct: detail("route: direct TCP, connect timeout \(Int(plan.connectTimeout)) s")
+            case .hop(_, let name): detail("route: through \(name), connect timeout \(Int(plan.connectTimeout)) s")
+            }
+            detail(
+                "keys: \(plan.identities.isEmpty ? "none configured" : plan.identities.joined(separator: " "))"
+                    + (plan.identitiesOnly ? " (IdentitiesOnly)" : "")
+                    + (access.agentSocket == nil ? "" : ", and ssh-agent"))
+            detail("known_hosts: \(plan.knownHostsFiles.joined(separator: " "))")
+
+            current = "connect"
+            let deadline = Deadline(secondsFromNow: plan.connectTimeout)
+            let known = try HostConnector.knownHosts(spec, plan: plan)
+            let started = Monotonic.nanoseconds()
+            let session = try HostConnector.openSession(spec, plan: plan, known: known, deadline: deadline)
+            step("connect", "SSH session up in \(milliseconds(since: started)) ms")
+            current = "host key"
+            let place = try HostConnector.verifyHostKey(session, spec: spec, plan: plan, known: known)
+            step("host key", "\(session.hostKey.typeName) \(session.hostKey.fingerprint), recorded at \(place)")
+            current = "login"
+            let key = try HostConnector.logIn(session, spec: spec, plan: plan, access: access, deadline: deadline)
+            step("login", "with \(key.source)\(key.algorithm.map { " (\($0))" } ?? "")")
+
+            let jobDeadline = { Deadline(secondsFromNow: max(access.ioTimeout, 10)) }
+            current = "subsystem"
+            let first = try job(
+                session, spec: spec, version: ProtocolVersion.plain, compiler: "gcc", deadline: jobDeadline())
+            switch first {
+            case .closed(let status):
+                if status == 127 { throw HostConnector.sshccdMissing(spec) }
+                throw ClientFailure(
+                    .serverRefused,
+                    "sshccd on \(spec) ended without answering (exit status \(status.map(String.init) ?? "none"))",
+                    details: ["  its log on the host tells why (sshccd --log, default ~/.cache/sshccd/sshccd.log)"])
+            case .answered:
+                step("subsystem", "'\(subsystemName)' runs sshccd, which answers distcc requests")
+            }
+            current = "protocols"
+            var answered: [String] = []
+            var refused: [String] = []
+            for (version, name) in protocols {
+                let outcome = try job(session, spec: spec, version: version, compiler: "gcc", deadline: jobDeadline())
+                if case .answered = outcome { answered.append(name) } else { refused.append(name) }
+            }
+            step("protocols", answered.joined(separator: ", "), fine: !answered.isEmpty)
+            if !refused.isEmpty {
+                detail(
+                    "not answered: \(refused.joined(separator: ", ")) (an older sshccd; sshcc falls back to what it answers)"
+                )
+            }
+            current = "compiler"
+            for compiler in compilers {
+                let outcome = try job(
+                    session, spec: spec, version: ProtocolVersion.plain, compiler: compiler, deadline: jobDeadline())
+                switch outcome {
+                case .answered(let reply) where reply.exitCode == 0 && !reply.object.isEmpty:
+                    step("compiler", "\(compiler): accepted")
+                case .answered(let reply):
+                    let message = String(decoding: reply.stderr, as: UTF8.self).split(separator: "\n").first.map(
+                        String.init)
+                    step("compiler", "\(compiler): \(message ?? "failed (status \(reply.status))")", fine: nil)
+                case .closed:
+                    step("compiler", "\(compiler): sshccd ended without answering", fine: false)
+                }
+            }
+            // One round trip opens a channel; a job on a fresh channel also starts an sshccd (the mux keeps
+            // its channels, so builds pay that once per channel, not per job).
+            current = "latency"
+            let openStarted = Monotonic.nanoseconds()
+            _ = try open(session, spec: spec, deadline: jobDeadline())
+            let roundTrip = milliseconds(since: openStarted)
+            let jobStarted = Monotonic.nanoseconds()
+            _ = try job(session, spec: spec, version: ProtocolVersion.plain, compiler: "gcc", deadline: jobDeadline())
+            step(
+                "latency",
+                "round trip \(roundTrip) ms (a channel open); tiny gcc job with a fresh sshccd \(milliseconds(since: jobStarted)) ms"
+            )
+            return true
+        } catch {
+            step(current, error.summary, fine: false)
+            for line in error.details { detail(line.hasPrefix("  ") ? String(line.dropFirst(2)) : line) }
+            return false
+        }
+    }
+
+    enum Outcome {
+        case answered(Reply)
+        /// sshccd closed the channel without a reply: its exit status.
+        case closed(Int32?)
+    }
+
+    /// Runs one tiny job on a channel of its own.
+    static func job(_ session: Session, spec: HostSpec, version: UInt32, compiler: String, deadline: Deadline)
+        throws(ClientFailure) -> Outcome
+    {
+        let name = compiler.contains("++") ? "sshcc-doctor.cpp" : "sshcc-doctor.c"
+        let arguments = [compiler, "-c", name, "-o", "sshcc-doctor.o"]
+        var request = WireEncoder.requestFields(Request(version: version, arguments: arguments, source: []))
+        if version == ProtocolVersion.zstdStreamed {
+            request += WireEncoder.sourcePiece(source, last: true, compressor: ZstdStreamCompressor())
+        } else {
+            request += WireEncoder.sourceFrame(source, version: version)
+        }
+        func io<Value>(_ what: String, _ step: () -> Attempt<Value>) throws(ClientFailure) -> Value {
+            do throws(SSHError) {
+                return try blocking(session, deadline, what, step)
+            } catch {
+                if what == "start the subsystem" && error.isRequestDenied { throw HostConnector.noSubsystem(spec) }
+                throw ClientFailure(.connectFailed, "lost \(spec) during a tiny job: \(error)")
+            }
+        }
+        let channel = try open(session, spec: spec, deadline: deadline)
+        try io("start the subsystem") { channel.tryStartSubsystem(subsystemName) }
+        var offset = 0
+        while offset < request.count {
+            offset += try io("send a job") { channel.tryWrite(request, from: offset) }
+        }
+        var decoder = ReplyDecoder()
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 1)
+        defer { buffer.deallocate() }
+        while true {
+            let count = try io("read the reply") { channel.tryRead(into: buffer) }
+            if count == 0 { return .closed(try io("wait for sshccd's end") { channel.tryWaitClosed() }) }
+            decoder.append(buffer[0..<count])
+            do throws(WireError) {
+                if let reply = try decoder.next() { return .answered(reply) }
+            } catch {
+                throw ClientFailure(.protocolError, "\(spec) sent a malformed reply: \(error)")
+            }
+        }
+    }
+
+    static func open(_ session: Session, spec: HostSpec, deadline: Deadline) throws(ClientFailure) -> Channel {
+        do throws(SSHError) {
+            return try blocking(session, deadline, "open a channel") { session.tryOpenChannel() }
+        } catch {
+            throw ClientFailure(
+                .serverRefused, "\(spec) refused a channel: \(error)",
+                details: [
+                    "  sshd allows MaxSessions channels per connection (10 by default); a Match block may forbid sessions"
+                ])
+        }
+    }
+
+    /// Repeats a non-blocking step until it completes, waiting on the socket in between.
+    static func blocking<Value>(
+        _ session: Session, _ deadline: Deadline, _ what: String, _ step: () -> Attempt<Value>
+    ) throws(SSHError) -> Value {
+        while true {
+            switch step() {
+            case .done(let value): return value
+            case .again: try session.wait(deadline, what)
+            case .failed(let error): throw error
+            }
+        }
+    }
+
+    static func milliseconds(since start: UInt64) -> String {
+        let value = Double(Monotonic.nanoseconds() - start) / 1e6
+        return value < 10 ? "\(Int(value))." + "\(Int(value * 10) % 10)" : String(Int(value.rounded()))
+    }
+
+    /// `fine`: true ok, false FAILED, nil a note (not a failure of the host).
+    static func step(_ name: String, _ text: String, fine: Bool? = true) {
+        let mark = fine == true ? "ok    " : fine == false ? "FAILED" : "note  "
+        print("  " + name.padding(toLength: 10, withPad: " ", startingAt: 0) + " " + mark + " " + text)
+    }
+
+    static func detail(_ text: String) { print("                        " + text) }
+
+    /// Writes a line; every server-supplied byte in it is neutralised first.
+    static func print(_ line: String) {
+        try? Console.write(Array((Console.neutralised(line) + "\n").utf8), to: 1)
+    }
+}

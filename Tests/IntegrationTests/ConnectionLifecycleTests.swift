@@ -1,0 +1,89 @@
+// Staying connected to real servers: sshd restarted while the daemon is idle (the next job reconnects at
+// once), a server that refuses every session (a clear failure at once, and logins counted: no reconnect
+// storm), MaxSessions 1 with idle channels closed by ChannelTimeout. Every job with SSHCC_FALLBACK=0, so a job
+// that did not compile remotely shows.
+
+import Foundation
+import TestSupport
+import Testing
+
+@Suite struct ConnectionLifecycleTests {
+    static let compile = ["gcc", "-Iinclude", "-c", "src/prog.c", "-o", "out-remote/prog.o"]
+
+    static func status(_ project: TemporaryDirectory, _ environment: [String: String]) throws -> String {
+        try Fixtures.sshcc(["--status"], in: project.path, environment: environment).stdoutText
+    }
+
+    @Test func aServerThatCameBackIsUsedAtOnce() throws {
+        let server = try SSHDServer()
+        let project = try Fixtures.project()
+        let environment = server.clientEnvironment(["SSHCC_FALLBACK": "0"])
+        let first = try Fixtures.sshcc(Self.compile, in: project.path, environment: environment)
+        #expect(first.status == 0, "\(first.stderrText)")
+
+        // The machine reboots while the daemon is idle: every sshd process dies, then sshd is back.
+        server.killAll()
+        #expect(
+            eventually { (try? Self.status(project, environment))?.contains(": disconnected") == true },
+            "the daemon noticed the connection end")
+        try server.restart()
+        let second = try Fixtures.sshcc(Self.compile, in: project.path, environment: environment)
+        #expect(second.status == 0, "\(second.stderrText)")
+        #expect(server.logins == 2)
+
+        // Down while a job needs it: the job hears it at once, the host is backed off (briefly) and then
+        // used again on the next job.
+        server.killAll()
+        _ = eventually { (try? Self.status(project, environment))?.contains(": disconnected") == true }
+        let down = try Fixtures.sshcc(Self.compile, in: project.path, environment: environment)
+        #expect(down.status == 104, "\(down.stderrText)")
+        #expect(try Self.status(project, environment).contains(": down (jobs go elsewhere for"))
+        try server.restart()
+        #expect(
+            eventually(within: 10) {
+                (try? Fixtures.sshcc(Self.compile, in: project.path, environment: environment))?.status == 0
+            })
+        #expect(server.logins == 3)
+        attachLogsOnFailure(server, second.status == 0)
+    }
+
+    /// MaxSessions 0: the login works, no channel ever opens. One login, then every job fails at once with
+    /// the reason (or compiles locally when fallback is allowed), and --status says why.
+    @Test func aServerRefusingEverySessionIsNotHammered() throws {
+        let server = try SSHDServer(extraConfig: ["MaxSessions 0"])
+        let project = try Fixtures.project()
+        let environment = server.clientEnvironment(["SSHCC_FALLBACK": "0"])
+        for _ in 0..<4 {
+            let result = try Fixtures.sshcc(Self.compile, in: project.path, environment: environment)
+            #expect(result.status == 108, "\(result.stderrText)")
+            #expect(result.stderrText.contains("refuses every session"), "\(result.stderrText)")
+        }
+        #expect(server.logins == 1, "one login, not a reconnect loop")
+        let status = try Self.status(project, environment)
+        #expect(status.contains(": down") && status.contains("refuses every session"), "\(status)")
+        let withFallback = try Fixtures.sshcc(
+            Self.compile, in: project.path, environment: server.clientEnvironment())
+        #expect(withFallback.status == 0 && withFallback.stderrText.contains("compiling locally"))
+        #expect(server.logins == 1)
+        #expect(server.jobsServed == 0)
+    }
+
+    /// One channel per connection, and idle channels closed by the server after a second: two builds with a
+    /// pause between them compile every file remotely.
+    @Test func maxSessionsOneAndChannelTimeout() throws {
+        let server = try SSHDServer(extraConfig: ["MaxSessions 1", "ChannelTimeout session=1s"])
+        let project = try MuxDaemonTests.buildProject(8)
+        let environment = server.clientEnvironment(["SSHCC_HOSTS": "\(server.hostSpec)/3", "SSHCC_FALLBACK": "0"])
+        for round in 0..<2 {
+            try? FileManager.default.removeItem(atPath: project.path + "/remote")
+            let result = try MuxDaemonTests.build(project, parallel: 3, environment: environment)
+            #expect(result.status == 0, "round \(round): \(result.stderrText)")
+            #expect(MuxDaemonTests.mismatches(project, count: 8).isEmpty)
+            if round == 0 { usleep(2_500_000) }  // every channel idles past ChannelTimeout
+        }
+        #expect(server.jobsServed == 16)
+        let log = (try? String(contentsOfFile: server.sshdLog, encoding: .utf8)) ?? ""
+        #expect(log.contains("no more sessions"), "MaxSessions 1 was reached")
+        attachLogsOnFailure(server, server.jobsServed == 16)
+    }
+}
