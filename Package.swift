@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "KnownHostsFormat", swiftSettings: strict),
         // What OpenSSH's client resolved for a host (`ssh -G` output), its tokens, jump hops and the order keys
         // are offered in: pure, so that sshcc asks OpenSSH instead of re-implementing ssh_config.
-        .target(name: "OpenSSHConfig", swiftSettings: strict),
+        .target(name: "OpenSSHConfig", dependencies: ["KnownHostsFormat"], swiftSettings: strict),
         .target(
             name: "SSH",
             dependencies: [
@@ -124,7 +124,7 @@ let package = Package(
             name: "DistccWireTests", dependencies: ["DistccWire", "WireFuzzing"], exclude: ["FuzzRegressions"],
             swiftSettings: strict),
         .testTarget(name: "CompileCoreTests", dependencies: ["CompileCore"], swiftSettings: strict),
-        .testTarget(name: "KnownHostsFormatTests", dependencies: ["KnownHostsFormat"], swiftSettings: strict),
+        .testTarget(name: "KnownHostsFormatTests", dependencies: ["KnownHostsFormat", "SSH"], swiftSettings: strict),
         .testTarget(name: "OpenSSHConfigTests", dependencies: ["OpenSSHConfig"], swiftSettings: strict),
         .testTarget(name: "MuxCoreTests", dependencies: ["MuxCore", "DistccWire"], swiftSettings: strict),
         .testTarget(name: "SourceLayoutTests", dependencies: ["SourceLayout"], swiftSettings: strict),

@@ -23,7 +23,7 @@ swiftc "${flags[@]}" Fuzz/FuzzMain.swift -L "$build/modules" -lWireFuzzing -lKno
 # Seeds: the regression inputs and a few well-formed requests and replies (first byte: the piece size).
 cp Tests/DistccWireTests/FuzzRegressions/* "$build/corpus/" 2>/dev/null || true
 python3 - "$build/corpus" <<'PY'
-import sys
+import base64, sys
 def frame(token, n): return token.encode() + b"%08x" % n
 def request(args, source, version=1):
     b = frame("DIST", version) + frame("ARGC", len(args))
@@ -36,6 +36,8 @@ seeds = {
     # "int x;\n" as LZO1X (protocol 2) and as a zstd frame with its size and one raw block (protocol 4).
     "request-lzo": request(["gcc", "-c", "a.c"], bytes([17 + 7]) + b"int x;\n" + b"\x11\x00\x00", 2),
     "request-zstd": request(["gcc", "-c", "a.c"], b"\x28\xb5\x2f\xfd\x20\x07\x39\x00\x00int x;\n", 4),
+    # A host certificate as ssh-keyscan -c prints it (ssh-keygen -s, an ed25519 CA), decoded.
+    "host-certificate": base64.b64decode("AAAAIHNzaC1lZDI1NTE5LWNlcnQtdjAxQG9wZW5zc2guY29tAAAAIM6d9E/Zgi6B9hDvyxF2SdLFsdIwFuxjWQyzdcjPiYJrAAAAIHIxa52dV6ZjsVXNlLMYeht386dmNivATPH3LI1XJ3KkAAAAAAAAAAAAAAACAAAAA3dlYgAAACIAAAASYnVpbGQqLmV4YW1wbGUub3JnAAAACDEwLjAuMC43AAAAAGd0hYAAAAAAekMrgAAAAAAAAAAAAAAAAAAAADMAAAALc3NoLWVkMjU1MTkAAAAgu5YeFhLfNqxzGw7mb4Jea/UCBrpO8e6EP2eiHJ9ukncAAABTAAAAC3NzaC1lZDI1NTE5AAAAQKorHBFY3xO2bck6ahWBsUcEadra332ukJN+wZZ/vC59k8W6EtEOOopLsWZwuiI7l7AcJmxhuPWXg9UCpZsA0Qo="),
     "reply": frame("DONE", 1) + frame("STAT", 0) + frame("SERR", 3) + b"err" + frame("SOUT", 0) + frame("DOTO", 4) + b"\x7fELF",
 }
 for name, body in seeds.items():
@@ -63,6 +65,7 @@ cat > "$build/dictionary" <<'DICT'
 ".incbin"
 ".include"
 "pch_preprocess"
+"-cert-v01@openssh.com"
 DICT
 "$build/sshcc-fuzz" "$build/corpus" -dict="$build/dictionary" -max_total_time="$seconds" \
     -artifact_prefix="$build/crashes/" -print_final_stats=1 -max_len=4096 -timeout=10 2>&1 \

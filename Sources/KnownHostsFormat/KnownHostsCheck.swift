@@ -103,6 +103,20 @@ public enum KnownHostsCheck {
         return available.filter(recorded.contains) + available.filter { !recorded.contains($0) }
     }
 
+    /// Whether a plain entry (not a CA, not a revocation) names `name`.
+    public static func recordsPlainKeys(for name: String, in sources: [KnownHostsSource], hmac: HMACSHA1) -> Bool {
+        entries(for: name, in: sources, hmac: hmac).contains { $0.1.marker == .plain }
+    }
+
+    /// The CA keys (base64) that `@cert-authority` lines name for `name`, with their places.
+    public static func authorities(for name: String, in sources: [KnownHostsSource], hmac: HMACSHA1)
+        -> [(keyBase64: String, place: KnownHostsPlace)]
+    {
+        entries(for: name, in: sources, hmac: hmac).filter { $0.1.marker == .certAuthority }.map {
+            ($0.1.keyBase64, KnownHostsPlace(path: $0.0.path, line: $0.1.line))
+        }
+    }
+
     /// The entries whose hosts field names `name`, in file order.
     static func entries(for name: String, in sources: [KnownHostsSource], hmac: HMACSHA1)
         -> [(KnownHostsSource, KnownHostsEntry)]

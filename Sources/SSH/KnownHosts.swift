@@ -4,6 +4,7 @@
 // files, the HMAC-SHA1 of hashed names, the key the server offered.
 
 import Crypto
+import ExtrasBase64
 import KnownHostsFormat
 import POSIXSupport
 
@@ -27,12 +28,35 @@ public struct KnownHostsFiles: Sendable {
         return files
     }
 
-    /// The host key algorithms to ask for when connecting to `name`: the types recorded for it first.
-    public func algorithms(for name: String) -> [String] {
-        KnownHostsCheck.algorithms(
+    /// The host key algorithms to ask for when connecting to `name`: `first` (certified types), then the
+    /// types recorded for it, then the rest.
+    public func algorithms(for name: String, first: [String] = []) -> [String] {
+        let order = KnownHostsCheck.algorithms(
             for: name, in: sources,
             supported: ["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "ssh-rsa"],
             hmac: KnownHosts.hmacSHA1)
+        return order.filter(first.contains) + order.filter { !first.contains($0) }
+    }
+
+    /// The CA key blobs `@cert-authority` lines name for `name`, with their places.
+    public func authorities(for name: String) -> [(key: [UInt8], place: KnownHostsPlace)] {
+        KnownHostsCheck.authorities(for: name, in: sources, hmac: KnownHosts.hmacSHA1).compactMap { found in
+            Base64Text.decode(found.keyBase64).map { ($0, found.place) }
+        }
+    }
+
+    /// Whether a plain (not `@cert-authority`) entry names `name`.
+    public func recordsPlainKeys(for name: String) -> Bool {
+        KnownHostsCheck.recordsPlainKeys(for: name, in: sources, hmac: KnownHosts.hmacSHA1)
+    }
+
+    /// Whether a key blob is listed `@revoked` (or is in a revocation sshcc cannot read) in any file.
+    public func isRevoked(_ blob: [UInt8]) -> Bool {
+        let base64 = Base64.encodeToString(bytes: blob)
+        return sources.contains { source in
+            if case .notRevoked = KnownHostsRevocation.check(base64, in: source.lines) { return false }
+            return true
+        }
     }
 
     /// What the files say about `key` offered under `name`.

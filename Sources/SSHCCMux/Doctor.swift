@@ -63,11 +63,14 @@ public enum Doctor {
             let deadline = Deadline(secondsFromNow: plan.connectTimeout)
             let known = try HostConnector.knownHosts(spec, plan: plan)
             let started = Monotonic.nanoseconds()
-            let session = try HostConnector.openSession(spec, plan: plan, known: known, deadline: deadline)
+            let certificates = try HostCertificateCheck.prefetch(spec, plan: plan, known: known, deadline: deadline)
+            let session = try HostConnector.openSession(
+                spec, plan: plan, known: known, certified: certificates, deadline: deadline)
             step("connect", "SSH session up in \(milliseconds(since: started)) ms")
             current = "host key"
-            let place = try HostConnector.verifyHostKey(session, spec: spec, plan: plan, known: known)
-            step("host key", "\(session.hostKey.typeName) \(session.hostKey.fingerprint), recorded at \(place)")
+            let place = try HostConnector.verifyHostKey(
+                session, spec: spec, plan: plan, known: known, certificates: certificates, deadline: deadline)
+            step("host key", "\(session.hostKey.typeName) \(session.hostKey.fingerprint), \(certificates == nil ? "recorded at" : "certified by the CA at") \(place)")
             current = "login"
             let key = try HostConnector.logIn(session, spec: spec, plan: plan, access: access, deadline: deadline)
             step("login", "with \(key.source)\(key.algorithm.map { " (\($0))" } ?? "")")

@@ -35,8 +35,9 @@ enum HostConnector {
     static func connect(_ spec: HostSpec, plan: ConnectPlan, access: HostAccess) throws(ClientFailure) -> Session {
         let deadline = Deadline(secondsFromNow: plan.connectTimeout)
         let known = try knownHosts(spec, plan: plan)
-        let session = try openSession(spec, plan: plan, known: known, deadline: deadline)
-        try verifyHostKey(session, spec: spec, plan: plan, known: known)
+        let certificates = try HostCertificateCheck.prefetch(spec, plan: plan, known: known, deadline: deadline)
+        let session = try openSession(spec, plan: plan, known: known, certified: certificates, deadline: deadline)
+        try verifyHostKey(session, spec: spec, plan: plan, known: known, certificates: certificates, deadline: deadline)
         try logIn(session, spec: spec, plan: plan, access: access, deadline: deadline)
         return session
     }
@@ -55,14 +56,16 @@ enum HostConnector {
     }
 
     /// The SSH session, host key not yet checked, asking for the key types known_hosts records.
-    static func openSession(_ spec: HostSpec, plan: ConnectPlan, known: KnownHostsFiles, deadline: Deadline)
-        throws(ClientFailure) -> Session
-    {
+    static func openSession(
+        _ spec: HostSpec, plan: ConnectPlan, known: KnownHostsFiles, certified: FetchedCertificates?,
+        deadline: Deadline
+    ) throws(ClientFailure) -> Session {
         do {
             return try Session(
                 host: plan.host.hostName, port: plan.host.port, deadline: deadline,
                 compressed: spec.compressesConnection,
-                hostKeyAlgorithms: known.algorithms(for: plan.host.knownHostsName), route: plan.route)
+                hostKeyAlgorithms: known.algorithms(
+                    for: plan.host.knownHostsName, first: certified?.keyTypes ?? []), route: plan.route)
         } catch {
             throw ClientFailure(
                 .connectFailed, "cannot reach \(spec)\(via(spec, plan)): \(error)",
@@ -104,9 +107,10 @@ enum HostConnector {
 
     /// Where the host's key is recorded, or the failure.
     @discardableResult
-    static func verifyHostKey(_ session: Session, spec: HostSpec, plan: ConnectPlan, known: KnownHostsFiles)
-        throws(ClientFailure) -> KnownHostsPlace
-    {
+    static func verifyHostKey(
+        _ session: Session, spec: HostSpec, plan: ConnectPlan, known: KnownHostsFiles,
+        certificates: FetchedCertificates?, deadline: Deadline
+    ) throws(ClientFailure) -> KnownHostsPlace {
         let key = session.hostKey
         let name = plan.host.knownHostsName
         let files = plan.knownHostsFiles
@@ -163,16 +167,9 @@ enum HostConnector {
                     "  A server that stops offering its recorded key type is what an attacker without the key looks like.",
                     "  Check with the host's administrator; `ssh \(spec.host)` shows what OpenSSH makes of it.",
                 ])
-        case .certificateExpected(let place):
-            throw ClientFailure(
-                .hostKeyUnknown,
-                "\(name) is trusted only through a certificate authority (\(place)); refusing the host",
-                details: [
-                    offered,
-                    "  This libssh2 cannot receive host certificates: add the host's plain key as well,",
-                    "  after checking it with the host's administrator:",
-                    "    \(keyscan) >> \(userFile)",
-                ])
+        case .certificateExpected:
+            return try HostCertificateCheck.verify(
+                session, spec: spec, plan: plan, known: known, fetched: certificates, deadline: deadline)
         }
     }
 

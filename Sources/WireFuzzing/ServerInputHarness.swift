@@ -31,6 +31,26 @@ public enum ServerInputHarness {
         _ = SourcePolicy.refusal(stream)
         _ = SourcePolicy.refusal(stream, clang: true)
         knownHosts(stream)
+        hostCertificate(stream)
+    }
+
+    /// A certificate as ssh-keyscan hands over a server's bytes: read without trapping; one that reads is
+    /// re-read identically and passes the checks only with every rule met.
+    static func hostCertificate(_ stream: [UInt8]) {
+        guard let certificate = OpenSSHCertificate(blob: stream) else { return }
+        precondition(OpenSSHCertificate(blob: stream) == certificate)
+        precondition(stream.starts(with: certificate.signed) && certificate.signed.count < stream.count)
+        let problem = certificate.problem(
+            hostKey: certificate.keyBlob, hostName: "h", now: 1_800_000_000, authorities: [certificate.authorityKey],
+            isRevoked: { _ in false }, signatureIsValid: { _, _, _ in true })
+        if problem == nil {
+            precondition(certificate.role == 2 && certificate.criticalOptions.isEmpty)
+            precondition(certificate.validAfter <= 1_800_000_000 && 1_800_000_000 < certificate.validBefore)
+        }
+        let forged = certificate.problem(
+            hostKey: certificate.keyBlob, hostName: "h", now: 1_800_000_000, authorities: [certificate.authorityKey],
+            isRevoked: { _ in false }, signatureIsValid: { _, _, _ in false })
+        precondition(forged != nil, "a certificate passed without a valid signature")
     }
 
     /// Every entry read from known_hosts bytes is well formed, and a key revoked by a readable line stays
