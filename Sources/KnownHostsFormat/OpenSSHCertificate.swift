@@ -23,25 +23,29 @@ public struct OpenSSHCertificate: Equatable, Sendable {
     public var signature: [UInt8]
     public var signed: [UInt8]
 
-    static let suffix = "-cert-v01@openssh.com"
+    /// What every certificate type name ends with.
+    public static let typeSuffix = "-cert-v01@openssh.com"
+
+    /// The certified key's type (`ssh-ed25519` for `ssh-ed25519-cert-v01@openssh.com`).
+    public var keyType: String { String(type.dropLast(Self.typeSuffix.count)) }
 
     /// The certificate in `blob`, or nil if it is not a well-formed one.
     public init?(blob: [UInt8]) {
-        var reader = CertificateReader(blob)
+        var reader = SSHWireReader(blob)
         guard let typeBytes = reader.string() else { return nil }
         let type = String(decoding: typeBytes, as: UTF8.self)
-        guard type.hasSuffix(Self.suffix), reader.string() != nil else { return nil }  // the nonce
-        let plain = String(type.dropLast(Self.suffix.count))
+        guard type.hasSuffix(Self.typeSuffix), reader.string() != nil else { return nil }  // the nonce
+        let plain = String(type.dropLast(Self.typeSuffix.count))
         let fields: Int
         switch plain {
         case "ssh-ed25519": fields = 1
         case "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521": fields = 2
         default: return nil
         }
-        var key = CertificateReader.encode(Array(plain.utf8))
+        var key = SSHWireReader.encode(Array(plain.utf8))
         for _ in 0..<fields {
             guard let field = reader.string() else { return nil }
-            key += CertificateReader.encode(field)
+            key += SSHWireReader.encode(field)
         }
         guard let serial = reader.uint64(), let role = reader.uint32(), let keyID = reader.string(),
             let principalList = reader.string(), let validAfter = reader.uint64(), let validBefore = reader.uint64(),
@@ -51,7 +55,7 @@ public struct OpenSSHCertificate: Equatable, Sendable {
         let signedCount = reader.offset
         guard let signature = reader.string(), reader.atEnd else { return nil }
         var principals: [String] = []
-        var list = CertificateReader(principalList)
+        var list = SSHWireReader(principalList)
         while !list.atEnd {
             guard let principal = list.string() else { return nil }
             principals.append(String(decoding: principal, as: UTF8.self))
@@ -116,36 +120,5 @@ public struct OpenSSHCertificate: Equatable, Sendable {
         func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
         return
             "\(year)-\(two(Int(month)))-\(two(Int(day))) \(two(rest / 3600)):\(two(rest / 60 % 60)):\(two(rest % 60)) UTC"
-    }
-}
-
-/// SSH wire values (RFC 4251 §5).
-struct CertificateReader {
-    private let bytes: [UInt8]
-    private(set) var offset = 0
-
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
-
-    var atEnd: Bool { offset == bytes.count }
-
-    mutating func uint32() -> UInt32? { integer(4).map(UInt32.init) }
-    mutating func uint64() -> UInt64? { integer(8) }
-
-    private mutating func integer(_ size: Int) -> UInt64? {
-        guard bytes.count - offset >= size else { return nil }
-        defer { offset += size }
-        return bytes[offset..<offset + size].reduce(0) { $0 << 8 | UInt64($1) }
-    }
-
-    mutating func string() -> [UInt8]? {
-        guard let length = uint32().map(Int.init) else { return nil }
-        guard length <= bytes.count - offset else { return nil }
-        defer { offset += length }
-        return Array(bytes[offset..<offset + length])
-    }
-
-    static func encode(_ field: [UInt8]) -> [UInt8] {
-        let n = UInt32(field.count)
-        return [UInt8(n >> 24), UInt8(n >> 16 & 0xff), UInt8(n >> 8 & 0xff), UInt8(n & 0xff)] + field
     }
 }

@@ -3,6 +3,7 @@
 // can only sign with SHA-1 `ssh-rsa`, refused by OpenSSH 8.8 and later).
 
 import CLibSSH2
+import KnownHostsFormat
 import POSIXSupport
 
 /// A key offered to the server and what became of it.

@@ -3,6 +3,7 @@
 // trusted.
 
 import Crypto
+import KnownHostsFormat
 
 public enum CertificateSignature {
     /// Whether `signature` (an SSH signature blob) by the CA key `authority` (an SSH public key blob) is valid

@@ -2,6 +2,7 @@
 // the unencrypted public half of an OpenSSH `openssh-key-v1` file) and whether it is passphrase-protected.
 
 import ExtrasBase64
+import KnownHostsFormat
 import POSIXSupport
 
 /// Facts about a private key file, for choosing and explaining.
@@ -73,24 +74,4 @@ public struct KeyFileInfo: Sendable, Equatable {
     }
 
     static let passphrase = "is passphrase-protected: load it into ssh-agent (ssh-add) and sshcc will use the agent"
-}
-
-/// Reads SSH wire-format values (RFC 4251 §5: uint32, length-prefixed strings).
-struct SSHWireReader {
-    private var bytes: [UInt8]
-    private var offset = 0
-
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
-
-    mutating func uint32() -> UInt32? {
-        guard offset + 4 <= bytes.count else { return nil }
-        defer { offset += 4 }
-        return bytes[offset..<offset + 4].reduce(0) { $0 << 8 | UInt32($1) }
-    }
-
-    mutating func string() -> [UInt8]? {
-        guard let length = uint32().map(Int.init), offset + length <= bytes.count else { return nil }
-        defer { offset += length }
-        return Array(bytes[offset..<offset + length])
-    }
 }

@@ -21,6 +21,20 @@ public enum Attempt<Value> {
 }
 
 extension Session {
+    /// Repeats a non-blocking `step` until it completes, waiting on the socket in between: for a caller that
+    /// drives one channel at a time (`sshcc doctor`) rather than many from a poll loop.
+    public func complete<Value>(_ what: @autoclosure () -> String, by deadline: Deadline, _ step: () -> Attempt<Value>)
+        throws(SSHError) -> Value
+    {
+        while true {
+            switch step() {
+            case .done(let value): return value
+            case .again: try wait(deadline, what())
+            case .failed(let error): throw error
+            }
+        }
+    }
+
     /// The TCP socket, for poll().
     public var socketDescriptor: Int32 { socket }
 

@@ -14,39 +14,27 @@ import POSIXSupport
 /// Settings read once per wrapper process.
 public struct ClientConfig: Sendable {
     public var home: String
-    public var identity: String?
-    public var knownHosts: String?
-    public var sshConfig: String?
+    /// How the daemon reaches hosts for this wrapper: SSHCC_IDENTITY, SSHCC_KNOWN_HOSTS, SSH_AUTH_SOCK,
+    /// SSHCC_SSH_CONFIG, the timeouts.
+    public var access: HostAccess
     public var fallback: Bool
-    public var connectTimeout: Double?
-    public var ioTimeout: Double
     public var verbose: Bool
     /// SSHCC_DIAGNOSTICS=remote prints the server's messages as they came, without re-rendering locally.
     public var renderDiagnosticsLocally: Bool
     /// For -g compiles, lay the preprocessed text out for exact DWARF lines and columns (SSHCC_DEBUG_LAYOUT=plain: no).
     public var exactDebugLayout: Bool
-    public var agentSocket: String?
     /// SSHCC_DIR: where the mux daemon's socket and log live.
     public var muxPaths: MuxPaths
 
     public static func fromEnvironment() -> ClientConfig {
-        let access = HostAccess.fromEnvironment()
-        return ClientConfig(
-            home: Environment.home, identity: access.identity, knownHosts: access.knownHosts,
-            sshConfig: access.sshConfig, fallback: Environment.get("SSHCC_FALLBACK") != "0",
-            connectTimeout: access.connectTimeout, ioTimeout: access.ioTimeout,
+        ClientConfig(
+            home: Environment.home, access: HostAccess.fromEnvironment(),
+            fallback: Environment.get("SSHCC_FALLBACK") != "0",
             verbose: (Environment.get("SSHCC_VERBOSE") ?? "0") != "0",
             renderDiagnosticsLocally: Environment.get("SSHCC_DIAGNOSTICS") != "remote",
-            exactDebugLayout: Environment.get("SSHCC_DEBUG_LAYOUT") != "plain", agentSocket: access.agentSocket,
+            exactDebugLayout: Environment.get("SSHCC_DEBUG_LAYOUT") != "plain",
             muxPaths: MuxPaths.resolve(
                 sshccDir: Environment.get("SSHCC_DIR"), runtimeDir: Environment.get("XDG_RUNTIME_DIR"), uid: getuid()))
-    }
-
-    /// How the daemon reaches hosts for this wrapper.
-    public var access: HostAccess {
-        HostAccess(
-            identity: identity, knownHosts: knownHosts, agentSocket: agentSocket, connectTimeout: connectTimeout,
-            ioTimeout: ioTimeout, sshConfig: sshConfig)
     }
 
     /// SSHCC_HOSTS, else $XDG_CONFIG_HOME/sshcc/hosts, else ~/.config/sshcc/hosts (DESIGN.md §4).

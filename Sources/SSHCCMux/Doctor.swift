@@ -60,20 +60,19 @@ public enum Doctor {
             detail("known_hosts: \(plan.knownHostsFiles.joined(separator: " "))")
 
             current = "connect"
-            let deadline = Deadline(secondsFromNow: plan.connectTimeout)
-            let known = try HostConnector.knownHosts(spec, plan: plan)
-            let started = Monotonic.nanoseconds()
-            let certificates = try HostCertificateCheck.prefetch(spec, plan: plan, known: known, deadline: deadline)
-            let session = try HostConnector.openSession(
-                spec, plan: plan, known: known, certified: certificates, deadline: deadline)
-            step("connect", "SSH session up in \(milliseconds(since: started)) ms")
-            current = "host key"
-            let place = try HostConnector.verifyHostKey(
-                session, spec: spec, plan: plan, known: known, certificates: certificates, deadline: deadline)
-            step("host key", "\(session.hostKey.typeName) \(session.hostKey.fingerprint), \(certificates == nil ? "recorded at" : "certified by the CA at") \(place)")
-            current = "login"
-            let key = try HostConnector.logIn(session, spec: spec, plan: plan, access: access, deadline: deadline)
-            step("login", "with \(key.source)\(key.algorithm.map { " (\($0))" } ?? "")")
+            let session = try HostConnector.connect(spec, plan: plan, access: access) { found in
+                switch found {
+                case .connected(let nanoseconds):
+                    step("connect", "SSH session up in \(milliseconds(nanoseconds)) ms")
+                    current = "host key"
+                case .hostKeyTrusted(let key, let place, let certified):
+                    let vouched = certified ? "certified by the CA at" : "recorded at"
+                    step("host key", "\(key.typeName) \(key.fingerprint), \(vouched) \(place)")
+                    current = "login"
+                case .loggedIn(let key):
+                    step("login", "with \(key.source)\(key.algorithm.map { " (\($0))" } ?? "")")
+                }
+            }
 
             let jobDeadline = { Deadline(secondsFromNow: max(access.ioTimeout, 10)) }
             current = "subsystem"
@@ -85,7 +84,9 @@ public enum Doctor {
                 throw ClientFailure(
                     .serverRefused,
                     "sshccd on \(spec) ended without answering (exit status \(status.map(String.init) ?? "none"))",
-                    details: ["  its log on the host tells why (sshccd --log, default ~/.cache/sshccd/sshccd.log)"])
+                    details: [
+                        "  its log on the host tells why (sshccd --log; default ~/.local/state/sshcc/sshccd.log)"
+                    ])
             case .answered:
                 step("subsystem", "'\(subsystemName)' runs sshccd, which answers distcc requests")
             }
@@ -155,16 +156,22 @@ public enum Doctor {
         } else {
             request += WireEncoder.sourceFrame(source, version: version)
         }
+        func lost(_ error: SSHError) -> ClientFailure {
+            ClientFailure(.connectFailed, "lost \(spec) during a tiny job: \(error)")
+        }
         func io<Value>(_ what: String, _ step: () -> Attempt<Value>) throws(ClientFailure) -> Value {
             do throws(SSHError) {
-                return try blocking(session, deadline, what, step)
+                return try session.complete(what, by: deadline, step)
             } catch {
-                if what == "start the subsystem" && error.isRequestDenied { throw HostConnector.noSubsystem(spec) }
-                throw ClientFailure(.connectFailed, "lost \(spec) during a tiny job: \(error)")
+                throw lost(error)
             }
         }
         let channel = try open(session, spec: spec, deadline: deadline)
-        try io("start the subsystem") { channel.tryStartSubsystem(subsystemName) }
+        do throws(SSHError) {
+            try session.complete("start the subsystem", by: deadline) { channel.tryStartSubsystem(subsystemName) }
+        } catch {
+            throw error.isRequestDenied ? HostConnector.noSubsystem(spec) : lost(error)
+        }
         var offset = 0
         while offset < request.count {
             offset += try io("send a job") { channel.tryWrite(request, from: offset) }
@@ -186,7 +193,7 @@ public enum Doctor {
 
     static func open(_ session: Session, spec: HostSpec, deadline: Deadline) throws(ClientFailure) -> Channel {
         do throws(SSHError) {
-            return try blocking(session, deadline, "open a channel") { session.tryOpenChannel() }
+            return try session.complete("open a channel", by: deadline) { session.tryOpenChannel() }
         } catch {
             throw ClientFailure(
                 .serverRefused, "\(spec) refused a channel: \(error)",
@@ -196,21 +203,10 @@ public enum Doctor {
         }
     }
 
-    /// Repeats a non-blocking step until it completes, waiting on the socket in between.
-    static func blocking<Value>(
-        _ session: Session, _ deadline: Deadline, _ what: String, _ step: () -> Attempt<Value>
-    ) throws(SSHError) -> Value {
-        while true {
-            switch step() {
-            case .done(let value): return value
-            case .again: try session.wait(deadline, what)
-            case .failed(let error): throw error
-            }
-        }
-    }
+    static func milliseconds(since start: UInt64) -> String { milliseconds(Monotonic.nanoseconds() - start) }
 
-    static func milliseconds(since start: UInt64) -> String {
-        let value = Double(Monotonic.nanoseconds() - start) / 1e6
+    static func milliseconds(_ nanoseconds: UInt64) -> String {
+        let value = Double(nanoseconds) / 1e6
         return value < 10 ? "\(Int(value))." + "\(Int(value * 10) % 10)" : String(Int(value.rounded()))
     }
 

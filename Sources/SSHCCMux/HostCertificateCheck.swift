@@ -23,10 +23,7 @@ struct FetchedCertificates {
     /// The plain key types certified, to ask the server for one of them first.
     var keyTypes: [String] {
         var types: [String] = []
-        for certificate in certificates {
-            let type = String(certificate.type.dropLast("-cert-v01@openssh.com".count))
-            if !types.contains(type) { types.append(type) }
-        }
+        for certificate in certificates where !types.contains(certificate.keyType) { types.append(certificate.keyType) }
         return types
     }
 }
@@ -79,7 +76,8 @@ enum HostCertificateCheck {
             line -> OpenSSHCertificate? in
             // `TYPE BASE64` (ssh-keyscan -c prints no host name before a certificate).
             let fields = line.split(separator: " ")
-            guard !line.hasPrefix("#"), let type = fields.firstIndex(where: { $0.hasSuffix("-cert-v01@openssh.com") }),
+            guard !line.hasPrefix("#"),
+                let type = fields.firstIndex(where: { $0.hasSuffix(OpenSSHCertificate.typeSuffix) }),
                 type + 1 < fields.count
             else { return nil }
             return Base64Text.decode(String(fields[type + 1])).flatMap(OpenSSHCertificate.init(blob:))

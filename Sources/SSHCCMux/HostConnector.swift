@@ -32,13 +32,29 @@ enum HostConnector {
         return Connected(session: session, keepalive: (interval, deadAfter))
     }
 
-    static func connect(_ spec: HostSpec, plan: ConnectPlan, access: HostAccess) throws(ClientFailure) -> Session {
+    /// What each step of a connection found, for `sshcc doctor`.
+    enum Step {
+        case connected(nanoseconds: UInt64)
+        /// The server's key and the known_hosts line that vouches for it (the `@cert-authority` one when
+        /// `certified`).
+        case hostKeyTrusted(HostKey, KnownHostsPlace, certified: Bool)
+        case loggedIn(OfferedKey)
+    }
+
+    /// The steps of reaching a host, in order; `observe` hears each one that succeeded.
+    static func connect(
+        _ spec: HostSpec, plan: ConnectPlan, access: HostAccess, observe: (Step) -> Void = { _ in }
+    ) throws(ClientFailure) -> Session {
         let deadline = Deadline(secondsFromNow: plan.connectTimeout)
         let known = try knownHosts(spec, plan: plan)
+        let started = Monotonic.nanoseconds()
         let certificates = try HostCertificateCheck.prefetch(spec, plan: plan, known: known, deadline: deadline)
         let session = try openSession(spec, plan: plan, known: known, certified: certificates, deadline: deadline)
-        try verifyHostKey(session, spec: spec, plan: plan, known: known, certificates: certificates, deadline: deadline)
-        try logIn(session, spec: spec, plan: plan, access: access, deadline: deadline)
+        observe(.connected(nanoseconds: Monotonic.nanoseconds() - started))
+        let place = try verifyHostKey(
+            session, spec: spec, plan: plan, known: known, certificates: certificates, deadline: deadline)
+        observe(.hostKeyTrusted(session.hostKey, place, certified: certificates != nil))
+        observe(.loggedIn(try logIn(session, spec: spec, plan: plan, access: access, deadline: deadline)))
         return session
     }
 
@@ -106,7 +122,6 @@ enum HostConnector {
     // MARK: Host key
 
     /// Where the host's key is recorded, or the failure.
-    @discardableResult
     static func verifyHostKey(
         _ session: Session, spec: HostSpec, plan: ConnectPlan, known: KnownHostsFiles,
         certificates: FetchedCertificates?, deadline: Deadline
@@ -178,7 +193,6 @@ enum HostConnector {
     /// The keys OpenSSH would offer, in its order (IdentityOrder): agent keys (only the configured ones with
     /// IdentitiesOnly), then the configured files the agent does not hold. Stops at the first accepted key.
     /// Returns the key that was accepted.
-    @discardableResult
     static func logIn(_ session: Session, spec: HostSpec, plan: ConnectPlan, access: HostAccess, deadline: Deadline)
         throws(ClientFailure) -> OfferedKey
     {
