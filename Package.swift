@@ -92,7 +92,7 @@ let package = Package(
         // The wrapper: decide, preprocess, hand the job to the mux daemon, write results, fall back.
         .target(
             name: "SSHCCClient",
-            dependencies: ["DistccWire", "CompileCore", "POSIXSupport", "MuxCore", "CPOSIX", "SourceLayout"],
+            dependencies: ["CompileCore", "POSIXSupport", "MuxCore", "CPOSIX", "SourceLayout"],
             swiftSettings: strict),
         // The wrapper starts once per compile: a release build links it statically (no shared libraries to map
         // and relocate) and it is ready ~1 ms sooner (Docs/performance.md). Debug builds stay dynamic: the

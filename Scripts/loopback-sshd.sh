@@ -1,12 +1,12 @@
 # Sourced by Scripts/demo and Benchmarks/per-job.sh: a private sshd on 127.0.0.1 with fresh ed25519 keys
 # and the sshcc subsystem. (The tests' Swift twin is Tests/TestSupport/SSHDServer.swift.)
 #
-# start_loopback_sshd WORK SSHCCD LOGDIR
-#   writes keys, sshd_config, known_hosts and sshd.log into WORK; sshccd logs into LOGDIR (which the login
+# start_loopback_sshd WORK SSHCCD LOGDIR [EXTRA]
+#   EXTRA: more sshd_config lines (e.g. a RekeyLimit). Writes keys, sshd_config, known_hosts and sshd.log into WORK; sshccd logs into LOGDIR (which the login
 #   user must be able to write). Sets sshd_pid and port. sshd binds before it daemonizes, so a port in use
 #   fails at once and another is tried. Stop it with: kill "$sshd_pid".
 start_loopback_sshd() {
-    local work=$1 sshccd=$2 logdir=$3
+    local work=$1 sshccd=$2 logdir=$3 extra=${4:-}
     [[ $(id -u) -eq 0 ]] && mkdir -p /run/sshd
     ssh-keygen -q -t ed25519 -N '' -C sshcc-host -f "$work/host_key"
     ssh-keygen -q -t ed25519 -N '' -C sshcc-user -f "$work/id_ed25519"
@@ -30,6 +30,7 @@ LogLevel VERBOSE
 # ~/.bashrc, as the /bin/sh of a compile account would: the tester's dotfiles are not the server's.
 SetEnv SHLVL=1
 Subsystem sshcc $sshccd --log $logdir/sshccd.log --jobs 4 --slots-dir $logdir/slots
+$extra
 CONF
         /usr/sbin/sshd -t -f "$work/sshd_config"
         # An absolute -E path: sshd changes to / when it daemonizes.

@@ -36,11 +36,7 @@ struct FrameReader {
             throw .unexpectedToken(expected: expected, got: Array(buffer[start..<start + FrameHeader.size]))
         }
         let digits = buffer[start + 4..<start + FrameHeader.size]
-        var value: UInt32 = 0
-        for digit in digits {
-            guard let nibble = Self.hexValue(digit) else { throw .badParameter(token: token, got: Array(digits)) }
-            value = value << 4 | UInt32(nibble)
-        }
+        guard let value = FrameHeader.value(digits) else { throw .badParameter(token: token, got: Array(digits)) }
         start += FrameHeader.size
         return (token, value)
     }
@@ -51,15 +47,6 @@ struct FrameReader {
         let body = Array(buffer[start..<start + count])
         start += count
         return body
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 
     /// Drops consumed bytes once they dominate the buffer, so appends stay amortised O(n).

@@ -7,11 +7,7 @@ import WireCompression
 public enum WireEncoder {
     /// Appends a 12-byte header: the token and `value` as 8 lowercase hex digits.
     public static func appendHeader(_ token: Token, _ value: UInt32, to out: inout [UInt8]) {
-        out.append(contentsOf: token.bytes)
-        for shift in stride(from: 28, through: 0, by: -4) {
-            let nibble = UInt8((value >> UInt32(shift)) & 0xf)
-            out.append(nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10)
-        }
+        FrameHeader.append(token.bytes, value, to: &out)
     }
 
     /// Appends a header whose value is the body length, then the body.

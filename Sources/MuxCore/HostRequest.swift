@@ -1,5 +1,5 @@
-// A job's request as its host reads it. The wrapper hands the daemon a version 1 request; the host's
-// compression sets the version the bodies travel in (Docs/protocol.md), and Debian's distccd (`,distccd`
+// A job's request as its host reads it. The wrapper hands the daemon the command line and the source; the
+// host's compression sets the version the bodies travel in (Docs/protocol.md), and Debian's distccd (`,distccd`
 // hosts) also needs its own command line: distccd names its temporary input after the source's suffix and
 // lets gcc pick the language from that suffix or from `-x`; sshccd instead always compiles the preprocessed
 // language. So the request is given a source name with the preprocessed suffix (x.c → x.i, x.cpp → x.ii)
@@ -9,26 +9,11 @@ import CompileCore
 import DistccWire
 
 public enum HostRequest {
-    /// A whole version 1 request (JOBR) as its head (`requestFields`) and source; nil if it is not one.
-    public static func split(_ request: [UInt8]) -> (head: [UInt8], source: [UInt8])? {
-        var decoder = RequestDecoder()
-        decoder.append(request)
-        guard let decoded = try? decoder.next(), decoded.version == ProtocolVersion.plain, decoder.isAtBoundary
-        else { return nil }
-        return (WireEncoder.requestFields(decoded), decoded.source)
-    }
-
-    /// A version 1 head as `spec`'s server reads it: in `version` (the host's, see `firstVersion`), and for
-    /// stock distccd its own command line. Bytes that do not decode are passed on as they are (the server
-    /// reports the protocol error).
-    public static func head(_ head: [UInt8], for spec: HostSpec, version: UInt32) -> [UInt8] {
-        guard version != ProtocolVersion.plain || spec.runsStockDistccd else { return head }
-        var decoder = RequestDecoder()
-        decoder.append(head + WireEncoder.sourceFrame([], version: ProtocolVersion.plain))
-        guard var decoded = try? decoder.next(), decoded.version == ProtocolVersion.plain else { return head }
-        if spec.runsStockDistccd { decoded.arguments = StockDistccd.arguments(decoded.arguments) }
-        decoded.version = version
-        return WireEncoder.requestFields(decoded)
+    /// The head of the request (`DIST ARGC ARGV…`, no source) as `spec`'s server reads it: in `version`
+    /// (the host's, see `firstVersion`), and for stock distccd with its own command line.
+    public static func head(_ arguments: [String], for spec: HostSpec, version: UInt32) -> [UInt8] {
+        let arguments = spec.runsStockDistccd ? StockDistccd.arguments(arguments) : arguments
+        return WireEncoder.requestFields(Request(version: version, arguments: arguments, source: []))
     }
 
     /// The version a host is sent first: its entry's compression; for sshccd's zstd, with the source streamed

@@ -1,17 +1,21 @@
 // The wrapper ↔ mux daemon wire (Docs/mux-protocol.md): every frame is a 4-letter kind, 8 hex digits of
-// body length, and the body. Pure codec, no sockets; the distcc request and reply ride inside JOBR/RPLY.
+// body length, and the body (distcc's header layout, FrameHeader). Pure codec, no sockets. The job travels
+// as its fields (arguments, source, and back status, messages, object): the distcc wire is the daemon's.
 
-/// The kinds of frame. Wrapper → daemon: MUXV, HOST, IDEN, KNWN, AGNT, SCFG, CTMO, IOTM, JOBR or JOBH + JOBC… + JOBS,
-/// STAQ, STOP.
-/// Daemon → wrapper: MUXV, VERR, NOTE, RHST, RPLY, LOCL, FAIL, STAT, BYE_.
+import DistccWire
+
+/// The kinds of frame. Wrapper → daemon: MUXV, HOST, IDEN, KNWN, AGNT, SCFG, CTMO, IOTM, JOBA, JOBC…, JOBS,
+/// STAQ, STOP. Daemon → wrapper: MUXV, VERR, NOTE, RHST, RSTA, RERR, ROUT, ROBJ, LOCL, FAIL, STAT, BYE_.
 public enum MuxKind: String, Sendable, CaseIterable {
     case version = "MUXV", versionRefused = "VERR"
     case hostList = "HOST", identity = "IDEN", knownHosts = "KNWN", agentSocket = "AGNT", sshConfig = "SCFG"
-    case connectTimeout = "CTMO", ioTimeout = "IOTM", job = "JOBR", statusQuery = "STAQ", stop = "STOP"
-    /// A job in parts: its head (the command line) before the wrapper preprocesses, then its source in pieces
-    /// as the preprocessor writes it (JOBC), the last piece in JOBS.
-    case jobHead = "JOBH", jobPiece = "JOBC", jobSource = "JOBS"
-    case note = "NOTE", compiledOn = "RHST", reply = "RPLY", runLocally = "LOCL", failure = "FAIL"
+    case connectTimeout = "CTMO", ioTimeout = "IOTM", statusQuery = "STAQ", stop = "STOP"
+    /// A job: its command line (JOBA, sent before the wrapper preprocesses), then its source in pieces as
+    /// the preprocessor writes it (JOBC), the last piece in JOBS.
+    case jobArguments = "JOBA", jobPiece = "JOBC", jobSource = "JOBS"
+    case note = "NOTE", compiledOn = "RHST", runLocally = "LOCL", failure = "FAIL"
+    /// The compile's result: its wait status, stderr, stdout and object (the object ends the answer).
+    case resultStatus = "RSTA", resultStderr = "RERR", resultStdout = "ROUT", resultObject = "ROBJ"
     case status = "STAT", stopping = "BYE_"
 }
 
@@ -38,11 +42,9 @@ public struct MuxFrame: Equatable, Sendable {
 
     /// A 12-byte header for a body of `count` bytes, so large bodies can be written from their own buffer.
     public static func header(_ kind: MuxKind, count: Int) -> [UInt8] {
-        var out = Array(kind.rawValue.utf8)
-        for shift in stride(from: 28, through: 0, by: -4) {
-            let nibble = UInt8((UInt32(count) >> UInt32(shift)) & 0xf)
-            out.append(nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10)
-        }
+        var out: [UInt8] = []
+        out.reserveCapacity(FrameHeader.size)
+        FrameHeader.append(kind.rawValue.utf8, UInt32(count), to: &out)
         return out
     }
 }
@@ -97,16 +99,10 @@ public struct MuxReader {
         guard let kind = MuxKind(rawValue: String(decoding: kindBytes, as: UTF8.self)) else {
             throw .unknownKind(kindBytes)
         }
-        var length = 0
-        for digit in buffer[start + 4..<start + 12] {
-            let value: Int
-            switch digit {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = Int(digit - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = Int(digit - UInt8(ascii: "a")) + 10
-            default: throw .badLength(Array(buffer[start + 4..<start + 12]))
-            }
-            length = length << 4 | value
+        guard let value = FrameHeader.value(buffer[start + 4..<start + 12]) else {
+            throw .badLength(Array(buffer[start + 4..<start + 12]))
         }
+        let length = Int(value)
         guard length <= Self.maximumBody else { throw .tooLong(kind: kind, length: length, limit: Self.maximumBody) }
         guard buffer.count - start - 12 >= length else { return nil }
         let body = Array(buffer[start + 12..<start + 12 + length])

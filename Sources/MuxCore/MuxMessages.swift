@@ -5,7 +5,8 @@ import POSIXSupport
 
 /// The mux protocol's version. Wrappers and daemons must agree on the whole version line.
 public enum MuxVersion {
-    public static let protocolNumber = 4
+    /// 5: the job travels as its fields (JOBA and the source; RSTA RERR ROUT ROBJ back), not as distcc bytes.
+    public static let protocolNumber = 5
     /// "1 sshcc 0.1.0": protocol number and the build's version, compared as a whole.
     public static func line(build: String) -> String { "\(protocolNumber) sshcc \(build)" }
 }
@@ -47,21 +48,18 @@ public struct HostAccess: Hashable, Sendable {
     }
 }
 
-/// One compile job as the wrapper hands it over.
+/// One compile job as the wrapper hands it over; its source follows in JOBC and JOBS frames.
 public struct JobSubmission: Equatable, Sendable {
     /// The wrapper's host list text (SSHCC_HOSTS or the hosts file): the daemon serves every list.
     public var hostList: String
     public var access: HostAccess
-    /// The distcc request, encoded (DIST … DOTI and the source); only up to its last ARGV when `sourceFollows`.
-    public var request: [UInt8]
-    /// The source comes later, in a JOBS frame: the wrapper sent the head before preprocessing.
-    public var sourceFollows: Bool
+    /// The command line the server compiles, compiler name first.
+    public var arguments: [String]
 
-    public init(hostList: String, access: HostAccess, request: [UInt8], sourceFollows: Bool = false) {
+    public init(hostList: String, access: HostAccess, arguments: [String]) {
         self.hostList = hostList
         self.access = access
-        self.request = request
-        self.sourceFollows = sourceFollows
+        self.arguments = arguments
     }
 }
 
@@ -72,10 +70,28 @@ public enum WrapperRequest: Equatable, Sendable {
     case stop
 }
 
+/// What the remote compile left: the compiler's wait status and messages, and the object it wrote.
+public struct JobResult: Equatable, Sendable {
+    public var output: ProcessResult
+    /// Empty when the compile failed.
+    public var object: [UInt8]
+
+    public init(output: ProcessResult, object: [UInt8]) {
+        self.output = output
+        self.object = object
+    }
+}
+
+extension ProcessResult: Equatable {
+    public static func == (a: ProcessResult, b: ProcessResult) -> Bool {
+        a.status == b.status && a.stdout == b.stdout && a.stderr == b.stderr
+    }
+}
+
 /// The daemon's answer to a job.
 public enum JobAnswer: Equatable, Sendable {
-    /// `host` compiled it; `reply` is the distcc reply as sshccd sent it.
-    case reply(host: String, reply: [UInt8], notes: [String])
+    /// `host` compiled it.
+    case compiled(host: String, result: JobResult, notes: [String])
     /// A local slot is the wrapper's until it closes the connection: compile locally now.
     case runLocally(notes: [String])
     /// No host could take the job. `code` is an ExitCode value; the wrapper falls back unless forbidden.
@@ -86,8 +102,7 @@ public enum JobAnswer: Equatable, Sendable {
 public enum MuxCodec {
     // MARK: Wrapper side
 
-    /// Frames for a job, after the version frame, up to the header of its JOBR (or JOBH) frame: the request
-    /// (or head) is sent from its own buffer.
+    /// The frames of a job up to its source: the version, the host list and settings, the command line.
     public static func jobHead(_ job: JobSubmission, version: String) -> [UInt8] {
         var out = MuxFrame(.version, text: version).encoded
         out += MuxFrame(.hostList, text: job.hostList).encoded
@@ -99,11 +114,34 @@ public enum MuxCodec {
             out += MuxFrame(.connectTimeout, text: String(timeout)).encoded
         }
         out += MuxFrame(.ioTimeout, text: String(job.access.ioTimeout)).encoded
-        out += MuxFrame.header(job.sourceFollows ? .jobHead : .job, count: job.request.count)
+        out += MuxFrame(.jobArguments, arguments(job.arguments)).encoded
         return out
     }
 
-    /// The frame header of a piece of the source that follows a JOBH (JOBC, or JOBS for the last piece);
+    /// Each argument followed by a NUL (arguments are C strings: they cannot hold one).
+    static func arguments(_ arguments: [String]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(arguments.reduce(0) { $0 + $1.utf8.count + 1 })
+        for argument in arguments {
+            out += argument.utf8
+            out.append(0)
+        }
+        return out
+    }
+
+    static func arguments(from frame: MuxFrame) throws(MuxWireError) -> [String] {
+        guard frame.body.last == 0 else { throw .badValue(frame.kind, "arguments not ended by NUL") }
+        var arguments: [String] = []
+        for bytes in frame.body.dropLast().split(separator: 0, omittingEmptySubsequences: false) {
+            guard let argument = String(validating: bytes, as: UTF8.self) else {
+                throw .badValue(frame.kind, "an argument is not UTF-8")
+            }
+            arguments.append(argument)
+        }
+        return arguments
+    }
+
+    /// The frame header of a piece of the source that follows a JOBA (JOBC, or JOBS for the last piece);
     /// the piece is sent from its own buffer.
     public static func sourceHeader(count: Int, last: Bool = true) -> [UInt8] {
         MuxFrame.header(last ? .jobSource : .jobPiece, count: count)
@@ -113,11 +151,22 @@ public enum MuxCodec {
     public static func answer(from frames: [MuxFrame]) throws(MuxWireError) -> JobAnswer? {
         var notes: [String] = []
         var host: String?
+        var result = JobResult(output: ProcessResult(status: 0), object: [])
+        var status: Int32?
         for frame in frames {
             switch frame.kind {
             case .note: notes.append(frame.text)
             case .compiledOn: host = frame.text
-            case .reply: return .reply(host: host ?? "?", reply: frame.body, notes: notes)
+            case .resultStatus:
+                guard let value = Int32(frame.text) else { throw .badValue(frame.kind, frame.text) }
+                status = value
+            case .resultStderr: result.output.stderr = frame.body
+            case .resultStdout: result.output.stdout = frame.body
+            case .resultObject:
+                guard let host, let status else { throw .unexpected(frame.kind, expecting: "RHST and RSTA first") }
+                result.output.status = status
+                result.object = frame.body
+                return .compiled(host: host, result: result, notes: notes)
             case .runLocally: return .runLocally(notes: notes)
             case .failure:
                 let lines = frame.text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
@@ -125,7 +174,7 @@ public enum MuxCodec {
                     throw .badValue(.failure, frame.text)
                 }
                 return .failure(code: code, summary: lines[1], details: Array(lines.dropFirst(2)), notes: notes)
-            default: throw .unexpected(frame.kind, expecting: "NOTE, RHST, RPLY, LOCL or FAIL")
+            default: throw .unexpected(frame.kind, expecting: "NOTE, RHST, RSTA, RERR, ROUT, ROBJ, LOCL or FAIL")
             }
         }
         return nil
@@ -136,10 +185,13 @@ public enum MuxCodec {
     public static func encode(_ answer: JobAnswer) -> [UInt8] {
         var out: [UInt8] = []
         switch answer {
-        case .reply(let host, let reply, let notes):
+        case .compiled(let host, let result, let notes):
             for note in notes { out += MuxFrame(.note, text: note).encoded }
             out += MuxFrame(.compiledOn, text: host).encoded
-            out += MuxFrame(.reply, reply).encoded
+            out += MuxFrame(.resultStatus, text: String(result.output.status)).encoded
+            out += MuxFrame(.resultStderr, result.output.stderr).encoded
+            out += MuxFrame(.resultStdout, result.output.stdout).encoded
+            out += MuxFrame(.resultObject, result.object).encoded
         case .runLocally(let notes):
             for note in notes { out += MuxFrame(.note, text: note).encoded }
             out += MuxFrame(.runLocally).encoded
@@ -166,9 +218,10 @@ public enum MuxCodec {
             case .sshConfig: access.sshConfig = frame.text
             case .connectTimeout: access.connectTimeout = try seconds(frame)
             case .ioTimeout: access.ioTimeout = try seconds(frame)
-            case .job: return .job(JobSubmission(hostList: hostList, access: access, request: frame.body))
-            case .jobHead:
-                return .job(JobSubmission(hostList: hostList, access: access, request: frame.body, sourceFollows: true))
+            case .jobArguments:
+                let arguments = try arguments(from: frame)
+                guard arguments.first?.isEmpty == false else { throw .badValue(frame.kind, "no compiler named") }
+                return .job(JobSubmission(hostList: hostList, access: access, arguments: arguments))
             default: throw .unexpected(frame.kind, expecting: "a job, STAQ or STOP")
             }
         }

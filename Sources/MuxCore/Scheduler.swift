@@ -2,10 +2,13 @@
 // a host went down or came back) and performs the actions it returns. No threads, clocks or sockets here,
 // so every rule below has a unit test.
 //
-// Rules (issue 3): a job goes to the pool with the most free slots among its hosts that are up; when
-// every slot is busy it waits, first come first served; a job whose host failed goes to another host
-// (Scheduler.remoteAttempts in all), after that the wrapper compiles it locally.
+// Rules: a job goes to the pool with the most free slots among its hosts that are up; when every slot is
+// busy it waits, first come first served; a job whose host failed goes to another host
+// (Scheduler.remoteAttempts in all), after that the wrapper compiles it locally. A job whose channel alone
+// failed (its sshccd died) may go to any host again, the same one included, a few times
+// (Scheduler.channelRetries) before that counts as its host failing it.
 
+import CompileCore
 import DequeModule
 
 /// A pool of slots: one remote host as reached with one wrapper's credentials, or the local machine.
@@ -28,12 +31,15 @@ public struct Scheduler {
     /// A remote host is tried this many times per job (first choice plus one retry), then the wrapper
     /// compiles locally.
     public static let remoteAttempts = 2
+    /// Channel failures a job survives without its host counting as tried.
+    public static let channelRetries = 2
 
     public struct Pool: Sendable {
         public var slots: Int
         public var busy = 0
-        /// False while the host is backed off after a failure.
-        public var up = true
+        /// Why the host is backed off; nil while it is up.
+        public var down: ClientFailure?
+        public var up: Bool { down == nil }
     }
 
     /// A job as the scheduler sees it: which pools may take it and which already failed it.
@@ -41,6 +47,8 @@ public struct Scheduler {
         public let id: Int
         public let pools: [PoolKey]
         public var tried: [PoolKey] = []
+        /// Channel failures so far (see `channelRetries`).
+        public var channelFaults = 0
 
         public init(id: Int, pools: [PoolKey]) {
             self.id = id
@@ -84,13 +92,17 @@ public struct Scheduler {
         return pump()
     }
 
-    /// The job's host failed it (connection, channel or sshccd died, bad reply). It goes to the front
-    /// of the queue for another host, or fails when its attempts are used up.
-    public mutating func failed(_ ticket: Ticket) -> [Action] {
+    /// The job failed where it ran. It goes to the front of the queue: charged to the host, for another
+    /// host, or fails when its attempts are used up; charged to the channel, for any host.
+    public mutating func failed(_ ticket: Ticket, charge: FailureCharge = .host) -> [Action] {
         guard let pool = running[ticket.id] else { return pump() }
         free(ticket.id)
         var retried = ticket
-        retried.tried.append(pool)
+        if charge == .channel && retried.channelFaults < Self.channelRetries {
+            retried.channelFaults += 1
+        } else {
+            retried.tried.append(pool)
+        }
         queue.prepend(retried)
         return pump()
     }
@@ -102,9 +114,9 @@ public struct Scheduler {
         return pump()
     }
 
-    /// A host went down (backed off) or came back.
-    public mutating func setUp(_ key: PoolKey, _ up: Bool) -> [Action] {
-        pools[key]?.up = up
+    /// A host went down (backed off, `because`) or came back (nil).
+    public mutating func setDown(_ key: PoolKey, because failure: ClientFailure?) -> [Action] {
+        pools[key]?.down = failure
         return pump()
     }
 

@@ -1,6 +1,7 @@
 // sshcc's own options (`sshcc --show-hosts`…), for when the first argument is not a compiler.
 
 import CompileCore
+import MuxCore
 import POSIXSupport
 
 #if canImport(Glibc)
@@ -14,7 +15,10 @@ enum Commands {
             Console.error(Wrapper.usage)
             return 0
         case "--version":
-            try? Console.write(Array("sshcc \(SSHCCVersion.string) (distcc protocol 1)\n".utf8), to: 1)
+            try? Console.write(
+                Array(
+                    "sshcc \(SSHCCVersion.string) (mux protocol \(MuxVersion.protocolNumber); its daemon speaks distcc protocols 1, 2, 4 and 5)\n"
+                        .utf8), to: 1)
             return 0
         case "--show-hosts":
             let config = ClientConfig.fromEnvironment()

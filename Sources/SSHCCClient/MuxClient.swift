@@ -27,51 +27,42 @@ enum MuxClient {
         case broken(String)
     }
 
-    /// Sends a job's head (JOBH: its command line) before the wrapper preprocesses, so that its host can get
-    /// the compiler ready meanwhile; the connection, or nil when that did not work (the whole job then goes
-    /// by `submit`). Close it to cancel the job.
-    static func sendHead(_ job: JobSubmission, paths: MuxPaths) -> Int32? {
-        guard job.sourceFollows, let fd = try? DaemonLauncher.connect(paths) else { return nil }
-        do {
-            try FileDescriptorIO.writeAll(fd, MuxCodec.jobHead(job, version: version) + job.request)
-            return fd
-        } catch {
+    /// Opens a connection for `job` and sends its command line (JOBA) before the wrapper preprocesses, so
+    /// that its host can get the compiler ready meanwhile; nil when that did not work (the whole job then
+    /// goes by `submit`). Closing the connection before the answer withdraws the job.
+    static func open(_ job: JobSubmission, paths: MuxPaths) -> Int32? {
+        guard let fd = try? DaemonLauncher.connect(paths) else { return nil }
+        guard (try? FileDescriptorIO.writeAll(fd, MuxCodec.jobHead(job, version: version))) != nil else {
             close(fd)
             return nil
         }
+        return fd
     }
 
     /// Pieces of at least this much text go ahead while the preprocessor runs (JOBC): a few milliseconds
     /// on a 20 Mbit/s link once compressed, and no piece at all for most small files.
     static let pieceSize = 64 * 1024
 
-    /// Sends a piece of the source after `sendHead` (more follow); false when the connection failed (the
-    /// exchange in `finish` then finds out why).
-    static func sendPiece(_ fd: Int32, _ piece: ArraySlice<UInt8>) -> Bool {
-        (try? FileDescriptorIO.writeAll(fd, MuxCodec.sourceHeader(count: piece.count, last: false) + piece)) != nil
+    /// Sends a piece of the source (JOBC), or its rest (JOBS, `last`); false when the connection failed
+    /// (reading the answer then finds out why).
+    static func send(_ fd: Int32, _ piece: ArraySlice<UInt8>, last: Bool) -> Bool {
+        (try? FileDescriptorIO.writeAll(fd, MuxCodec.sourceHeader(count: piece.count, last: last) + piece)) != nil
     }
 
-    /// Sends the `rest` of the source (after the pieces `sendPiece` sent) and reads the answer, unless `confirm`
-    /// (asked once the source is sent) says the job is withdrawn: nil then. When the exchange fails (the daemon
-    /// was lost, or is of another version and gets replaced), the whole job goes by `submit`.
-    static func finish(
-        _ fd: Int32, rest: ArraySlice<UInt8>, whole job: () -> JobSubmission, paths: MuxPaths, verbose: Bool,
-        confirm: () -> Bool = { true }
-    ) throws(ClientFailure) -> Outcome? {
+    /// Reads the answer to the job sent on `fd` (whose connection is then closed, unless it holds a local
+    /// slot); nil when the daemon was lost or is of another version (which is then replaced): the job is
+    /// to be sent again whole.
+    static func answer(_ fd: Int32, paths: MuxPaths, verbose: Bool) -> Outcome? {
         do throws(ExchangeFailure) {
-            let received = try exchange(
-                fd, head: MuxCodec.sourceHeader(count: rest.count), body: rest, confirm: confirm)
-            if case .withdrawn = received {
-                close(fd)
-                return nil
-            }
-            return try outcome(received, fd)
+            return try outcome(exchange(fd, head: []), fd)
         } catch {
             close(fd)
-            if case .otherVersion(let theirs) = error { replace(theirs, paths: paths) }
+            switch error {
+            case .otherVersion(let theirs): replace(theirs, paths: paths)
+            case .broken(let why): if verbose { Console.error("sshcc: lost the mux daemon (\(why)); trying again\n") }
+            }
+            return nil
         }
-        guard confirm() else { return nil }
-        return try submit(job(), paths: paths, verbose: verbose)
     }
 
     /// Stops a daemon of another version, so that the next connection starts one of ours.
@@ -89,14 +80,17 @@ enum MuxClient {
         return Outcome(answer: answer, fd: -1)
     }
 
-    /// Sends `job` to the daemon (starting or replacing it as needed) and returns its answer.
-    static func submit(_ job: JobSubmission, paths: MuxPaths, verbose: Bool) throws(ClientFailure) -> Outcome {
+    /// Sends `job` and its whole `source` to the daemon (starting or replacing it as needed) and returns its
+    /// answer: three attempts, since a daemon that vanished never answered on the build's behalf.
+    static func submit(_ job: JobSubmission, source: [UInt8], paths: MuxPaths, verbose: Bool)
+        throws(ClientFailure) -> Outcome
+    {
         var lastProblem = ""
         for attempt in 0..<3 {
             let fd = try DaemonLauncher.connect(paths)
             do throws(ExchangeFailure) {
-                return try outcome(
-                    exchange(fd, head: MuxCodec.jobHead(job, version: version), body: job.request[...]), fd)
+                let head = MuxCodec.jobHead(job, version: version) + MuxCodec.sourceHeader(count: source.count)
+                return try outcome(exchange(fd, head: head, body: source[...]), fd)
             } catch {
                 close(fd)
                 switch error {
@@ -116,24 +110,18 @@ enum MuxClient {
         case job(JobAnswer)
         case text(String)
         case stopped
-        /// `confirm` withdrew the job: nothing was read.
-        case withdrawn
     }
 
-    /// Writes `head` and `body` (in one write: the daemon wakes once), then reads the version and the answer
-    /// unless `confirm` withdraws the job.
-    static func exchange(
-        _ fd: Int32, head: [UInt8], body: ArraySlice<UInt8> = [], confirm: () -> Bool = { true }
-    ) throws(ExchangeFailure) -> Received {
+    /// Writes `head` and `body` (in one write: the daemon wakes once), then reads the version and the answer.
+    static func exchange(_ fd: Int32, head: [UInt8], body: ArraySlice<UInt8> = []) throws(ExchangeFailure) -> Received {
         // A write that fails still lets us read: a daemon of another version answers and closes without
         // reading a job's source.
         var writeFailure: String?
         do {
-            try FileDescriptorIO.writeAll(fd, body.isEmpty ? head : head + body)
+            if !head.isEmpty || !body.isEmpty { try FileDescriptorIO.writeAll(fd, body.isEmpty ? head : head + body) }
         } catch {
             writeFailure = "\(error)"
         }
-        guard confirm() else { return .withdrawn }
         var inbox = MuxInbox()
         while true {
             let bytes: [UInt8]

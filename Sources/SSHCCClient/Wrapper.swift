@@ -3,7 +3,6 @@
 // Returns the exit status; running locally replaces the process with the real compiler.
 
 import CompileCore
-import DistccWire
 import MuxCore
 import POSIXSupport
 
@@ -68,66 +67,18 @@ public enum Wrapper {
             return compiler.execute()
         }
 
-        // Preprocessing starts first, and the command line goes ahead while it runs, so that a host gets its
-        // compiler ready meanwhile. The server needs the compiler but none of the headers.
-        var started = compiler.startPreprocessor(plan, config: config)
-        let head = WireEncoder.requestFields(Request(arguments: plan.remoteArguments, source: []))
-        let early = MuxClient.sendHead(
-            JobSubmission(hostList: hosts.text, access: config.access, request: head, sourceFollows: true),
-            paths: config.muxPaths)
-
-        // A large text goes to the daemon in pieces while the preprocessor still writes it (the daemon
-        // streams them to the host), so its transfer overlaps the preprocessing.
-        var piecesSent = 0
-        var piecesFailed = false  // then the rest goes in JOBS, whose exchange finds out what went wrong
-        let text = started?.text(pieceSize: MuxClient.pieceSize) { piece in
-            guard let early, !piecesFailed else { return }
-            if MuxClient.sendPiece(early, piece) { piecesSent += piece.count } else { piecesFailed = true }
+        let job = JobSubmission(hostList: hosts.text, access: config.access, arguments: plan.remoteArguments)
+        let outcome: MuxClient.Outcome
+        switch send(job, plan: plan, compiler: compiler, config: config) {
+        case .answered(let answered): outcome = answered
+        case .preprocessingFailed(let failure): return exitStatus(failure)
+        case .daemonFailed(let failure): return fallBack(compiler, config: config, because: failure)
         }
-        let source: [UInt8]
-        switch text ?? compiler.preprocess(plan, config: config) {
-        case .success(let text): source = text
-        case .failure(let failure):
-            if let early { close(early) }  // cancels the job
-            _ = started?.failure()  // reaped
-            return exitStatus(failure)
-        }
-        // A preprocessor started ahead gave its text before its status: the source is sent at once and the
-        // status awaited before the answer is read. A failure withdraws the job (its answer is not read).
-        // (`failure()` waits once and then repeats its verdict.)
-        let succeeded = { started?.failure() == nil }
-
-        let outcome: MuxClient.Outcome?
-        do {
-            let whole = {
-                JobSubmission(
-                    hostList: hosts.text, access: config.access,
-                    request: head + WireEncoder.sourceFrame(source, version: ProtocolVersion.plain))
-            }
-            if let early {
-                outcome = try MuxClient.finish(
-                    early, rest: source[piecesSent...], whole: whole, paths: config.muxPaths, verbose: config.verbose,
-                    confirm: succeeded)
-            } else {
-                outcome =
-                    succeeded() ? try MuxClient.submit(whole(), paths: config.muxPaths, verbose: config.verbose) : nil
-            }
-        } catch {
-            if let failed = started?.failure() { return exitStatus(failed) }
-            return fallBack(compiler, config: config, because: error)
-        }
-        guard let outcome else { return started?.failure().map(exitStatus) ?? ExitCode.localIOError.rawValue }
         switch outcome.answer {
-        case .reply(let host, let bytes, let notes):
+        case .compiled(let host, let result, let notes):
             printNotes(notes)
-            var decoder = ReplyDecoder()
-            decoder.append(bytes)
-            guard let reply = try? decoder.next() else {
-                return fallBack(
-                    compiler, config: config, because: ClientFailure(.protocolError, "the mux daemon sent a bad reply"))
-            }
             if config.verbose { Console.error("sshcc: \(plan.source) compiled on \(host)\n") }
-            return deliver(reply, plan: plan, compiler: compiler, config: config)
+            return deliver(result, plan: plan, compiler: compiler, config: config)
         case .runLocally(let notes):
             printNotes(notes)
             if config.verbose { Console.error("sshcc: \(plan.source): compiling in a local slot\n") }
@@ -138,6 +89,59 @@ public enum Wrapper {
             printNotes(notes)
             let failure = ClientFailure(ExitCode(rawValue: code) ?? .connectFailed, summary, details: details)
             return fallBack(compiler, config: config, because: failure)
+        }
+    }
+
+    enum Sent {
+        case answered(MuxClient.Outcome)
+        /// The preprocessor failed (its messages are out): the job was withdrawn.
+        case preprocessingFailed(LocalCompiler.PreprocessFailure)
+        /// No mux daemon could be reached or kept.
+        case daemonFailed(ClientFailure)
+    }
+
+    /// The job's trip through the mux daemon, in order: the preprocessor starts; the command line goes to
+    /// the daemon while it runs (the host gets its compiler ready meanwhile); the text follows in pieces as the
+    /// preprocessor writes it, the rest once it is whole; then the preprocessor's status, and only if that is
+    /// success, the answer. A failed preprocessor withdraws the job by closing the connection. When the
+    /// connection failed or the daemon was lost or replaced, the whole job goes again (`MuxClient.submit`).
+    static func send(_ job: JobSubmission, plan: CompilePlan, compiler: LocalCompiler, config: ClientConfig) -> Sent {
+        var preprocessor = compiler.startPreprocessor(plan, config: config)
+        var link = MuxClient.open(job, paths: config.muxPaths)
+        var sentAhead = 0
+        let text =
+            preprocessor?.text(pieceSize: MuxClient.pieceSize) { piece in
+                guard let fd = link else { return }
+                if MuxClient.send(fd, piece, last: false) {
+                    sentAhead += piece.count
+                } else {
+                    close(fd)  // the whole job goes again once the text is complete
+                    link = nil
+                }
+            } ?? compiler.preprocess(plan, config: config)
+        let source: [UInt8]
+        switch text {
+        case .success(let whole): source = whole
+        case .failure(let failure):
+            if let fd = link { close(fd) }
+            _ = preprocessor?.failure()  // reaped
+            return .preprocessingFailed(failure)
+        }
+        // The text comes ~1 ms before the preprocessor's status (cc1 and the driver still exit): the rest of
+        // it goes out first, then the status is awaited.
+        // (A failed write is found out by reading: a daemon of another version answers before it closes.)
+        if let fd = link { _ = MuxClient.send(fd, source[sentAhead...], last: true) }
+        if let failed = preprocessor?.failure() {
+            if let fd = link { close(fd) }
+            return .preprocessingFailed(failed)
+        }
+        if let fd = link, let outcome = MuxClient.answer(fd, paths: config.muxPaths, verbose: config.verbose) {
+            return .answered(outcome)
+        }
+        do {
+            return .answered(try MuxClient.submit(job, source: source, paths: config.muxPaths, verbose: config.verbose))
+        } catch {
+            return .daemonFailed(error)
         }
     }
 
@@ -154,26 +158,28 @@ public enum Wrapper {
     /// What happened on other hosts before the job found its way (a host down, a host key problem).
     static func printNotes(_ notes: [String]) {
         for note in notes {
-            Console.error(note.hasPrefix(" ") ? note + "\n" : "sshcc: \(note); trying another host\n")
+            Console.error(note.hasPrefix(" ") ? note + "\n" : "sshcc: \(note); trying again\n")
         }
     }
 
     /// Writes the object, prints the compiler's output, returns its status: what a local run would have done.
-    static func deliver(_ reply: Reply, plan: CompilePlan, compiler: LocalCompiler, config: ClientConfig) -> Int32 {
+    static func deliver(_ result: JobResult, plan: CompilePlan, compiler: LocalCompiler, config: ClientConfig) -> Int32
+    {
+        let reply = result.output
         if reply.exitCode == ExitCode.serverRefused.rawValue, reply.stderr.starts(with: Array("sshccd: ".utf8)) {
             let message = String(decoding: reply.stderr, as: UTF8.self).trimmingTrailingNewlines
             return fallBack(
                 compiler, config: config, because: ClientFailure(.serverRefused, "server refused the job: \(message)"))
         }
         guard let status = reply.exitCode else {
-            let signal = reply.terminatingSignal ?? 0
+            let signal = reply.signal ?? 0
             return fallBack(
                 compiler, config: config,
                 because: ClientFailure(.remoteCrashed, "remote compiler killed by signal \(signal)"))
         }
         if status == 0 {
             do {
-                try Files.replace(plan.output, reply.object)
+                try Files.replace(plan.output, result.object)
             } catch {
                 Console.error("sshcc: cannot write the object file: \(error)\n")
                 return ExitCode.localIOError.rawValue

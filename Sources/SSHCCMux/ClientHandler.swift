@@ -42,10 +42,12 @@ struct ClientHandler {
         }
     }
 
-    /// Hands `job` the pieces of its source (JOBC… JOBS after the JOBH) as they come; false when the wrapper
+    /// Hands `job` the pieces of its source (JOBC… JOBS after the JOBA) as they come; false when the wrapper
     /// leaves first, as it does when its preprocessing fails.
     private func receiveSource(for job: DaemonJob, _ inbox: inout MuxInbox) -> Bool {
-        guard var next = inbox.frames.firstIndex(where: { $0.kind == .jobHead }).map({ $0 + 1 }) else { return false }
+        guard var next = inbox.frames.firstIndex(where: { $0.kind == .jobArguments }).map({ $0 + 1 }) else {
+            return false
+        }
         while true {
             while next < inbox.frames.count {
                 let frame = inbox.frames[next]
@@ -56,7 +58,7 @@ struct ClientHandler {
                     job.supply(frame.body, last: true)
                     return true
                 default:
-                    logger.warning("wrapper connection: unexpected \(frame.kind.rawValue) frame after JOBH")
+                    logger.warning("wrapper connection: unexpected \(frame.kind.rawValue) frame after JOBA")
                     return false
                 }
             }
@@ -116,12 +118,10 @@ struct ClientHandler {
             switch dispatcher.start(submission) {
             case .answer(let immediate): (answer, job) = (immediate, nil)
             case .job(let started):
-                if submission.sourceFollows {
-                    guard receiveSource(for: started, &inbox) else { return dispatcher.cancel(started) }
-                    // A wrapper sends the source before its preprocessor's status is known, and leaves when that
-                    // status is a failure: the job is withdrawn wherever it is.
-                    guard awaitAnswerOrLeaving(started) else { return dispatcher.cancel(started) }
-                }
+                guard receiveSource(for: started, &inbox) else { return dispatcher.cancel(started) }
+                // A wrapper sends the source before its preprocessor's status is known, and leaves when that
+                // status is a failure: the job is withdrawn wherever it is.
+                guard awaitAnswerOrLeaving(started) else { return dispatcher.cancel(started) }
                 (answer, job) = (started.answer.wait(), started)
             }
             try? FileDescriptorIO.writeAll(fd, out + MuxCodec.encode(answer))

@@ -1,4 +1,4 @@
-// A compile job inside the daemon: the distcc request's head and (now or later) its source, its scheduling
+// A compile job inside the daemon: its command line and (as the wrapper sends it) its source, its scheduling
 // ticket, the failures met while it moved between hosts, and the one-shot result its wrapper's thread waits on.
 
 import CompileCore
@@ -7,16 +7,15 @@ import POSIXSupport
 
 final class DaemonJob: @unchecked Sendable {
     let id: Int
-    /// The distcc request up to its last ARGV (version 1), as the wrapper sent it.
-    let head: [UInt8]
+    /// The command line the server compiles.
+    let arguments: [String]
     let answer = OneShot<JobAnswer>()
     // The fields below are guarded by the Dispatcher's monitor.
     var ticket: Scheduler.Ticket
     /// Each host that failed the job, in order.
     var failures: [(host: String, failure: ClientFailure)] = []
 
-    // The source arrives after the head when the wrapper sends the head before preprocessing, in pieces as
-    // the preprocessor writes it; its own lock, since the driver thread reads it while the wrapper's thread
+    // The source arrives after the command line, in pieces as the preprocessor writes it; its own lock, since the driver thread reads it while the wrapper's thread
     // supplies it. Pieces are kept until the job ends: another channel may have to start it again.
     private let lock = Monitor()
     private var pieces: [[UInt8]] = []
@@ -25,10 +24,9 @@ final class DaemonJob: @unchecked Sendable {
     private var isCancelled = false
     private var onChange: (@Sendable () -> Void)?
 
-    init(id: Int, head: [UInt8], source: [UInt8]?, pools: [PoolKey]) {
+    init(id: Int, arguments: [String], pools: [PoolKey]) {
         self.id = id
-        self.head = head
-        if let source { (pieces, complete, wholeSource) = ([source], true, source) }
+        self.arguments = arguments
         ticket = Scheduler.Ticket(id: id, pools: pools)
     }
 
@@ -81,8 +79,9 @@ final class DaemonJob: @unchecked Sendable {
 
 /// What the host drivers tell the dispatcher. Called on a driver's thread, never under a driver lock.
 protocol DriverEvents: AnyObject, Sendable {
-    func jobSucceeded(_ job: DaemonJob, on key: PoolKey, reply: [UInt8])
-    func jobFailed(_ job: DaemonJob, on key: PoolKey, _ failure: ClientFailure)
-    func hostDown(_ key: PoolKey, _ failure: ClientFailure, retryInSeconds: Double)
+    func jobSucceeded(_ job: DaemonJob, on key: PoolKey, result: JobResult)
+    /// `charge`: whether the host or only a channel of it failed the job (Scheduler.failed).
+    func jobFailed(_ job: DaemonJob, on key: PoolKey, _ failure: ClientFailure, charge: FailureCharge)
+    func hostDown(_ key: PoolKey, _ failure: ClientFailure)
     func hostUp(_ key: PoolKey)
 }

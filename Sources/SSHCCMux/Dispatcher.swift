@@ -11,7 +11,8 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
     private var scheduler = Scheduler()
     private var drivers: [PoolKey: HostDriver] = [:]
     private var jobs: [Int: DaemonJob] = [:]
-    private var hostFailures: [PoolKey: ClientFailure] = [:]
+    /// Host lists already parsed: a build sends the same one with every job.
+    private var hostLists: [String: [HostSpec]] = [:]
     private var nextID = 1
     private var clients = 0
     private var lastActivity = Monotonic.nanoseconds()
@@ -33,20 +34,9 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
     func start(_ submission: JobSubmission) -> Started {
         let specs: [HostSpec]
         do {
-            specs = try HostList.parse(submission.hostList)
+            specs = try hostSpecs(submission.hostList)
         } catch {
             return .answer(.failure(code: ExitCode.badHostSpec.rawValue, summary: "\(error)", details: [], notes: []))
-        }
-        let parts: (head: [UInt8], source: [UInt8]?)
-        if submission.sourceFollows {
-            parts = (submission.request, nil)
-        } else if let (head, source) = HostRequest.split(submission.request) {
-            parts = (head, source)
-        } else {
-            return .answer(
-                .failure(
-                    code: ExitCode.protocolError.rawValue, summary: "the wrapper sent a request that does not decode",
-                    details: [], notes: []))
         }
         return monitor.withLock {
             var pools: [PoolKey] = []
@@ -61,12 +51,22 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
                 }
                 if !pools.contains(key) { pools.append(key) }
             }
-            let job = DaemonJob(id: nextID, head: parts.head, source: parts.source, pools: pools)
+            let job = DaemonJob(id: nextID, arguments: submission.arguments, pools: pools)
             nextID += 1
             jobs[job.id] = job
             perform(scheduler.submit(job.ticket))
             return .job(job)
         }
+    }
+
+    private func hostSpecs(_ text: String) throws -> [HostSpec] {
+        if let specs = monitor.withLock({ hostLists[text] }) { return specs }
+        let specs = try HostList.parse(text)
+        monitor.withLock {
+            if hostLists.count >= 64 { hostLists.removeAll() }
+            hostLists[text] = specs
+        }
+        return specs
     }
 
     /// The wrapper left before its answer (its preprocessing failed, before or after it sent the source): the
@@ -106,33 +106,27 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
 
     // MARK: Drivers' side
 
-    func jobSucceeded(_ job: DaemonJob, on key: PoolKey, reply: [UInt8]) {
+    func jobSucceeded(_ job: DaemonJob, on key: PoolKey, result: JobResult) {
         monitor.withLock {
             jobs[job.id] = nil
-            job.answer.fulfil(.reply(host: key.host, reply: reply, notes: job.notes()))
+            job.answer.fulfil(.compiled(host: key.host, result: result, notes: job.notes()))
             perform(scheduler.finished(job.id))
         }
     }
 
-    func jobFailed(_ job: DaemonJob, on key: PoolKey, _ failure: ClientFailure) {
+    func jobFailed(_ job: DaemonJob, on key: PoolKey, _ failure: ClientFailure, charge: FailureCharge) {
         monitor.withLock {
             job.failures.append((key.host, failure))
-            perform(scheduler.failed(job.ticket))
+            perform(scheduler.failed(job.ticket, charge: charge))
         }
     }
 
-    func hostDown(_ key: PoolKey, _ failure: ClientFailure, retryInSeconds: Double) {
-        monitor.withLock {
-            hostFailures[key] = failure
-            perform(scheduler.setUp(key, false))
-        }
+    func hostDown(_ key: PoolKey, _ failure: ClientFailure) {
+        monitor.withLock { perform(scheduler.setDown(key, because: failure)) }
     }
 
     func hostUp(_ key: PoolKey) {
-        monitor.withLock {
-            hostFailures[key] = nil
-            perform(scheduler.setUp(key, true))
-        }
+        monitor.withLock { perform(scheduler.setDown(key, because: nil)) }
     }
 
     // MARK: Carrying out the scheduler's actions (under the monitor)
@@ -164,7 +158,7 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
             return .failure(
                 code: failure.code.rawValue, summary: failure.summary, details: failure.details, notes: notes)
         }
-        let down = job.ticket.pools.compactMap { key in hostFailures[key].map { (key, $0) } }
+        let down = job.ticket.pools.compactMap { key in scheduler.pools[key]?.down.map { (key, $0) } }
         guard let (key, failure) = down.first else {
             return .failure(
                 code: ExitCode.noHosts.rawValue, summary: "no compile host is up", details: [], notes: job.notes())

@@ -4,12 +4,8 @@
 //
 // Life of a host: connect (on a helper thread, so a slow handshake never stalls running channels), open
 // channels ahead of need up to the host's slots, a second connection when sshd refuses more channels
-// (MaxSessions). One connection attempt in flight at a time, and only when a job needs the host: a
-// connection that broke while idle (a server rebooted, sshd restarted) is replaced when the next job comes,
-// so a server that is back is used at once. A failed attempt backs the host off — jittered and growing
-// (1, 2, 4 … s up to the backoff) after a network failure; the whole backoff after a refusal (host key,
-// login, sessions or subsystem refused), which is never retried by itself: a retried login failure is what
-// gets an address blocked (OpenSSH's PerSourcePenalties). While backed off, jobs go elsewhere at once.
+// (MaxSessions). When to connect, and when and for how long the host is backed off, is HostHealth's
+// decision (MuxCore); what each channel event means is ChannelLifecycle's. This thread performs them.
 
 import CompileCore
 import DequeModule
@@ -26,7 +22,6 @@ final class HostDriver: @unchecked Sendable {
     let key: PoolKey
     let spec: HostSpec
     let access: HostAccess
-    let backoff: Double
     private weak var events: (any DriverEvents)?
 
     // Inbox, guarded by `inbox`.
@@ -38,12 +33,9 @@ final class HostDriver: @unchecked Sendable {
     private let wakePipe: WakePipe?
 
     // Owned by the driver thread.
-    private var connections: [HostConnection] = []
+    private var connections: [ChannelEngine] = []
     private var waiting = Deque<DaemonJob>()
-    private var connecting = false
-    private var downUntil: UInt64?
-    /// Failed attempts in a row, for the growing backoff.
-    private var failuresInARow = 0
+    private var health: HostHealth
     /// The protocol version the host entry asks for (HostRequest.firstVersion) until the server refuses it;
     /// then an older one, for this daemon's life.
     private var version: UInt32
@@ -53,8 +45,8 @@ final class HostDriver: @unchecked Sendable {
         self.key = key
         self.spec = spec
         self.access = access
-        self.backoff = backoff
         self.events = events
+        health = HostHealth(cap: backoff)
         version = HostRequest.firstVersion(for: spec)
         stats.protocolVersion = version
         wakePipe = WakePipe()
@@ -84,7 +76,7 @@ final class HostDriver: @unchecked Sendable {
     // MARK: The loop (driver thread)
 
     private func run() {
-        startConnecting()
+        perform(health.needAnotherConnection())  // the first connection, before the first job needs it
         while true {
             let (jobs, sessions, stopping) = inbox.withLock {
                 defer {
@@ -96,8 +88,8 @@ final class HostDriver: @unchecked Sendable {
             if stopping { return shutDown() }
             waiting.append(contentsOf: jobs)
             for arrival in sessions { connected(arrival) }
-            connectIfNeeded()
-            probeIfBackoffEnded()
+            if !waiting.isEmpty { perform(health.jobWaiting()) }
+            perform(health.tick(now: Monotonic.nanoseconds()))
             serviceConnections()
             dispatchWaiting()
             openChannelsAhead()
@@ -125,7 +117,7 @@ final class HostDriver: @unchecked Sendable {
     }
 
     /// Advances one connection and handles what it reports; a broken one is dropped.
-    private func service(_ connection: HostConnection) {
+    private func service(_ connection: ChannelEngine) {
         do {
             for event in try connection.service(buffer) { handle(event, from: connection) }
         } catch {
@@ -133,21 +125,20 @@ final class HostDriver: @unchecked Sendable {
         }
     }
 
-    private func handle(_ event: ConnectionEvent, from connection: HostConnection) {
+    private func handle(_ event: ConnectionEvent, from connection: ChannelEngine) {
         switch event {
-        case .succeeded(let job, let reply, let nanoseconds, let traffic):
+        case .succeeded(let job, let result, let nanoseconds, let traffic):
+            health.jobSucceeded()
             // A withdrawn job (its preprocessing failed after the source went out) may still be answered
             // by a quick server: the answer has nobody to go to and is not a job done.
-            if job.cancelled {
-                events?.jobSucceeded(job, on: key, reply: reply)
-                return
+            if !job.cancelled {
+                updateStats {
+                    $0.jobsDone += 1
+                    $0.jobNanoseconds += nanoseconds
+                    $0.add(traffic)
+                }
             }
-            updateStats {
-                $0.jobsDone += 1
-                $0.jobNanoseconds += nanoseconds
-                $0.add(traffic)
-            }
-            events?.jobSucceeded(job, on: key, reply: reply)
+            events?.jobSucceeded(job, on: key, result: result)
         case .versionRefused(let job, let refused):
             // An older sshccd: it logged the protocol error; from now on this host gets an older version.
             version = HostRequest.olderVersion(than: refused)
@@ -160,21 +151,71 @@ final class HostDriver: @unchecked Sendable {
                         ? "(compressed bodies); sending uncompressed" : "(source streamed); sending the source whole")
             }
             waiting.prepend(job)
-        case .jobFailed(let job, let failure):
-            updateStats { $0.jobsFailed += 1 }
-            events?.jobFailed(job, on: key, failure)
-            goDown(failure)
+        case .jobFailed(let job, let fault):
+            let failure = failure(fault)
+            updateStats {
+                $0.jobsFailed += 1
+                $0.lastError = failure.summary
+            }
+            events?.jobFailed(job, on: key, failure, charge: fault.charge)
+            // A lost connection is judged once, as a connection (`lose`), not once per job it carried.
+            if case .connectionLost = fault { return }
+            perform(
+                health.jobFailed(failure, charge: fault.charge, now: Monotonic.nanoseconds(), jitter: Self.jitter()))
         case .full:
             if connection.channels.isEmpty && !connection.isOpening {
                 // Not one channel on a fresh connection: sshd refuses sessions (MaxSessions 0, a Match
                 // block). Reconnecting cannot help; jobs must hear it now, not hang.
                 connections.removeAll { $0 === connection }
-                goDown(Self.sessionsRefused(spec))
+                perform(health.sessionsRefused(Self.sessionsRefused(spec), now: Monotonic.nanoseconds()))
             } else if totalChannels < spec.slots {
-                startConnecting()
+                perform(health.needAnotherConnection())
             }
         case .hostRefused(let failure):
-            goDown(failure)
+            perform(health.refused(failure, now: Monotonic.nanoseconds()))
+        }
+    }
+
+    /// The words for a channel's fault.
+    private func failure(_ fault: ChannelFault) -> ClientFailure {
+        switch fault {
+        case .ended(let status):
+            ClientFailure(
+                .remoteCrashed,
+                "sshccd on \(spec) ended without replying (exit status \(status.map(String.init) ?? "unknown")); "
+                    + "see its log on the host")
+        case .serverMissing: HostConnector.sshccdMissing(spec)
+        case .badReply(let reason): ClientFailure(.protocolError, "\(spec) sent a bad reply: \(reason)")
+        case .stalled(let seconds): ClientFailure(.connectFailed, "\(spec) made no progress in \(seconds) s")
+        case .connectionLost(let reason): ClientFailure(.connectFailed, reason)
+        }
+    }
+
+    private static func jitter() -> Double { Double.random(in: 0.75...1.25) }
+
+    /// Carries out what HostHealth decided.
+    private func perform(_ actions: [HostHealth.Action]) {
+        for action in actions {
+            switch action {
+            case .connect: startConnecting()
+            case .down(let failure, let seconds, let wasUp):
+                let retryAt = Monotonic.nanoseconds() + UInt64(seconds * 1e9)
+                updateStats {
+                    $0.state = .down
+                    $0.lastError = failure.summary
+                    $0.retryAt = retryAt
+                }
+                // Nobody here can run the waiting jobs: they go back to the scheduler.
+                while let job = waiting.popFirst() { events?.jobFailed(job, on: key, failure, charge: .host) }
+                if wasUp { events?.hostDown(key, failure) }
+            case .up:
+                let hasConnection = !connections.isEmpty
+                updateStats {
+                    $0.state = hasConnection ? .up : .disconnected
+                    $0.retryAt = nil
+                }
+                events?.hostUp(key)
+            }
         }
     }
 
@@ -195,12 +236,12 @@ final class HostDriver: @unchecked Sendable {
     }
 
     private var totalChannels: Int {
-        connections.reduce(0) { $0 + $1.channels.filter { !$0.retiring }.count + ($1.isOpening ? 1 : 0) }
+        connections.reduce(0) { $0 + $1.usableCount + ($1.isOpening ? 1 : 0) }
     }
 
     /// Keeps `slots` channels open (or opening), one open at a time per connection.
     private func openChannelsAhead() {
-        guard downUntil == nil else { return }
+        guard !health.isDown else { return }
         var missing = spec.slots - totalChannels
         for connection in connections where missing > 0 && !connection.full && !connection.isOpening {
             connection.beginOpening()
@@ -220,14 +261,7 @@ final class HostDriver: @unchecked Sendable {
         }
     }
 
-    // MARK: Connecting, losing, backing off
-
-    /// A job waits and nothing can take it: connect now, unless an attempt is under way or the host is
-    /// backed off.
-    private func connectIfNeeded() {
-        guard connections.isEmpty, !waiting.isEmpty, !connecting, downUntil == nil else { return }
-        startConnecting()
-    }
+    // MARK: Connecting and losing connections
 
     static func sessionsRefused(_ spec: HostSpec) -> ClientFailure {
         ClientFailure(
@@ -239,9 +273,7 @@ final class HostDriver: @unchecked Sendable {
     }
 
     private func startConnecting() {
-        guard !connecting else { return }
-        connecting = true
-        if connections.isEmpty { updateStats { $0.state = downUntil == nil ? .connecting : .down } }
+        if connections.isEmpty { updateStats { $0.state = health.isDown ? .down : .connecting } }
         let spec = spec
         let access = access
         Threads.spawn { [self] in
@@ -257,98 +289,44 @@ final class HostDriver: @unchecked Sendable {
     }
 
     private func connected(_ arrival: Result<Handover<Connected>, ClientFailure>) {
-        connecting = false
         switch arrival {
         case .success(let handover):
             let sshCompression = handover.value.session.compressionMethod
-            updateStats { $0.sshCompression = sshCompression }
             connections.append(
-                HostConnection(
+                ChannelEngine(
                     session: handover.value.session, spec: spec, ioTimeout: access.ioTimeout,
                     keepalive: handover.value.keepalive))
-            failuresInARow = 0
-            if downUntil != nil {
-                downUntil = nil
-                events?.hostUp(key)
-            }
             updateStats {
+                $0.sshCompression = sshCompression
                 $0.state = .up
                 $0.retryAt = nil
             }
+            perform(health.connected())
         case .failure(let failure):
-            if connections.isEmpty {
-                // Nobody can run the waiting jobs here: they go back to the scheduler.
-                while let job = waiting.popFirst() { events?.jobFailed(job, on: key, failure) }
-                goDown(failure)
-            }
+            updateStats { $0.lastError = failure.summary }
+            perform(health.connectFailed(failure, now: Monotonic.nanoseconds(), jitter: Self.jitter()))
         }
     }
 
-    /// A broken connection: its jobs go elsewhere. Busy, it backs the host off; idle (the server went away
-    /// meanwhile), nothing happens until a job needs the host.
-    private func lose(_ connection: HostConnection, _ failure: ClientFailure) {
+    /// A broken connection: its jobs go elsewhere (charged to their channels); the next job that needs the
+    /// host connects again at once.
+    private func lose(_ connection: ChannelEngine, _ failure: ClientFailure) {
         connections.removeAll { $0 === connection }
-        for live in connection.channels {
-            if let job = live.job {
-                updateStats { $0.jobsFailed += 1 }
-                events?.jobFailed(job, on: key, failure)
-            }
-        }
-        if connection.channels.contains(where: \.isBusy) { goDown(failure) }
+        let busy = connection.busyCount > 0
+        for event in connection.lost(failure) { handle(event, from: connection) }
         updateStats {
             $0.lastError = failure.summary
             if connections.isEmpty && $0.state == .up { $0.state = .disconnected }
         }
-    }
-
-    /// Backs the host off: no new jobs until the window ends; then the next job that needs it connects.
-    private func goDown(_ failure: ClientFailure) {
-        failuresInARow += 1
-        let window = Self.backoffWindow(
-            failure: failure, inARow: failuresInARow, cap: backoff, jitter: Double.random(in: 0.75...1.25))
-        let retryAt = Monotonic.nanoseconds() + UInt64(window * 1e9)
-        let wasUp = downUntil == nil
-        downUntil = retryAt
-        updateStats {
-            $0.state = .down
-            $0.lastError = failure.summary
-            $0.retryAt = retryAt
-        }
-        while let job = waiting.popFirst() { events?.jobFailed(job, on: key, failure) }
-        if wasUp { events?.hostDown(key, failure, retryInSeconds: window) }
-    }
-
-    /// Seconds a host stays backed off: the whole `cap` after a refusal (a host key, login, sessions or
-    /// subsystem the server refused: retrying soon cannot help and may get the address penalised); after a
-    /// network failure 1 s, doubling with each failure in a row up to `cap`, spread by `jitter` so that
-    /// many clients of one server do not come back in step.
-    static func backoffWindow(failure: ClientFailure, inARow: Int, cap: Double, jitter: Double) -> Double {
-        guard failure.code == .connectFailed else { return cap }
-        let growing = Double(1 << min(max(inARow - 1, 0), 20))
-        return min(cap, growing * jitter)
-    }
-
-    private func probeIfBackoffEnded() {
-        guard let until = downUntil, Monotonic.nanoseconds() >= until else { return }
-        // The window is over: the host takes jobs again, and the first one connects (connectIfNeeded).
-        downUntil = nil
-        let hasConnection = !connections.isEmpty
-        updateStats {
-            $0.state = hasConnection ? .up : .disconnected
-            $0.retryAt = nil
-        }
-        events?.hostUp(key)
+        perform(health.connectionLost(failure, busy: busy, now: Monotonic.nanoseconds(), jitter: Self.jitter()))
     }
 
     private func shutDown() {
-        for job in waiting {
-            events?.jobFailed(job, on: key, ClientFailure(.connectFailed, "the mux daemon is stopping"))
-        }
+        let stopping = ClientFailure(.connectFailed, "the mux daemon is stopping")
+        for job in waiting { events?.jobFailed(job, on: key, stopping, charge: .host) }
         for connection in connections {
             for live in connection.channels {
-                if let job = live.job {
-                    events?.jobFailed(job, on: key, ClientFailure(.connectFailed, "the mux daemon is stopping"))
-                }
+                if let job = live.life.job { events?.jobFailed(job, on: key, stopping, charge: .host) }
             }
         }
         // Dropping the connections frees channels and disconnects politely (bounded waits in deinit).

@@ -238,7 +238,7 @@ import Testing
             result.stderrText.contains(
                 "the mux daemon is '0 sshcc 0.0.1', this sshcc is '\(MuxVersion.protocolNumber) sshcc "))
         #expect(eventually { Self.heard(heardPath).count == 2 })
-        #expect(Self.heard(heardPath) == ["MUXV,HOST,IDEN,KNWN,SCFG,CTMO,IOTM,JOBH", "MUXV,STOP"])
+        #expect(Self.heard(heardPath) == ["MUXV,HOST,IDEN,KNWN,SCFG,CTMO,IOTM,JOBA", "MUXV,STOP"])
         #expect(server.jobsServed == 1, "compiled by the new daemon")
         #expect(try project.read("f0.o") == project.read("local/f0.o"))
     }
@@ -270,7 +270,7 @@ import Testing
             for _ in range(2):
                 connection, _ = listener.accept()
                 data, kinds = b"", []
-                while not any(k in ("JOBR", "JOBH", "STOP") for k in kinds):
+                while not any(k in ("JOBA", "STOP") for k in kinds):
                     chunk = connection.recv(65536)
                     if not chunk:
                         break

@@ -1,6 +1,7 @@
 // The mux wire codec: frames round-trip, arrive byte by byte, and garbage is named.
 
 import MuxCore
+import POSIXSupport
 import Testing
 
 struct MuxFrameTests {
@@ -21,29 +22,42 @@ struct MuxFrameTests {
     }
 
     @Test func aJobRoundTrips() throws {
-        let job = JobSubmission(hostList: "a/2\nb:2222 # comment", access: Self.access, request: Array("DIST…".utf8))
-        let bytes = MuxCodec.jobHead(job, version: "1 sshcc 9") + job.request
-        var received = try frames(bytes)
-        #expect(received.first == MuxFrame(.version, text: "1 sshcc 9"))
+        let job = JobSubmission(
+            hostList: "a/2\nb:2222 # comment", access: Self.access,
+            arguments: ["gcc", "-DNAME=a b", "", "-c", "é.c", "-o", "x.o"])
+        var received = try frames(MuxCodec.jobHead(job, version: "5 sshcc 9"))
+        #expect(received.first == MuxFrame(.version, text: "5 sshcc 9"))
         received.removeFirst()
         #expect(try MuxCodec.request(from: received) == .job(job))
-        #expect(try MuxCodec.request(from: Array(received.dropLast())) == nil, "incomplete until JOBR")
+        #expect(try MuxCodec.request(from: Array(received.dropLast())) == nil, "incomplete until JOBA")
     }
 
-    /// A job sent ahead of its source: JOBH (the command line) is a complete request; JOBS follows later.
-    @Test func aJobWhoseSourceFollowsRoundTrips() throws {
-        let job = JobSubmission(
-            hostList: "a/2", access: Self.access, request: Array("DIST…ARGV".utf8), sourceFollows: true)
-        let source = Array("int x;\n".utf8)
-        let bytes = MuxCodec.jobHead(job, version: "2 sshcc 9") + job.request
-        var received = try frames(bytes + MuxCodec.sourceHeader(count: source.count) + source)
+    /// The source follows its command line: pieces (JOBC) and the rest (JOBS), in order.
+    @Test func theSourceFollowsInPieces() throws {
+        let job = JobSubmission(hostList: "a/2", access: Self.access, arguments: ["gcc", "-c", "a.c"])
+        let piece = Array("int x;\n".utf8)
+        let rest = Array("int y;\n".utf8)
+        var received = try frames(
+            MuxCodec.jobHead(job, version: "5 sshcc 9") + MuxCodec.sourceHeader(count: piece.count, last: false) + piece
+                + MuxCodec.sourceHeader(count: rest.count) + rest)
         received.removeFirst()
-        #expect(try MuxCodec.request(from: Array(received.dropLast())) == .job(job), "complete at JOBH")
-        #expect(received.last == MuxFrame(.jobSource, source))
+        #expect(try MuxCodec.request(from: Array(received.dropLast(2))) == .job(job), "complete at JOBA")
+        #expect(Array(received.suffix(2)) == [MuxFrame(.jobPiece, piece), MuxFrame(.jobSource, rest)])
+    }
+
+    /// Arguments are C strings: a body that is not NUL-terminated UTF-8, or holds no argument, is refused.
+    @Test(arguments: [[UInt8](), Array("gcc".utf8), [0x67, 0xff, 0], [0]])
+    func badArgumentsAreRefused(_ body: [UInt8]) {
+        #expect(throws: MuxWireError.self) { try MuxCodec.request(from: [MuxFrame(.jobArguments, body)]) }
     }
 
     @Test(arguments: [
-        JobAnswer.reply(host: "h:22", reply: [1, 2, 3], notes: ["x: down", "  fix: y"]),
+        JobAnswer.compiled(
+            host: "h:22",
+            result: JobResult(
+                output: ProcessResult(status: 1 << 8, stdout: [1], stderr: Array("w\n".utf8)), object: []),
+            notes: ["x: down", "  fix: y"]),
+        .compiled(host: "h", result: JobResult(output: ProcessResult(status: 9), object: [0, 1, 2]), notes: []),
         .runLocally(notes: []),
         .failure(code: 105, summary: "host key unknown", details: ["  line 1", "", "  line 3"], notes: ["n"]),
     ])
@@ -51,13 +65,25 @@ struct MuxFrameTests {
         #expect(try MuxCodec.answer(from: frames(MuxCodec.encode(answer))) == answer)
     }
 
+    /// A result is complete only with its status and host: an ROBJ without them is refused, not guessed.
+    @Test func aResultWithoutItsStatusIsRefused() {
+        #expect(throws: MuxWireError.self) {
+            try MuxCodec.answer(from: [MuxFrame(.compiledOn, text: "h"), MuxFrame(.resultObject, [1])])
+        }
+        #expect(throws: MuxWireError.self) {
+            try MuxCodec.answer(from: [
+                MuxFrame(.compiledOn, text: "h"), MuxFrame(.resultStatus, text: "x"), MuxFrame(.resultObject),
+            ])
+        }
+    }
+
     @Test func garbageIsNamed() {
         var reader = MuxReader()
         reader.append(Array("GET / HTTP/1.1\r\n".utf8))
         #expect(throws: MuxWireError.unknownKind(Array("GET ".utf8))) { try reader.next() }
         var long = MuxReader()
-        long.append(Array("JOBRffffffff".utf8))
-        #expect(throws: MuxWireError.tooLong(kind: .job, length: 0xffff_ffff, limit: MuxReader.maximumBody)) {
+        long.append(Array("JOBAffffffff".utf8))
+        #expect(throws: MuxWireError.tooLong(kind: .jobArguments, length: 0xffff_ffff, limit: MuxReader.maximumBody)) {
             try long.next()
         }
         var hex = MuxReader()

@@ -1,6 +1,7 @@
 // The scheduler's rules, event by event: most free slots first, FIFO waiting, retry on another host,
 // backoff, local slots.
 
+import CompileCore
 import MuxCore
 import Testing
 
@@ -10,6 +11,7 @@ struct SchedulerTests {
     let a = PoolKey(host: "a", access: access)
     let b = PoolKey(host: "b", access: access)
     let local = PoolKey(host: "localhost", access: nil)
+    static let down = ClientFailure(.connectFailed, "a is down")
 
     func scheduler(_ pools: [(PoolKey, Int)]) -> Scheduler {
         var scheduler = Scheduler()
@@ -59,6 +61,31 @@ struct SchedulerTests {
         #expect(s.pools[a]?.busy == 0 && s.pools[b]?.busy == 0)
     }
 
+    /// One sshccd dying is its channel's fault: the job may go to the same host again (its only host here),
+    /// a few times, before that counts as the host failing it.
+    @Test func aChannelFailureLeavesTheHostInPlay() {
+        var s = scheduler([(a, 2)])
+        var actions = s.submit(.init(id: 1, pools: [a]))
+        for attempt in 1...Scheduler.channelRetries {
+            guard case .dispatch(let ticket, let host) = actions.first else { Issue.record("not dispatched"); return }
+            #expect(host == a && ticket.tried.isEmpty && ticket.channelFaults == attempt - 1)
+            actions = s.failed(ticket, charge: .channel)
+        }
+        guard case .dispatch(let last, _) = actions.first else { Issue.record("not dispatched"); return }
+        #expect(destinations(s.failed(last, charge: .channel)) == ["1 failed retriesExhausted"])
+        #expect(s.pools[a]?.busy == 0)
+    }
+
+    @Test func aHostFailureAfterChannelFailuresStillTriesTheOtherHost() {
+        var s = scheduler([(a, 1), (b, 1)])
+        guard case .dispatch(let ticket, let first) = s.submit(.init(id: 1, pools: [a, b])).first else { return }
+        #expect(first == a)
+        let again = s.failed(ticket, charge: .channel)
+        #expect(destinations(again) == ["1->a"], "the freed slot on a is the most free")
+        guard case .dispatch(let second, _) = again.first else { return }
+        #expect(destinations(s.failed(second, charge: .host)) == ["1->b"])
+    }
+
     @Test func aRetriedJobGoesBeforeWaitingJobs() {
         var s = scheduler([(a, 1), (b, 1)])
         _ = s.submit(.init(id: 1, pools: [a, b]))
@@ -75,15 +102,15 @@ struct SchedulerTests {
 
     @Test func aHostThatIsDownGetsNoJobsUntilItIsBack() {
         var s = scheduler([(a, 4), (b, 1)])
-        _ = s.setUp(a, false)
+        _ = s.setDown(a, because: Self.down)
         #expect(destinations(s.submit(.init(id: 1, pools: [a, b]))) == ["1->b"])
         #expect(s.submit(.init(id: 2, pools: [a, b])).isEmpty, "waits for b rather than going to a")
-        #expect(destinations(s.setUp(a, true)) == ["2->a"])
+        #expect(destinations(s.setDown(a, because: nil)) == ["2->a"])
     }
 
     @Test func jobsFailAtOnceWhenEveryHostIsDown() {
         var s = scheduler([(a, 1)])
-        _ = s.setUp(a, false)
+        _ = s.setDown(a, because: Self.down)
         #expect(destinations(s.submit(.init(id: 1, pools: [a]))) == ["1 failed noHostUp"])
     }
 
@@ -91,7 +118,7 @@ struct SchedulerTests {
         var s = scheduler([(a, 1)])
         _ = s.submit(.init(id: 1, pools: [a]))
         _ = s.submit(.init(id: 2, pools: [a]))
-        #expect(destinations(s.setUp(a, false)) == ["2 failed noHostUp"])
+        #expect(destinations(s.setDown(a, because: Self.down)) == ["2 failed noHostUp"])
     }
 
     @Test func localSlotsCountLikeAnyHost() {

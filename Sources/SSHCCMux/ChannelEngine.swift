@@ -1,7 +1,8 @@
 // One SSH connection to a host and the channels on it, each running one sshccd that serves jobs back to
-// back. Everything here is non-blocking and runs on the host driver's thread: `service` advances every
-// channel as far as it can go without waiting and reports what happened. The half-sent packet rule
-// (notes): when a step leaves a packet half-sent, that step alone is repeated until it completes.
+// back: the I/O shell around ChannelLifecycle (MuxCore), which decides what each event means. Everything
+// here is non-blocking and runs on the host driver's thread: `service` moves every channel's bytes as far as
+// they go without waiting and reports what happened. The half-sent packet rule (Docs/protocol.md): when a
+// step leaves a packet half-sent, that step alone is repeated until it completes.
 
 import CompileCore
 import DistccWire
@@ -10,44 +11,46 @@ import POSIXSupport
 import SSH
 import WireCompression
 
-/// A channel with its sshccd, idle or carrying one job.
+/// A channel with its sshccd: its lifecycle, and the bytes of the job it carries.
 final class LiveChannel {
-    enum Phase {
-        case idle
-        /// Sending the request; the reply may start early (a refusal), so it is read as well.
-        case sending(offset: Int)
-        case receiving
-        /// sshccd's output ended; waiting for the close to learn its exit status.
-        case closing
-    }
-
     let channel: Channel
-    var phase = Phase.idle
-    var job: DaemonJob?
-    /// The job's request as this channel's server reads it (compressed as the host's bodies travel).
+    var life: ChannelLifecycle<DaemonJob>
+    /// The job's request as this channel's server reads it, queued as the source arrives.
     var request: [UInt8] = []
-    /// The request's protocol version; refused by a server, it means an older one (`finishClosing`).
-    var version = ProtocolVersion.plain
-    /// The head has been queued but the wrapper is still preprocessing: the source's frames come later.
-    var awaitingSource = false
+    var written = 0
     /// Version 5: the source's pieces queued so far, and the compressor they all go through.
     var piecesSent = 0
     var compressor: ZstdStreamCompressor?
     /// DOTC frames queued before the last piece was known (for `sshcc --status`).
     var piecesAhead = 0
-    var decoder = ReplyDecoder()
+    /// The reply as it comes, and where it ends (found without decompressing it).
     var reply: [UInt8] = []
-    var started: UInt64 = 0
-    var lastProgress: UInt64 = 0
-    /// Once set, the channel is not given another job (it is closing, or its sshccd ended early).
-    var retiring = false
+    var extent = ReplyExtent()
+    /// The job's bytes before compression, for the statistics.
+    var rawSent = 0
 
-    init(_ channel: Channel) { self.channel = channel }
+    init(_ channel: Channel, servesOneJob: Bool) {
+        self.channel = channel
+        life = ChannelLifecycle(servesOneJob: servesOneJob)
+    }
+
+    func start(_ job: DaemonJob, head: [UInt8], version: UInt32, now: UInt64) {
+        life.assign(job, version: version, now: now)
+        request = head
+        written = 0
+        piecesSent = 0
+        piecesAhead = 0
+        compressor = version == ProtocolVersion.zstdStreamed ? ZstdStreamCompressor() : nil
+        reply = []
+        extent = ReplyExtent()
+        rawSent = job.arguments.reduce(0) { $0 + $1.utf8.count } + FrameHeader.size * (job.arguments.count + 3)
+        queueSource()
+    }
 
     /// Queues what the wrapper has sent of the source: in version 5 every piece as it comes (it travels while
     /// the wrapper still preprocesses), otherwise the whole source once it is complete.
-    func appendSourceIfReady() {
-        guard awaitingSource, let job else { return }
+    func queueSource() {
+        guard life.awaitingSource, let job = life.job else { return }
         if let compressor {
             let (pieces, last) = job.pieces(from: piecesSent)
             for index in pieces.indices {
@@ -55,28 +58,24 @@ final class LiveChannel {
                 let frame = WireEncoder.sourcePiece(pieces[index], last: isLast, compressor: compressor)
                 if !isLast && !frame.isEmpty { piecesAhead += 1 }
                 request += frame
+                rawSent += pieces[index].count
             }
             piecesSent += pieces.count
-            awaitingSource = !last
+            if last { life.sourceComplete() }
         } else if let source = job.source {
-            request += WireEncoder.sourceFrame(source, version: version)
-            awaitingSource = false
+            request += WireEncoder.sourceFrame(source, version: life.version)
+            rawSent += source.count
+            life.sourceComplete()
         }
     }
 
-    var isBusy: Bool { job != nil }
-    var isClosing: Bool {
-        if case .closing = phase { return true }
-        return false
-    }
-    /// Free for a new job.
-    var isReady: Bool {
-        guard case .idle = phase else { return false }
-        return job == nil && !retiring
+    /// The request's bytes are sent: drop them (the source's pieces stay with the job for a retry).
+    func requestDone() {
+        request = []
+        written = 0
     }
 }
 
-/// What `HostConnection.service` reports to its driver.
 /// A job's bytes on the channel, and what they carried before compression.
 struct JobTraffic {
     var sent = 0
@@ -87,10 +86,11 @@ struct JobTraffic {
     var piecesAhead = 0
 }
 
+/// What `ChannelEngine.service` reports to its driver.
 enum ConnectionEvent {
-    case succeeded(DaemonJob, reply: [UInt8], nanoseconds: UInt64, traffic: JobTraffic)
-    /// The job's channel failed (sshccd died, bad reply, timeout); the connection itself is fine.
-    case jobFailed(DaemonJob, ClientFailure)
+    case succeeded(DaemonJob, JobResult, nanoseconds: UInt64, traffic: JobTraffic)
+    /// The job's channel failed; `ChannelFault.charge` says whether the host is to blame.
+    case jobFailed(DaemonJob, ChannelFault)
     /// The server closed the channel on a compressed request without answering: an sshccd older than its
     /// version (or one started with `--protocols 1`). The job can go again in an older version.
     case versionRefused(DaemonJob, version: UInt32)
@@ -105,7 +105,7 @@ struct ConnectionLost: Error {
     var failure: ClientFailure
 }
 
-final class HostConnection {
+final class ChannelEngine {
     enum Pending {
         case open
         case channel(LiveChannel)
@@ -135,32 +135,23 @@ final class HostConnection {
         session.enableKeepalive(interval: keepalive.interval, deadAfter: keepalive.deadAfter)
     }
 
-    var busyCount: Int { channels.filter(\.isBusy).count }
+    var busyCount: Int { channels.filter(\.life.isBusy).count }
+    /// Channels that take jobs now or later.
+    var usableCount: Int { channels.filter { !$0.life.retiring }.count }
     /// A channel free for a job, unless a half-sent packet holds the session.
-    var readyChannel: LiveChannel? { pending == nil ? channels.first(where: \.isReady) : nil }
+    var readyChannel: LiveChannel? { pending == nil ? channels.first(where: \.life.isReady) : nil }
     var isOpening: Bool {
         if case .none = opening { return false }
         return true
     }
 
-    /// Starts `job` on `channel` (which must be idle) in protocol `version`; the first bytes go out on the
-    /// next service.
-    /// The head goes out even while the wrapper is still preprocessing: sshccd gets the compiler ready meanwhile.
+    /// Starts `job` on `channel` (which must be ready) in protocol `version`; the first bytes go out on the
+    /// next service. The head goes out even while the wrapper is still preprocessing: sshccd gets the
+    /// compiler ready meanwhile.
     func start(_ job: DaemonJob, on channel: LiveChannel, version: UInt32) {
-        let now = Monotonic.nanoseconds()
-        channel.job = job
-        channel.version = version
-        channel.request = HostRequest.head(job.head, for: spec, version: version)
-        channel.awaitingSource = true
-        channel.piecesSent = 0
-        channel.piecesAhead = 0
-        channel.compressor = version == ProtocolVersion.zstdStreamed ? ZstdStreamCompressor() : nil
-        channel.appendSourceIfReady()
-        channel.phase = .sending(offset: 0)
-        channel.decoder = ReplyDecoder()
-        channel.reply = []
-        channel.started = now
-        channel.lastProgress = now
+        channel.start(
+            job, head: HostRequest.head(job.arguments, for: spec, version: version), version: version,
+            now: Monotonic.nanoseconds())
     }
 
     /// Begins opening one more channel (one open at a time per session).
@@ -184,10 +175,22 @@ final class HostConnection {
             try advance(live, buffer, &events)
             if pending != nil { return events }
         }
-        channels.removeAll { $0.retiring && !$0.isBusy && !$0.isClosing }
+        channels.removeAll { $0.life.phase == .retired }
         if isOpening { try advanceOpening(&events) }
         if pending == nil { try keepAliveIfIdle() }
         return events
+    }
+
+    /// The connection broke: every job on it fails, charged to its channel.
+    func lost(_ failure: ClientFailure) -> [ConnectionEvent] {
+        defer { channels.removeAll() }
+        return channels.flatMap { events(for: $0.life.connectionLost(failure.summary), $0) }
+    }
+
+    /// Jobs that made no progress within the I/O timeout fail; their channels are retired.
+    func expireStalledJobs() -> [ConnectionEvent] {
+        let now = Monotonic.nanoseconds()
+        return channels.flatMap { events(for: $0.life.tick(now: now, timeout: UInt64(ioTimeout * 1e9)), $0) }
     }
 
     /// Marks the session's current step as pending when libssh2 left a packet half-sent.
@@ -197,6 +200,17 @@ final class HostConnection {
 
     private func lost(_ error: SSHError) -> ConnectionLost {
         ConnectionLost(failure: ClientFailure(.connectFailed, "connection to \(spec) broke: \(error)"))
+    }
+
+    private func events(for actions: [ChannelLifecycle<DaemonJob>.Action], _ live: LiveChannel) -> [ConnectionEvent] {
+        actions.map { action in
+            switch action {
+            case .failed(let job, let fault): .jobFailed(job, fault)
+            case .versionRefused(let job, let version): .versionRefused(job, version: version)
+            case .succeeded(let job, _):
+                preconditionFailure("a success is reported with its result (\(job.id))")
+            }
+        }
     }
 
     // MARK: Opening channels
@@ -220,7 +234,7 @@ final class HostConnection {
         switch spec.runsStockDistccd ? channel.tryExec(distccdCommand) : channel.tryStartSubsystem(subsystemName) {
         case .done:
             opening = .none
-            channels.append(LiveChannel(channel))
+            channels.append(LiveChannel(channel, servesOneJob: spec.runsStockDistccd))
         case .again:
             holdIfHalfSent(.open)
         case .failed(let error):
@@ -234,40 +248,32 @@ final class HostConnection {
 
     private func advance(
         _ live: LiveChannel, _ buffer: UnsafeMutableRawBufferPointer, _ events: inout [ConnectionEvent]
-    )
-        throws(ConnectionLost)
-    {
-        if let job = live.job, job.cancelled, !session.isBlockedOutbound {
-            // The wrapper's preprocessing failed: a request without its answer is on the channel, which is
-            // therefore not reused.
-            live.job = nil
-            live.retiring = true
-            live.phase = .idle
+    ) throws(ConnectionLost) {
+        if live.life.job?.cancelled == true, !session.isBlockedOutbound {
+            live.life.withdraw()
             return
         }
-        live.appendSourceIfReady()
-        if live.awaitingSource { live.lastProgress = Monotonic.nanoseconds() }  // preprocessing is not a stall
-        if case .sending(var offset) = live.phase, live.job != nil {
-            let request = live.request
-            writing: while offset < request.count {
-                switch live.channel.tryWrite(request, from: offset) {
+        live.queueSource()
+        if live.life.phase == .sending {
+            writing: while live.written < live.request.count {
+                switch live.channel.tryWrite(live.request, from: live.written) {
                 case .done(0): break writing  // the peer's window is full; reading below lets it grow
                 case .done(let count):
-                    offset += count
-                    live.lastProgress = Monotonic.nanoseconds()
+                    live.written += count
+                    live.life.progressed(now: Monotonic.nanoseconds())
                 case .again:
-                    live.phase = .sending(offset: offset)
                     holdIfHalfSent(.channel(live))
                     if pending != nil { return }
                     break writing
                 case .failed(let error):
                     guard error.isChannelOnly else { throw lost(error) }
-                    // sshccd closed its input: it may have replied already (a refusal); read on.
-                    live.retiring = true
-                    offset = request.count
+                    live.life.writeRefused()
+                    break writing
                 }
             }
-            live.phase = offset == request.count && !live.awaitingSource ? .receiving : .sending(offset: offset)
+            if live.written == live.request.count && !live.life.awaitingSource {
+                live.life.requestSent()
+            }
         }
         try read(live, buffer, &events)
     }
@@ -275,66 +281,69 @@ final class HostConnection {
     private func read(_ live: LiveChannel, _ buffer: UnsafeMutableRawBufferPointer, _ events: inout [ConnectionEvent])
         throws(ConnectionLost)
     {
-        if case .closing = live.phase { return finishClosing(live, &events) }
         while true {
+            switch live.life.phase {
+            case .retired: return
+            case .closing: return finishClosing(live, &events)
+            case .idle, .sending, .receiving: break
+            }
             switch live.channel.tryRead(into: buffer) {
             case .again:
                 holdIfHalfSent(.channel(live))
                 return
             case .failed(let error):
                 guard error.isChannelOnly else { throw lost(error) }
-                live.phase = .closing
-                return finishClosing(live, &events)
+                live.life.outputEnded()
             case .done(0):
-                live.phase = .closing
-                live.retiring = true
-                return finishClosing(live, &events)
+                live.life.outputEnded()
             case .done(let count):
                 let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
-                guard let job = live.job else {
-                    // sshccd never speaks unasked: a channel that does is not trusted again.
-                    live.retiring = true
+                live.life.replyBytes(now: Monotonic.nanoseconds())
+                guard live.life.job != nil else { continue }  // unasked: the lifecycle retired the channel
+                live.reply.append(contentsOf: bytes)
+                let progress: ReplyExtent.Progress
+                do {
+                    progress = try live.extent.consume(bytes)
+                } catch {
+                    events += self.events(for: live.life.replyMalformed("\(error)"), live)
                     continue
                 }
-                live.lastProgress = Monotonic.nanoseconds()
-                live.reply.append(contentsOf: bytes)
-                live.decoder.append(bytes)
-                do {
-                    if let decoded = try live.decoder.next() {
-                        // A reply before the whole request went out (a refusal): sshccd is not in step
-                        // with us any more, so the channel is not reused.
-                        var sent = live.request.count
-                        if case .sending(let offset) = live.phase {
-                            sent = offset
-                            live.retiring = true
-                        }
-                        let traffic = JobTraffic(
-                            sent: sent, received: live.reply.count,
-                            rawSent: job.head.count + FrameHeader.size + (job.source?.count ?? 0),
-                            rawReceived: 5 * FrameHeader.size + decoded.stderr.count + decoded.stdout.count
-                                + decoded.object.count, piecesAhead: live.piecesAhead)
-                        events.append(
-                            .succeeded(
-                                job, reply: live.reply, nanoseconds: live.lastProgress - live.started, traffic: traffic)
-                        )
-                        live.job = nil
-                        live.reply = []
-                        live.request = []
-                        // distccd --inetd serves one job and exits; the channel ends with it.
-                        if spec.runsStockDistccd { live.retiring = true }
-                        if !live.retiring { live.phase = .idle }
-                    }
-                } catch {
-                    events.append(.jobFailed(job, ClientFailure(.protocolError, "\(spec) sent a bad reply: \(error)")))
-                    live.job = nil
-                    live.retiring = true
-                    live.phase = .closing
-                }
+                if case .complete(let trailing) = progress { complete(live, trailing: trailing, &events) }
             }
         }
     }
 
-    /// After sshccd's output ended: wait for the close, then fail the job it held with the reason.
+    /// The reply is whole: decoded once, here, and handed on as the job's result.
+    private func complete(_ live: LiveChannel, trailing: Int, _ events: inout [ConnectionEvent]) {
+        var decoder = ReplyDecoder()
+        decoder.append(live.reply[..<(live.reply.count - trailing)])
+        let reply: Reply
+        do {
+            guard let decoded = try decoder.next() else { throw WireError.truncated(expecting: "", bufferedBytes: 0) }
+            reply = decoded
+        } catch {
+            events += self.events(for: live.life.replyMalformed("\(error)"), live)
+            return
+        }
+        let sent = live.written
+        for action in live.life.replyComplete(now: Monotonic.nanoseconds(), trailingBytes: trailing > 0) {
+            guard case .succeeded(let job, let nanoseconds) = action else { continue }
+            let traffic = JobTraffic(
+                sent: sent, received: live.reply.count - trailing, rawSent: live.rawSent,
+                rawReceived: 5 * FrameHeader.size + reply.stderr.count + reply.stdout.count + reply.object.count,
+                piecesAhead: live.piecesAhead)
+            let result = JobResult(
+                output: ProcessResult(
+                    status: Int32(bitPattern: reply.status), stdout: reply.stdout, stderr: reply.stderr),
+                object: reply.object)
+            events.append(.succeeded(job, result, nanoseconds: nanoseconds, traffic: traffic))
+        }
+        live.requestDone()
+        live.reply = []
+        live.extent = ReplyExtent()
+    }
+
+    /// After sshccd's output ended: wait for the close; its exit status tells why the job (if any) failed.
     private func finishClosing(_ live: LiveChannel, _ events: inout [ConnectionEvent]) {
         let status: Int32?
         switch live.channel.tryWaitClosed() {
@@ -342,41 +351,7 @@ final class HostConnection {
         case .failed: status = nil
         case .done(let value): status = value
         }
-        if let job = live.job, status == ExitCode.protocolError.rawValue, live.reply.isEmpty,
-            live.version != ProtocolVersion.plain
-        {
-            // A valid compressed request is a protocol error only to a server that does not speak its version.
-            events.append(.versionRefused(job, version: live.version))
-            live.job = nil
-        }
-        if let job = live.job {
-            let failure =
-                status == 127
-                ? HostConnector.sshccdMissing(spec)
-                : ClientFailure(
-                    .remoteCrashed,
-                    "sshccd on \(spec) ended without replying (exit status \(status.map(String.init) ?? "unknown")); see its log on the host"
-                )
-            events.append(.jobFailed(job, failure))
-            live.job = nil
-        }
-        live.retiring = true
-        live.phase = .idle
-    }
-
-    /// Jobs that made no progress within the I/O timeout fail; their channels are retired.
-    func expireStalledJobs() -> [ConnectionEvent] {
-        let limit = UInt64(ioTimeout * 1e9)
-        let now = Monotonic.nanoseconds()
-        var events: [ConnectionEvent] = []
-        for live in channels where live.job != nil && now - live.lastProgress > limit {
-            events.append(
-                .jobFailed(live.job!, ClientFailure(.connectFailed, "\(spec) made no progress in \(Int(ioTimeout)) s")))
-            live.job = nil
-            live.retiring = true
-            live.phase = .idle
-        }
-        return events
+        events += self.events(for: live.life.closed(status: status), live)
     }
 
     // MARK: Keepalive
