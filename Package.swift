@@ -130,7 +130,10 @@ let package = Package(
         .testTarget(name: "SourceLayoutTests", dependencies: ["SourceLayout"], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["TestSupport", "DistccWire", "MuxCore", "POSIXSupport", "sshcc", "sshccd", "sshcc-mux"],
+            dependencies: [
+                "TestSupport", "DistccWire", "MuxCore", "POSIXSupport", "SSHCCMux", "CompileCore", "sshcc", "sshccd",
+                "sshcc-mux",
+            ],
             swiftSettings: strict),
     ]
 )

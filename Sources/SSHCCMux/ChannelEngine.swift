@@ -1,8 +1,8 @@
 // One SSH connection to a host and the channels on it, each running one sshccd that serves jobs back to
-// back: the I/O shell around ChannelLifecycle (MuxCore), which decides what each event means. Everything
-// here is non-blocking and runs on the host driver's thread: `service` moves every channel's bytes as far as
-// they go without waiting and reports what happened. The half-sent packet rule (Docs/protocol.md): when a
-// step leaves a packet half-sent, that step alone is repeated until it completes.
+// back (LiveChannel). Everything here is non-blocking and runs on the host driver's thread: `service` opens
+// channels, moves every channel's bytes as far as they go without waiting, keeps the connection alive and
+// reports what happened. The half-sent packet rule (Docs/protocol.md): when a step leaves a packet
+// half-sent, that step alone is repeated until it completes.
 
 import CompileCore
 import DistccWire
@@ -10,81 +10,6 @@ import MuxCore
 import POSIXSupport
 import SSH
 import WireCompression
-
-/// A channel with its sshccd: its lifecycle, and the bytes of the job it carries.
-final class LiveChannel {
-    let channel: Channel
-    var life: ChannelLifecycle<DaemonJob>
-    /// The job's request as this channel's server reads it, queued as the source arrives.
-    var request: [UInt8] = []
-    var written = 0
-    /// Version 5: the source's pieces queued so far, and the compressor they all go through.
-    var piecesSent = 0
-    var compressor: ZstdStreamCompressor?
-    /// DOTC frames queued before the last piece was known (for `sshcc --status`).
-    var piecesAhead = 0
-    /// The reply as it comes, and where it ends (found without decompressing it).
-    var reply: [UInt8] = []
-    var extent = ReplyExtent()
-    /// The job's bytes before compression, for the statistics.
-    var rawSent = 0
-
-    init(_ channel: Channel, servesOneJob: Bool) {
-        self.channel = channel
-        life = ChannelLifecycle(servesOneJob: servesOneJob)
-    }
-
-    func start(_ job: DaemonJob, head: [UInt8], version: UInt32, now: UInt64) {
-        life.assign(job, version: version, now: now)
-        request = head
-        written = 0
-        piecesSent = 0
-        piecesAhead = 0
-        compressor = version == ProtocolVersion.zstdStreamed ? ZstdStreamCompressor() : nil
-        reply = []
-        extent = ReplyExtent()
-        rawSent = job.arguments.reduce(0) { $0 + $1.utf8.count } + FrameHeader.size * (job.arguments.count + 3)
-        queueSource()
-    }
-
-    /// Queues what the wrapper has sent of the source: in version 5 every piece as it comes (it travels while
-    /// the wrapper still preprocesses), otherwise the whole source once it is complete.
-    func queueSource() {
-        guard life.awaitingSource, let job = life.job else { return }
-        if let compressor {
-            let (pieces, last) = job.pieces(from: piecesSent)
-            for index in pieces.indices {
-                let isLast = last && index == pieces.endIndex - 1
-                let frame = WireEncoder.sourcePiece(pieces[index], last: isLast, compressor: compressor)
-                if !isLast && !frame.isEmpty { piecesAhead += 1 }
-                request += frame
-                rawSent += pieces[index].count
-            }
-            piecesSent += pieces.count
-            if last { life.sourceComplete() }
-        } else if let source = job.source {
-            request += WireEncoder.sourceFrame(source, version: life.version)
-            rawSent += source.count
-            life.sourceComplete()
-        }
-    }
-
-    /// The request's bytes are sent: drop them (the source's pieces stay with the job for a retry).
-    func requestDone() {
-        request = []
-        written = 0
-    }
-}
-
-/// A job's bytes on the channel, and what they carried before compression.
-struct JobTraffic {
-    var sent = 0
-    var received = 0
-    var rawSent = 0
-    var rawReceived = 0
-    /// Pieces of the source sent ahead of its end (version 5).
-    var piecesAhead = 0
-}
 
 /// What `ChannelEngine.service` reports to its driver.
 enum ConnectionEvent {
@@ -184,13 +109,13 @@ final class ChannelEngine {
     /// The connection broke: every job on it fails, charged to its channel.
     func lost(_ failure: ClientFailure) -> [ConnectionEvent] {
         defer { channels.removeAll() }
-        return channels.flatMap { events(for: $0.life.connectionLost(failure.summary), $0) }
+        return channels.flatMap { $0.events(for: $0.life.connectionLost(failure.summary)) }
     }
 
     /// Jobs that made no progress within the I/O timeout fail; their channels are retired.
     func expireStalledJobs() -> [ConnectionEvent] {
         let now = Monotonic.nanoseconds()
-        return channels.flatMap { events(for: $0.life.tick(now: now, timeout: UInt64(ioTimeout * 1e9)), $0) }
+        return channels.flatMap { $0.events(for: $0.life.tick(now: now, timeout: UInt64(ioTimeout * 1e9))) }
     }
 
     /// Marks the session's current step as pending when libssh2 left a packet half-sent.
@@ -200,17 +125,6 @@ final class ChannelEngine {
 
     private func lost(_ error: SSHError) -> ConnectionLost {
         ConnectionLost(failure: ClientFailure(.connectFailed, "connection to \(spec) broke: \(error)"))
-    }
-
-    private func events(for actions: [ChannelLifecycle<DaemonJob>.Action], _ live: LiveChannel) -> [ConnectionEvent] {
-        actions.map { action in
-            switch action {
-            case .failed(let job, let fault): .jobFailed(job, fault)
-            case .versionRefused(let job, let version): .versionRefused(job, version: version)
-            case .succeeded(let job, _):
-                preconditionFailure("a success is reported with its result (\(job.id))")
-            }
-        }
     }
 
     // MARK: Opening channels
@@ -246,112 +160,17 @@ final class ChannelEngine {
 
     // MARK: Jobs
 
+    /// One channel's step; a half-sent packet holds the session until that channel steps again.
     private func advance(
         _ live: LiveChannel, _ buffer: UnsafeMutableRawBufferPointer, _ events: inout [ConnectionEvent]
     ) throws(ConnectionLost) {
-        if live.life.job?.cancelled == true, !session.isBlockedOutbound {
-            live.life.withdraw()
-            return
-        }
-        live.queueSource()
-        if live.life.phase == .sending {
-            writing: while live.written < live.request.count {
-                switch live.channel.tryWrite(live.request, from: live.written) {
-                case .done(0): break writing  // the peer's window is full; reading below lets it grow
-                case .done(let count):
-                    live.written += count
-                    live.life.progressed(now: Monotonic.nanoseconds())
-                case .again:
-                    holdIfHalfSent(.channel(live))
-                    if pending != nil { return }
-                    break writing
-                case .failed(let error):
-                    guard error.isChannelOnly else { throw lost(error) }
-                    live.life.writeRefused()
-                    break writing
-                }
-            }
-            if live.written == live.request.count && !live.life.awaitingSource {
-                live.life.requestSent()
-            }
-        }
-        try read(live, buffer, &events)
-    }
-
-    private func read(_ live: LiveChannel, _ buffer: UnsafeMutableRawBufferPointer, _ events: inout [ConnectionEvent])
-        throws(ConnectionLost)
-    {
-        while true {
-            switch live.life.phase {
-            case .retired: return
-            case .closing: return finishClosing(live, &events)
-            case .idle, .sending, .receiving: break
-            }
-            switch live.channel.tryRead(into: buffer) {
-            case .again:
-                holdIfHalfSent(.channel(live))
-                return
-            case .failed(let error):
-                guard error.isChannelOnly else { throw lost(error) }
-                live.life.outputEnded()
-            case .done(0):
-                live.life.outputEnded()
-            case .done(let count):
-                let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
-                live.life.replyBytes(now: Monotonic.nanoseconds())
-                guard live.life.job != nil else { continue }  // unasked: the lifecycle retired the channel
-                live.reply.append(contentsOf: bytes)
-                let progress: ReplyExtent.Progress
-                do {
-                    progress = try live.extent.consume(bytes)
-                } catch {
-                    events += self.events(for: live.life.replyMalformed("\(error)"), live)
-                    continue
-                }
-                if case .complete(let trailing) = progress { complete(live, trailing: trailing, &events) }
-            }
-        }
-    }
-
-    /// The reply is whole: decoded once, here, and handed on as the job's result.
-    private func complete(_ live: LiveChannel, trailing: Int, _ events: inout [ConnectionEvent]) {
-        var decoder = ReplyDecoder()
-        decoder.append(live.reply[..<(live.reply.count - trailing)])
-        let reply: Reply
+        let session = session
         do {
-            guard let decoded = try decoder.next() else { throw WireError.truncated(expecting: "", bufferedBytes: 0) }
-            reply = decoded
+            let halfSent = try live.step(buffer, &events) { session.isBlockedOutbound }
+            if halfSent { pending = .channel(live) }
         } catch {
-            events += self.events(for: live.life.replyMalformed("\(error)"), live)
-            return
+            throw lost(error)
         }
-        let sent = live.written
-        for action in live.life.replyComplete(now: Monotonic.nanoseconds(), trailingBytes: trailing > 0) {
-            guard case .succeeded(let job, let nanoseconds) = action else { continue }
-            let traffic = JobTraffic(
-                sent: sent, received: live.reply.count - trailing, rawSent: live.rawSent,
-                rawReceived: 5 * FrameHeader.size + reply.stderr.count + reply.stdout.count + reply.object.count,
-                piecesAhead: live.piecesAhead)
-            let result = JobResult(
-                output: ProcessResult(
-                    status: Int32(bitPattern: reply.status), stdout: reply.stdout, stderr: reply.stderr),
-                object: reply.object)
-            events.append(.succeeded(job, result, nanoseconds: nanoseconds, traffic: traffic))
-        }
-        live.requestDone()
-        live.reply = []
-        live.extent = ReplyExtent()
-    }
-
-    /// After sshccd's output ended: wait for the close; its exit status tells why the job (if any) failed.
-    private func finishClosing(_ live: LiveChannel, _ events: inout [ConnectionEvent]) {
-        let status: Int32?
-        switch live.channel.tryWaitClosed() {
-        case .again: return
-        case .failed: status = nil
-        case .done(let value): status = value
-        }
-        events += self.events(for: live.life.closed(status: status), live)
     }
 
     // MARK: Keepalive

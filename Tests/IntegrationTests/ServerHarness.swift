@@ -168,6 +168,18 @@ struct ServerHarness {
             }
         }
 
+        /// Our ends of its stdin and stdout, for a caller that drives them itself (non-blocking).
+        var descriptors: (input: Int32, output: Int32) { (input, output) }
+
+        /// Its exit status once it has exited (nil until then; a signal's end reads as nil, as an SSH channel
+        /// reports no exit status for a killed command). Does not block.
+        func exitStatusIfExited() -> Int32?? {
+            var raw: Int32 = 0
+            guard waitpid(pid, &raw, WNOHANG) == pid else { return nil }
+            status = raw & 0x7f == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f)
+            return .some(raw & 0x7f == 0 ? (raw >> 8) & 0xff : nil)
+        }
+
         /// The client goes away: both ends of its stream close, as when sshd closes the channel.
         func disconnect() {
             for fd in [input, output] where fd >= 0 { close(fd) }
