@@ -51,7 +51,7 @@ final class ScriptedStream: ServerStream {
     func write(_ bytes: [UInt8], from offset: Int) -> StreamStep<Int> { .done(bytes.count - offset) }
     func read(into buffer: UnsafeMutableRawBufferPointer) -> StreamStep<Int> {
         let count = min(answer.count, buffer.count)
-        buffer.copyMemory(from: UnsafeRawBufferPointer(start: answer, count: count))
+        answer.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[..<count])) }
         answer.removeFirst(count)
         return .done(count)
     }
