@@ -44,7 +44,7 @@ let package = Package(
         // Compress and decompress bodies: pure bytes in, bytes out, hostile input capped.
         .target(name: "WireCompression", dependencies: ["CZstd", "CLZO"], swiftSettings: strict),
         // The distcc wire protocol as a pure incremental codec: no sockets, no files.
-        .target(name: "DistccWire", dependencies: ["WireCompression"], swiftSettings: strict),
+        .target(name: "DistccWire", dependencies: ["WireCompression", "CompileCore"], swiftSettings: strict),
         // Pure compile rules: which command lines can be distributed, server-side argument policy,
         // host specs, exit codes. No I/O.
         .target(name: "CompileCore", swiftSettings: strict),
@@ -56,7 +56,7 @@ let package = Package(
         // Processes, file descriptors and files: the only place (with SSH) that calls the C library for I/O.
         .target(
             name: "POSIXSupport",
-            dependencies: ["CPOSIX", .product(name: "SystemPackage", package: "swift-system")],
+            dependencies: ["CPOSIX", "CompileCore", .product(name: "SystemPackage", package: "swift-system")],
             swiftSettings: strict),
         // A swift-log handler writing a private (0600) log file: sshccd's and the mux daemon's.
         .target(
@@ -74,17 +74,14 @@ let package = Package(
         // The wrapper ↔ mux daemon protocol and the scheduler's rules, pure: no sockets, threads or clocks.
         .target(
             name: "MuxCore",
-            dependencies: [
-                "CompileCore", "DistccWire", "POSIXSupport",
-                .product(name: "DequeModule", package: "swift-collections"),
-            ],
+            dependencies: ["CompileCore", "DistccWire"],
             swiftSettings: strict),
         // The per-user mux daemon: host drivers that own the SSH sessions, the dispatcher, the socket.
         .target(
             name: "SSHCCMux",
             dependencies: [
                 "DistccWire", "WireCompression", "CompileCore", "POSIXSupport", "SSH", "MuxCore", "FileLogging",
-                "CPOSIX", "OpenSSHConfig", "KnownHostsFormat",
+                "OpenSSHConfig", "KnownHostsFormat",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
@@ -113,7 +110,8 @@ let package = Package(
         // The fuzzer's view of sshccd's input handling (decoders, allow-list, source and assembly checks),
         // shared by Scripts/fuzz.sh and the fuzz regression tests.
         .target(
-            name: "WireFuzzing", dependencies: ["DistccWire", "CompileCore", "KnownHostsFormat"], swiftSettings: strict),
+            name: "WireFuzzing", dependencies: ["DistccWire", "CompileCore", "KnownHostsFormat", "MuxCore"],
+            swiftSettings: strict),
 
         .target(
             name: "TestSupport",

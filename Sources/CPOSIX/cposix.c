@@ -180,31 +180,39 @@ int sshcc_spawn_limited(pid_t *pid, const char *path, char *const argv[], char *
     return 0;
 }
 
-static int term_pipe_write = -1;
+static int signal_pipe_write = -1;
 
-static void on_term(int signal_number) {
+static void on_signal(int signal_number) {
     (void)signal_number;
     int saved = errno;
     char byte = 1;
-    (void)!write(term_pipe_write, &byte, 1);
+    (void)!write(signal_pipe_write, &byte, 1);
     errno = saved;
 }
 
-int sshcc_term_pipe(void) {
+int sshcc_signal_pipe(const int *signals, int count) {
+    if (signal_pipe_write >= 0) { errno = EBUSY; return -1; }
     int fds[2];
     if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) return -1;
-    term_pipe_write = fds[1];
+    signal_pipe_write = fds[1];
     struct sigaction action = {0};
-    action.sa_handler = on_term;
+    action.sa_handler = on_signal;
     sigemptyset(&action.sa_mask);
     action.sa_flags = SA_RESTART;
-    if (sigaction(SIGTERM, &action, NULL) != 0) return -1;
-    // A parent may have left SIGTERM blocked (Foundation's Process does); a server must hear it.
-    sigset_t term;
-    sigemptyset(&term);
-    sigaddset(&term, SIGTERM);
-    sigprocmask(SIG_UNBLOCK, &term, NULL);
+    sigset_t unblock;
+    sigemptyset(&unblock);
+    for (int i = 0; i < count; i++) {
+        if (sigaction(signals[i], &action, NULL) != 0) return -1;
+        sigaddset(&unblock, signals[i]);
+    }
+    // A parent may have left them blocked (Foundation's Process leaves SIGTERM blocked); a server must hear it.
+    sigprocmask(SIG_UNBLOCK, &unblock, NULL);
     return fds[0];
+}
+
+void sshcc_signal_pipe_ring(void) {
+    char byte = 1;
+    if (signal_pipe_write >= 0) (void)!write(signal_pipe_write, &byte, 1);
 }
 
 int sshcc_bind_abstract(const unsigned char *name, int length) {

@@ -1,6 +1,8 @@
 // The two messages of a distcc job, as values. Field order on the wire is fixed by `doc/protocol-1.txt`
 // and by Docs/protocol.md: request DIST ARGC ARGV… DOTI, reply DONE STAT SERR SOUT DOTO.
 
+import CompileCore
+
 /// A compile request: the command line and the preprocessed source.
 public struct Request: Equatable, Sendable {
     public var version: UInt32
@@ -38,13 +40,11 @@ public struct Reply: Equatable, Sendable {
     }
 
     /// Wait status for a normal exit with `code`.
-    public static func exitStatus(_ code: Int32) -> UInt32 { UInt32(code & 0xff) << 8 }
+    public static func exitStatus(_ code: Int32) -> UInt32 { UInt32(bitPattern: WaitStatus.exited(code).rawValue) }
 
-    /// The exit code when the compiler exited normally, nil when a signal ended it.
-    public var exitCode: Int32? { status & 0x7f == 0 ? Int32((status >> 8) & 0xff) : nil }
+    public var wait: WaitStatus { WaitStatus(Int32(bitPattern: status)) }
+    /// The exit code when the process exited normally, nil when a signal ended it.
+    public var exitCode: Int32? { wait.exitCode }
     /// The signal that ended the compiler, if one did.
-    public var terminatingSignal: Int32? {
-        let signal = Int32(status & 0x7f)
-        return signal != 0 && signal != 0x7f ? signal : nil
-    }
+    public var terminatingSignal: Int32? { wait.signal }
 }

@@ -1,7 +1,7 @@
 // The messages of the wrapper ↔ daemon conversation, built from frames and read back from them. A
 // wrapper sends its version, then one request; the daemon answers with its version, then one answer.
 
-import POSIXSupport
+import CompileCore
 
 /// The mux protocol's version. Wrappers and daemons must agree on the whole version line.
 public enum MuxVersion {
@@ -36,15 +36,16 @@ public struct HostAccess: Hashable, Sendable {
         self.sshConfig = sshConfig
     }
 
-    /// The wrapper's settings, from its environment (README: SSHCC_IDENTITY, SSHCC_KNOWN_HOSTS,
-    /// SSH_AUTH_SOCK, SSHCC_CONNECT_TIMEOUT, SSHCC_IO_TIMEOUT, SSHCC_SSH_CONFIG; empty counts as unset).
-    public static func fromEnvironment() -> HostAccess {
-        let value = { (name: String) in Environment.get(name).flatMap { $0.isEmpty ? nil : $0 } }
+    /// The wrapper's settings, from its environment (`variable` looks one up; README: SSHCC_IDENTITY,
+    /// SSHCC_KNOWN_HOSTS, SSH_AUTH_SOCK, SSHCC_CONNECT_TIMEOUT, SSHCC_IO_TIMEOUT, SSHCC_SSH_CONFIG; empty counts
+    /// as unset, and so does a timeout that is not a positive number).
+    public static func from(environment variable: (String) -> String?) -> HostAccess {
+        func value(_ name: String) -> String? { variable(name).flatMap { $0.isEmpty ? nil : $0 } }
+        func seconds(_ name: String) -> Double? { value(name).flatMap(Double.init).flatMap { $0 > 0 ? $0 : nil } }
         return HostAccess(
             identity: value("SSHCC_IDENTITY"), knownHosts: value("SSHCC_KNOWN_HOSTS"),
-            agentSocket: value("SSH_AUTH_SOCK"),
-            connectTimeout: value("SSHCC_CONNECT_TIMEOUT").flatMap(Double.init).flatMap { $0 > 0 ? $0 : nil },
-            ioTimeout: Environment.seconds("SSHCC_IO_TIMEOUT", default: 300), sshConfig: value("SSHCC_SSH_CONFIG"))
+            agentSocket: value("SSH_AUTH_SOCK"), connectTimeout: seconds("SSHCC_CONNECT_TIMEOUT"),
+            ioTimeout: seconds("SSHCC_IO_TIMEOUT") ?? 300, sshConfig: value("SSHCC_SSH_CONFIG"))
     }
 }
 
@@ -72,19 +73,17 @@ public enum WrapperRequest: Equatable, Sendable {
 
 /// What the remote compile left: the compiler's wait status and messages, and the object it wrote.
 public struct JobResult: Equatable, Sendable {
-    public var output: ProcessResult
+    public var status: WaitStatus
+    public var stdout: [UInt8]
+    public var stderr: [UInt8]
     /// Empty when the compile failed.
     public var object: [UInt8]
 
-    public init(output: ProcessResult, object: [UInt8]) {
-        self.output = output
+    public init(status: WaitStatus, stdout: [UInt8] = [], stderr: [UInt8] = [], object: [UInt8] = []) {
+        self.status = status
+        self.stdout = stdout
+        self.stderr = stderr
         self.object = object
-    }
-}
-
-extension ProcessResult: Equatable {
-    public static func == (a: ProcessResult, b: ProcessResult) -> Bool {
-        a.status == b.status && a.stdout == b.stdout && a.stderr == b.stderr
     }
 }
 
@@ -151,7 +150,7 @@ public enum MuxCodec {
     public static func answer(from frames: [MuxFrame]) throws(MuxWireError) -> JobAnswer? {
         var notes: [String] = []
         var host: String?
-        var result = JobResult(output: ProcessResult(status: 0), object: [])
+        var result = JobResult(status: WaitStatus(0))
         var status: Int32?
         for frame in frames {
             switch frame.kind {
@@ -160,11 +159,11 @@ public enum MuxCodec {
             case .resultStatus:
                 guard let value = Int32(frame.text) else { throw .badValue(frame.kind, frame.text) }
                 status = value
-            case .resultStderr: result.output.stderr = frame.body
-            case .resultStdout: result.output.stdout = frame.body
+            case .resultStderr: result.stderr = frame.body
+            case .resultStdout: result.stdout = frame.body
             case .resultObject:
                 guard let host, let status else { throw .unexpected(frame.kind, expecting: "RHST and RSTA first") }
-                result.output.status = status
+                result.status = WaitStatus(status)
                 result.object = frame.body
                 return .compiled(host: host, result: result, notes: notes)
             case .runLocally: return .runLocally(notes: notes)
@@ -188,9 +187,9 @@ public enum MuxCodec {
         case .compiled(let host, let result, let notes):
             for note in notes { out += MuxFrame(.note, text: note).encoded }
             out += MuxFrame(.compiledOn, text: host).encoded
-            out += MuxFrame(.resultStatus, text: String(result.output.status)).encoded
-            out += MuxFrame(.resultStderr, result.output.stderr).encoded
-            out += MuxFrame(.resultStdout, result.output.stdout).encoded
+            out += MuxFrame(.resultStatus, text: String(result.status.rawValue)).encoded
+            out += MuxFrame(.resultStderr, result.stderr).encoded
+            out += MuxFrame(.resultStdout, result.stdout).encoded
             out += MuxFrame(.resultObject, result.object).encoded
         case .runLocally(let notes):
             for note in notes { out += MuxFrame(.note, text: note).encoded }

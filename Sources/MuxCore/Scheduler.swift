@@ -9,7 +9,6 @@
 // (Scheduler.channelRetries) before that counts as its host failing it.
 
 import CompileCore
-import DequeModule
 
 /// A pool of slots: one remote host as reached with one wrapper's credentials, or the local machine.
 public struct PoolKey: Hashable, Sendable, CustomStringConvertible {
@@ -69,7 +68,7 @@ public struct Scheduler {
     }
 
     public private(set) var pools: [PoolKey: Pool] = [:]
-    public private(set) var queue = Deque<Ticket>()
+    public private(set) var queue: [Ticket] = []
     /// Which pool runs each dispatched job.
     public private(set) var running: [Int: PoolKey] = [:]
 
@@ -103,7 +102,7 @@ public struct Scheduler {
         } else {
             retried.tried.append(pool)
         }
-        queue.prepend(retried)
+        queue.insert(retried, at: 0)
         return pump()
     }
 
@@ -132,8 +131,8 @@ public struct Scheduler {
     /// Dispatches queued jobs in arrival order while slots are free; fails those no pool can ever take.
     private mutating func pump() -> [Action] {
         var actions: [Action] = []
-        var waiting = Deque<Ticket>()
-        while let ticket = queue.popFirst() {
+        var waiting: [Ticket] = []
+        for ticket in queue {
             let remoteTries = ticket.tried.filter { !$0.isLocal }.count
             let options = candidates(ticket)
             if options.isEmpty || remoteTries >= Self.remoteAttempts {

@@ -74,7 +74,7 @@ extension Subprocess {
     /// the job can touch nothing else but `directory` (Landlock; the caller checks `Sandbox.landlockABI`).
     public static func runLimited(
         executable: String, arguments: [String], environment: [String], directory: String, limits: ProcessLimits,
-        sandbox: [String]? = nil, captureLimit: Int, watch: StreamWatch?
+        sandbox: [String]? = nil, captureLimit: Int, watch: (any PollWatch)?
     ) throws(SystemError) -> LimitedResult {
         let started = try startLimited(
             executable: executable, arguments: arguments, environment: environment, directory: directory,
@@ -122,7 +122,7 @@ extension Subprocess {
 
     /// Gives a started run its `input` (then end of file), reads its output and waits for it: the wall-clock
     /// limit counts from here. A process that exits without reading all of its input is not an error.
-    public static func finish(_ run: StartedProcess, input: [UInt8], captureLimit: Int, watch: StreamWatch?)
+    public static func finish(_ run: StartedProcess, input: [UInt8], captureLimit: Int, watch: (any PollWatch)?)
         throws(SystemError) -> LimitedResult
     {
         let limits = run.limits

@@ -2,6 +2,7 @@
 // status returned raw. Also exec for handing the whole process over to the real compiler.
 
 import CPOSIX
+import CompileCore
 
 #if canImport(Glibc)
     import Glibc
@@ -22,13 +23,11 @@ public struct ProcessResult: Sendable {
         self.stderr = stderr
     }
 
-    public var exitCode: Int32? { status & 0x7f == 0 ? (status >> 8) & 0xff : nil }
+    public var wait: WaitStatus { WaitStatus(status) }
+    public var exitCode: Int32? { wait.exitCode }
     /// The status as a shell reports it: the exit code, or 128 + the signal.
-    public var shellStatus: Int32 { exitCode ?? 128 + (signal ?? 0) }
-    public var signal: Int32? {
-        let signal = status & 0x7f
-        return signal != 0 && signal != 0x7f ? signal : nil
-    }
+    public var shellStatus: Int32 { wait.shellStatus }
+    public var signal: Int32? { wait.signal }
 }
 
 public enum Subprocess {
@@ -114,7 +113,7 @@ public enum Subprocess {
     /// `feeding` as the child takes it. Stops early at `deadline` (`.timedOut`) or when `watch` finds its
     /// client gone (`.abandoned`).
     static func drain(
-        _ fds: [Int32], limit: Int, deadline: UInt64? = nil, watch: StreamWatch? = nil, feeding: Feed? = nil
+        _ fds: [Int32], limit: Int, deadline: UInt64? = nil, watch: (any PollWatch)? = nil, feeding: Feed? = nil
     ) throws(SystemError) -> Drained {
         var feed = feeding
         defer { if let fd = feed?.fd, fd >= 0 { close(fd) } }
@@ -137,7 +136,7 @@ public enum Subprocess {
                 + (watch?.pollEntries ?? [])
             try SystemError.check("poll") { poll(&entries, nfds_t(entries.count), timeout) }
             watch?.service(entries[(fds.count + 1)...])
-            if watch?.closed == true {  // SIGTERM is left for after the job: it is finished, not killed
+            if watch?.abandoned == true {  // SIGTERM is left for after the job: it is finished, not killed
                 drained.end = .abandoned
                 break
             }

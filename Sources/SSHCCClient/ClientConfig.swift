@@ -28,7 +28,7 @@ public struct ClientConfig: Sendable {
 
     public static func fromEnvironment() -> ClientConfig {
         ClientConfig(
-            home: Environment.home, access: HostAccess.fromEnvironment(),
+            home: Environment.home, access: HostAccess.from(environment: Environment.get),
             fallback: Environment.get("SSHCC_FALLBACK") != "0",
             verbose: (Environment.get("SSHCC_VERBOSE") ?? "0") != "0",
             renderDiagnosticsLocally: Environment.get("SSHCC_DIAGNOSTICS") != "remote",

@@ -165,14 +165,14 @@ public enum Wrapper {
     /// Writes the object, prints the compiler's output, returns its status: what a local run would have done.
     static func deliver(_ result: JobResult, plan: CompilePlan, compiler: LocalCompiler, config: ClientConfig) -> Int32
     {
-        let reply = result.output
-        if reply.exitCode == ExitCode.serverRefused.rawValue, reply.stderr.starts(with: Array("sshccd: ".utf8)) {
+        let reply = result
+        if reply.status.exitCode == ExitCode.serverRefused.rawValue, reply.stderr.starts(with: Array("sshccd: ".utf8)) {
             let message = String(decoding: reply.stderr, as: UTF8.self).trimmingTrailingNewlines
             return fallBack(
                 compiler, config: config, because: ClientFailure(.serverRefused, "server refused the job: \(message)"))
         }
-        guard let status = reply.exitCode else {
-            let signal = reply.signal ?? 0
+        guard let status = reply.status.exitCode else {
+            let signal = reply.status.signal ?? 0
             return fallBack(
                 compiler, config: config,
                 because: ClientFailure(.remoteCrashed, "remote compiler killed by signal \(signal)"))

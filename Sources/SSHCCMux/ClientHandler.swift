@@ -25,48 +25,43 @@ struct ClientHandler {
             close(fd)
             dispatcher.clientLeft()
         }
-        var inbox = MuxInbox()
+        var intake = WrapperIntake(version: version)
         do {
             while true {
                 let bytes = try FileDescriptorIO.read(fd)
                 if bytes.isEmpty { return }
-                try inbox.receive(bytes)
-                guard let peer = inbox.peerVersion, let request = try MuxCodec.request(from: inbox.frames) else {
-                    continue
+                let events = try intake.receive(bytes)
+                switch events.first {
+                case .request(let request, _): return try answer(request, pieces: events.dropFirst(), &intake)
+                case .otherVersion(let peer): return try refuse(peer)
+                case .piece, nil: continue  // (no piece comes before its request)
                 }
-                try answer(request, peer: peer, inbox: &inbox)
-                return
             }
         } catch {
             logger.warning("wrapper connection: \(error)")
         }
     }
 
-    /// Hands `job` the pieces of its source (JOBC… JOBS after the JOBA) as they come; false when the wrapper
-    /// leaves first, as it does when its preprocessing fails.
-    private func receiveSource(for job: DaemonJob, _ inbox: inout MuxInbox) -> Bool {
-        guard var next = inbox.frames.firstIndex(where: { $0.kind == .jobArguments }).map({ $0 + 1 }) else {
-            return false
-        }
+    private func refuse(_ peer: String) throws {
+        logger.notice("refused a wrapper of version '\(Console.neutralised(peer))' (this daemon is '\(version)')")
+        let text = "the mux daemon is '\(version)', the wrapper '\(peer)'"
+        try FileDescriptorIO.writeAll(
+            fd, MuxFrame(.version, text: version).encoded + MuxFrame(.versionRefused, text: text).encoded)
+    }
+
+    /// Hands `job` the pieces of its source (JOBC… JOBS after the JOBA) as they come, starting with those
+    /// already read; false when the wrapper leaves first, as it does when its preprocessing fails, or sends
+    /// anything else.
+    private func receiveSource(
+        for job: DaemonJob, _ pieces: ArraySlice<WrapperIntake.Event>, _ intake: inout WrapperIntake
+    ) -> Bool {
+        var pieces = pieces
         while true {
-            while next < inbox.frames.count {
-                let frame = inbox.frames[next]
-                next += 1
-                switch frame.kind {
-                case .jobPiece: job.supply(frame.body, last: false)
-                case .jobSource:
-                    job.supply(frame.body, last: true)
-                    return true
-                default:
-                    logger.warning("wrapper connection: unexpected \(frame.kind.rawValue) frame after JOBA")
-                    return false
-                }
-            }
-            inbox.dropFrames(before: next)
-            next = 0
+            for case .piece(let piece, let last) in pieces { job.supply(piece, last: last) }
+            if intake.isComplete { return true }
             guard let bytes = try? FileDescriptorIO.read(fd), !bytes.isEmpty else { return false }
             do {
-                try inbox.receive(bytes)
+                pieces = try intake.receive(bytes)[...]
             } catch {
                 logger.warning("wrapper connection: \(error)")
                 return false
@@ -95,22 +90,15 @@ struct ClientHandler {
         }
     }
 
-    private func answer(_ request: WrapperRequest, peer: String, inbox: inout MuxInbox) throws {
-        var out = MuxFrame(.version, text: version).encoded
-        // STOP is understood across versions: it is how a wrapper replaces a daemon of another version.
-        if request == .stop {
+    private func answer(
+        _ request: WrapperRequest, pieces: ArraySlice<WrapperIntake.Event>, _ intake: inout WrapperIntake
+    ) throws {
+        let out = MuxFrame(.version, text: version).encoded
+        switch request {
+        case .stop:
+            // Understood across versions: it is how a wrapper replaces a daemon of another version.
             onStop()
             try FileDescriptorIO.writeAll(fd, out + MuxFrame(.stopping).encoded)
-            return
-        }
-        guard peer == version else {
-            logger.notice("refused a wrapper of version '\(peer)' (this daemon is '\(version)')")
-            out += MuxFrame(.versionRefused, text: "the mux daemon is '\(version)', the wrapper '\(peer)'").encoded
-            try FileDescriptorIO.writeAll(fd, out)
-            return
-        }
-        switch request {
-        case .stop: return
         case .status:
             try FileDescriptorIO.writeAll(fd, out + MuxFrame(.status, text: status()).encoded)
         case .job(let submission):
@@ -118,7 +106,7 @@ struct ClientHandler {
             switch dispatcher.start(submission) {
             case .answer(let immediate): (answer, job) = (immediate, nil)
             case .job(let started):
-                guard receiveSource(for: started, &inbox) else { return dispatcher.cancel(started) }
+                guard receiveSource(for: started, pieces, &intake) else { return dispatcher.cancel(started) }
                 // A wrapper sends the source before its preprocessor's status is known, and leaves when that
                 // status is a failure: the job is withdrawn wherever it is.
                 guard awaitAnswerOrLeaving(started) else { return dispatcher.cancel(started) }

@@ -193,12 +193,9 @@ final class LiveChannel {
                 rawReceived: 5 * FrameHeader.size + decoded.stderr.count + decoded.stdout.count
                     + decoded.object.count,
                 piecesAhead: piecesAhead)
-            let output = ProcessResult(
-                status: Int32(bitPattern: decoded.status), stdout: decoded.stdout, stderr: decoded.stderr)
-            events.append(
-                .succeeded(
-                    job, JobResult(output: output, object: decoded.object), nanoseconds: nanoseconds,
-                    traffic: traffic))
+            let result = JobResult(
+                status: decoded.wait, stdout: decoded.stdout, stderr: decoded.stderr, object: decoded.object)
+            events.append(.succeeded(job, result, nanoseconds: nanoseconds, traffic: traffic))
         }
         requestDone()
         reply = []

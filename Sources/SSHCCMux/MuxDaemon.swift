@@ -2,7 +2,6 @@
 // is ready, accept wrappers (same uid only) each on a thread, exit after the idle time, on SIGTERM or on
 // `sshcc --stop`. Started by a wrapper as `sshcc-mux --ready-fd 3` (see DaemonLauncher in SSHCCClient).
 
-import CPOSIX
 import CompileCore
 import FileLogging
 import Logging
@@ -12,9 +11,6 @@ import POSIXSupport
 #if canImport(Glibc)
     import Glibc
 #endif
-
-/// Written by the signal handler, read by the accept loop's poll.
-nonisolated(unsafe) private var signalPipeWrite: Int32 = -1
 
 public enum MuxDaemon {
     /// Settings from the environment the starting wrapper passed down.
@@ -55,18 +51,9 @@ public enum MuxDaemon {
         let socketIdentity = fileIdentity(paths.socket)
         try? Files.replace(paths.pidFile, Array("\(getpid())\n".utf8))
 
-        var signalFDs: [Int32] = [-1, -1]
-        _ = sshcc_pipe_cloexec(&signalFDs)
-        signalPipeWrite = signalFDs[1]
-        for sig in [SIGTERM, SIGINT, SIGHUP] {
-            signal(sig) { _ in
-                var byte: UInt8 = 1
-                _ = write(signalPipeWrite, &byte, 1)
-            }
-        }
-
+        // SIGTERM, SIGINT, SIGHUP and `sshcc --stop` all end the loop through the one signal pipe.
+        let stop = SignalPipe.install([SIGTERM, SIGINT, SIGHUP])
         let dispatcher = Dispatcher(backoff: settings.backoff)
-        let stopPipe = signalFDs[1]
         logger.info(
             "started: pid \(getpid()), \(versionLine), idle timeout \(Int(settings.idleTimeout)) s, backoff \(Int(settings.backoff)) s"
         )
@@ -80,7 +67,7 @@ public enum MuxDaemon {
         loop: while true {
             var fds = [
                 pollfd(fd: listener, events: Int16(POLLIN), revents: 0),
-                pollfd(fd: signalFDs[0], events: Int16(POLLIN), revents: 0),
+                pollfd(fd: stop?.pollDescriptor ?? -1, events: Int16(POLLIN), revents: 0),
             ]
             _ = poll(&fds, 2, 1000)
             if fds[1].revents != 0 {
@@ -99,8 +86,7 @@ public enum MuxDaemon {
                         // Give up the socket before answering: the wrapper that asked may start a new
                         // daemon as soon as it reads the answer.
                         releasePaths(paths, socketIdentity)
-                        var byte: UInt8 = 1
-                        _ = write(stopPipe, &byte, 1)
+                        stop?.ring()
                     },
                     status: { dispatcher.statusReport().render(pid: getpid(), directory: paths.directory) })
                 Threads.spawn { handler.serve() }

@@ -32,6 +32,7 @@ public enum ServerInputHarness {
         _ = SourcePolicy.refusal(stream, clang: true)
         knownHosts(stream)
         hostCertificate(stream)
+        MuxInputHarness.run(stream, piece: piece)
     }
 
     /// A certificate as ssh-keyscan hands over a server's bytes: read without trapping; one that reads is

@@ -16,7 +16,7 @@ let arguments = CommandLine.arguments
 if arguments.count >= 3 && arguments[1] == "--doctor" {
     do {
         let specs = try arguments.dropFirst(3).map { entry throws(HostSpecError) in try HostList.parseEntry(entry) }
-        exit(Doctor.run(specs, access: HostAccess.fromEnvironment(), listSource: arguments[2]))
+        exit(Doctor.run(specs, access: HostAccess.from(environment: Environment.get), listSource: arguments[2]))
     } catch {
         try? Console.write(Array("sshcc doctor: \(error)\n".utf8), to: 2)
         exit(ExitCode.badHostSpec.rawValue)

@@ -20,7 +20,7 @@ do {
         print(ServerOptions.usage)
         exit(0)
     case .version:
-        print("sshccd \(SSHCCVersion.string) (distcc protocol 1)")
+        print("sshccd \(SSHCCVersion.string) (distcc protocols 1, 2, 4 and 5)")
         exit(0)
     }
 } catch {
@@ -29,7 +29,7 @@ do {
 }
 
 let logger = Logger(label: "sshccd") { label in FileLogHandler(label: label, path: options.logPath) }
-let termFD = StreamWatch.sigtermPipe()
+let termFD = SignalPipe.install([SIGTERM])?.pollDescriptor ?? -1
 var runner = JobRunner(options: options, logger: logger)
 let end = RequestLoop.serve(input: 0, output: 1, runner: &runner, logger: logger, termFD: termFD)
 // Off the latency path: the client has its replies and sees the stream end first (listing a busy /tmp costs

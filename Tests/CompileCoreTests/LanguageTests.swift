@@ -26,3 +26,13 @@ import Testing
         #expect(Set(values).count == values.count)
     }
 }
+
+/// A wait status read one way everywhere: exit code, signal, and the shell's view of it.
+struct WaitStatusTests {
+    @Test func exitsAndSignalsAreToldApart() {
+        #expect(WaitStatus.exited(3).exitCode == 3 && WaitStatus.exited(3).signal == nil)
+        #expect(WaitStatus(9).exitCode == nil && WaitStatus(9).signal == 9 && WaitStatus(9).shellStatus == 137)
+        #expect(WaitStatus(0x137f).signal == nil, "stopped, not ended")
+        #expect(WaitStatus.exited(256 + 1).exitCode == 1, "only the low 8 bits of a code survive")
+    }
+}

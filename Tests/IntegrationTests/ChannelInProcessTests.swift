@@ -112,7 +112,7 @@ final class ScriptedStream: ServerStream {
                 continue
             }
             #expect(done === job)
-            #expect(result.output.exitCode == 0 && result.object == Array(local), "version \(version)")
+            #expect(result.status.exitCode == 0 && result.object == Array(local), "version \(version)")
             #expect(traffic.rawSent >= request.source.count)
             #expect(
                 version == ProtocolVersion.plain ? traffic.sent == traffic.rawSent : traffic.sent < traffic.rawSent)
@@ -139,7 +139,7 @@ final class ScriptedStream: ServerStream {
         job.supply(Array(request.source[half...]), last: true)
         guard case .succeeded(_, let result, _, let traffic) = try events(live, output: server.descriptors.output).first
         else { Issue.record("no result"); return }
-        #expect(result.output.exitCode == 0 && !result.object.isEmpty)
+        #expect(result.status.exitCode == 0 && !result.object.isEmpty)
         #expect(traffic.piecesAhead == 1)
     }
 
@@ -181,7 +181,7 @@ final class ScriptedStream: ServerStream {
         guard case .succeeded(_, let result, _, _) = try self.events(retry).first else {
             Issue.record("no result"); return
         }
-        #expect(result.output.exitCode == 0)
+        #expect(result.status.exitCode == 0)
     }
 
     /// The wrapper withdrew the job (its preprocessing failed): nothing is reported and the channel, which

@@ -1,7 +1,7 @@
 // The mux wire codec: frames round-trip, arrive byte by byte, and garbage is named.
 
+import CompileCore
 import MuxCore
-import POSIXSupport
 import Testing
 
 struct MuxFrameTests {
@@ -54,10 +54,9 @@ struct MuxFrameTests {
     @Test(arguments: [
         JobAnswer.compiled(
             host: "h:22",
-            result: JobResult(
-                output: ProcessResult(status: 1 << 8, stdout: [1], stderr: Array("w\n".utf8)), object: []),
+            result: JobResult(status: .exited(1), stdout: [1], stderr: Array("w\n".utf8)),
             notes: ["x: down", "  fix: y"]),
-        .compiled(host: "h", result: JobResult(output: ProcessResult(status: 9), object: [0, 1, 2]), notes: []),
+        .compiled(host: "h", result: JobResult(status: WaitStatus(9), object: [0, 1, 2]), notes: []),
         .runLocally(notes: []),
         .failure(code: 105, summary: "host key unknown", details: ["  line 1", "", "  line 3"], notes: ["n"]),
     ])

@@ -39,7 +39,9 @@ int sshcc_landlock_abi(void);
 int sshcc_spawn_limited(pid_t *pid, const char *path, char *const argv[], char *const envp[],
                         const char *directory, int in_fd, int out_fd, int err_fd,
                         const struct sshcc_limits *limits, char *const readable[]);
-/// Installs a SIGTERM handler that writes one byte to a close-on-exec pipe and returns its read end
-/// (-1 on failure), so a poll loop can notice the signal without races.
-int sshcc_term_pipe(void);
+/// Installs one handler for `signals` that writes a byte to a close-on-exec pipe, unblocks them, and returns
+/// the pipe's read end (-1 on failure), so a poll loop notices them without races. Once per process.
+int sshcc_signal_pipe(const int *signals, int count);
+/// Writes that byte from the process itself (a stop asked for some other way).
+void sshcc_signal_pipe_ring(void);
 #endif

@@ -2,16 +2,16 @@
 // loop. The client counts as gone when its reply stream breaks (POLLERR/POLLHUP on the output: sshd closed
 // the channel), not at end of input — `requests | sshccd` half-closes and still wants every reply.
 
-import CPOSIX
+import POSIXSupport
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
-public final class StreamWatch {
+public final class StreamWatch: PollWatch {
     let input: Int32
     let output: Int32
-    /// The read end of the SIGTERM self-pipe, if sshccd installed one (-1: none).
+    /// The read end of the signal pipe (SignalPipe), if sshccd installed one (-1: none).
     let termFD: Int32
     /// Bytes read while a job ran; the request loop decodes them next.
     public private(set) var pending: [UInt8] = []
@@ -23,12 +23,9 @@ public final class StreamWatch {
     public private(set) var inputEnded = false
     /// Nobody reads the replies any more: the job in progress is to be stopped.
     public private(set) var closed = false
+    public var abandoned: Bool { closed }
     /// SIGTERM arrived: finish what runs, start nothing new.
     public private(set) var terminating = false
-
-    /// Installs the SIGTERM handler and returns the read end of its self-pipe (-1 when that failed), for
-    /// `termFD`. SIGTERM is unblocked too: a parent may have left it blocked.
-    public static func sigtermPipe() -> Int32 { sshcc_term_pipe() }
 
     public init(input: Int32, output: Int32, termFD: Int32 = -1) {
         self.input = input
@@ -43,7 +40,7 @@ public final class StreamWatch {
     }
 
     /// The descriptors to poll, in the order `service` expects.
-    var pollEntries: [pollfd] {
+    public var pollEntries: [pollfd] {
         [
             pollfd(
                 fd: inputEnded || pending.count >= Self.pendingLimit ? -1 : input, events: Int16(POLLIN), revents: 0),
@@ -53,7 +50,7 @@ public final class StreamWatch {
     }
 
     /// Acts on what poll reported for `pollEntries`.
-    func service(_ entries: ArraySlice<pollfd>) {
+    public func service(_ entries: ArraySlice<pollfd>) {
         let first = entries.startIndex
         let (inputEvents, outputEvents, termEvents) = (
             entries[first].revents, entries[first + 1].revents, entries[first + 2].revents

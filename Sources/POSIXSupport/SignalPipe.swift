@@ -1,0 +1,18 @@
+// Signals as bytes on a pipe, so that a poll loop hears them without races: the one way sshccd learns of
+// SIGTERM and the mux daemon of SIGTERM, SIGINT and SIGHUP. The handler only writes a byte.
+
+import CPOSIX
+
+/// The read end of the process's signal pipe.
+public struct SignalPipe: Sendable {
+    public let pollDescriptor: Int32
+
+    /// Installs the handler for `signals` (once per process); nil when that failed.
+    public static func install(_ signals: [Int32]) -> SignalPipe? {
+        let fd = signals.withUnsafeBufferPointer { sshcc_signal_pipe($0.baseAddress, Int32($0.count)) }
+        return fd >= 0 ? SignalPipe(pollDescriptor: fd) : nil
+    }
+
+    /// Wakes the loop as a signal would (a stop asked for over a socket).
+    public func ring() { sshcc_signal_pipe_ring() }
+}
