@@ -45,18 +45,25 @@ let package = Package(
         .target(name: "WireCompression", dependencies: ["CZstd", "CLZO"], swiftSettings: strict),
         // The distcc wire protocol as a pure incremental codec: no sockets, no files.
         .target(name: "DistccWire", dependencies: ["WireCompression", "CompileCore"], swiftSettings: strict),
-        // Pure compile rules: which command lines can be distributed, server-side argument policy,
-        // host specs, exit codes. No I/O.
+        // What a compile is, for both sides: which command lines can be distributed, languages and gcc's
+        // options, the compilers sshcc knows, host specs, exit codes, wait statuses. Pure, no I/O.
         .target(name: "CompileCore", swiftSettings: strict),
+        // What sshccd lets a client make its compiler do: the argument allow-list and its rules, the source
+        // and assembly checks, the direct steps' commands. Pure, no I/O (fuzzed).
+        .target(name: "ServerPolicy", dependencies: ["CompileCore"], swiftSettings: strict),
         // Preprocessed text laid out so that a compile records the same DWARF lines and columns as a local
         // one (from `gcc -E -dD -fdebug-cpp` and the sources). Pure: bytes in, bytes out.
         .target(name: "SourceLayout", swiftSettings: strict),
-        // glibc GNU extensions Swift's Glibc module hides (pipe2, posix_spawn chdir).
+        // glibc GNU extensions Swift's Glibc module hides (pipe2, posix_spawn chdir), and the signal pipe.
         .target(name: "CPOSIX"),
+        // sshccd's compile job as a process: fork with limits, its own process group, the Landlock sandbox.
+        .target(name: "CJobSandbox"),
         // Processes, file descriptors and files: the only place (with SSH) that calls the C library for I/O.
         .target(
             name: "POSIXSupport",
-            dependencies: ["CPOSIX", "CompileCore", .product(name: "SystemPackage", package: "swift-system")],
+            dependencies: [
+                "CPOSIX", "CJobSandbox", "CompileCore", .product(name: "SystemPackage", package: "swift-system"),
+            ],
             swiftSettings: strict),
         // A swift-log handler writing a private (0600) log file: sshccd's and the mux daemon's.
         .target(
@@ -67,7 +74,7 @@ let package = Package(
         .target(
             name: "SSHCCServer",
             dependencies: [
-                "DistccWire", "CompileCore", "POSIXSupport", "FileLogging",
+                "DistccWire", "CompileCore", "ServerPolicy", "POSIXSupport", "FileLogging",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
@@ -110,7 +117,8 @@ let package = Package(
         // The fuzzer's view of sshccd's input handling (decoders, allow-list, source and assembly checks),
         // shared by Scripts/fuzz.sh and the fuzz regression tests.
         .target(
-            name: "WireFuzzing", dependencies: ["DistccWire", "CompileCore", "KnownHostsFormat", "MuxCore"],
+            name: "WireFuzzing",
+            dependencies: ["DistccWire", "CompileCore", "ServerPolicy", "KnownHostsFormat", "MuxCore"],
             swiftSettings: strict),
 
         .target(
@@ -122,6 +130,7 @@ let package = Package(
             name: "DistccWireTests", dependencies: ["DistccWire", "WireFuzzing"], exclude: ["FuzzRegressions"],
             swiftSettings: strict),
         .testTarget(name: "CompileCoreTests", dependencies: ["CompileCore"], swiftSettings: strict),
+        .testTarget(name: "ServerPolicyTests", dependencies: ["ServerPolicy", "CompileCore"], swiftSettings: strict),
         .testTarget(name: "KnownHostsFormatTests", dependencies: ["KnownHostsFormat", "SSH"], swiftSettings: strict),
         .testTarget(name: "OpenSSHConfigTests", dependencies: ["OpenSSHConfig"], swiftSettings: strict),
         .testTarget(name: "MuxCoreTests", dependencies: ["MuxCore", "DistccWire"], swiftSettings: strict),
@@ -129,8 +138,8 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "TestSupport", "DistccWire", "MuxCore", "POSIXSupport", "SSHCCMux", "CompileCore", "sshcc", "sshccd",
-                "sshcc-mux",
+                "TestSupport", "DistccWire", "MuxCore", "POSIXSupport", "SSHCCMux", "CompileCore", "ServerPolicy",
+                "sshcc", "sshccd", "sshcc-mux",
             ],
             swiftSettings: strict),
     ]

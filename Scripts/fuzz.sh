@@ -13,11 +13,11 @@ mkdir -p "$build/modules" "$build/corpus" "$build/crashes"
 # swiftc directly: SwiftPM's --sanitize fuzzer left the library targets without coverage counters here.
 flags=(-parse-as-library -O -sanitize=fuzzer,address -I "$build/modules" -I Sources/CZstd -I Sources/CLZO
     -Xcc -I/usr/include/lzo)
-for module in WireCompression CompileCore DistccWire KnownHostsFormat MuxCore WireFuzzing; do
+for module in WireCompression CompileCore ServerPolicy DistccWire KnownHostsFormat MuxCore WireFuzzing; do
     swiftc "${flags[@]}" -emit-library -static -module-name "$module" Sources/"$module"/*.swift \
         -emit-module-path "$build/modules/$module.swiftmodule" -o "$build/modules/lib$module.a"
 done
-swiftc "${flags[@]}" Fuzz/FuzzMain.swift -L "$build/modules" -lWireFuzzing -lMuxCore -lKnownHostsFormat -lDistccWire -lCompileCore \
+swiftc "${flags[@]}" Fuzz/FuzzMain.swift -L "$build/modules" -lWireFuzzing -lMuxCore -lKnownHostsFormat -lDistccWire -lServerPolicy -lCompileCore \
     -lWireCompression -lzstd -llzo2 \
     -o "$build/sshcc-fuzz" 2>&1 | grep -v "Cannot export local symbol" || true
 # Seeds: the regression inputs and a few well-formed requests and replies (first byte: the piece size).

@@ -1,9 +1,9 @@
 // What gcc's options mean for distribution, as tables: which take a separate value, which matter only to the
 // preprocessor, which force a local compile. Used by ArgScanner (client) and ServerArgPolicy (server).
 
-enum GCCOptions {
+public enum GCCOptions {
     /// Options whose value may be the next argument (`-o out`, `-I dir`, `-x c`).
-    static let takesSeparateValue: Set<String> = [
+    public static let takesSeparateValue: Set<String> = [
         "-o", "-x", "-I", "-D", "-U", "-A", "-include", "-imacros", "-isystem", "-iquote", "-idirafter",
         "-iprefix", "-iwithprefix", "-iwithprefixbefore", "-isysroot", "-imultilib", "-iwithsysroot",
         "-MF", "-MT", "-MQ", "-Xpreprocessor", "-Xassembler", "-Xlinker", "-Xclang", "-aux-info",
@@ -26,7 +26,7 @@ enum GCCOptions {
     ]
 
     /// The preprocessor-only option `argument` starts, if any (exact flag or a value option's prefix).
-    static func preprocessorOption(_ argument: String) -> String? {
+    public static func preprocessorOption(_ argument: String) -> String? {
         if preprocessorFlags.contains(argument) || argument.hasPrefix("-Wp,") { return argument }
         return preprocessorWithValue.first { argument.hasPrefix($0) }
     }

@@ -2,6 +2,7 @@
 // (gcc, cc1 and as are killed together), a wall-clock deadline, and the client watched so that a job whose
 // client has gone is killed instead of finished.
 
+import CJobSandbox
 import CPOSIX
 
 #if canImport(Glibc)

@@ -90,7 +90,7 @@ enum DaemonLauncher {
     /// Spawns `sshcc-mux` from sshcc's own directory and waits (10 s at most) until it listens.
     /// sshcc-mux, installed next to sshcc.
     static var muxExecutable: String {
-        let me = Wrapper.realPath("/proc/self/exe") ?? "/proc/self/exe"
+        let me = Files.realPath("/proc/self/exe") ?? "/proc/self/exe"
         return String(me[..<(me.lastIndex(of: "/") ?? me.startIndex)]) + "/sshcc-mux"
     }
 

@@ -30,20 +30,20 @@ enum Masquerade {
             Console.error("usage: sshcc --install-masquerade DIR\n")
             return ExitCode.usage.rawValue
         }
-        guard let me = Wrapper.realPath("/proc/self/exe") else {
+        guard let me = Files.realPath("/proc/self/exe") else {
             Console.error("sshcc: cannot tell where sshcc is installed\n")
             return ExitCode.localIOError.rawValue
         }
-        let absolute = directory.hasPrefix("/") ? directory : (Wrapper.realPath(".") ?? ".") + "/" + directory
+        let absolute = directory.hasPrefix("/") ? directory : (Files.realPath(".") ?? ".") + "/" + directory
         let searchPath = Environment.get("PATH")?.split(separator: ":").filter {
-            Wrapper.realPath(String($0)) != Wrapper.realPath(absolute)
+            Files.realPath(String($0)) != Files.realPath(absolute)
         }.joined(separator: ":")
         var created: [String] = []
         do {
             try Files.makeDirectory(absolute, mode: 0o755)
             for name in compilerNames(onPath: searchPath) {
                 let link = absolute + "/" + name
-                if Wrapper.realPath(link) == me { continue }
+                if Files.realPath(link) == me { continue }
                 try Files.symlink(me, at: link)
                 created.append(name)
             }

@@ -215,11 +215,11 @@ public enum Wrapper {
     /// The real compiler: `name` on PATH, skipping sshcc itself (masquerade directories, symlinks to it).
     /// A path naming sshcc (`sshcc /masq/gcc`, as ccache calls it) is looked up by its base name instead.
     static func findCompiler(_ name: String) -> String? {
-        let me = realPath("/proc/self/exe")
-        let lookup = name.contains("/") && me != nil && realPath(name) == me ? PathName.base(name) : name
+        let me = Files.realPath("/proc/self/exe")
+        let lookup = name.contains("/") && me != nil && Files.realPath(name) == me ? PathName.base(name) : name
         return Environment.findExecutable(lookup) { directory in
             guard let me else { return false }
-            return realPath(directory + "/" + lookup) == me
+            return Files.realPath(directory + "/" + lookup) == me
         }
     }
 
@@ -231,12 +231,6 @@ public enum Wrapper {
         return depth
     }
     static let maximumNesting = 4
-
-    static func realPath(_ path: String) -> String? {
-        guard let resolved = realpath(path, nil) else { return nil }
-        defer { free(resolved) }
-        return String(cString: resolved)
-    }
 
     static let usage = """
         usage: sshcc COMPILER [ARGS...]      compile, remotely when possible (e.g. sshcc gcc -c x.c -o x.o)

@@ -154,7 +154,7 @@ final class ChannelEngine {
         case .failed(let error):
             opening = .none
             guard error.isRequestDenied else { throw lost(error) }
-            events.append(.hostRefused(HostConnector.noSubsystem(spec)))
+            events.append(.hostRefused(HostLogin.noSubsystem(spec)))
         }
     }
 

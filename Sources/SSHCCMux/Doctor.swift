@@ -60,7 +60,7 @@ public enum Doctor {
             detail("known_hosts: \(plan.knownHostsFiles.joined(separator: " "))")
 
             current = "connect"
-            let session = try HostConnector.connect(spec, plan: plan, access: access) { found in
+            let session = try HostLogin.connect(spec, plan: plan, access: access) { found in
                 switch found {
                 case .connected(let nanoseconds):
                     step("connect", "SSH session up in \(milliseconds(nanoseconds)) ms")
@@ -80,7 +80,7 @@ public enum Doctor {
                 session, spec: spec, version: ProtocolVersion.plain, compiler: "gcc", deadline: jobDeadline())
             switch first {
             case .closed(let status):
-                if status == 127 { throw HostConnector.sshccdMissing(spec) }
+                if status == 127 { throw HostLogin.sshccdMissing(spec) }
                 throw ClientFailure(
                     .serverRefused,
                     "sshccd on \(spec) ended without answering (exit status \(status.map(String.init) ?? "none"))",
@@ -170,7 +170,7 @@ public enum Doctor {
         do throws(SSHError) {
             try session.complete("start the subsystem", by: deadline) { channel.tryStartSubsystem(subsystemName) }
         } catch {
-            throw error.isRequestDenied ? HostConnector.noSubsystem(spec) : lost(error)
+            throw error.isRequestDenied ? HostLogin.noSubsystem(spec) : lost(error)
         }
         var offset = 0
         while offset < request.count {

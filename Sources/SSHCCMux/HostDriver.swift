@@ -184,7 +184,7 @@ final class HostDriver: @unchecked Sendable {
                 .remoteCrashed,
                 "sshccd on \(spec) ended without replying (exit status \(status.map(String.init) ?? "unknown")); "
                     + "see its log on the host")
-        case .serverMissing: HostConnector.sshccdMissing(spec)
+        case .serverMissing: HostLogin.sshccdMissing(spec)
         case .badReply(let reason): ClientFailure(.protocolError, "\(spec) sent a bad reply: \(reason)")
         case .stalled(let seconds): ClientFailure(.connectFailed, "\(spec) made no progress in \(seconds) s")
         case .connectionLost(let reason): ClientFailure(.connectFailed, reason)
@@ -279,7 +279,7 @@ final class HostDriver: @unchecked Sendable {
         Threads.spawn { [self] in
             let result: Result<Handover<Connected>, ClientFailure>
             do throws(ClientFailure) {
-                result = .success(Handover(value: try HostConnector.connect(spec, access: access)))
+                result = .success(Handover(value: try HostLogin.connect(spec, access: access)))
             } catch {
                 result = .failure(error)
             }

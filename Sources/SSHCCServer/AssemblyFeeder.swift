@@ -5,6 +5,7 @@
 // not checked; the main thread uses the assembler's result only if the first step succeeded.
 
 import CompileCore
+import ServerPolicy
 import POSIXSupport
 
 #if canImport(Glibc)

@@ -5,6 +5,7 @@
 // failing or taking over 2 s) is remembered as "use the driver", which then does what it always did.
 
 import CompileCore
+import ServerPolicy
 import POSIXSupport
 
 /// A step's program and argv: cc1 or `as` as the driver would run them, or the driver itself.

@@ -3,6 +3,7 @@
 // directory removed. Refusals and stopped jobs become refusal replies, so the client compiles locally.
 
 import CompileCore
+import ServerPolicy
 import DistccWire
 import Logging
 import POSIXSupport

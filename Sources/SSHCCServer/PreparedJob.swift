@@ -4,6 +4,7 @@
 // the transfer. Dropping it kills what it started, then removes the directory.
 
 import CompileCore
+import ServerPolicy
 import POSIXSupport
 
 #if canImport(Glibc)

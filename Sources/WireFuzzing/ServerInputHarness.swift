@@ -5,6 +5,7 @@
 // reader rides along: a known_hosts file is text another party may have written too.
 
 import CompileCore
+import ServerPolicy
 import DistccWire
 import KnownHostsFormat
 

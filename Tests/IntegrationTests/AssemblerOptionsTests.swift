@@ -5,6 +5,7 @@
 // gas does print a listing for `-Wa` (`-W -a`) and does open what `-I`/`@` name.
 
 import CompileCore
+import ServerPolicy
 import Foundation
 import TestSupport
 import Testing

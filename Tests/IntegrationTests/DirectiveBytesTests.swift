@@ -4,6 +4,7 @@
 // refuse that line. The plain directive is the control: the compiler does touch the file without the check.
 
 import CompileCore
+import ServerPolicy
 import Foundation
 import TestSupport
 import Testing

@@ -21,7 +21,7 @@ struct Connected {
     let keepalive: (interval: Int32, deadAfter: Int32)
 }
 
-enum HostConnector {
+enum HostLogin {
     /// An authenticated session to `spec`, or the reason there is none.
     static func connect(_ spec: HostSpec, access: HostAccess) throws(ClientFailure) -> Connected {
         let plan = try HostResolver.plan(spec, access: access)

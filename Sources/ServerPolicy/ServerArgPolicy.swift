@@ -5,6 +5,8 @@
 // assembly before the assembler does (AssemblyPolicy): `.incbin` hidden in C string escapes is only visible
 // there. Pure: no files are touched here.
 
+import CompileCore
+
 /// A compile the server has agreed to run.
 public struct ServerCompile: Equatable, Sendable {
     /// The allowed compiler name to look up on the server's PATH.

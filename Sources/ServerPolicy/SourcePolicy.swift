@@ -8,6 +8,8 @@
 // refused anywhere. Comments and backslash-newlines between a directive's tokens are seen through. Legitimate
 // preprocessed code never needs the rest; a refused job falls back to a local compile.
 
+import CompileCore
+
 public enum SourcePolicy {
     /// Byte sequences whose presence anywhere makes the server refuse a source, with why.
     static let forbidden: [(bytes: [UInt8], reason: String)] = [

@@ -3,6 +3,7 @@
 // clang 21 (`-x cpp-output`): the compiler looked at the named file.
 
 import CompileCore
+import ServerPolicy
 import Testing
 
 @Suite struct SourcePolicyTests {

@@ -2,6 +2,7 @@
 // one row per rule, and the look at the assembly before the assembler reads it.
 
 import CompileCore
+import ServerPolicy
 import Testing
 
 @Suite struct ServerArgRulesTests {

@@ -2,6 +2,7 @@
 // driver would pass them (quotes, escapes, spaces), and the job's paths swapped for tokens and back.
 
 import CompileCore
+import ServerPolicy
 import Testing
 
 @Suite struct DriverCommandsTests {

@@ -3,6 +3,8 @@
 // outside the job. Anything not listed is refused. Options that only matter to the preprocessor or the linker
 // are dropped (never passed to a compiler). Pure tables; ServerArgPolicy applies them.
 
+import CompileCore
+
 /// What to do with one argument of a request.
 public enum ServerArgRule: Equatable, Sendable {
     /// Passed to the compiler (with the next argument when `value`).

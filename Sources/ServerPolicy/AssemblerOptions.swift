@@ -6,6 +6,8 @@
 // parsing cannot be in doubt and is on the list: a long option spelled out in full (abbreviations depend on
 // gas's whole table), or a single short option alone (`-W`, glibc's rule for "-f": the short option wins).
 
+import CompileCore
+
 enum AssemblerOptions {
     /// Long options (used with one or two dashes) that only choose encodings, warnings and checks.
     static let flags: Set<String> = [

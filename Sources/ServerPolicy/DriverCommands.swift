@@ -3,6 +3,8 @@
 // command lines are derived once per flag set with placeholder paths and then given each job's directory
 // and file stem. Pure text handling; sshccd runs the driver (SSHCCServer/DirectSteps.swift).
 
+import CompileCore
+
 public enum DriverCommands {
     /// The commands in `gcc -###` output (its stderr): every line that starts with a space, split into
     /// arguments as the driver quoted them (`"…"` with `\"`, `\\` and `\$` escaped); nil when a quote is left

@@ -2,6 +2,7 @@
 // runs for a request, and what it refuses.
 
 import CompileCore
+import ServerPolicy
 import Testing
 
 @Suite struct ServerArgPolicyTests {

@@ -5,6 +5,8 @@
 // can build those directive names from pieces and `.mri` drops the dot. Compiler-generated assembly never uses any of them; a refused
 // job falls back to a local compile.
 
+import CompileCore
+
 public enum AssemblyPolicy {
     /// Directive names (lower case; the assembler ignores case) that are refused wherever they appear.
     static let forbidden: Set<[UInt8]> = Set(
