@@ -138,8 +138,9 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "TestSupport", "DistccWire", "MuxCore", "POSIXSupport", "SSHCCMux", "CompileCore", "ServerPolicy",
-                "sshcc", "sshccd", "sshcc-mux",
+                "TestSupport", "DistccWire", "MuxCore", "POSIXSupport", "CompileCore", "ServerPolicy", "FileLogging",
+                "SSHCCMux", "SSHCCClient", "SSHCCServer", "sshcc", "sshccd", "sshcc-mux",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
     ]

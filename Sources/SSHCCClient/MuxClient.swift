@@ -27,11 +27,14 @@ enum MuxClient {
         case broken(String)
     }
 
+    /// How a connection to the daemon is made: DaemonLauncher.connect (the in-process tests pass their own).
+    typealias Connect = () -> Result<Int32, ClientFailure>
+
     /// Opens a connection for `job` and sends its command line (JOBA) before the wrapper preprocesses, so
     /// that its host can get the compiler ready meanwhile; nil when that did not work (the whole job then
     /// goes by `submit`). Closing the connection before the answer withdraws the job.
-    static func open(_ job: JobSubmission, paths: MuxPaths) -> Int32? {
-        guard let fd = try? DaemonLauncher.connect(paths) else { return nil }
+    static func open(_ job: JobSubmission, connect: Connect) -> Int32? {
+        guard case .success(let fd) = connect() else { return nil }
         guard (try? FileDescriptorIO.writeAll(fd, MuxCodec.jobHead(job, version: version))) != nil else {
             close(fd)
             return nil
@@ -82,12 +85,12 @@ enum MuxClient {
 
     /// Sends `job` and its whole `source` to the daemon (starting or replacing it as needed) and returns its
     /// answer: three attempts, since a daemon that vanished never answered on the build's behalf.
-    static func submit(_ job: JobSubmission, source: [UInt8], paths: MuxPaths, verbose: Bool)
+    static func submit(_ job: JobSubmission, source: [UInt8], paths: MuxPaths, verbose: Bool, connect: Connect)
         throws(ClientFailure) -> Outcome
     {
         var lastProblem = ""
         for attempt in 0..<3 {
-            let fd = try DaemonLauncher.connect(paths)
+            let fd = try connect().get()
             do throws(ExchangeFailure) {
                 let head = MuxCodec.jobHead(job, version: version) + MuxCodec.sourceHeader(count: source.count)
                 return try outcome(exchange(fd, head: head, body: source[...]), fd)

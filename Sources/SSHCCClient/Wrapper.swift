@@ -105,9 +105,19 @@ public enum Wrapper {
     /// preprocessor writes it, the rest once it is whole; then the preprocessor's status, and only if that is
     /// success, the answer. A failed preprocessor withdraws the job by closing the connection. When the
     /// connection failed or the daemon was lost or replaced, the whole job goes again (`MuxClient.submit`).
-    static func send(_ job: JobSubmission, plan: CompilePlan, compiler: LocalCompiler, config: ClientConfig) -> Sent {
+    static func send(
+        _ job: JobSubmission, plan: CompilePlan, compiler: LocalCompiler, config: ClientConfig,
+        connect: MuxClient.Connect? = nil
+    ) -> Sent {
+        let paths = config.muxPaths
+        let connect =
+            connect ?? {
+                do throws(ClientFailure) { return .success(try DaemonLauncher.connect(paths)) } catch {
+                    return .failure(error)
+                }
+            }
         var preprocessor = compiler.startPreprocessor(plan, config: config)
-        var link = MuxClient.open(job, paths: config.muxPaths)
+        var link = MuxClient.open(job, connect: connect)
         var sentAhead = 0
         let text =
             preprocessor?.text(pieceSize: MuxClient.pieceSize) { piece in
@@ -139,7 +149,9 @@ public enum Wrapper {
             return .answered(outcome)
         }
         do {
-            return .answered(try MuxClient.submit(job, source: source, paths: config.muxPaths, verbose: config.verbose))
+            return .answered(
+                try MuxClient.submit(
+                    job, source: source, paths: config.muxPaths, verbose: config.verbose, connect: connect))
         } catch {
             return .daemonFailed(error)
         }

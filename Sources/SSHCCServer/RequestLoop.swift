@@ -11,7 +11,7 @@ import Logging
 import POSIXSupport
 
 /// How a request loop ended.
-public enum LoopEnd: Equatable {
+public enum LoopEnd: Equatable, Sendable {
     /// End of input between requests.
     case finished
     /// End of input inside a request: the client gave up (stock distcc does this when preprocessing fails).
