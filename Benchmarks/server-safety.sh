@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# What sshccd's safety costs per job (issue 5): one job through sshccd on stdin (allow-list, source check, two
+# What sshccd's safety costs per job: one job through sshccd on stdin (allow-list, source check, two
 # compiler runs with the assembly read in between, limits, slot) with and without the Landlock sandbox, against
 # the plain `gcc -c` of the same preprocessed text. Usage: Benchmarks/server-safety.sh [RUNS] (default 20).
-# BASELINE=/path/to/older/sshccd adds that build as a column (e.g. one built from a commit before issue 5; it
+# BASELINE=/path/to/older/sshccd adds that build as a column (e.g. one built from a commit before the server's safety work; it
 # takes no --sandbox option).
 set -euo pipefail
 cd "$(dirname "$0")/.."

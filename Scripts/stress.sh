@@ -185,6 +185,11 @@ remote=$((fault_jobs - local_count))
 served_count=$(($(served) - before))
 echo "   $seconds s, build status $status; kills: $(sort "$work/kills" | uniq -c | awk '{printf "%s %s, ", $1, $2}')relay drops: $(wc -l < "$work/relay.log")"
 echo "   $bad wrong objects; $remote jobs compiled remotely, $local_count locally (fallback)"
+if ((local_count > 0)); then
+    echo "   why they went local:"
+    grep "compiling locally" "$work/stderr" | sed 's/[0-9]\{4,\}/N/g; s/^sshcc: warning: //' | sort | uniq -c | sort -rn \
+        | head -4 | sed 's/^/     /'
+fi
 echo "   sshccd finished $served_count compiles for $remote remote jobs: $((served_count - remote)) whose answer a kill or drop lost"
 [[ $status == 0 && $bad == 0 ]] || fail "faults: build status $status, $bad wrong objects; $(grep -v "compiling locally\|lost the mux\|trying another" "$work/stderr" | head -5)"
 ((local_count * 4 <= fault_jobs)) || fail "faults: $local_count of $fault_jobs jobs went local: $(head -3 "$work/stderr")"

@@ -1,5 +1,5 @@
 // Where the per-user mux daemon lives: SSHCC_DIR, else $XDG_RUNTIME_DIR/sshcc, else /tmp/sshcc-$UID
-// (DESIGN.md §4). The directory is 0700; the socket, lock, pid and log files are inside it.
+// (README, "Using it"). The directory is 0700; the socket, lock, pid and log files are inside it.
 
 public struct MuxPaths: Sendable, Equatable {
     public var directory: String

@@ -22,6 +22,19 @@ public enum Environment {
         return "/"
     }
 
+    /// The home directory the password database gives (OpenSSH's `~` and %d ignore $HOME).
+    public static var passwordHome: String? {
+        guard let entry = getpwuid(getuid()), let dir = entry.pointee.pw_dir else { return nil }
+        return String(cString: dir)
+    }
+
+    /// This machine's host name (OpenSSH's %L and %l).
+    public static var hostName: String {
+        var name = [UInt8](repeating: 0, count: 256)
+        gethostname(&name, name.count - 1)
+        return String(decoding: name.prefix { $0 != 0 }, as: UTF8.self)
+    }
+
     /// The login name of the current user (for SSH when a host entry has no `user@`).
     public static var userName: String {
         if let entry = getpwuid(getuid()), let name = entry.pointee.pw_name { return String(cString: name) }

@@ -3,13 +3,29 @@
 
 import CPOSIX
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The read end of the process's signal pipe.
 public struct SignalPipe: Sendable {
     public let pollDescriptor: Int32
 
+    public enum Signal: Sendable {
+        case terminate, interrupt, hangUp
+        var number: Int32 {
+            switch self {
+            case .terminate: SIGTERM
+            case .interrupt: SIGINT
+            case .hangUp: SIGHUP
+            }
+        }
+    }
+
     /// Installs the handler for `signals` (once per process); nil when that failed.
-    public static func install(_ signals: [Int32]) -> SignalPipe? {
-        let fd = signals.withUnsafeBufferPointer { sshcc_signal_pipe($0.baseAddress, Int32($0.count)) }
+    public static func install(_ signals: [Signal]) -> SignalPipe? {
+        let numbers = signals.map(\.number)
+        let fd = numbers.withUnsafeBufferPointer { sshcc_signal_pipe($0.baseAddress, Int32($0.count)) }
         return fd >= 0 ? SignalPipe(pollDescriptor: fd) : nil
     }
 

@@ -2,7 +2,7 @@
 // (the mux daemon's host driver). Each step either finishes, says "again" (libssh2 EAGAIN: repeat the SAME
 // call with the SAME arguments later), or fails. When a step says "again" while blocked outbound, a
 // packet is half-sent: nothing else may be sent on the session until that step is repeated and done
-// (the notes' half-sent packet rule); `isBlockedOutbound` tells the driver so.
+// (the half-sent packet rule, Docs/protocol.md); `isBlockedOutbound` tells the driver so.
 
 import CLibSSH2
 import POSIXSupport

@@ -37,7 +37,7 @@ public struct ClientConfig: Sendable {
                 sshccDir: Environment.get("SSHCC_DIR"), runtimeDir: Environment.get("XDG_RUNTIME_DIR"), uid: getuid()))
     }
 
-    /// SSHCC_HOSTS, else $XDG_CONFIG_HOME/sshcc/hosts, else ~/.config/sshcc/hosts (DESIGN.md §4).
+    /// SSHCC_HOSTS, else $XDG_CONFIG_HOME/sshcc/hosts, else ~/.config/sshcc/hosts (README, "Using it").
     /// A hosts file that is there but cannot be read (a FIFO, a directory, no permission) is an error, not
     /// an empty list.
     static func hostList(home: String) throws(ClientFailure) -> (source: String, text: String) {

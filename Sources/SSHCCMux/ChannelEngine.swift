@@ -191,9 +191,5 @@ final class ChannelEngine {
     }
 
     /// Poll events for this connection's socket.
-    var pollEvents: Int16 { Int16(POLLIN) | (session.isBlockedOutbound ? Int16(POLLOUT) : 0) }
+    var pollEvents: Poll.Events { session.isBlockedOutbound ? [.readable, .writable] : .readable }
 }
-
-#if canImport(Glibc)
-    import Glibc
-#endif

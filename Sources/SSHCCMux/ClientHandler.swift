@@ -6,10 +6,6 @@ import Logging
 import MuxCore
 import POSIXSupport
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 struct ClientHandler {
     let fd: Int32
     let dispatcher: Dispatcher
@@ -22,7 +18,7 @@ struct ClientHandler {
     func serve() {
         dispatcher.clientArrived()
         defer {
-            close(fd)
+            FileDescriptorIO.close(fd)
             dispatcher.clientLeft()
         }
         var intake = WrapperIntake(version: version)
@@ -75,17 +71,14 @@ struct ClientHandler {
         defer { answered.close() }
         job.answer.whenFulfilled { answered.ring() }
         while true {
-            var entries = [
-                pollfd(fd: answered.pollDescriptor, events: Int16(POLLIN), revents: 0),
-                pollfd(fd: fd, events: Int16(POLLIN), revents: 0),
-            ]
-            guard poll(&entries, 2, -1) >= 0 || errno == EINTR else { return true }
-            if entries[0].revents != 0 { return true }
-            if entries[1].revents != 0 {
-                var byte: UInt8 = 0
-                let peeked = recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
-                if peeked == 0 || (peeked < 0 && errno != EAGAIN && errno != EINTR) { return false }
-                if peeked > 0 { return true }  // bytes no job has: the answer is awaited alone
+            let ready = Poll.wait([Poll.Entry(answered.pollDescriptor), Poll.Entry(fd)], milliseconds: -1)
+            if ready[0] { return true }
+            if ready[1] {
+                switch UnixSocket.pending(fd) {
+                case .ended: return false
+                case .bytes: return true  // bytes no job has: the answer is awaited alone
+                case .nothing: continue
+                }
             }
         }
     }

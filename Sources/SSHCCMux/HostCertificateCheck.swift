@@ -11,10 +11,6 @@ import KnownHostsFormat
 import POSIXSupport
 import SSH
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// The certificates a server presented to ssh-keyscan, and the command, for messages.
 struct FetchedCertificates {
     var certificates: [OpenSSHCertificate]
@@ -114,7 +110,7 @@ enum HostCertificateCheck {
         var problems: [String] = []
         for certificate in certificates {
             let problem = certificate.problem(
-                hostKey: key.bytes, hostName: principal, now: UInt64(max(0, time(nil))),
+                hostKey: key.bytes, hostName: principal, now: CurrentProcess.unixTime,
                 authorities: authorities.map(\.key), isRevoked: known.isRevoked,
                 signatureIsValid: CertificateSignature.isValid)
             guard let problem else {

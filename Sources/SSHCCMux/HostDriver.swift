@@ -14,10 +14,6 @@ import MuxCore
 import POSIXSupport
 import SSH
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 final class HostDriver: @unchecked Sendable {
     let key: PoolKey
     let spec: HostSpec
@@ -99,14 +95,13 @@ final class HostDriver: @unchecked Sendable {
     }
 
     private func pollOnce() {
-        var fds = [pollfd(fd: wakePipe?.pollDescriptor ?? -1, events: Int16(POLLIN), revents: 0)]
+        var entries = [Poll.Entry(wakePipe?.pollDescriptor ?? -1)]
         for connection in connections {
             connection.session.armQuickAck()
-            fds.append(pollfd(fd: connection.session.socketDescriptor, events: connection.pollEvents, revents: 0))
+            entries.append(Poll.Entry(connection.session.socketDescriptor, connection.pollEvents))
         }
         // A second at most: keepalives, stalled jobs and the backoff clock are checked on each turn.
-        _ = poll(&fds, nfds_t(fds.count), 1000)
-        if fds[0].revents != 0 { wakePipe?.drain() }
+        if Poll.wait(entries, milliseconds: 1000)[0] { wakePipe?.drain() }
     }
 
     private func serviceConnections() {

@@ -13,10 +13,6 @@ import OpenSSHConfig
 import POSIXSupport
 import SSH
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// Everything a connection attempt needs to know about its host.
 struct ConnectPlan: Sendable {
     var host: ResolvedHost
@@ -127,15 +123,8 @@ enum HostResolver {
 
     /// OpenSSH takes `~` and the user name from the password database, not from $HOME.
     static func tokenValues() -> TokenValues {
-        var home = Environment.home
-        var user = Environment.userName
-        if let entry = getpwuid(getuid()) {
-            if let dir = entry.pointee.pw_dir { home = String(cString: dir) }
-            if let name = entry.pointee.pw_name { user = String(cString: name) }
-        }
-        var name = [UInt8](repeating: 0, count: 256)
-        gethostname(&name, name.count - 1)
-        let hostName = String(decoding: name.prefix { $0 != 0 }, as: UTF8.self)
-        return TokenValues(home: home, localUser: user, uid: getuid(), localHostName: hostName)
+        TokenValues(
+            home: Environment.passwordHome ?? Environment.home, localUser: Environment.userName,
+            uid: CurrentProcess.userID, localHostName: Environment.hostName)
     }
 }

@@ -8,10 +8,6 @@ import Logging
 import MuxCore
 import POSIXSupport
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 public enum MuxDaemon {
     /// Settings from the environment the starting wrapper passed down.
     public struct Settings: Sendable {
@@ -32,7 +28,7 @@ public enum MuxDaemon {
 
     /// Runs the daemon until it stops; `readyFD` gets one byte once the socket accepts connections.
     public static func run(_ settings: Settings, readyFD: Int32?) -> Int32 {
-        signal(SIGPIPE, SIG_IGN)
+        CurrentProcess.ignoreBrokenPipes()
         let paths = settings.paths
         do {
             try Files.makePrivateDirectory(paths.directory)
@@ -48,36 +44,31 @@ public enum MuxDaemon {
             logger.error("cannot listen: \(error)")
             return ExitCode.localIOError.rawValue
         }
-        let socketIdentity = fileIdentity(paths.socket)
-        try? Files.replace(paths.pidFile, Array("\(getpid())\n".utf8))
+        let socketIdentity = Files.identity(paths.socket)
+        try? Files.replace(paths.pidFile, Array("\(CurrentProcess.id)\n".utf8))
 
         // SIGTERM, SIGINT, SIGHUP and `sshcc --stop` all end the loop through the one signal pipe.
-        let stop = SignalPipe.install([SIGTERM, SIGINT, SIGHUP])
+        let stop = SignalPipe.install([.terminate, .interrupt, .hangUp])
         let dispatcher = Dispatcher(backoff: settings.backoff)
         logger.info(
-            "started: pid \(getpid()), \(versionLine), idle timeout \(Int(settings.idleTimeout)) s, backoff \(Int(settings.backoff)) s"
+            "started: pid \(CurrentProcess.id), \(versionLine), idle timeout \(Int(settings.idleTimeout)) s, backoff \(Int(settings.backoff)) s"
         )
         if let readyFD {
-            var byte: UInt8 = 1
-            _ = write(readyFD, &byte, 1)
-            close(readyFD)
+            try? FileDescriptorIO.writeAll(readyFD, [1])
+            FileDescriptorIO.close(readyFD)
         }
 
         var reason = "idle for \(Int(settings.idleTimeout)) s"
         loop: while true {
-            var fds = [
-                pollfd(fd: listener, events: Int16(POLLIN), revents: 0),
-                pollfd(fd: stop?.pollDescriptor ?? -1, events: Int16(POLLIN), revents: 0),
-            ]
-            _ = poll(&fds, 2, 1000)
-            if fds[1].revents != 0 {
+            let ready = Poll.wait([Poll.Entry(listener), Poll.Entry(stop?.pollDescriptor ?? -1)], milliseconds: 1000)
+            if ready[1] {
                 reason = "asked to stop"
                 break
             }
-            if fds[0].revents != 0, let client = try? UnixSocket.accept(listener) {
-                guard UnixSocket.peerUID(client) == getuid() else {
+            if ready[0], let client = try? UnixSocket.accept(listener) {
+                guard UnixSocket.peerUID(client) == CurrentProcess.userID else {
                     logger.warning("refused a connection from another user")
-                    close(client)
+                    FileDescriptorIO.close(client)
                     continue
                 }
                 let handler = ClientHandler(
@@ -88,14 +79,16 @@ public enum MuxDaemon {
                         releasePaths(paths, socketIdentity)
                         stop?.ring()
                     },
-                    status: { dispatcher.statusReport().render(pid: getpid(), directory: paths.directory) })
+                    status: {
+                        dispatcher.statusReport().render(pid: CurrentProcess.id, directory: paths.directory)
+                    })
                 Threads.spawn { handler.serve() }
                 continue
             }
             if let idle = dispatcher.idleSeconds {
                 if idle >= settings.idleTimeout { break loop }
                 // Another daemon took the socket path (it was removed by hand): leave once idle.
-                if fileIdentity(paths.socket) != socketIdentity {
+                if Files.identity(paths.socket) != socketIdentity {
                     reason = "the socket now belongs to another daemon"
                     break loop
                 }
@@ -103,25 +96,18 @@ public enum MuxDaemon {
         }
         // Stop taking wrappers at once: the next one starts a fresh daemon.
         releasePaths(paths, socketIdentity)
-        close(listener)
+        FileDescriptorIO.close(listener)
         logger.info("stopping: \(reason)")
         dispatcher.stopDrivers()
         // Give the drivers a moment to close their channels politely.
-        usleep(200_000)
+        CurrentProcess.sleep(milliseconds: 200)
         return 0
     }
 
     /// Removes the socket and pid file if they are still this daemon's.
     static func releasePaths(_ paths: MuxPaths, _ identity: [UInt64]?) {
-        guard fileIdentity(paths.socket) == identity else { return }
-        unlink(paths.socket)
-        unlink(paths.pidFile)
-    }
-
-    /// Device and inode, to tell our socket from a newer daemon's at the same path.
-    static func fileIdentity(_ path: String) -> [UInt64]? {
-        var info = stat()
-        guard lstat(path, &info) == 0 else { return nil }
-        return [UInt64(info.st_dev), UInt64(info.st_ino)]
+        guard Files.identity(paths.socket) == identity else { return }
+        Files.remove(paths.socket)
+        Files.remove(paths.pidFile)
     }
 }

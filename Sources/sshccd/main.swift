@@ -29,7 +29,7 @@ do {
 }
 
 let logger = Logger(label: "sshccd") { label in FileLogHandler(label: label, path: options.logPath) }
-let termFD = SignalPipe.install([SIGTERM])?.pollDescriptor ?? -1
+let termFD = SignalPipe.install([.terminate])?.pollDescriptor ?? -1
 var runner = JobRunner(options: options, logger: logger)
 let end = RequestLoop.serve(input: 0, output: 1, runner: &runner, logger: logger, termFD: termFD)
 // Off the latency path: the client has its replies and sees the stream end first (listing a busy /tmp costs

@@ -1,4 +1,4 @@
-// Issue 5, "nothing but compiling": sshccd driven directly with crafted requests. Each refused argument gets
+// "Nothing but compiling": sshccd driven directly with crafted requests. Each refused argument gets
 // a clear refusal and runs nothing (an instrument on PATH would record any compiler start); code that would
 // leave a marker file (a plugin, a wrapper, an assembler under -B) never runs, though the same argument does
 // run it in a local gcc; `.incbin` hidden from a look at the C text is caught in the assembly; an absolute

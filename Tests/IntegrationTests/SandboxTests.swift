@@ -1,4 +1,4 @@
-// Issue 5, defence in depth: each compiler runs in a Landlock sandbox (sshccd --sandbox auto). An instrument
+// Defence in depth: each compiler runs in a Landlock sandbox (sshccd --sandbox auto). An instrument
 // in the compiler's place tries what a compromised cc1 would: read a file outside the system directories,
 // list /tmp (other jobs), write outside its job, open a TCP socket, read a file beside its own installation. All fail under the sandbox and succeed
 // without it (the control), and the compile itself still works.

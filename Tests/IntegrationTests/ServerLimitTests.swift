@@ -1,4 +1,4 @@
-// Issue 5, limits and hostile input on stdin: sshccd driven directly. A job over a limit is stopped, reported
+// Limits and hostile input on stdin: sshccd driven directly. A job over a limit is stopped, reported
 // to the client as a refusal naming the option (so it compiles locally), no process of it outlives it and
 // its files are gone; oversized or broken streams end with a logged error; a crashed sshccd's job directory
 // is swept by the next one; the job directory is private.

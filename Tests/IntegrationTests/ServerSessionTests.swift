@@ -1,4 +1,4 @@
-// Issue 5, a server's jobs among others: sshccd processes on pipes, acting while jobs run. A client that
+// A server's jobs among others: sshccd processes on pipes, acting while jobs run. A client that
 // goes away mid-compile or mid-wait stops its job and frees its slot; SIGTERM lets the running job answer
 // first; a job waits while memory is short; a freed slot goes to the user who has waited longest, so one
 // user's queue does not starve another (a second user through setpriv).

@@ -1,0 +1,89 @@
+// Waiting on several descriptors at once (poll), and the state of this process, for the application
+// targets: they name what they wait for and what they ask of the system here instead of calling the C
+// library themselves.
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+public enum Poll {
+    public struct Events: OptionSet, Sendable {
+        public let rawValue: Int16
+        public init(rawValue: Int16) { self.rawValue = rawValue }
+        public static let readable = Events(rawValue: Int16(POLLIN))
+        public static let writable = Events(rawValue: Int16(POLLOUT))
+    }
+
+    /// A descriptor to wait on (-1: skipped) and what to wait for.
+    public struct Entry: Sendable {
+        public var descriptor: Int32
+        public var events: Events
+        public init(_ descriptor: Int32, _ events: Events = .readable) {
+            self.descriptor = descriptor
+            self.events = events
+        }
+    }
+
+    /// Waits up to `milliseconds` (-1: without limit) until an entry is ready; for each entry, whether
+    /// anything happened to it (readable, writable, an error or a hang-up). An interrupted wait returns with
+    /// nothing ready.
+    public static func wait(_ entries: [Entry], milliseconds: Int32) -> [Bool] {
+        var fds = entries.map { pollfd(fd: $0.descriptor, events: $0.events.rawValue, revents: 0) }
+        guard poll(&fds, nfds_t(fds.count), milliseconds) > 0 else { return entries.map { _ in false } }
+        return fds.map { $0.revents != 0 }
+    }
+}
+
+/// This process: who it is, and what it asks of the system for itself.
+public enum CurrentProcess {
+    public static var id: Int32 { getpid() }
+    public static var userID: UInt32 { getuid() }
+
+    /// Writes to a peer that left fail with EPIPE instead of killing the process.
+    public static func ignoreBrokenPipes() { signal(SIGPIPE, SIG_IGN) }
+
+    public static func sleep(milliseconds: Int) { usleep(UInt32(max(0, milliseconds)) * 1000) }
+
+    /// Seconds since 1970 (the wall clock, for certificates' validity).
+    public static var unixTime: UInt64 { UInt64(max(0, time(nil))) }
+}
+
+extension Files {
+    /// Device and inode of `path` itself (not what a symlink points to), to tell one file from another that
+    /// later took its name; nil when there is none.
+    public static func identity(_ path: String) -> [UInt64]? {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return nil }
+        return [UInt64(info.st_dev), UInt64(info.st_ino)]
+    }
+
+    /// Removes `path` (a file or socket); nothing when it is not there.
+    public static func remove(_ path: String) { unlink(path) }
+}
+
+extension UnixSocket {
+    public enum Pending: Sendable {
+        /// Bytes wait to be read.
+        case bytes
+        /// The peer closed its end (or the connection broke).
+        case ended
+        /// Nothing yet.
+        case nothing
+    }
+
+    /// What a read on `fd` would find now, without taking anything.
+    public static func pending(_ fd: Int32) -> Pending {
+        var byte: UInt8 = 0
+        let peeked = recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+        if peeked > 0 { return .bytes }
+        if peeked == 0 || (errno != EAGAIN && errno != EINTR) { return .ended }
+        return .nothing
+    }
+}
+
+extension FileDescriptorIO {
+    /// Closes `fd` (-1: nothing).
+    public static func close(_ fd: Int32) {
+        if fd >= 0 { _ = Glibc.close(fd) }
+    }
+}
