@@ -2,6 +2,8 @@
 // targets: they name what they wait for and what they ask of the system here instead of calling the C
 // library themselves.
 
+import CPOSIX
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -86,4 +88,19 @@ extension FileDescriptorIO {
     public static func close(_ fd: Int32) {
         if fd >= 0 { _ = Glibc.close(fd) }
     }
+
+    /// A pipe whose two ends close on exec (atomically: no race with a concurrent spawn).
+    public static func pipe() throws(SystemError) -> (read: Int32, write: Int32) {
+        var ends: [Int32] = [-1, -1]
+        try SystemError.check("pipe") { sshcc_pipe_cloexec(&ends) }
+        return (ends[0], ends[1])
+    }
+
+    /// `fd` stays open across exec (a compiler that inherits it holds what it stands for until it exits).
+    public static func inheritOnExec(_ fd: Int32) { _ = fcntl(fd, F_SETFD, 0) }
+}
+
+extension Environment {
+    /// Sets `name` for this process and the programs it starts.
+    public static func set(_ name: String, _ value: String) { setenv(name, value, 1) }
 }

@@ -7,10 +7,6 @@ import CompileCore
 import MuxCore
 import POSIXSupport
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// Settings read once per wrapper process.
 public struct ClientConfig: Sendable {
     public var home: String
@@ -34,7 +30,8 @@ public struct ClientConfig: Sendable {
             renderDiagnosticsLocally: Environment.get("SSHCC_DIAGNOSTICS") != "remote",
             exactDebugLayout: Environment.get("SSHCC_DEBUG_LAYOUT") != "plain",
             muxPaths: MuxPaths.resolve(
-                sshccDir: Environment.get("SSHCC_DIR"), runtimeDir: Environment.get("XDG_RUNTIME_DIR"), uid: getuid()))
+                sshccDir: Environment.get("SSHCC_DIR"), runtimeDir: Environment.get("XDG_RUNTIME_DIR"),
+                uid: CurrentProcess.userID))
     }
 
     /// SSHCC_HOSTS, else $XDG_CONFIG_HOME/sshcc/hosts, else ~/.config/sshcc/hosts (README, "Using it").

@@ -4,10 +4,6 @@ import CompileCore
 import MuxCore
 import POSIXSupport
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 enum Commands {
     static func run(_ command: String, _ rest: [String]) -> Int32 {
         switch command {
@@ -50,7 +46,7 @@ enum Commands {
                 // --watch redraws every second, like watch(1), until interrupted. The daemon's text names hosts
                 // and servers' messages: no control byte of theirs reaches the terminal.
                 try? Console.write(Array(((watch ? "\u{1b}[H\u{1b}[2J" : "") + Console.neutralised(text)).utf8), to: 1)
-                if watch { sleep(1) }
+                if watch { CurrentProcess.sleep(milliseconds: 1000) }
             } while watch
             return 0
         case "--stop":

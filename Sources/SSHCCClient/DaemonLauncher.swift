@@ -8,10 +8,6 @@ import CompileCore
 import MuxCore
 import POSIXSupport
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 enum DaemonLauncher {
     /// A connection to the daemon, started if needed. The directory is checked (made if missing) before
     /// anything is connected, and the peer after: the job goes only to this user's own sshcc-mux.
@@ -60,14 +56,15 @@ enum DaemonLauncher {
             problem = "its credentials cannot be read"
         }
         guard let problem else { return fd }
-        close(fd)
+        FileDescriptorIO.close(fd)
         throw untrusted(paths, "the process at \(paths.socket) \(problem)")
     }
 
     /// Why a socket's listener is not this user's sshcc-mux, or nil. An unreadable executable (hidepid)
     /// leaves the uid to decide; a replaced binary reads as "… (deleted)" and is still sshcc-mux.
     static func peerProblem(uid: uid_t, executable: String?, pid: pid_t) -> String? {
-        if uid != getuid() { return "(pid \(pid)) belongs to uid \(uid), not to you (uid \(getuid()))" }
+        let me = CurrentProcess.userID
+        if uid != me { return "(pid \(pid)) belongs to uid \(uid), not to you (uid \(me))" }
         guard let executable else { return nil }
         let name = executable.split(separator: "/").last.map(String.init) ?? executable
         guard name == "sshcc-mux" || name.hasPrefix("sshcc-mux ") else {
@@ -100,25 +97,24 @@ enum DaemonLauncher {
             throw SystemError(
                 "find sshcc-mux (install it next to sshcc)", path: executable, errno: .noSuchFileOrDirectory)
         }
-        var ready: [Int32] = [-1, -1]
-        try SystemError.check("pipe") { sshcc_pipe_cloexec(&ready) }
-        defer { close(ready[0]) }
-        setenv("SSHCC_DIR", paths.directory, 1)
-        let pid: pid_t
+        let ready = try FileDescriptorIO.pipe()
+        defer { FileDescriptorIO.close(ready.read) }
+        Environment.set("SSHCC_DIR", paths.directory)
+        let pid: Int32
         do {
             pid = try Subprocess.spawnDetached(
-                executable: executable, arguments: ["sshcc-mux", "--ready-fd", "3"], passing: ready[1])
+                executable: executable, arguments: ["sshcc-mux", "--ready-fd", "3"], passing: ready.write)
         } catch {
-            close(ready[1])
+            FileDescriptorIO.close(ready.write)
             throw error
         }
-        close(ready[1])
-
-        var poller = pollfd(fd: ready[0], events: Int16(POLLIN), revents: 0)
+        FileDescriptorIO.close(ready.write)
+        // Up to 10 s for the one byte the daemon writes once it listens (an interrupted wait just returns).
         let deadline = Deadline(secondsFromNow: 10)
-        while poll(&poller, 1, deadline.remainingMilliseconds) < 0 && errno == EINTR {}
-        var byte: UInt8 = 0
-        guard read(ready[0], &byte, 1) == 1 else {
+        while deadline.remainingMilliseconds > 0,
+            !Poll.wait([Poll.Entry(ready.read)], milliseconds: deadline.remainingMilliseconds)[0]
+        {}
+        guard (try? FileDescriptorIO.read(ready.read, upTo: 1))?.count == 1 else {
             throw SystemError("wait for sshcc-mux (pid \(pid)) to listen; see \(paths.log)", errno: .timedOut)
         }
     }

@@ -5,10 +5,6 @@
 import CompileCore
 import POSIXSupport
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 enum Masquerade {
     /// Compiler names linked besides the defaults: versioned (gcc-12) and cross (x86_64-linux-gnu-gcc) names
     /// found on PATH, when the server's allow-list would accept them.

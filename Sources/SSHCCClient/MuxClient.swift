@@ -7,10 +7,6 @@ import CompileCore
 import MuxCore
 import POSIXSupport
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 enum MuxClient {
     static let version = MuxVersion.line(build: SSHCCVersion.string)
 
@@ -36,7 +32,7 @@ enum MuxClient {
     static func open(_ job: JobSubmission, connect: Connect) -> Int32? {
         guard case .success(let fd) = connect() else { return nil }
         guard (try? FileDescriptorIO.writeAll(fd, MuxCodec.jobHead(job, version: version))) != nil else {
-            close(fd)
+            FileDescriptorIO.close(fd)
             return nil
         }
         return fd
@@ -59,7 +55,7 @@ enum MuxClient {
         do throws(ExchangeFailure) {
             return try outcome(exchange(fd, head: []), fd)
         } catch {
-            close(fd)
+            FileDescriptorIO.close(fd)
             switch error {
             case .otherVersion(let theirs): replace(theirs, paths: paths)
             case .broken(let why): if verbose { Console.error("sshcc: lost the mux daemon (\(why)); trying again\n") }
@@ -79,7 +75,7 @@ enum MuxClient {
     private static func outcome(_ received: Received, _ fd: Int32) throws(ExchangeFailure) -> Outcome {
         guard case .job(let answer) = received else { throw .broken("answer of the wrong kind") }
         if case .runLocally = answer { return Outcome(answer: answer, fd: fd) }
-        close(fd)
+        FileDescriptorIO.close(fd)
         return Outcome(answer: answer, fd: -1)
     }
 
@@ -95,7 +91,7 @@ enum MuxClient {
                 let head = MuxCodec.jobHead(job, version: version) + MuxCodec.sourceHeader(count: source.count)
                 return try outcome(exchange(fd, head: head, body: source[...]), fd)
             } catch {
-                close(fd)
+                FileDescriptorIO.close(fd)
                 switch error {
                 case .otherVersion(let theirs):
                     replace(theirs, paths: paths)
@@ -162,7 +158,7 @@ enum MuxClient {
 
     /// Asks the daemon at the other end of `fd` (checked by DaemonLauncher) to stop; closes `fd`.
     static func stop(over fd: Int32) -> Bool {
-        defer { close(fd) }
+        defer { FileDescriptorIO.close(fd) }
         let head = MuxFrame(.version, text: version).encoded + MuxFrame(.stop).encoded
         return (try? exchange(fd, head: head)) != nil
     }
@@ -170,7 +166,7 @@ enum MuxClient {
     /// The daemon's status text, or nil when none runs; throws when the one there is not this user's own.
     static func status(_ paths: MuxPaths) throws(ClientFailure) -> String? {
         guard let fd = try DaemonLauncher.connectRunning(paths) else { return nil }
-        defer { close(fd) }
+        defer { FileDescriptorIO.close(fd) }
         let head = MuxFrame(.version, text: version).encoded + MuxFrame(.statusQuery).encoded
         switch try? exchange(fd, head: head) {
         case .text(let text): return text

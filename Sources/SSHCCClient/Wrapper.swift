@@ -6,14 +6,10 @@ import CompileCore
 import MuxCore
 import POSIXSupport
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 public enum Wrapper {
     /// Runs sshcc with its full argv (program name first) and returns the exit status.
     public static func main(_ argv: [String]) -> Int32 {
-        signal(SIGPIPE, SIG_IGN)
+        CurrentProcess.ignoreBrokenPipes()
         let invokedAs = PathName.base(argv.first ?? "sshcc")
         var compilerArgv: [String]
         if invokedAs.hasPrefix("sshcc") {
@@ -83,7 +79,7 @@ public enum Wrapper {
             printNotes(notes)
             if config.verbose { Console.error("sshcc: \(plan.source): compiling in a local slot\n") }
             // The compiler inherits the daemon connection: the slot is free when the compiler exits.
-            _ = fcntl(outcome.fd, F_SETFD, 0)
+            FileDescriptorIO.inheritOnExec(outcome.fd)
             return compiler.execute()
         case .failure(let code, let summary, let details, let notes):
             printNotes(notes)
@@ -125,7 +121,7 @@ public enum Wrapper {
                 if MuxClient.send(fd, piece, last: false) {
                     sentAhead += piece.count
                 } else {
-                    close(fd)  // the whole job goes again once the text is complete
+                    FileDescriptorIO.close(fd)  // the whole job goes again once the text is complete
                     link = nil
                 }
             } ?? compiler.preprocess(plan, config: config)
@@ -133,7 +129,7 @@ public enum Wrapper {
         switch text {
         case .success(let whole): source = whole
         case .failure(let failure):
-            if let fd = link { close(fd) }
+            if let fd = link { FileDescriptorIO.close(fd) }
             _ = preprocessor?.failure()  // reaped
             return .preprocessingFailed(failure)
         }
@@ -142,7 +138,7 @@ public enum Wrapper {
         // (A failed write is found out by reading: a daemon of another version answers before it closes.)
         if let fd = link { _ = MuxClient.send(fd, source[sentAhead...], last: true) }
         if let failed = preprocessor?.failure() {
-            if let fd = link { close(fd) }
+            if let fd = link { FileDescriptorIO.close(fd) }
             return .preprocessingFailed(failed)
         }
         if let fd = link, let outcome = MuxClient.answer(fd, paths: config.muxPaths, verbose: config.verbose) {
@@ -239,7 +235,7 @@ public enum Wrapper {
     /// More than a few means PATH leads back to sshcc through another wrapper: a loop.
     static func enterNesting() -> Int {
         let depth = (Environment.get("SSHCC_DEPTH").flatMap { Int($0) } ?? 0) + 1
-        setenv("SSHCC_DEPTH", String(depth), 1)
+        Environment.set("SSHCC_DEPTH", String(depth))
         return depth
     }
     static let maximumNesting = 4
