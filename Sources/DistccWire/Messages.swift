@@ -5,13 +5,13 @@ import CompileCore
 
 /// A compile request: the command line and the preprocessed source.
 public struct Request: Equatable, Sendable {
-    public var version: UInt32
+    public var version: DistccVersion
     /// The command line, compiler name first. Strings are valid UTF-8 without NUL bytes.
     public var arguments: [String]
     /// Preprocessed source text (the DOTI body).
     public var source: [UInt8]
 
-    public init(version: UInt32 = ProtocolVersion.current, arguments: [String], source: [UInt8]) {
+    public init(version: DistccVersion = DistccVersion.current, arguments: [String], source: [UInt8]) {
         self.version = version
         self.arguments = arguments
         self.source = source
@@ -20,7 +20,7 @@ public struct Request: Equatable, Sendable {
 
 /// A compile reply: the compiler's wait status, its messages and the object file.
 public struct Reply: Equatable, Sendable {
-    public var version: UInt32
+    public var version: DistccVersion
     /// A Unix wait status: `exit code << 8`, or the terminating signal number in the low 7 bits.
     public var status: UInt32
     public var stderr: [UInt8]
@@ -29,7 +29,7 @@ public struct Reply: Equatable, Sendable {
     public var object: [UInt8]
 
     public init(
-        version: UInt32 = ProtocolVersion.current, status: UInt32, stderr: [UInt8] = [], stdout: [UInt8] = [],
+        version: DistccVersion = DistccVersion.current, status: UInt32, stderr: [UInt8] = [], stdout: [UInt8] = [],
         object: [UInt8] = []
     ) {
         self.version = version

@@ -4,7 +4,7 @@
 public struct ReplyDecoder {
     private enum Step {
         case done
-        case stat(version: UInt32)
+        case stat(version: DistccVersion)
         case stringHeader(Reply, field: Field)
         case stringBody(Reply, field: Field, length: Int)
     }
@@ -62,9 +62,10 @@ public struct ReplyDecoder {
         while true {
             switch step {
             case .done:
-                guard let version = try reader.readHeader(expecting: .done) else { return nil }
+                guard let raw = try reader.readHeader(expecting: .done) else { return nil }
+                let version = DistccVersion(rawValue: raw)
                 guard limits.versions.contains(version) else {
-                    throw .unsupportedVersion(token: .done, version: version, speaks: limits.versions)
+                    throw .unsupportedVersion(token: .done, version: raw, speaks: limits.versions)
                 }
                 step = .stat(version: version)
             case .stat(let version):

@@ -62,7 +62,7 @@ public struct ReplyExtent {
         header.removeAll(keepingCapacity: true)
         switch token {
         case .done:
-            guard limits.versions.contains(value) else {
+            guard limits.versions.contains(DistccVersion(rawValue: value)) else {
                 throw .unsupportedVersion(token: token, version: value, speaks: limits.versions)
             }
             field += 1

@@ -8,11 +8,11 @@ import WireCompression
 public struct RequestDecoder {
     private enum Step {
         case dist
-        case argc(version: UInt32)
-        case argvHeader(version: UInt32, count: Int, arguments: [String])
-        case argvBody(version: UInt32, count: Int, arguments: [String], length: Int)
-        case dotiHeader(version: UInt32, arguments: [String])
-        case dotiBody(version: UInt32, arguments: [String], length: Int)
+        case argc(version: DistccVersion)
+        case argvHeader(version: DistccVersion, count: Int, arguments: [String])
+        case argvBody(version: DistccVersion, count: Int, arguments: [String], length: Int)
+        case dotiHeader(version: DistccVersion, arguments: [String])
+        case dotiBody(version: DistccVersion, arguments: [String], length: Int)
         /// Version 5: a piece of the source (DOTC), or its last piece (DOTI).
         case pieceBody(arguments: [String], length: Int, last: Bool)
     }
@@ -73,9 +73,10 @@ public struct RequestDecoder {
         while true {
             switch step {
             case .dist:
-                guard let version = try reader.readHeader(expecting: .dist) else { return nil }
+                guard let raw = try reader.readHeader(expecting: .dist) else { return nil }
+                let version = DistccVersion(rawValue: raw)
                 guard limits.versions.contains(version) else {
-                    throw .unsupportedVersion(token: .dist, version: version, speaks: limits.versions)
+                    throw .unsupportedVersion(token: .dist, version: raw, speaks: limits.versions)
                 }
                 step = .argc(version: version)
             case .argc(let version):
@@ -102,7 +103,7 @@ public struct RequestDecoder {
                 arguments.append(try Self.argument(body, index: arguments.count + 1))
                 step = .argvHeader(version: version, count: count, arguments: arguments)
             case .dotiHeader(let version, let arguments):
-                if version == ProtocolVersion.zstdStreamed {
+                if version == DistccVersion.zstdStreamed {
                     guard let (token, length) = try reader.readHeader(expectingOneOf: [.doti, .dotc]) else {
                         return nil
                     }
@@ -138,11 +139,11 @@ public struct RequestDecoder {
                 source.compressedBytes += length
                 guard last else {
                     streamed = source
-                    step = .dotiHeader(version: ProtocolVersion.zstdStreamed, arguments: arguments)
+                    step = .dotiHeader(version: DistccVersion.zstdStreamed, arguments: arguments)
                     continue
                 }
                 step = .dist
-                return Request(version: ProtocolVersion.zstdStreamed, arguments: arguments, source: source.text)
+                return Request(version: DistccVersion.zstdStreamed, arguments: arguments, source: source.text)
             case .dotiBody(let version, let arguments, let length):
                 guard let body = reader.readBody(count: length) else { return nil }
                 step = .dist

@@ -20,7 +20,7 @@ public enum WireEncoder {
     public static func requestFields(_ request: Request) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(64 + request.arguments.reduce(0) { $0 + $1.utf8.count + FrameHeader.size })
-        appendHeader(.dist, request.version, to: &out)
+        appendHeader(.dist, request.version.rawValue, to: &out)
         appendHeader(.argc, UInt32(request.arguments.count), to: &out)
         for argument in request.arguments { appendString(.argv, argument.utf8, to: &out) }
         return out
@@ -29,14 +29,14 @@ public enum WireEncoder {
     /// Everything of a version 1 request up to and including the DOTI header, so a large source can be
     /// written from its own buffer without another copy.
     public static func requestHead(_ request: Request) -> [UInt8] {
-        precondition(request.version == ProtocolVersion.plain, "a compressed body's length is known only once packed")
+        precondition(request.version == DistccVersion.plain, "a compressed body's length is known only once packed")
         var out = requestFields(request)
         appendHeader(.doti, UInt32(request.source.count), to: &out)
         return out
     }
 
     /// The DOTI frame of a request of `version`: its source packed as the version says.
-    public static func sourceFrame(_ source: [UInt8], version: UInt32) -> [UInt8] {
+    public static func sourceFrame(_ source: [UInt8], version: DistccVersion) -> [UInt8] {
         var out: [UInt8] = []
         appendString(.doti, BodyPacking.pack(source, version: version), to: &out)
         return out
@@ -59,7 +59,7 @@ public enum WireEncoder {
         let bodies = [reply.stderr, reply.stdout, reply.object].map { BodyPacking.pack($0, version: reply.version) }
         var out: [UInt8] = []
         out.reserveCapacity(5 * FrameHeader.size + bodies.reduce(0) { $0 + $1.count })
-        appendHeader(.done, reply.version, to: &out)
+        appendHeader(.done, reply.version.rawValue, to: &out)
         appendHeader(.stat, reply.status, to: &out)
         for (token, body) in zip([Token.serr, .sout, .doto], bodies) { appendString(token, body, to: &out) }
         return out

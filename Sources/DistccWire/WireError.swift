@@ -8,7 +8,7 @@ public enum WireError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The 8 parameter bytes were not lowercase-or-uppercase hex digits.
     case badParameter(token: Token, got: [UInt8])
     /// A DIST or DONE header announced a protocol version we do not speak.
-    case unsupportedVersion(token: Token, version: UInt32, speaks: Set<UInt32>)
+    case unsupportedVersion(token: Token, version: UInt32, speaks: Set<DistccVersion>)
     /// A length or count is over its limit.
     case overLimit(what: String, value: Int, limit: Int)
     /// An argument was not valid UTF-8 or contained a NUL byte.
@@ -26,7 +26,7 @@ public enum WireError: Error, Equatable, Sendable, CustomStringConvertible {
             "protocol error: \(token.rawValue) parameter must be 8 hex digits, got \(Self.show(got))"
         case .unsupportedVersion(let token, let version, let speaks):
             "protocol error: \(token.rawValue) announces protocol version \(version); this peer speaks version "
-                + speaks.sorted().map(String.init).joined(separator: ", ")
+                + speaks.sorted().map(\.description).joined(separator: ", ")
                 + " (distcc clients: remove ,cpp from the host entry; sshcc clients: add ,plain)"
         case .overLimit(let what, let value, let limit):
             "protocol error: \(what) is \(value), over the limit of \(limit)"

@@ -1,6 +1,8 @@
 // Upper bounds on every length a peer can announce, so a hostile or broken peer cannot make us allocate
 // without limit. The values are defaults; a server may tighten them.
 
+import CompileCore
+
 /// Limits applied while decoding. Body limits apply to bodies both as sent and decompressed. Exceeding one is a protocol error that names the limit.
 public struct WireLimits: Sendable, Equatable {
     /// Arguments in one command line (ARGC). gcc command lines from real builds stay under a few hundred.
@@ -14,7 +16,7 @@ public struct WireLimits: Sendable, Equatable {
     /// Bytes of the object file (DOTO).
     public var maxObjectLength: Int = 512 * 1024 * 1024
     /// Protocol versions a peer may announce (a server may refuse compressed requests).
-    public var versions: Set<UInt32> = ProtocolVersion.supported
+    public var versions: Set<DistccVersion> = DistccVersion.supported
 
     public init() {}
 
@@ -26,11 +28,42 @@ public struct WireLimits: Sendable, Equatable {
 /// (`doc/protocol-2.1.txt`: the frame's parameter is the compressed length). Version 3 is distcc's pump
 /// mode, which sshcc does not speak. Version 5 is sshcc's own: version 4 whose source may come in pieces
 /// (`DOTC` frames before the `DOTI`) while the client still preprocesses. A reply uses its request's version.
-public enum ProtocolVersion {
-    public static let plain: UInt32 = 1
-    public static let lzo: UInt32 = 2
-    public static let zstd: UInt32 = 4
-    public static let zstdStreamed: UInt32 = 5
-    public static let supported: Set<UInt32> = [plain, lzo, zstd, zstdStreamed]
-    public static let current: UInt32 = plain
+public struct DistccVersion: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible,
+    ExpressibleByIntegerLiteral
+{
+    public let rawValue: UInt32
+
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    public init(integerLiteral value: UInt32) { rawValue = value }
+
+    public static let plain = DistccVersion(rawValue: 1)
+    public static let lzo = DistccVersion(rawValue: 2)
+    public static let zstd = DistccVersion(rawValue: 4)
+    public static let zstdStreamed = DistccVersion(rawValue: 5)
+    public static let supported: Set<DistccVersion> = [plain, lzo, zstd, zstdStreamed]
+    public static let current = plain
+
+    /// The version whose bodies travel compressed as `compression` says; zstd `streamed` is version 5.
+    public init(compression: BodyCompression, streamed: Bool = false) {
+        switch compression {
+        case .plain: self = .plain
+        case .lzo: self = .lzo
+        case .zstd: self = streamed ? .zstdStreamed : .zstd
+        }
+    }
+
+    /// How this version's bodies are compressed (the one place that says so).
+    public var compression: BodyCompression {
+        switch self {
+        case .lzo: .lzo
+        case .zstd, .zstdStreamed: .zstd
+        default: .plain
+        }
+    }
+
+    /// The source may come in pieces (DOTC) before its DOTI.
+    public var streamsSource: Bool { self == .zstdStreamed }
+
+    public var description: String { String(rawValue) }
+    public static func < (a: DistccVersion, b: DistccVersion) -> Bool { a.rawValue < b.rawValue }
 }

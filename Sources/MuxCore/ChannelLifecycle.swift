@@ -6,6 +6,7 @@
 // request went out, bytes nobody asked for, a withdrawn job, a stall or an ended sshccd retire it.
 
 import CompileCore
+import DistccWire
 
 /// Who pays for a failed job: only the channel (sshccd died: another channel of the same host takes the job,
 /// the host stays in use), or the host (it cannot serve: it is backed off and the job goes elsewhere).
@@ -52,13 +53,13 @@ public struct ChannelLifecycle<Job> {
         case succeeded(Job, nanoseconds: UInt64)
         case failed(Job, ChannelFault)
         /// sshccd closed on a compressed request without a word: it is older than `version`.
-        case versionRefused(Job, version: UInt32)
+        case versionRefused(Job, version: DistccVersion)
     }
 
     public private(set) var phase = Phase.idle
     public private(set) var job: Job?
     /// The protocol version of the current request.
-    public private(set) var version: UInt32 = 1
+    public private(set) var version = DistccVersion.plain
     /// The wrapper is still sending the source.
     public private(set) var awaitingSource = false
     /// The channel takes no further job once its current one ends.
@@ -77,7 +78,7 @@ public struct ChannelLifecycle<Job> {
 
     // MARK: Events
 
-    public mutating func assign(_ job: Job, version: UInt32, now: UInt64) {
+    public mutating func assign(_ job: Job, version: DistccVersion, now: UInt64) {
         precondition(isReady, "a job given to a channel that is not ready")
         self.job = job
         self.version = version
@@ -144,7 +145,7 @@ public struct ChannelLifecycle<Job> {
         phase = .retired
         retiring = true
         guard let job = take() else { return [] }
-        if status == ExitCode.protocolError.rawValue && !replyStarted && version != 1 {
+        if status == ExitCode.protocolError.rawValue && !replyStarted && version != .plain {
             // A valid compressed request is a protocol error only to a server that does not speak its version.
             return [.versionRefused(job, version: version)]
         }

@@ -11,22 +11,21 @@ import DistccWire
 public enum HostRequest {
     /// The head of the request (`DIST ARGC ARGV…`, no source) as `spec`'s server reads it: in `version`
     /// (the host's, see `firstVersion`), and for stock distccd with its own command line.
-    public static func head(_ arguments: [String], for spec: HostSpec, version: UInt32) -> [UInt8] {
+    public static func head(_ arguments: [String], for spec: HostSpec, version: DistccVersion) -> [UInt8] {
         let arguments = spec.runsStockDistccd ? StockDistccd.arguments(arguments) : arguments
         return WireEncoder.requestFields(Request(version: version, arguments: arguments, source: []))
     }
 
     /// The version a host is sent first: its entry's compression; for sshccd's zstd, with the source streamed
     /// (version 5) so that it travels while the wrapper still preprocesses.
-    public static func firstVersion(for spec: HostSpec) -> UInt32 {
-        spec.compression == .zstd && !spec.runsStockDistccd
-            ? ProtocolVersion.zstdStreamed : spec.compression.protocolVersion
+    public static func firstVersion(for spec: HostSpec) -> DistccVersion {
+        DistccVersion(compression: spec.compression, streamed: !spec.runsStockDistccd)
     }
 
     /// What to send a server that refused `version` (an older sshccd): the source whole (5 → 4), then
     /// nothing compressed (→ 1).
-    public static func olderVersion(than version: UInt32) -> UInt32 {
-        version == ProtocolVersion.zstdStreamed ? ProtocolVersion.zstd : ProtocolVersion.plain
+    public static func olderVersion(than version: DistccVersion) -> DistccVersion {
+        version.streamsSource ? .zstd : .plain
     }
 }
 
@@ -39,25 +38,5 @@ public enum StockDistccd {
         var adapted = arguments
         adapted[sourceIndex] = PathName.dropSuffix(plan.source) + plan.language.preprocessedSuffix
         return ArgScanner.removing(adapted) { $0.hasPrefix("-x") ? "-x" : nil }
-    }
-}
-
-extension BodyCompression {
-    /// The compression of bodies in distcc protocol `version` (plain for an unknown one).
-    public init(protocolVersion version: UInt32) {
-        switch version {
-        case ProtocolVersion.lzo: self = .lzo
-        case ProtocolVersion.zstd, ProtocolVersion.zstdStreamed: self = .zstd
-        default: self = .plain
-        }
-    }
-
-    /// The distcc protocol version that carries bodies compressed this way.
-    public var protocolVersion: UInt32 {
-        switch self {
-        case .plain: ProtocolVersion.plain
-        case .lzo: ProtocolVersion.lzo
-        case .zstd: ProtocolVersion.zstd
-        }
     }
 }

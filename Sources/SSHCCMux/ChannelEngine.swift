@@ -18,7 +18,7 @@ enum ConnectionEvent {
     case jobFailed(DaemonJob, ChannelFault)
     /// The server closed the channel on a compressed request without answering: an sshccd older than its
     /// version (or one started with `--protocols 1`). The job can go again in an older version.
-    case versionRefused(DaemonJob, version: UInt32)
+    case versionRefused(DaemonJob, version: DistccVersion)
     /// The server refused another channel (MaxSessions): this connection is full.
     case full
     /// A channel could not start the sshcc subsystem: a host configuration problem.
@@ -73,7 +73,7 @@ final class ChannelEngine {
     /// Starts `job` on `channel` (which must be ready) in protocol `version`; the first bytes go out on the
     /// next service. The head goes out even while the wrapper is still preprocessing: sshccd gets the
     /// compiler ready meanwhile.
-    func start(_ job: DaemonJob, on channel: LiveChannel, version: UInt32) {
+    func start(_ job: DaemonJob, on channel: LiveChannel, version: DistccVersion) {
         channel.start(
             job, head: HostRequest.head(job.arguments, for: spec, version: version), version: version,
             now: Monotonic.nanoseconds())

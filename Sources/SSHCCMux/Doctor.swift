@@ -16,9 +16,9 @@ public enum Doctor {
     /// The compilers asked about: the names builds use.
     static let compilers = ["gcc", "cc", "g++", "c++", "clang", "clang++"]
     /// The protocol versions asked about, with how they travel.
-    static let protocols: [(version: UInt32, name: String)] = [
-        (ProtocolVersion.plain, "1 (plain)"), (ProtocolVersion.lzo, "2 (lzo)"), (ProtocolVersion.zstd, "4 (zstd)"),
-        (ProtocolVersion.zstdStreamed, "5 (zstd, source streamed)"),
+    static let protocols: [(version: DistccVersion, name: String)] = [
+        (DistccVersion.plain, "1 (plain)"), (DistccVersion.lzo, "2 (lzo)"), (DistccVersion.zstd, "4 (zstd)"),
+        (DistccVersion.zstdStreamed, "5 (zstd, source streamed)"),
     ]
     /// A tiny translation unit, valid as preprocessed C and C++.
     static let source = Array("int sshcc_doctor(int x) { return x + 1; }\n".utf8)
@@ -77,7 +77,7 @@ public enum Doctor {
             let jobDeadline = { Deadline(secondsFromNow: max(access.ioTimeout, 10)) }
             current = "subsystem"
             let first = try job(
-                session, spec: spec, version: ProtocolVersion.plain, compiler: "gcc", deadline: jobDeadline())
+                session, spec: spec, version: DistccVersion.plain, compiler: "gcc", deadline: jobDeadline())
             switch first {
             case .closed(let status):
                 if status == 127 { throw HostLogin.sshccdMissing(spec) }
@@ -106,7 +106,7 @@ public enum Doctor {
             current = "compiler"
             for compiler in compilers {
                 let outcome = try job(
-                    session, spec: spec, version: ProtocolVersion.plain, compiler: compiler, deadline: jobDeadline())
+                    session, spec: spec, version: DistccVersion.plain, compiler: compiler, deadline: jobDeadline())
                 switch outcome {
                 case .answered(let reply) where reply.exitCode == 0 && !reply.object.isEmpty:
                     step("compiler", "\(compiler): accepted")
@@ -125,7 +125,7 @@ public enum Doctor {
             _ = try open(session, spec: spec, deadline: jobDeadline())
             let roundTrip = milliseconds(since: openStarted)
             let jobStarted = Monotonic.nanoseconds()
-            _ = try job(session, spec: spec, version: ProtocolVersion.plain, compiler: "gcc", deadline: jobDeadline())
+            _ = try job(session, spec: spec, version: DistccVersion.plain, compiler: "gcc", deadline: jobDeadline())
             step(
                 "latency",
                 "round trip \(roundTrip) ms (a channel open); tiny gcc job with a fresh sshccd \(milliseconds(since: jobStarted)) ms"
@@ -145,13 +145,13 @@ public enum Doctor {
     }
 
     /// Runs one tiny job on a channel of its own.
-    static func job(_ session: Session, spec: HostSpec, version: UInt32, compiler: String, deadline: Deadline)
+    static func job(_ session: Session, spec: HostSpec, version: DistccVersion, compiler: String, deadline: Deadline)
         throws(ClientFailure) -> Outcome
     {
         let name = compiler.contains("++") ? "sshcc-doctor.cpp" : "sshcc-doctor.c"
         let arguments = [compiler, "-c", name, "-o", "sshcc-doctor.o"]
         var request = WireEncoder.requestFields(Request(version: version, arguments: arguments, source: []))
-        if version == ProtocolVersion.zstdStreamed {
+        if version == DistccVersion.zstdStreamed {
             request += WireEncoder.sourcePiece(source, last: true, compressor: ZstdStreamCompressor())
         } else {
             request += WireEncoder.sourceFrame(source, version: version)

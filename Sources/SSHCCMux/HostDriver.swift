@@ -34,7 +34,7 @@ final class HostDriver: @unchecked Sendable {
     private var health: HostHealth
     /// The protocol version the host entry asks for (HostRequest.firstVersion) until the server refuses it;
     /// then an older one, for this daemon's life.
-    private var version: UInt32
+    private var version: DistccVersion
     private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
 
     init(key: PoolKey, spec: HostSpec, access: HostAccess, backoff: Double, events: any DriverEvents) {
@@ -142,7 +142,7 @@ final class HostDriver: @unchecked Sendable {
                 $0.protocolVersion = now
                 $0.lastError =
                     "the server refused protocol \(refused) "
-                    + (now == ProtocolVersion.plain
+                    + (now == DistccVersion.plain
                         ? "(compressed bodies); sending uncompressed" : "(source streamed); sending the source whole")
             }
             waiting.prepend(job)

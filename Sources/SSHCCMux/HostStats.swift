@@ -27,7 +27,7 @@ struct HostStats: Sendable {
     /// Source pieces that went ahead of their job's end (version 5).
     var piecesAhead = 0
     /// The distcc protocol version jobs go in (1 plain, 2 LZO, 4 zstd, 5 zstd with the source streamed).
-    var protocolVersion = ProtocolVersion.plain
+    var protocolVersion = DistccVersion.plain
     /// What the SSH key exchange agreed on (`,sshzlib`).
     var sshCompression = "none"
     var lastError: String?
@@ -44,8 +44,8 @@ struct HostStats: Sendable {
 
     /// "zstd, protocol 5 (source streamed, 12 pieces ahead)".
     var compressionText: String {
-        "\(BodyCompression(protocolVersion: protocolVersion).rawValue), protocol \(protocolVersion)"
-            + (protocolVersion == ProtocolVersion.zstdStreamed ? " (source streamed, \(piecesAhead) pieces ahead)" : "")
+        "\(protocolVersion.compression.rawValue), protocol \(protocolVersion)"
+            + (protocolVersion == DistccVersion.zstdStreamed ? " (source streamed, \(piecesAhead) pieces ahead)" : "")
     }
 
     var meanJobMilliseconds: Double? {

@@ -69,13 +69,13 @@ final class LiveChannel {
         life = ChannelLifecycle(servesOneJob: servesOneJob)
     }
 
-    func start(_ job: DaemonJob, head: [UInt8], version: UInt32, now: UInt64) {
+    func start(_ job: DaemonJob, head: [UInt8], version: DistccVersion, now: UInt64) {
         life.assign(job, version: version, now: now)
         request = head
         written = 0
         piecesSent = 0
         piecesAhead = 0
-        compressor = version == ProtocolVersion.zstdStreamed ? ZstdStreamCompressor() : nil
+        compressor = version == DistccVersion.zstdStreamed ? ZstdStreamCompressor() : nil
         reply = []
         extent = ReplyExtent()
         rawSent = job.arguments.reduce(0) { $0 + $1.utf8.count } + FrameHeader.size * (job.arguments.count + 3)

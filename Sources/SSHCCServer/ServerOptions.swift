@@ -168,8 +168,8 @@ public struct ServerOptions: Equatable, Sendable {
                 }
                 options.sandboxReadable += paths
             case "--protocols":
-                let versions = names(try value(argument)).map { UInt32($0) }
-                guard !versions.isEmpty, versions.allSatisfy({ $0.map(ProtocolVersion.supported.contains) ?? false })
+                let versions = names(try value(argument)).map { UInt32($0).map(DistccVersion.init(rawValue:)) }
+                guard !versions.isEmpty, versions.allSatisfy({ $0.map(DistccVersion.supported.contains) ?? false })
                 else {
                     throw UsageError("--protocols takes a list of 1, 2, 4 and 5")
                 }

@@ -7,7 +7,7 @@ import Testing
 import WireCompression
 
 @Suite struct CompressedBodyTests {
-    static let versions: [UInt32] = [ProtocolVersion.lzo, ProtocolVersion.zstd, ProtocolVersion.zstdStreamed]
+    static let versions: [DistccVersion] = [DistccVersion.lzo, DistccVersion.zstd, DistccVersion.zstdStreamed]
     /// Text like preprocessed C: compresses well.
     static let text = Array(
         (0..<3000).map { "static int f\($0)(int x) { return x * \($0 % 17) + 1; }\n" }.joined().utf8)
@@ -26,7 +26,7 @@ import WireCompression
     }
 
     @Test(arguments: versions)
-    func requestsRoundTripEveryBody(version: UInt32) throws {
+    func requestsRoundTripEveryBody(version: DistccVersion) throws {
         for source in Self.bodies {
             let request = Request(version: version, arguments: ["gcc", "-c", "a.c", "-o", "a.o"], source: source)
             let bytes = WireEncoder.encode(request)
@@ -43,7 +43,7 @@ import WireCompression
     }
 
     @Test(arguments: versions)
-    func repliesRoundTripEveryBody(version: UInt32) throws {
+    func repliesRoundTripEveryBody(version: DistccVersion) throws {
         for (stderr, stdout, object) in [([], [], []), (Self.text, [], Self.noise), ([], Self.text, Self.text)] {
             let reply = Reply(version: version, status: 0, stderr: stderr, stdout: stdout, object: object)
             var decoder = ReplyDecoder()
@@ -54,7 +54,7 @@ import WireCompression
 
     /// The parameter is the compressed length; text shrinks to well under a quarter; empty stays empty.
     @Test(arguments: versions)
-    func framesCarryTheCompressedLength(version: UInt32) throws {
+    func framesCarryTheCompressedLength(version: DistccVersion) throws {
         let reply = Reply(version: version, status: 0, stderr: [], stdout: [], object: Self.text)
         let bytes = WireEncoder.encode(reply)
         let doto = try #require(bytes.firstRange(of: Array("DOTO".utf8)))
@@ -63,11 +63,11 @@ import WireCompression
         #expect(length < Self.text.count / 4)
         #expect(
             bytes.starts(
-                with: Self.header("DONE", Int(version)) + Self.header("STAT", 0) + Self.header("SERR", 0)
+                with: Self.header("DONE", Int(version.rawValue)) + Self.header("STAT", 0) + Self.header("SERR", 0)
                     + Self.header("SOUT", 0)))
     }
 
-    static func request(version: UInt32, body: [UInt8]) -> [UInt8] {
+    static func request(version: DistccVersion, body: [UInt8]) -> [UInt8] {
         Array("DIST0000000\(version)ARGC00000001".utf8) + header("ARGV", 3) + Array("gcc".utf8)
             + header("DOTI", body.count)
             + body
@@ -90,13 +90,13 @@ import WireCompression
     }
 
     @Test(arguments: versions)
-    func corruptBodiesAreProtocolErrors(version: UInt32) throws {
+    func corruptBodiesAreProtocolErrors(version: DistccVersion) throws {
         let packed = Array(
             WireEncoder.encode(Request(version: version, arguments: ["gcc"], source: Self.text))
                 .dropFirst(Self.request(version: version, body: []).count))
         let garbage = Array("this is not compressed at all, just text".utf8)
         var damaged = [garbage, Array(packed.dropLast(7)), packed + [0, 1, 2]]
-        if version != ProtocolVersion.lzo {
+        if version != DistccVersion.lzo {
             // zstd frames carry a content checksum: any flipped byte is caught. LZO1X has none (see BodyCodecs).
             for offset in stride(from: 0, to: packed.count, by: max(1, packed.count / 40)) {
                 var flipped = packed
@@ -112,7 +112,7 @@ import WireCompression
 
     /// A small body that would grow past the source limit is refused before or while decompressing.
     @Test(arguments: versions)
-    func decompressionIsCappedByTheLimit(version: UInt32) throws {
+    func decompressionIsCappedByTheLimit(version: DistccVersion) throws {
         let zeros = [UInt8](repeating: 0, count: 4 << 20)
         let packed = Array(
             WireEncoder.encode(Request(version: version, arguments: ["gcc"], source: zeros))

@@ -9,8 +9,8 @@ struct ReplyExtentTests {
         status: 1 << 8, stderr: Array("a.c:1: warning\n".utf8), stdout: [],
         object: Array(repeating: 0x7f, count: 70_000))
 
-    @Test(arguments: [ProtocolVersion.plain, ProtocolVersion.lzo, ProtocolVersion.zstd, ProtocolVersion.zstdStreamed])
-    func theEndIsFoundAtTheLastByteHoweverTheBytesAreCut(_ version: UInt32) throws {
+    @Test(arguments: [DistccVersion.plain, DistccVersion.lzo, DistccVersion.zstd, DistccVersion.zstdStreamed])
+    func theEndIsFoundAtTheLastByteHoweverTheBytesAreCut(_ version: DistccVersion) throws {
         var reply = Self.reply
         reply.version = version
         let bytes = WireEncoder.encode(reply)

@@ -15,7 +15,7 @@ import WireCompression
     static func request(_ source: [UInt8], pieceSize: Int, lastEmpty: Bool = false) -> [UInt8] {
         let compressor = ZstdStreamCompressor()
         var out = WireEncoder.requestFields(
-            Request(version: ProtocolVersion.zstdStreamed, arguments: arguments, source: []))
+            Request(version: DistccVersion.zstdStreamed, arguments: arguments, source: []))
         var pieces = stride(from: 0, to: source.count, by: pieceSize).map {
             Array(source[$0..<min($0 + pieceSize, source.count)])
         }
@@ -50,7 +50,7 @@ import WireCompression
             #expect(Self.count("DOTC", in: bytes) == expectedPieces)
             let request = try #require(try Self.decode(bytes))
             #expect(request.source == Self.text)
-            #expect(request.version == ProtocolVersion.zstdStreamed)
+            #expect(request.version == DistccVersion.zstdStreamed)
             #expect(request.arguments == Self.arguments)
         }
     }
@@ -59,7 +59,7 @@ import WireCompression
     @Test func piecesCompressAboutAsWellAsOneBody() throws {
         let streamed = Self.request(Self.text, pieceSize: 16 * 1024).count
         let whole = WireEncoder.encode(
-            Request(version: ProtocolVersion.zstd, arguments: Self.arguments, source: Self.text)
+            Request(version: DistccVersion.zstd, arguments: Self.arguments, source: Self.text)
         ).count
         #expect(Double(streamed) < Double(whole) * 1.15, "\(streamed) vs \(whole) bytes")
     }
@@ -87,7 +87,7 @@ import WireCompression
         #expect(try Self.decode(bytes)?.source == [])
         // A whole body in one DOTI (a version 4 frame) is version 5 too.
         let whole = WireEncoder.encode(
-            Request(version: ProtocolVersion.zstdStreamed, arguments: Self.arguments, source: Self.text))
+            Request(version: DistccVersion.zstdStreamed, arguments: Self.arguments, source: Self.text))
         #expect(try Self.decode(whole)?.source == Self.text)
     }
 
@@ -124,12 +124,12 @@ import WireCompression
     }
 
     @Test func piecesOnlyInVersionFiveAndNeverEmpty() throws {
-        let head = WireEncoder.requestFields(Request(version: ProtocolVersion.zstd, arguments: ["gcc"], source: []))
+        let head = WireEncoder.requestFields(Request(version: DistccVersion.zstd, arguments: ["gcc"], source: []))
         #expect(
             Self.error(head + Array("DOTC00000001x".utf8))
                 == .unexpectedToken(expected: .doti, got: Array("DOTC00000001".utf8)))
         let streamedHead = WireEncoder.requestFields(
-            Request(version: ProtocolVersion.zstdStreamed, arguments: ["gcc"], source: []))
+            Request(version: DistccVersion.zstdStreamed, arguments: ["gcc"], source: []))
         #expect(
             Self.error(streamedHead + Array("DOTC00000000".utf8)) == .badBody(token: .dotc, reason: "an empty piece"))
         guard case .unexpectedToken = Self.error(streamedHead + Array("ARGV00000001x".utf8)) else {

@@ -100,7 +100,7 @@ final class ScriptedStream: ServerStream {
         let server = try ServerHarness.Live(harness)
         let live = LiveChannel(PipeStream(server), servesOneJob: false)
         let spec = try HostList.parseEntry("h")
-        let versions = [ProtocolVersion.plain, ProtocolVersion.lzo, ProtocolVersion.zstd, ProtocolVersion.zstdStreamed]
+        let versions = [DistccVersion.plain, DistccVersion.lzo, DistccVersion.zstd, DistccVersion.zstdStreamed]
         for (id, version) in versions.enumerated() {
             #expect(live.life.isReady)
             let job = job(id, request.source)
@@ -115,7 +115,7 @@ final class ScriptedStream: ServerStream {
             #expect(result.status.exitCode == 0 && result.object == Array(local), "version \(version)")
             #expect(traffic.rawSent >= request.source.count)
             #expect(
-                version == ProtocolVersion.plain ? traffic.sent == traffic.rawSent : traffic.sent < traffic.rawSent)
+                version == DistccVersion.plain ? traffic.sent == traffic.rawSent : traffic.sent < traffic.rawSent)
         }
         #expect(live.life.isReady)
         #expect(
@@ -129,7 +129,7 @@ final class ScriptedStream: ServerStream {
         let server = try ServerHarness.Live(harness)
         let live = LiveChannel(PipeStream(server), servesOneJob: false)
         let job = job(1, nil)
-        let version = ProtocolVersion.zstdStreamed
+        let version = DistccVersion.zstdStreamed
         live.start(
             job, head: HostRequest.head(Self.arguments, for: try HostList.parseEntry("h"), version: version),
             version: version, now: 0)
@@ -173,7 +173,7 @@ final class ScriptedStream: ServerStream {
         live.start(job, head: HostRequest.head(Self.arguments, for: spec, version: 4), version: 4, now: 0)
         let events = try events(live, output: old.descriptors.output)
         guard case .versionRefused(let refused, let version) = events.first else { Issue.record("\(events)"); return }
-        #expect(refused === job && version == 4 && HostRequest.olderVersion(than: version) == ProtocolVersion.plain)
+        #expect(refused === job && version == 4 && HostRequest.olderVersion(than: version) == DistccVersion.plain)
         let again = ServerHarness.Live.self
         let retry = LiveChannel(
             PipeStream(try again.init(harness, options: ["--protocols", "1"])), servesOneJob: false)

@@ -66,7 +66,7 @@ import Testing
         var request = try harness.request(
             "a.c", "int twice(int x) { return 2 * x; }\n", ["gcc", "-c", "a.c", "-o", "a.o"])
         let loop = try Loop(harness)
-        for version in [ProtocolVersion.plain, ProtocolVersion.lzo, ProtocolVersion.zstd] {
+        for version in [DistccVersion.plain, DistccVersion.lzo, DistccVersion.zstd] {
             request.version = version
             try loop.send(WireEncoder.encode(request))
         }
@@ -74,7 +74,7 @@ import Testing
         let (output, end) = try loop.finish()
         let replies = try ServerHarness.replies(Data(output))
         #expect(end == .finished)
-        #expect(replies.map(\.version) == [ProtocolVersion.plain, ProtocolVersion.lzo, ProtocolVersion.zstd])
+        #expect(replies.map(\.version) == [DistccVersion.plain, DistccVersion.lzo, DistccVersion.zstd])
         #expect(replies.allSatisfy { $0.exitCode == 0 && !$0.object.isEmpty })
         #expect(Set(replies.map(\.object)).count == 1, "the same object in every version")
     }

@@ -2,6 +2,7 @@
 // when a channel may take another job, and the version step-down.
 
 import CompileCore
+import DistccWire
 import MuxCore
 import Testing
 
@@ -9,7 +10,7 @@ struct ChannelLifecycleTests {
     typealias Life = ChannelLifecycle<String>
     let second: UInt64 = 1_000_000_000
 
-    func carrying(_ job: String = "j", version: UInt32 = 5, oneJob: Bool = false) -> Life {
+    func carrying(_ job: String = "j", version: DistccVersion = .zstdStreamed, oneJob: Bool = false) -> Life {
         var life = Life(servesOneJob: oneJob)
         life.assign(job, version: version, now: 10)
         return life

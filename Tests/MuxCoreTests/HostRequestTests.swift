@@ -9,7 +9,7 @@ import Testing
 @Suite struct HostRequestTests {
     static let source = Array(String(repeating: "int x;\n", count: 2000).utf8)
 
-    func forHost(_ entry: String, _ arguments: [String], version: UInt32? = nil) throws -> (Request, Int) {
+    func forHost(_ entry: String, _ arguments: [String], version: DistccVersion? = nil) throws -> (Request, Int) {
         let spec = try HostList.parseEntry(entry)
         let chosen = version ?? HostRequest.firstVersion(for: spec)
         let encoded =
@@ -35,26 +35,26 @@ import Testing
     }
 
     @Test(arguments: [
-        ("h", ProtocolVersion.zstdStreamed), ("h,zstd", ProtocolVersion.zstdStreamed), ("h,lzo", ProtocolVersion.lzo),
-        ("h,plain", ProtocolVersion.plain), ("h,distccd", ProtocolVersion.lzo),
-        ("h,distccd,plain", ProtocolVersion.plain),
+        ("h", DistccVersion.zstdStreamed), ("h,zstd", DistccVersion.zstdStreamed), ("h,lzo", DistccVersion.lzo),
+        ("h,plain", DistccVersion.plain), ("h,distccd", DistccVersion.lzo),
+        ("h,distccd,plain", DistccVersion.plain),
     ])
-    func bodiesTravelInTheHostsCompression(_ entry: String, _ version: UInt32) throws {
+    func bodiesTravelInTheHostsCompression(_ entry: String, _ version: DistccVersion) throws {
         let arguments = ["gcc", "-c", "a.c", "-o", "a.o"]
         let (request, size) = try forHost(entry, arguments)
         #expect(request.version == version)
         #expect(request.source == Self.source)
         let raw = WireEncoder.encode(Request(arguments: arguments, source: Self.source)).count
-        #expect(version == ProtocolVersion.plain ? size == raw : size < raw / 10)
+        #expect(version == DistccVersion.plain ? size == raw : size < raw / 10)
     }
 
     /// A server that refuses the streamed source gets it whole (5 → 4), one that refuses zstd or LZO gets
     /// bodies as they are (→ 1).
     @Test func aServerThatRefusedAVersionGetsAnOlderOne() throws {
-        #expect(HostRequest.olderVersion(than: ProtocolVersion.zstdStreamed) == ProtocolVersion.zstd)
-        #expect(HostRequest.olderVersion(than: ProtocolVersion.zstd) == ProtocolVersion.plain)
-        #expect(HostRequest.olderVersion(than: ProtocolVersion.lzo) == ProtocolVersion.plain)
-        for version in [ProtocolVersion.zstd, ProtocolVersion.plain] {
+        #expect(HostRequest.olderVersion(than: DistccVersion.zstdStreamed) == DistccVersion.zstd)
+        #expect(HostRequest.olderVersion(than: DistccVersion.zstd) == DistccVersion.plain)
+        #expect(HostRequest.olderVersion(than: DistccVersion.lzo) == DistccVersion.plain)
+        for version in [DistccVersion.zstd, DistccVersion.plain] {
             let (request, _) = try forHost("h,zstd", ["gcc", "-c", "a.c", "-o", "a.o"], version: version)
             #expect(request.version == version)
             #expect(request.source == Self.source)
@@ -66,7 +66,7 @@ import Testing
         let odd = WireEncoder.encode(Request(arguments: ["gcc", "-E", "a.c"], source: []))
         #expect(StockDistccd.arguments(["gcc", "-E", "a.c"]) == ["gcc", "-E", "a.c"])
         #expect(
-            HostRequest.head(["gcc", "-E", "a.c"], for: spec, version: ProtocolVersion.plain)
-                + WireEncoder.sourceFrame([], version: ProtocolVersion.plain) == odd)
+            HostRequest.head(["gcc", "-E", "a.c"], for: spec, version: DistccVersion.plain)
+                + WireEncoder.sourceFrame([], version: DistccVersion.plain) == odd)
     }
 }
