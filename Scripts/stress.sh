@@ -22,6 +22,7 @@ if [[ -z $bin ]]; then
 fi
 . Scripts/loopback-sshd.sh
 if ((short)); then rekey_jobs=96 soak_jobs=1000 fault_jobs=120; else rekey_jobs=500 soak_jobs=10000 fault_jobs=400; fi
+fault_jobs=${FAULT_JOBS:-$fault_jobs}   # FAULT_JOBS=N: another size of the faults phase
 
 work=$(mktemp -d /tmp/sshcc-stress.XXXXXX)
 chmod 755 "$work"

@@ -5,8 +5,9 @@
 // Failures are charged to what failed. A failed connection attempt backs the host off — jittered and growing
 // (1, 2, 4 … s up to the cap) after a network failure; the whole cap after a refusal (host key, login,
 // sessions or subsystem refused), never retried by itself: a retried login failure is what gets an address
-// blocked (OpenSSH's PerSourcePenalties). The first network failure after the host worked is retried once at
-// once (a link that dropped every connection is usually back by then). A connection that breaks is replaced at once when a job needs it
+// blocked (OpenSSH's PerSourcePenalties). The first network failure of a streak — the host worked since the
+// last one, or was never tried — is retried once at once (a link that dropped every connection is usually
+// back by then). A connection that breaks is replaced at once when a job needs it
 // (a killed sshd session, a server that restarted); only a second break in a row with no job done between
 // backs the host off. One sshccd dying is its channel's failure, not the host's: only many in a row with
 // no job done (every sshccd dies) back the host off.
@@ -33,8 +34,8 @@ public struct HostHealth: Sendable {
     public private(set) var downUntil: UInt64?
     public private(set) var lastFailure: ClientFailure?
     private var attemptsFailed = 0
-    /// A connection worked since the last failed attempt: the next network failure is retried at once.
-    private var workedSinceFailure = false
+    /// No attempt failed since a connection last worked (or ever): the next network failure is retried at once.
+    private var workedSinceFailure = true
     private var breaks = 0
     private var channelFaults = 0
     /// SSHCC_BACKOFF: the longest a host stays down.

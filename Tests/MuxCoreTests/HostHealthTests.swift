@@ -28,13 +28,16 @@ struct HostHealthTests {
         #expect(health.needAnotherConnection() == [.connect], "sshd's MaxSessions: a second connection")
     }
 
-    /// Network failures back off 1, 2, 4 … s (jittered) up to the cap; a refusal the whole cap at once.
+    /// Network failures back off 1, 2, 4 … s (jittered) up to the cap, after the streak's first failure was
+    /// retried at once; a refusal takes the whole cap at once.
     @Test func attemptsThatFailBackOffGrowingThenTheCap() {
         var health = HostHealth(cap: 60)
         var windows: [Double] = []
         var now: UInt64 = 0
-        for _ in 0..<8 {
-            _ = health.jobWaiting()
+        _ = health.jobWaiting()
+        #expect(health.connectFailed(network, now: now, jitter: 1) == [.connect], "the first is retried at once")
+        for attempt in 0..<8 {
+            if attempt > 0 { _ = health.jobWaiting() }
             guard case .down(_, let seconds, _) = health.connectFailed(network, now: now, jitter: 1).first else {
                 Issue.record("not down")
                 return
@@ -75,6 +78,7 @@ struct HostHealthTests {
     @Test func theFirstSuccessBringsADownHostBack() {
         var health = HostHealth(cap: 60)
         _ = health.jobWaiting()
+        _ = health.connectFailed(network, now: 0, jitter: 1)
         _ = health.connectFailed(network, now: 0, jitter: 1)
         #expect(health.tick(now: 500_000_000).isEmpty, "inside the window")
         #expect(health.tick(now: second) == [.up])
