@@ -20,6 +20,7 @@ if [[ -z $bin ]]; then
     swift build -c release --static-swift-stdlib 2>&1 | tail -1
     bin=$(swift build -c release --static-swift-stdlib --show-bin-path)
 fi
+bin=$(realpath "$bin")   # /proc/PID/exe names the resolved path: that is how sshccd processes are found
 . Scripts/loopback-sshd.sh
 if ((short)); then rekey_jobs=96 soak_jobs=1000 fault_jobs=120; else rekey_jobs=500 soak_jobs=10000 fault_jobs=400; fi
 fault_jobs=${FAULT_JOBS:-$fault_jobs}   # FAULT_JOBS=N: another size of the faults phase
