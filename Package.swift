@@ -58,7 +58,8 @@ let package = Package(
         .target(name: "CPOSIX"),
         // sshccd's compile job as a process: fork with limits, its own process group, the Landlock sandbox.
         .target(name: "CJobSandbox"),
-        // Processes, file descriptors and files: the only place (with SSH) that calls the C library for I/O.
+        // Processes, descriptors, files, poll, signals, FIFOs: with SSH (and FileLogging's private file), the only
+        // place that calls the C library; sshcc, the mux daemon and sshccd call it only through here.
         .target(
             name: "POSIXSupport",
             dependencies: [
@@ -102,7 +103,7 @@ let package = Package(
         // and relocate) and it is ready ~1 ms sooner (Docs/performance.md). Debug builds stay dynamic: the
         // test bundle links the executable's code and cannot be static.
         .executableTarget(
-            name: "sshcc", dependencies: ["SSHCCClient"], swiftSettings: strict,
+            name: "sshcc", dependencies: ["SSHCCClient", "POSIXSupport"], swiftSettings: strict,
             linkerSettings: [.unsafeFlags(["-static-executable"], .when(configuration: .release))]),
         .executableTarget(
             name: "sshcc-mux", dependencies: ["SSHCCMux", "MuxCore", "POSIXSupport", "CompileCore"],

@@ -26,13 +26,31 @@ public enum Poll {
         }
     }
 
-    /// Waits up to `milliseconds` (-1: without limit) until an entry is ready; for each entry, whether
-    /// anything happened to it (readable, writable, an error or a hang-up). An interrupted wait returns with
-    /// nothing ready.
+    /// What poll found about one entry.
+    public struct Ready: OptionSet, Sendable {
+        public let rawValue: Int16
+        public init(rawValue: Int16) { self.rawValue = rawValue }
+        public static let readable = Ready(rawValue: Int16(POLLIN))
+        public static let writable = Ready(rawValue: Int16(POLLOUT))
+        /// The peer hung up, or the descriptor is in error (or not open).
+        public static let gone = Ready(rawValue: Int16(POLLHUP | POLLERR | POLLNVAL))
+    }
+
+    /// Waits up to `milliseconds` (-1: without limit) until an entry is ready; what happened to each entry.
+    /// An interrupted or timed-out wait returns with nothing ready.
+    public static func events(_ entries: [Entry], milliseconds: Int32) -> [Ready] {
+        var fds = pollfds(entries)
+        guard poll(&fds, nfds_t(fds.count), milliseconds) > 0 else { return entries.map { _ in [] } }
+        return fds.map { Ready(rawValue: $0.revents) }
+    }
+
+    /// Like `events`: for each entry, whether anything at all happened to it.
     public static func wait(_ entries: [Entry], milliseconds: Int32) -> [Bool] {
-        var fds = entries.map { pollfd(fd: $0.descriptor, events: $0.events.rawValue, revents: 0) }
-        guard poll(&fds, nfds_t(fds.count), milliseconds) > 0 else { return entries.map { _ in false } }
-        return fds.map { $0.revents != 0 }
+        events(entries, milliseconds: milliseconds).map { !$0.isEmpty }
+    }
+
+    static func pollfds(_ entries: [Entry]) -> [pollfd] {
+        entries.map { pollfd(fd: $0.descriptor, events: $0.events.rawValue, revents: 0) }
     }
 }
 
@@ -45,6 +63,9 @@ public enum CurrentProcess {
     public static func ignoreBrokenPipes() { signal(SIGPIPE, SIG_IGN) }
 
     public static func sleep(milliseconds: Int) { usleep(UInt32(max(0, milliseconds)) * 1000) }
+
+    /// Ends the process with `status` (buffered standard output is flushed).
+    public static func exit(_ status: Int32) -> Never { Glibc.exit(status) }
 
     /// Seconds since 1970 (the wall clock, for certificates' validity).
     public static var unixTime: UInt64 { UInt64(max(0, time(nil))) }

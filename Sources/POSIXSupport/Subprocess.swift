@@ -133,9 +133,9 @@ public enum Subprocess {
             let feeding = feed.map { $0.fd >= 0 } ?? false
             var entries =
                 polls + [pollfd(fd: feeding ? feed!.fd : -1, events: Int16(POLLOUT), revents: 0)]
-                + (watch?.pollEntries ?? [])
+                + Poll.pollfds(watch?.pollEntries ?? [])
             try SystemError.check("poll") { poll(&entries, nfds_t(entries.count), timeout) }
-            watch?.service(entries[(fds.count + 1)...])
+            watch?.service(entries[(fds.count + 1)...].map { Poll.Ready(rawValue: $0.revents) }[...])
             if watch?.abandoned == true {  // SIGTERM is left for after the job: it is finished, not killed
                 drained.end = .abandoned
                 break

@@ -5,12 +5,8 @@
 // not checked; the main thread uses the assembler's result only if the first step succeeded.
 
 import CompileCore
-import ServerPolicy
 import POSIXSupport
-
-#if canImport(Glibc)
-    import Glibc
-#endif
+import ServerPolicy
 
 /// The read end of the job's assembly FIFO, made before the first step starts (cc1 opens it by name).
 struct AssemblyPipe {
@@ -19,10 +15,7 @@ struct AssemblyPipe {
 
     /// Makes the FIFO at `path` (0600) and opens its read end, non-blocking: a writer need not exist yet.
     static func make(at path: String) throws(SystemError) -> AssemblyPipe {
-        try SystemError.check("mkfifo", path: path) { mkfifo(path, 0o600) }
-        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else { throw SystemError("open", path: path) }
-        return AssemblyPipe(path: path, fd: fd)
+        AssemblyPipe(path: path, fd: try Fifo.makeAndOpenReader(at: path))
     }
 }
 
@@ -48,28 +41,26 @@ final class AssemblyFeeder: @unchecked Sendable {
         let handOver = Handover(value: assembler)
         Threads.spawn { [outcome] in
             outcome.fulfil(Self.run(pipe.fd, handOver.value, limit: limit, captureLimit: captureLimit))
-            close(pipe.fd)
+            FileDescriptorIO.close(pipe.fd)
         }
     }
 
     /// Waits for the thread once the first step has ended. If cc1 never opened the FIFO (it failed early),
     /// opening and closing its write end here ends the thread's wait with an empty text.
     func finish() -> AssemblyOutcome {
-        let writer = open(pipe.path, O_WRONLY | O_NONBLOCK | O_CLOEXEC)
-        if writer >= 0 { close(writer) }
+        Fifo.knock(pipe.path)
         return outcome.wait()
     }
 
     private static func run(_ fd: Int32, _ assembler: StartedProcess, limit: Int, captureLimit: Int)
         -> AssemblyOutcome
     {
-        // Linux reports no hang-up on a FIFO that never had a writer, and a read then returns end of file at
-        // once: poll until cc1 (or `finish`) has opened it, then read it to its end, blocking.
-        var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        while poll(&entry, 1, -1) < 0 {
-            if errno != EINTR { return .failed("poll on the assembly pipe: errno \(errno)") }
+        // Wait until cc1 (or `finish`) has opened the FIFO, then read it to its end, blocking.
+        do {
+            try Fifo.awaitWriter(fd)
+        } catch {
+            return .failed("\(error)")
         }
-        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
         let text: [UInt8]
         do {
             text = try FileDescriptorIO.readAll(fd, limit: limit)

@@ -5,8 +5,8 @@
 // failing or taking over 2 s) is remembered as "use the driver", which then does what it always did.
 
 import CompileCore
-import ServerPolicy
 import POSIXSupport
+import ServerPolicy
 
 /// A step's program and argv: cc1 or `as` as the driver would run them, or the driver itself.
 struct StepCommand {

@@ -3,10 +3,6 @@
 
 import POSIXSupport
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 enum JobLimitReport {
     /// Why the run was stopped by a limit, or nil when the compiler's own status stands.
     static func reason(_ run: LimitedResult, limits: ProcessLimits) -> String? {
@@ -20,10 +16,10 @@ enum JobLimitReport {
         guard process.status != 0 else { return nil }
         // The compiler's driver reports what killed cc1 or as; read its messages once.
         let messages = String(decoding: process.stderr, as: UTF8.self)
-        if limits.cpuSeconds > 0, process.signal == SIGXCPU || messages.contains("CPU time limit exceeded") {
+        if limits.cpuSeconds > 0, process.endedByCPULimit || messages.contains("CPU time limit exceeded") {
             return cpu(limits)
         }
-        if process.signal == SIGXFSZ || messages.contains("File size limit") { return output(limits) }
+        if process.endedByFileSizeLimit || messages.contains("File size limit") { return output(limits) }
         if ["out of memory allocating", "memory exhausted", "std::bad_alloc"].contains(where: messages.contains) {
             return "the compile ran out of memory under the server's limit of \(limits.memoryBytes >> 20) MB "
                 + "(sshccd --max-memory)"

@@ -3,16 +3,10 @@
 // directory removed. Refusals and stopped jobs become refusal replies, so the client compiles locally.
 
 import CompileCore
-import ServerPolicy
 import DistccWire
 import Logging
 import POSIXSupport
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import ServerPolicy
 
 /// What became of a request.
 public enum JobOutcome {
@@ -111,7 +105,7 @@ public struct JobRunner {
         let directory: String
         do {
             directory = try Files.makeTemporaryDirectory(
-                in: options.temporaryDirectory, prefix: Self.directoryPrefix + "\(getpid())-")
+                in: options.temporaryDirectory, prefix: Self.directoryPrefix + "\(CurrentProcess.id)-")
         } catch {
             logger.error("cannot make a job directory: \(error)")
             return .refused("cannot make a job directory on the server: \(error)")

@@ -11,12 +11,7 @@
 // The names live in the network namespace: every sshccd of a machine shares them as long as sshd runs them in
 // one (the usual case). A user with a shell could bind the names and hold slots, as they could hold the CPUs.
 
-import CPOSIX
 import POSIXSupport
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 public struct JobSlotSettings: Equatable, Sendable {
     /// Concurrent compiles on this machine (default: online CPUs).
@@ -27,7 +22,7 @@ public struct JobSlotSettings: Equatable, Sendable {
     public var minimumFreeMemory: Int
 
     public init(
-        count: Int = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))), name: String = "sshccd",
+        count: Int = CurrentProcess.processors, name: String = "sshccd",
         minimumFreeMemory: Int = 256 << 20
     ) {
         self.count = count
@@ -44,12 +39,12 @@ public final class JobSlot {
         self.fd = fd
         self.index = index
     }
-    deinit { close(fd) }
+    deinit { FileDescriptorIO.close(fd) }
 }
 
 public enum JobSlots {
     /// How often a waiting job looks again for a free slot or enough memory.
-    static let pollInterval: useconds_t = 20_000
+    static let pollInterval = 20_000  // µs
 
     public enum Acquired {
         case acquired(JobSlot, waitedMs: Int)
@@ -72,15 +67,15 @@ public enum JobSlots {
         }
         // Line up behind this user's other waiters, then announce since when this one waits and poll.
         var line: Int32 = -1
-        defer { if line >= 0 { close(line) } }
+        defer { FileDescriptorIO.close(line) }
         while true {
-            line = bind(SlotNames.line(settings, uid: getuid()))
+            line = bind(SlotNames.line(settings, uid: CurrentProcess.userID))
             if line >= 0 { break }
             if let end = pause(watch) { return end }
         }
         let since = Monotonic.nanoseconds()
-        let announcement = bind(SlotNames.waiting(settings, uid: getuid(), since: since))
-        defer { if announcement >= 0 { close(announcement) } }
+        let announcement = bind(SlotNames.waiting(settings, uid: CurrentProcess.userID, since: since))
+        defer { FileDescriptorIO.close(announcement) }
         while true {
             if enoughMemory(settings), !othersWaiting(settings, olderThan: since), let slot = tryAny(settings) {
                 return .acquired(slot, waitedMs: Int((Monotonic.nanoseconds() - started) / 1_000_000))
@@ -98,7 +93,7 @@ public enum JobSlots {
     /// One poll interval of waiting; the reason to stop waiting, if any.
     private static func pause(_ watch: StreamWatch?) -> Acquired? {
         guard let watch else {
-            usleep(pollInterval)
+            CurrentProcess.sleep(microseconds: pollInterval)
             return nil
         }
         watch.pause(milliseconds: Int32(pollInterval / 1000))
@@ -109,7 +104,7 @@ public enum JobSlots {
     /// True when another user's waiter has waited longer than `since`; with `since` nil, when any waiter of
     /// any user (this one's too) is waiting at all.
     static func othersWaiting(_ settings: JobSlotSettings, olderThan since: UInt64?) -> Bool {
-        let mine = getuid()
+        let mine = CurrentProcess.userID
         return SlotNames.waiters(settings, in: boundNames()).contains { waiter in
             guard let since else { return true }
             return waiter.uid != mine && waiter.since < since
@@ -119,7 +114,7 @@ public enum JobSlots {
     /// A free slot, if any, without waiting.
     static func tryAny(_ settings: JobSlotSettings) -> JobSlot? {
         // Start at a per-process place so that parallel jobs do not all try slot 0 first.
-        let first = Int(getpid()) % settings.count
+        let first = Int(CurrentProcess.id) % settings.count
         for step in 0..<settings.count {
             let index = (first + step) % settings.count
             let fd = bind(SlotNames.slot(settings, index: index))
@@ -129,7 +124,7 @@ public enum JobSlots {
     }
 
     /// A listening socket bound to the abstract `name`, or -1 when another process holds the name.
-    static func bind(_ name: [UInt8]) -> Int32 { sshcc_bind_abstract(name, Int32(name.count)) }
+    static func bind(_ name: [UInt8]) -> Int32 { UnixSocket.holdAbstractName(name) }
 
     /// The abstract socket names bound on this machine (network namespace), from /proc/net/unix.
     static func boundNames() -> [Substring] {

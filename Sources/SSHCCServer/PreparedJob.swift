@@ -4,12 +4,8 @@
 // the transfer. Dropping it kills what it started, then removes the directory.
 
 import CompileCore
-import ServerPolicy
 import POSIXSupport
-
-#if canImport(Glibc)
-    import Glibc
-#endif
+import ServerPolicy
 
 public final class PreparedJob {
     let arguments: [String]
@@ -37,7 +33,7 @@ public final class PreparedJob {
         // Killed and reaped first: nothing may still write into the directory when it goes.
         compile = nil
         assemble = nil
-        if let assemblyPipe { close(assemblyPipe.fd) }
+        if let assemblyPipe { FileDescriptorIO.close(assemblyPipe.fd) }
         Files.removeTree(directory)
     }
 }

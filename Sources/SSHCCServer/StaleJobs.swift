@@ -5,10 +5,6 @@
 import Logging
 import POSIXSupport
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 public enum StaleJobs {
     /// Removes this user's job directories in `parent` whose sshccd no longer runs; returns how many.
     @discardableResult
@@ -16,13 +12,9 @@ public enum StaleJobs {
         guard let names = try? Files.list(parent) else { return 0 }
         var removed = 0
         for name in names where name.hasPrefix(JobRunner.directoryPrefix) {
-            guard let pid = owner(of: name), pid != getpid() else { continue }
+            guard let pid = owner(of: name), pid != CurrentProcess.id else { continue }
             let path = parent + "/" + name
-            var info = stat()
-            guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR, info.st_uid == getuid() else {
-                continue
-            }
-            guard kill(pid, 0) != 0, errno == ESRCH else { continue }
+            guard Files.isOwnDirectory(path), !CurrentProcess.processExists(pid) else { continue }
             Files.removeTree(path)
             removed += 1
         }
@@ -31,9 +23,9 @@ public enum StaleJobs {
     }
 
     /// The PID in `sshccd-<pid>-XXXXXX`.
-    static func owner(of name: String) -> pid_t? {
+    static func owner(of name: String) -> Int32? {
         let rest = name.dropFirst(JobRunner.directoryPrefix.count)
-        guard let dash = rest.firstIndex(of: "-"), let pid = pid_t(rest[..<dash]), pid > 0 else { return nil }
+        guard let dash = rest.firstIndex(of: "-"), let pid = Int32(rest[..<dash]), pid > 0 else { return nil }
         return pid
     }
 }

@@ -4,10 +4,6 @@
 
 import POSIXSupport
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 public final class StreamWatch: PollWatch {
     let input: Int32
     let output: Int32
@@ -40,36 +36,33 @@ public final class StreamWatch: PollWatch {
     }
 
     /// The descriptors to poll, in the order `service` expects.
-    public var pollEntries: [pollfd] {
+    public var pollEntries: [Poll.Entry] {
         [
-            pollfd(
-                fd: inputEnded || pending.count >= Self.pendingLimit ? -1 : input, events: Int16(POLLIN), revents: 0),
-            pollfd(fd: closed ? -1 : output, events: 0, revents: 0),
-            pollfd(fd: terminating ? -1 : termFD, events: Int16(POLLIN), revents: 0),
+            Poll.Entry(inputEnded || pending.count >= Self.pendingLimit ? -1 : input),
+            Poll.Entry(closed ? -1 : output, []),  // only its hang-up or error is of interest
+            Poll.Entry(terminating ? -1 : termFD),
         ]
     }
 
     /// Acts on what poll reported for `pollEntries`.
-    public func service(_ entries: ArraySlice<pollfd>) {
-        let first = entries.startIndex
-        let (inputEvents, outputEvents, termEvents) = (
-            entries[first].revents, entries[first + 1].revents, entries[first + 2].revents
-        )
-        if inputEvents != 0, !inputEnded {
+    public func service(_ ready: ArraySlice<Poll.Ready>) {
+        let first = ready.startIndex
+        let (inputEvents, outputEvents, termEvents) = (ready[first], ready[first + 1], ready[first + 2])
+        if !inputEvents.isEmpty, !inputEnded {
             if let chunk = try? FileDescriptorIO.read(input), !chunk.isEmpty {
                 pending += chunk
             } else {
                 inputEnded = true
             }
         }
-        if outputEvents & Int16(POLLERR | POLLHUP) != 0 { closed = true }
-        if termEvents != 0 { terminating = true }
+        if !outputEvents.isDisjoint(with: .gone) { closed = true }
+        if !termEvents.isEmpty { terminating = true }
     }
 
     /// Sleeps up to `milliseconds` (-1: without limit) unless the streams or SIGTERM have something to say.
     public func pause(milliseconds: Int32) {
-        var entries = pollEntries
-        guard poll(&entries, nfds_t(entries.count), milliseconds) > 0 else { return }
-        service(entries[...])
+        let ready = Poll.events(pollEntries, milliseconds: milliseconds)
+        guard ready.contains(where: { !$0.isEmpty }) else { return }
+        service(ready[...])
     }
 }

@@ -7,25 +7,23 @@ import MuxCore
 import POSIXSupport
 import SSHCCMux
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 let arguments = CommandLine.arguments
 // `sshcc doctor` runs here, where libssh2 is: `--doctor LIST-SOURCE ENTRY…`, settings from the environment.
 if arguments.count >= 3 && arguments[1] == "--doctor" {
     do {
         let specs = try arguments.dropFirst(3).map { entry throws(HostSpecError) in try HostList.parseEntry(entry) }
-        exit(Doctor.run(specs, access: HostAccess.from(environment: Environment.get), listSource: arguments[2]))
+        CurrentProcess.exit(
+            Doctor.run(specs, access: HostAccess.from(environment: Environment.get), listSource: arguments[2]))
     } catch {
         try? Console.write(Array("sshcc doctor: \(error)\n".utf8), to: 2)
-        exit(ExitCode.badHostSpec.rawValue)
+        CurrentProcess.exit(ExitCode.badHostSpec.rawValue)
     }
 }
 let readyFD = arguments.count >= 3 && arguments[1] == "--ready-fd" ? Int32(arguments[2]) : nil
 let settings = MuxDaemon.Settings(
     paths: MuxPaths.resolve(
-        sshccDir: Environment.get("SSHCC_DIR"), runtimeDir: Environment.get("XDG_RUNTIME_DIR"), uid: getuid()),
+        sshccDir: Environment.get("SSHCC_DIR"), runtimeDir: Environment.get("XDG_RUNTIME_DIR"),
+        uid: CurrentProcess.userID),
     idleTimeout: Environment.seconds("SSHCC_IDLE_TIMEOUT", default: 600),
     backoff: Environment.seconds("SSHCC_BACKOFF", default: 60))
-exit(MuxDaemon.run(settings, readyFD: readyFD))
+CurrentProcess.exit(MuxDaemon.run(settings, readyFD: readyFD))

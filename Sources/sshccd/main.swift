@@ -7,25 +7,21 @@ import Logging
 import POSIXSupport
 import SSHCCServer
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
-signal(SIGPIPE, SIG_IGN)
+CurrentProcess.ignoreBrokenPipes()
 let options: ServerOptions
 do {
     switch try ServerOptions.parse(Array(CommandLine.arguments.dropFirst())) {
     case .run(let parsed): options = parsed
     case .help:
         print(ServerOptions.usage)
-        exit(0)
+        CurrentProcess.exit(0)
     case .version:
         print("sshccd \(SSHCCVersion.string) (distcc protocols 1, 2, 4 and 5)")
-        exit(0)
+        CurrentProcess.exit(0)
     }
 } catch {
     Console.error("sshccd: \(error)\n\(ServerOptions.usage)\n")
-    exit(101)
+    CurrentProcess.exit(101)
 }
 
 let logger = Logger(label: "sshccd") { label in FileLogHandler(label: label, path: options.logPath) }
@@ -34,9 +30,9 @@ var runner = JobRunner(options: options, logger: logger)
 let end = RequestLoop.serve(input: 0, output: 1, runner: &runner, logger: logger, termFD: termFD)
 // Off the latency path: the client has its replies and sees the stream end first (listing a busy /tmp costs
 // ~1 ms).
-close(1)
+FileDescriptorIO.close(1)
 StaleJobs.sweep(in: options.temporaryDirectory, logger: logger)
 if runner.jobsServed > 0 || end != .finished {
     logger.info("session ended: \(end), \(runner.jobsServed) jobs served")
 }
-exit(end.exitCode)
+CurrentProcess.exit(end.exitCode)
