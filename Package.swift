@@ -58,8 +58,8 @@ let package = Package(
         .target(name: "CPOSIX"),
         // sshccd's compile job as a process: fork with limits, its own process group, the Landlock sandbox.
         .target(name: "CJobSandbox"),
-        // Processes, descriptors, files, poll, signals, FIFOs: with SSH (and FileLogging's private file), the only
-        // place that calls the C library; sshcc, the mux daemon and sshccd call it only through here.
+        // Processes, descriptors, files, poll, signals, FIFOs, the private log file: with SSH, the only place that
+        // calls the C library; sshcc, the mux daemon, sshccd and the log handler call it only through here.
         .target(
             name: "POSIXSupport",
             dependencies: [

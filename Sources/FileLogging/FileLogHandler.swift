@@ -8,12 +8,6 @@
 import Logging
 import POSIXSupport
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 /// What one process may make its log hold.
 public struct LogBounds: Sendable {
     /// Bytes of one message (longer ones are cut, saying how much was left out).
@@ -52,7 +46,7 @@ public struct FileLogHandler: LogHandler {
             text += " " + merged.sorted { $0.key < $1.key }.map { "\($0)=\($1)" }.joined(separator: " ")
         }
         let line =
-            "\(Self.timestamp()) \(label)[\(getpid())] \(event.level): \(Self.escaped(text, limit: file.bounds.messageBytes))"
+            "\(Self.timestamp()) \(label)[\(CurrentProcess.id)] \(event.level): \(Self.escaped(text, limit: file.bounds.messageBytes))"
         file.append(line)
     }
 
@@ -77,26 +71,14 @@ public struct FileLogHandler: LogHandler {
     }
 
     /// `2026-11-22T09:15:02.123Z`
-    static func timestamp() -> String {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        var parts = tm()
-        var seconds = now.tv_sec
-        gmtime_r(&seconds, &parts)
-        func pad(_ value: Int32, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
-        }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(now.tv_nsec / 1_000_000), 3))Z"
-    }
+    static func timestamp() -> String { WallClock.timestamp() }
 
     static func makeParentDirectory(of path: String) {
         guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return }
         let parent = String(path[..<slash])
         if Files.exists(parent) { return }
         makeParentDirectory(of: parent)
-        mkdir(parent, 0o700)
+        try? Files.makeDirectory(parent, mode: 0o700)
     }
 }
 
@@ -118,19 +100,8 @@ final class LogFile: @unchecked Sendable {
         fd = Self.open(path) ?? 2
     }
 
-    /// The log file if it is a regular file of this user's: never a FIFO (that would block every write) or a
-    /// file someone else made to read our lines.
-    static func open(_ path: String) -> Int32? {
-        let fd = Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0o600)
-        guard fd >= 0 else { return nil }
-        var info = stat()
-        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_uid == geteuid() else {
-            close(fd)
-            return nil
-        }
-        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
-        return fd
-    }
+    /// The log file if it is a regular file of this user's (AppendFile.open).
+    static func open(_ path: String) -> Int32? { AppendFile.open(path) }
 
     func append(_ line: String) {
         lock.withLock {
@@ -157,15 +128,12 @@ final class LogFile: @unchecked Sendable {
     /// Renames a file past its size to `PATH.old` and starts a new one (another process may have done it:
     /// then the file at `path` is simply reopened).
     private func rotateIfFull() {
-        guard fd != 2 else { return }
-        var info = stat()
-        guard fstat(fd, &info) == 0, Int(info.st_size) >= bounds.fileBytes || info.st_nlink == 0 else { return }
-        var current = stat()
-        if lstat(path, &current) == 0, current.st_ino == info.st_ino, current.st_dev == info.st_dev {
-            rename(path, path + ".old")
+        guard fd != 2, let state = AppendFile.state(fd), state.size >= bounds.fileBytes || !state.linked else {
+            return
         }
+        if Files.identity(path) == state.identity { AppendFile.rename(path, to: path + ".old") }
         guard let reopened = Self.open(path) else { return }
-        close(fd)
+        FileDescriptorIO.close(fd)
         fd = reopened
     }
 }
