@@ -32,7 +32,6 @@ public struct HostHealth: Sendable {
     public private(set) var connections = 0
     public private(set) var connecting = false
     public private(set) var downUntil: UInt64?
-    public private(set) var lastFailure: ClientFailure?
     private var attemptsFailed = 0
     /// No attempt failed since a connection last worked (or ever): the next network failure is retried at once.
     private var workedSinceFailure = true
@@ -74,7 +73,6 @@ public struct HostHealth: Sendable {
     /// A connection attempt failed. With another connection still up the host stays in use.
     public mutating func connectFailed(_ failure: ClientFailure, now: UInt64, jitter: Double) -> [Action] {
         connecting = false
-        lastFailure = failure
         guard connections == 0 else { return [] }
         if failure.code == .connectFailed && workedSinceFailure {
             workedSinceFailure = false
@@ -90,7 +88,6 @@ public struct HostHealth: Sendable {
     /// A connection broke; `busy` when it carried jobs (they go back to the scheduler, charged to the channel).
     public mutating func connectionLost(_ failure: ClientFailure, busy: Bool, now: UInt64, jitter: Double) -> [Action] {
         connections = max(0, connections - 1)
-        lastFailure = failure
         guard busy else { return [] }
         breaks += 1
         guard breaks >= Self.breakLimit, downUntil == nil else { return [] }
@@ -101,7 +98,6 @@ public struct HostHealth: Sendable {
 
     /// The host refused what sshcc needs of it (sessions, the subsystem, sshccd missing): the whole cap.
     public mutating func refused(_ failure: ClientFailure, now: UInt64) -> [Action] {
-        lastFailure = failure
         return goDown(failure, now: now, seconds: cap)
     }
 
@@ -115,7 +111,6 @@ public struct HostHealth: Sendable {
     public mutating func jobFailed(_ failure: ClientFailure, charge: FailureCharge, now: UInt64, jitter: Double)
         -> [Action]
     {
-        lastFailure = failure
         switch charge {
         case .host:
             attemptsFailed += 1

@@ -46,8 +46,6 @@ extension CurrentProcess {
     /// Processors online (at least 1).
     public static var processors: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 
-    public static func sleep(microseconds: Int) { usleep(UInt32(max(0, microseconds))) }
-
     /// False only when no process has `pid` (ESRCH); a process of another user counts as existing.
     public static func processExists(_ pid: Int32) -> Bool { kill(pid, 0) == 0 || errno != ESRCH }
 }

@@ -44,7 +44,7 @@ public final class JobSlot {
 
 public enum JobSlots {
     /// How often a waiting job looks again for a free slot or enough memory.
-    static let pollInterval = 20_000  // µs
+    static let pollMilliseconds = 20
 
     public enum Acquired {
         case acquired(JobSlot, waitedMs: Int)
@@ -93,10 +93,10 @@ public enum JobSlots {
     /// One poll interval of waiting; the reason to stop waiting, if any.
     private static func pause(_ watch: StreamWatch?) -> Acquired? {
         guard let watch else {
-            CurrentProcess.sleep(microseconds: pollInterval)
+            CurrentProcess.sleep(milliseconds: pollMilliseconds)
             return nil
         }
-        watch.pause(milliseconds: Int32(pollInterval / 1000))
+        watch.pause(milliseconds: Int32(pollMilliseconds))
         if watch.closed { return .abandoned }
         return watch.terminating ? .terminating : nil
     }
