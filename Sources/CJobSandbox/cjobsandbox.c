@@ -1,7 +1,12 @@
-// A compile job's process: forked with its limits, its own process group and, where the kernel has Landlock,
-// its sandbox; see include/cjobsandbox.h.
+// A compile job's process: started with its limits, its own process group and, where the kernel has Landlock,
+// its sandbox; see include/cjobsandbox.h. The child shares our memory until it execs (CLONE_VM|CLONE_VFORK,
+// as posix_spawn does): a fork would copy sshccd's page tables only for exec to throw them away, ~0.6 ms of
+// CPU per step. It therefore makes system calls only, on a stack of its own, with every signal blocked until
+// it has put the handlers back to their defaults (a handler of ours must not run in it).
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <sched.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <sys/wait.h>
 #include <stddef.h>
@@ -9,6 +14,7 @@
 #include <sys/resource.h>
 #include <sys/prctl.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -94,11 +100,17 @@ static int enter_job(const char *directory, int in_fd, int out_fd, int err_fd,
                      const struct sshcc_limits *limits, char *const readable[]) {
     setpgid(0, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+    struct sigaction fallback = {0};
+    fallback.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; sig++) {
+        struct sigaction current;
+        if (sig != SIGKILL && sig != SIGSTOP && sigaction(sig, NULL, &current) == 0 &&
+            current.sa_handler != SIG_DFL)
+            sigaction(sig, &fallback, NULL);
+    }
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
-    signal(SIGPIPE, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
     int input = in_fd >= 0 ? in_fd : open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (input < 0 || dup2(input, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0 ||
         (directory && chdir(directory) != 0))
@@ -111,26 +123,50 @@ static int enter_job(const char *directory, int in_fd, int out_fd, int err_fd,
     return readable ? enter_sandbox(readable, directory) : 0;
 }
 
+struct job_start {
+    const char *path, *directory;
+    char *const *argv, *const *envp, *const *readable;
+    int in_fd, out_fd, err_fd, report;
+    const struct sshcc_limits *limits;
+};
+
+static int start_job(void *argument) {
+    const struct job_start *job = argument;
+    int error = enter_job(job->directory, job->in_fd, job->out_fd, job->err_fd, job->limits, job->readable);
+    if (!error) {
+        execve(job->path, job->argv, job->envp);
+        error = errno;
+    }
+    (void)!write(job->report, &error, sizeof error);
+    _exit(127);
+}
+
 int sshcc_spawn_limited(pid_t *pid, const char *path, char *const argv[], char *const envp[],
                         const char *directory, int in_fd, int out_fd, int err_fd,
                         const struct sshcc_limits *limits, char *const readable[]) {
     int report[2];
     if (pipe2(report, O_CLOEXEC) != 0) return errno;
-    pid_t child = fork();
-    if (child < 0) {
+    const size_t stack_size = 256 * 1024;
+    char *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED) {
         int error = errno;
         close(report[0]);
         close(report[1]);
         return error;
     }
-    if (child == 0) {
-        int error = enter_job(directory, in_fd, out_fd, err_fd, limits, readable);
-        if (!error) {
-            execve(path, argv, envp);
-            error = errno;
-        }
-        (void)!write(report[1], &error, sizeof error);
-        _exit(127);
+    struct job_start job = {path, directory, argv, envp, readable, in_fd, out_fd, err_fd, report[1], limits};
+    sigset_t all, previous;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &previous);
+    // The parent waits here until the child has exec'd or exited (CLONE_VFORK): the stack is free after.
+    pid_t child = clone(start_job, stack + stack_size, CLONE_VM | CLONE_VFORK | SIGCHLD, &job);
+    int clone_error = errno;
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    munmap(stack, stack_size);
+    if (child < 0) {
+        close(report[0]);
+        close(report[1]);
+        return clone_error;
     }
     close(report[1]);
     setpgid(child, child);  // also here: whichever runs first, the group exists before we may kill it

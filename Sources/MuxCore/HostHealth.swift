@@ -19,7 +19,7 @@ public struct HostHealth: Sendable {
         /// Start one connection attempt.
         case connect
         /// The host takes no jobs for `seconds`; jobs waiting for it go elsewhere. `wasUp`: it just went down.
-        case down(ClientFailure, seconds: Double, wasUp: Bool)
+        case down(SSHCCFailure, seconds: Double, wasUp: Bool)
         /// The backoff is over (or a connection came): the host takes jobs again.
         case up
     }
@@ -71,7 +71,7 @@ public struct HostHealth: Sendable {
     }
 
     /// A connection attempt failed. With another connection still up the host stays in use.
-    public mutating func connectFailed(_ failure: ClientFailure, now: UInt64, jitter: Double) -> [Action] {
+    public mutating func connectFailed(_ failure: SSHCCFailure, now: UInt64, jitter: Double) -> [Action] {
         connecting = false
         guard connections == 0 else { return [] }
         if failure.code == .connectFailed && workedSinceFailure {
@@ -86,7 +86,7 @@ public struct HostHealth: Sendable {
     }
 
     /// A connection broke; `busy` when it carried jobs (they go back to the scheduler, charged to the channel).
-    public mutating func connectionLost(_ failure: ClientFailure, busy: Bool, now: UInt64, jitter: Double) -> [Action] {
+    public mutating func connectionLost(_ failure: SSHCCFailure, busy: Bool, now: UInt64, jitter: Double) -> [Action] {
         connections = max(0, connections - 1)
         guard busy else { return [] }
         breaks += 1
@@ -97,18 +97,18 @@ public struct HostHealth: Sendable {
     }
 
     /// The host refused what sshcc needs of it (sessions, the subsystem, sshccd missing): the whole cap.
-    public mutating func refused(_ failure: ClientFailure, now: UInt64) -> [Action] {
+    public mutating func refused(_ failure: SSHCCFailure, now: UInt64) -> [Action] {
         return goDown(failure, now: now, seconds: cap)
     }
 
     /// A fresh connection got not one channel (sshd allows no session): it is dropped and the host refused.
-    public mutating func sessionsRefused(_ failure: ClientFailure, now: UInt64) -> [Action] {
+    public mutating func sessionsRefused(_ failure: SSHCCFailure, now: UInt64) -> [Action] {
         connections = max(0, connections - 1)
         return refused(failure, now: now)
     }
 
     /// A job failed on one of the host's channels.
-    public mutating func jobFailed(_ failure: ClientFailure, charge: FailureCharge, now: UInt64, jitter: Double)
+    public mutating func jobFailed(_ failure: SSHCCFailure, charge: FailureCharge, now: UInt64, jitter: Double)
         -> [Action]
     {
         switch charge {
@@ -137,7 +137,7 @@ public struct HostHealth: Sendable {
         return [.up]
     }
 
-    private mutating func goDown(_ failure: ClientFailure, now: UInt64, seconds: Double) -> [Action] {
+    private mutating func goDown(_ failure: SSHCCFailure, now: UInt64, seconds: Double) -> [Action] {
         let wasUp = downUntil == nil
         downUntil = now + UInt64(seconds * 1e9)
         return [.down(failure, seconds: seconds, wasUp: wasUp)]
@@ -146,7 +146,7 @@ public struct HostHealth: Sendable {
     /// Seconds a host stays backed off: the whole `cap` after a refusal (retrying soon cannot help and may get
     /// the address penalised); after a network failure 1 s, doubling with each failure in a row up to `cap`,
     /// spread by `jitter` so that many clients of one server do not come back in step.
-    public static func window(_ failure: ClientFailure, inARow: Int, cap: Double, jitter: Double) -> Double {
+    public static func window(_ failure: SSHCCFailure, inARow: Int, cap: Double, jitter: Double) -> Double {
         guard failure.code == .connectFailed else { return cap }
         let growing = Double(1 << min(max(inARow - 1, 0), 20))
         return min(cap, growing * jitter)

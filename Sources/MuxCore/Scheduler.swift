@@ -37,7 +37,7 @@ public struct Scheduler {
         public var slots: Int
         public var busy = 0
         /// Why the host is backed off; nil while it is up.
-        public var down: ClientFailure?
+        public var down: SSHCCFailure?
         public var up: Bool { down == nil }
     }
 
@@ -114,7 +114,7 @@ public struct Scheduler {
     }
 
     /// A host went down (backed off, `because`) or came back (nil).
-    public mutating func setDown(_ key: PoolKey, because failure: ClientFailure?) -> [Action] {
+    public mutating func setDown(_ key: PoolKey, because failure: SSHCCFailure?) -> [Action] {
         pools[key]?.down = failure
         return pump()
     }

@@ -19,9 +19,9 @@ public struct EarlyOutputRun {
     private var status: Int32?
 
     /// Starts `executable` with the arguments `arguments(outputPath)` gives; stdin /dev/null, stdout and
-    /// stderr inherited. Nil when this system cannot name our pipe to a child (no /proc, no pidfd): the caller
-    /// then captures stdout instead.
-    public static func start(executable: String, arguments: (String) -> [String]) -> EarlyOutputRun? {
+    /// stderr inherited. Nil when this system cannot name our pipe to a child (no /proc, no pidfd), or when
+    /// `arguments` gives none: the caller then goes another way.
+    public static func start(executable: String, arguments: (String) -> [String]?) -> EarlyOutputRun? {
         var ends: [Int32] = [-1, -1]
         guard sshcc_pipe_cloexec(&ends) == 0 else { return nil }
         let path = "/proc/\(getpid())/fd/\(ends[1])"
@@ -29,7 +29,8 @@ public struct EarlyOutputRun {
             ends.forEach { close($0) }
             return nil
         }
-        guard let pid = try? Subprocess.spawn(executable: executable, arguments: arguments(path)) else {
+        guard let argv = arguments(path), let pid = try? Subprocess.spawn(executable: executable, arguments: argv)
+        else {
             ends.forEach { close($0) }
             return nil
         }

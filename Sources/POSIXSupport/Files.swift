@@ -36,13 +36,14 @@ public enum Files {
     }
 
     /// Replaces `path` atomically: a temporary file beside it, then rename, so a reader (or make, after an
-    /// interrupted build) never sees half an object file. Mode follows the umask like a compiler's output.
-    public static func replace(_ path: String, _ bytes: [UInt8]) throws(SystemError) {
+    /// interrupted build) never sees half an object file. Mode follows the umask like a compiler's output
+    /// unless `mode` is narrower.
+    public static func replace(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o666) throws(SystemError) {
         let temporary = path + ".sshcc-\(getpid())"
         // A new file: whatever sits at the temporary name (a left-over, a FIFO, a link) is removed first.
         unlink(temporary)
         let fd = try SystemError.check("create", path: temporary) {
-            open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o666)
+            open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
         }
         do {
             try FileDescriptorIO.writeAll(fd, bytes)
@@ -171,6 +172,18 @@ public enum Files {
         guard let resolved = realpath(path, nil) else { return nil }
         defer { free(resolved) }
         return String(cString: resolved)
+    }
+
+    /// What changes when the file at `path` (symlinks followed) is replaced or rewritten: device, inode, size
+    /// and modification time (ns). Nil when it cannot be read.
+    public static func fingerprint(_ path: String) -> [UInt64]? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return [
+            UInt64(info.st_dev), UInt64(info.st_ino), UInt64(info.st_size),
+            UInt64(bitPattern: Int64(info.st_mtim.tv_sec)),
+            UInt64(info.st_mtim.tv_nsec),
+        ]
     }
 
     public static func isExecutableFile(_ path: String) -> Bool {

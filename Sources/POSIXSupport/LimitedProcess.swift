@@ -44,6 +44,31 @@ public struct LimitedResult: Sendable {
     public var cpuMilliseconds: Int
     /// A captured stream went over the capture limit and was cut.
     public var overflowed: Bool
+    /// What the relay into its stdin did (`finish(_:relaying:…)` only).
+    public var relayed: Relayed?
+}
+
+/// A child's stdin fed from `source` as it is read, through `screen`: given the bytes just read (and true
+/// once the source has ended, with none), it returns those that may go on now, or nil to refuse the rest.
+public struct InputRelay {
+    public let source: Int32
+    /// Bytes read from the source, at most.
+    public let limit: Int
+    public let screen: ([UInt8], Bool) -> [UInt8]?
+
+    public init(source: Int32, limit: Int, screen: @escaping ([UInt8], Bool) -> [UInt8]?) {
+        (self.source, self.limit, self.screen) = (source, limit, screen)
+    }
+}
+
+/// What a relay did.
+public struct Relayed: Equatable, Sendable {
+    /// Bytes read from the source.
+    public var bytes = 0
+    /// The source had more than the limit: reading stopped there.
+    public var overLimit = false
+    /// The screen refused: the child got nothing more, the rest of the source was read and dropped.
+    public var stopped = false
 }
 
 /// A limited process that has been started and is finished later (`Subprocess.finish`): it may wait for its
@@ -126,10 +151,24 @@ extension Subprocess {
     public static func finish(_ run: StartedProcess, input: [UInt8], captureLimit: Int, watch: (any PollWatch)?)
         throws(SystemError) -> LimitedResult
     {
+        try finish(run, input: input, relay: nil, captureLimit: captureLimit, watch: watch)
+    }
+
+    /// Like `finish(_:input:…)`, with the run's stdin fed from `relay` while the source is read: the child
+    /// works on the first checked bytes while the rest are still being written. The caller owns the source.
+    public static func finish(
+        _ run: StartedProcess, relaying relay: InputRelay, captureLimit: Int, watch: (any PollWatch)?
+    ) throws(SystemError) -> LimitedResult {
+        try finish(run, input: [], relay: relay, captureLimit: captureLimit, watch: watch)
+    }
+
+    private static func finish(
+        _ run: StartedProcess, input: [UInt8], relay: InputRelay?, captureLimit: Int, watch: (any PollWatch)?
+    ) throws(SystemError) -> LimitedResult {
         let limits = run.limits
         let deadline =
             limits.wallSeconds > 0 ? Monotonic.nanoseconds() + UInt64(limits.wallSeconds) * 1_000_000_000 : nil
-        let feed = run.input >= 0 ? Feed(fd: run.input, bytes: input) : nil
+        let feed = run.input >= 0 ? Feed(fd: run.input, bytes: input, relay: relay) : nil
         run.input = -1  // the drain closes it once written
         let drained: Drained
         do {
@@ -152,7 +191,7 @@ extension Subprocess {
         return LimitedResult(
             end: drained.end,
             process: ProcessResult(status: status, stdout: drained.captured[0], stderr: drained.captured[1]),
-            cpuMilliseconds: cpu, overflowed: drained.overflowed)
+            cpuMilliseconds: cpu, overflowed: drained.overflowed, relayed: drained.relayed)
     }
 
     /// Waits for the job's leader (killing its group first when `killing`), then kills whatever is left of

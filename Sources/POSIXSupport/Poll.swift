@@ -59,6 +59,13 @@ public enum CurrentProcess {
     public static var id: Int32 { getpid() }
     public static var userID: UInt32 { getuid() }
 
+    /// The working directory, nil when it cannot be named (removed, too long).
+    public static var workingDirectory: String? {
+        guard let path = getcwd(nil, 0) else { return nil }
+        defer { free(path) }
+        return String(cString: path)
+    }
+
     /// Writes to a peer that left fail with EPIPE instead of killing the process.
     public static func ignoreBrokenPipes() { signal(SIGPIPE, SIG_IGN) }
 

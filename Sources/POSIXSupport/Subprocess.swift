@@ -77,21 +77,28 @@ public enum Subprocess {
         /// A stream had more than the limit; the rest was read and dropped.
         var overflowed = false
         var end = LimitedEnd.exited
+        /// What the relay into the child's stdin did, when there was one.
+        var relayed: Relayed?
     }
 
-    /// Bytes to write into a child's stdin (a non-blocking pipe), closed once written.
+    /// Bytes to write into a child's stdin (a non-blocking pipe): given whole, or relayed from a source as it
+    /// is read. The pipe is closed once everything is written (and the source has ended), or when the reader
+    /// has gone (EPIPE).
     struct Feed {
         var fd: Int32
         var bytes: [UInt8]
         var offset = 0
+        var relay: Relay?
 
-        init(fd: Int32, bytes: [UInt8]) {
+        init(fd: Int32, bytes: [UInt8], relay: InputRelay? = nil) {
             self.fd = fd
             self.bytes = bytes
+            self.relay = relay.map(Relay.init)
         }
 
-        /// Writes what the pipe takes; closes it when done or when the reader has gone (EPIPE).
+        /// Writes what the pipe takes.
         mutating func advance() {
+            guard fd >= 0 else { return }
             while offset < bytes.count {
                 let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
                 if written > 0 {
@@ -101,11 +108,64 @@ public enum Subprocess {
                 } else if written < 0 && errno == EAGAIN {
                     return
                 } else {
-                    break
+                    closeInput()
+                    return
                 }
             }
-            close(fd)
+            (bytes, offset) = ([], 0)
+            if !(relay?.reading ?? false) || relay?.result.stopped == true { closeInput() }
+        }
+
+        mutating func closeInput() {
+            if fd >= 0 { close(fd) }
             fd = -1
+            bytes = []
+        }
+
+        /// Reads what the relay's source has: the screened bytes join those to write; more than the limit
+        /// stops the reading (the source's writer then meets a broken pipe).
+        mutating func readSource() throws(SystemError) {
+            guard var relay, relay.reading else { return }
+            defer { self.relay = relay }
+            let chunk = try FileDescriptorIO.read(relay.source)
+            relay.result.bytes += chunk.count
+            if relay.result.bytes > relay.limit {
+                relay.result.overLimit = true
+                relay.reading = false
+                closeInput()
+                return
+            }
+            if chunk.isEmpty { relay.reading = false }
+            if !relay.result.stopped {
+                if let passed = relay.screen(chunk, chunk.isEmpty) {
+                    bytes += passed
+                } else {
+                    // Refused: the child gets no more, and the rest is read and dropped, so that the
+                    // source's writer ends as it would have.
+                    relay.result.stopped = true
+                    closeInput()
+                }
+            }
+            self.relay = relay
+            advance()
+        }
+
+        /// The source to poll for reading: while it has not ended, and the child keeps up.
+        var pollSource: Int32 {
+            guard let relay, relay.reading, bytes.count - offset < 1 << 18 || fd < 0 else { return -1 }
+            return relay.source
+        }
+    }
+
+    struct Relay {
+        let source: Int32
+        let limit: Int
+        let screen: ([UInt8], Bool) -> [UInt8]?
+        var reading = true
+        var result = Relayed()
+
+        init(_ input: InputRelay) {
+            (source, limit, screen) = (input.source, input.limit, input.screen)
         }
     }
 
@@ -116,11 +176,11 @@ public enum Subprocess {
         _ fds: [Int32], limit: Int, deadline: UInt64? = nil, watch: (any PollWatch)? = nil, feeding: Feed? = nil
     ) throws(SystemError) -> Drained {
         var feed = feeding
-        defer { if let fd = feed?.fd, fd >= 0 { close(fd) } }
+        defer { feed?.closeInput() }
         feed?.advance()
         var drained = Drained(captured: fds.map { _ in [] })
         var polls = fds.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-        while polls.contains(where: { $0.fd >= 0 }) {
+        while polls.contains(where: { $0.fd >= 0 }) || (feed?.relay?.reading ?? false) {
             var timeout: Int32 = -1
             if let deadline {
                 let now = Monotonic.nanoseconds()
@@ -130,17 +190,20 @@ public enum Subprocess {
                 }
                 timeout = Int32(min((deadline - now) / 1_000_000 + 1, 60_000))
             }
-            let feeding = feed.map { $0.fd >= 0 } ?? false
+            let feeding = feed.map { $0.fd >= 0 && $0.offset < $0.bytes.count } ?? false
             var entries =
-                polls + [pollfd(fd: feeding ? feed!.fd : -1, events: Int16(POLLOUT), revents: 0)]
-                + Poll.pollfds(watch?.pollEntries ?? [])
+                polls + [
+                    pollfd(fd: feeding ? feed!.fd : -1, events: Int16(POLLOUT), revents: 0),
+                    pollfd(fd: feed?.pollSource ?? -1, events: Int16(POLLIN), revents: 0),
+                ] + Poll.pollfds(watch?.pollEntries ?? [])
             try SystemError.check("poll") { poll(&entries, nfds_t(entries.count), timeout) }
-            watch?.service(entries[(fds.count + 1)...].map { Poll.Ready(rawValue: $0.revents) }[...])
+            watch?.service(entries[(fds.count + 2)...].map { Poll.Ready(rawValue: $0.revents) }[...])
             if watch?.abandoned == true {  // SIGTERM is left for after the job: it is finished, not killed
                 drained.end = .abandoned
                 break
             }
             if feeding && entries[fds.count].revents != 0 { feed!.advance() }
+            if entries[fds.count + 1].fd >= 0 && entries[fds.count + 1].revents != 0 { try feed!.readSource() }
             for index in fds.indices where polls[index].fd >= 0 && entries[index].revents != 0 {
                 let chunk = try FileDescriptorIO.read(polls[index].fd)
                 if chunk.isEmpty {
@@ -152,6 +215,7 @@ public enum Subprocess {
                 drained.overflowed = drained.overflowed || chunk.count > room
             }
         }
+        drained.relayed = feed?.relay?.result
         return drained
     }
 
@@ -170,14 +234,32 @@ public enum Subprocess {
     public static func spawnConnected(executable: String, arguments: [String], stdio: Int32, stderr: Int32)
         throws(SystemError) -> pid_t
     {
+        try spawn(
+            executable: executable, arguments: arguments, stdin: stdio, stdout: stdio, stderr: stderr,
+            newSession: true)
+    }
+
+    /// Starts `executable` with exactly these descriptors as its stdin, stdout and stderr (nil: /dev/null)
+    /// and no other, with `environment` (`KEY=value`; nil: ours), in a session of its own if `newSession`.
+    /// Returns its PID.
+    public static func spawn(
+        executable: String, arguments: [String], environment: [String]? = nil, stdin: Int32, stdout: Int32,
+        stderr: Int32?, newSession: Bool = false
+    ) throws(SystemError) -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, stdio, 0)
-        posix_spawn_file_actions_adddup2(&actions, stdio, 1)
-        posix_spawn_file_actions_adddup2(&actions, stderr, 2)
+        posix_spawn_file_actions_adddup2(&actions, stdin, 0)
+        posix_spawn_file_actions_adddup2(&actions, stdout, 1)
+        if let stderr {
+            posix_spawn_file_actions_adddup2(&actions, stderr, 2)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        }
         sshcc_spawn_addclosefrom(&actions, 3)
-        return try posixSpawn(executable, arguments, actions: &actions, extraFlags: sshcc_spawn_setsid_flag())
+        return try posixSpawn(
+            executable, arguments, environment: environment, actions: &actions,
+            extraFlags: newSession ? sshcc_spawn_setsid_flag() : 0)
     }
 
     /// Starts `executable` as a daemon and does not wait for it: a new session (no terminal, no job-control

@@ -21,6 +21,8 @@ public struct ClientConfig: Sendable {
     public var exactDebugLayout: Bool
     /// SSHCC_DIR: where the mux daemon's socket and log live.
     public var muxPaths: MuxPaths
+    /// Run cc1 without gcc's driver once its command for the flags is known (SSHCC_PREPROCESSOR=driver: no).
+    public var preprocessWithoutDriver = true
 
     public static func fromEnvironment() -> ClientConfig {
         ClientConfig(
@@ -31,13 +33,14 @@ public struct ClientConfig: Sendable {
             exactDebugLayout: Environment.get("SSHCC_DEBUG_LAYOUT") != "plain",
             muxPaths: MuxPaths.resolve(
                 sshccDir: Environment.get("SSHCC_DIR"), runtimeDir: Environment.get("XDG_RUNTIME_DIR"),
-                uid: CurrentProcess.userID))
+                uid: CurrentProcess.userID),
+            preprocessWithoutDriver: Environment.get("SSHCC_PREPROCESSOR") != "driver")
     }
 
     /// SSHCC_HOSTS, else $XDG_CONFIG_HOME/sshcc/hosts, else ~/.config/sshcc/hosts (README, "Using it").
     /// A hosts file that is there but cannot be read (a FIFO, a directory, no permission) is an error, not
     /// an empty list.
-    static func hostList(home: String) throws(ClientFailure) -> (source: String, text: String) {
+    static func hostList(home: String) throws(SSHCCFailure) -> (source: String, text: String) {
         if let hosts = Environment.get("SSHCC_HOSTS") { return ("SSHCC_HOSTS", hosts) }
         let config = Environment.get("XDG_CONFIG_HOME").flatMap { $0.hasPrefix("/") ? $0 : nil } ?? home + "/.config"
         let path = config + "/sshcc/hosts"
@@ -45,18 +48,18 @@ public struct ClientConfig: Sendable {
         do {
             return (path, String(decoding: try Files.read(path, limit: 1024 * 1024), as: UTF8.self))
         } catch {
-            throw ClientFailure(.badHostSpec, "cannot read the host list: \(error)")
+            throw SSHCCFailure(.badHostSpec, "cannot read the host list: \(error)")
         }
     }
 
     /// The parsed host list and where it came from (for messages). Read only when a job is distributed:
     /// commands that run locally (links, -E) never touch the hosts file.
-    public func hosts() throws(ClientFailure) -> (specs: [HostSpec], source: String, text: String) {
+    public func hosts() throws(SSHCCFailure) -> (specs: [HostSpec], source: String, text: String) {
         let (source, text) = try Self.hostList(home: home)
         do {
             return (try HostList.parse(text), source, text)
         } catch {
-            throw ClientFailure(.badHostSpec, "\(error) (in \(source))")
+            throw SSHCCFailure(.badHostSpec, "\(error) (in \(source))")
         }
     }
 }

@@ -64,14 +64,14 @@ enum Commands {
             let config = ClientConfig.fromEnvironment()
             let specs: [HostSpec]
             let source: String
-            do throws(ClientFailure) {
+            do throws(SSHCCFailure) {
                 if rest.isEmpty {
                     (specs, source, _) = try config.hosts()
                 } else {
                     do throws(HostSpecError) {
                         specs = try HostList.parse(rest.joined(separator: " "))
                     } catch {
-                        throw ClientFailure(.badHostSpec, "\(error)")
+                        throw SSHCCFailure(.badHostSpec, "\(error)")
                     }
                     source = "the command line"
                 }
@@ -95,7 +95,7 @@ enum Commands {
     }
 
     /// Reports a failure of sshcc's own and returns its exit code.
-    static func refuse(_ failure: ClientFailure) -> Int32 {
+    static func refuse(_ failure: SSHCCFailure) -> Int32 {
         Console.error("sshcc: \(failure)\n")
         return failure.code.rawValue
     }

@@ -11,14 +11,14 @@ import POSIXSupport
 enum DaemonLauncher {
     /// A connection to the daemon, started if needed. The directory is checked (made if missing) before
     /// anything is connected, and the peer after: the job goes only to this user's own sshcc-mux.
-    static func connect(_ paths: MuxPaths) throws(ClientFailure) -> Int32 {
+    static func connect(_ paths: MuxPaths) throws(SSHCCFailure) -> Int32 {
         do throws(SystemError) {
             try Files.makePrivateDirectory(paths.directory)
         } catch {
             if let problem = Files.privateDirectoryProblem(paths.directory) {
                 throw untrusted(paths, "trust \(paths.directory): \(problem)")
             }
-            throw ClientFailure(.localIOError, "cannot make the mux daemon's directory: \(error)")
+            throw SSHCCFailure(.localIOError, "cannot make the mux daemon's directory: \(error)")
         }
         if let fd = try connectRunning(paths, checked: true) { return fd }
         let fd: Int32
@@ -32,14 +32,14 @@ enum DaemonLauncher {
                 fd = try UnixSocket.connect(to: paths.socket)
             }
         } catch {
-            throw ClientFailure(.localIOError, "cannot start the mux daemon in \(paths.directory): \(error)")
+            throw SSHCCFailure(.localIOError, "cannot start the mux daemon in \(paths.directory): \(error)")
         }
         return try checkedPeer(fd, paths)
     }
 
     /// A connection to the daemon already running, nil when none listens. `checked`: the directory was
     /// just checked by the caller.
-    static func connectRunning(_ paths: MuxPaths, checked: Bool = false) throws(ClientFailure) -> Int32? {
+    static func connectRunning(_ paths: MuxPaths, checked: Bool = false) throws(SSHCCFailure) -> Int32? {
         if !checked, Files.exists(paths.directory), let problem = Files.privateDirectoryProblem(paths.directory) {
             throw untrusted(paths, "trust \(paths.directory): \(problem)")
         }
@@ -48,7 +48,7 @@ enum DaemonLauncher {
     }
 
     /// `fd` if the process listening is this user's sshcc-mux (SO_PEERCRED); closed and refused otherwise.
-    static func checkedPeer(_ fd: Int32, _ paths: MuxPaths) throws(ClientFailure) -> Int32 {
+    static func checkedPeer(_ fd: Int32, _ paths: MuxPaths) throws(SSHCCFailure) -> Int32 {
         let problem: String?
         if let peer = UnixSocket.peer(fd) {
             problem = peerProblem(uid: peer.uid, executable: peer.executable, pid: peer.pid)
@@ -74,8 +74,8 @@ enum DaemonLauncher {
     }
 
     /// The refusal, with the fix.
-    static func untrusted(_ paths: MuxPaths, _ why: String) -> ClientFailure {
-        ClientFailure(
+    static func untrusted(_ paths: MuxPaths, _ why: String) -> SSHCCFailure {
+        SSHCCFailure(
             .untrustedPath, "refusing the mux daemon's directory: \(why)",
             details: [
                 "  sshcc hands its jobs, key paths and agent to the daemon there, so it must be yours alone.",

@@ -10,17 +10,17 @@ enum KeyCommands {
     static let defaultServerCommand = "/usr/local/bin/sshccd"
 
     /// The authorized_keys line for the public key `line` (`type base64 [comment]`), or why not.
-    static func authorizedKeysLine(publicKey line: String, serverCommand: String) -> Result<String, ClientFailure> {
+    static func authorizedKeysLine(publicKey line: String, serverCommand: String) -> Result<String, SSHCCFailure> {
         let fields = line.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true)
         guard fields.count >= 2,
             fields[0].hasPrefix("ssh-") || fields[0].hasPrefix("ecdsa-") || fields[0].hasPrefix("sk-"),
             fields[1].allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "+/=".contains($0)) })
-        else { return .failure(ClientFailure(.usage, "not an OpenSSH public key line: '\(line.prefix(40))'")) }
+        else { return .failure(SSHCCFailure(.usage, "not an OpenSSH public key line: '\(line.prefix(40))'")) }
         guard !serverCommand.isEmpty, !serverCommand.contains("\""), !serverCommand.contains("\\"),
             !serverCommand.contains(where: \.isNewline)
         else {
             return .failure(
-                ClientFailure(.usage, "the sshccd command must not contain quotes, backslashes or newlines"))
+                SSHCCFailure(.usage, "the sshccd command must not contain quotes, backslashes or newlines"))
         }
         let comment = fields.count > 2 ? " " + String(fields[2].prefix { !$0.isNewline }) : ""
         return .success("restrict,command=\"\(serverCommand)\" \(fields[0]) \(fields[1])\(comment)")

@@ -25,6 +25,8 @@ struct LocalCompiler {
     enum PreprocessFailure: Error {
         /// The preprocessor failed (a missing header, #error); its messages are already on stderr.
         case compilerFailed(status: Int32)
+        /// cc1, run without its driver, crashed: the driver is to run it again (a local compile).
+        case crashedWithoutDriver
         case io(SystemError)
     }
 
@@ -56,17 +58,32 @@ struct LocalCompiler {
     /// run gives; nil when the plan takes another route (already preprocessed, laid out for debugging) or this
     /// system cannot: `preprocess` then does the whole run. The preprocessor proper opens `-o` itself and,
     /// finding no regular file there, writes in place (gcc's cc1; clang -cc1 too, checked with clang 21).
+    /// cc1 runs without the driver when the command for these flags has been learnt (DirectPreprocessor).
     func startPreprocessor(_ plan: CompilePlan, config: ClientConfig) -> StartedPreprocessor? {
         guard !plan.sourceIsPreprocessed, !(plan.needsDebugLayout && config.exactDebugLayout) else { return nil }
         let arguments = command(plan.preprocessArguments)
+        let direct =
+            config.preprocessWithoutDriver
+            ? DirectPreprocessor(
+                compiler: path, arguments: arguments, source: plan.source, muxDirectory: config.muxPaths.directory)
+            : nil
+        if let direct, let program = direct.command(output: "/proc/self/fd/1")?.program,
+            let run = EarlyOutputRun.start(executable: program, arguments: { direct.command(output: $0)?.arguments })
+        {
+            return StartedPreprocessor(run: run, withoutDriver: true, learning: nil)
+        }
         return EarlyOutputRun.start(executable: path) { output in arguments + ["-o", output] }
-            .map { StartedPreprocessor(run: $0) }
+            .map { StartedPreprocessor(run: $0, withoutDriver: false, learning: direct) }
     }
 
     /// A preprocessor started ahead: its text comes as soon as cc1 closes it, its status a little later (once
     /// cc1 and the driver have exited), which lets the text be on its way meanwhile.
     struct StartedPreprocessor {
         var run: EarlyOutputRun
+        /// cc1 itself runs, not the driver.
+        let withoutDriver: Bool
+        /// The driver runs, and what it would run for these flags is still to be learnt.
+        let learning: DirectPreprocessor?
 
         /// The whole text; `each` gets pieces of at least `pieceSize` bytes as they come (EarlyOutputRun.output).
         mutating func text(pieceSize: Int = .max, each: (ArraySlice<UInt8>) -> Void = { _ in })
@@ -77,11 +94,15 @@ struct LocalCompiler {
             }
         }
 
-        /// Nil when the preprocessor succeeded; waits for it.
+        /// Nil when the preprocessor succeeded; waits for it. cc1 without its driver fails as the driver
+        /// would (status 1, its own messages) except when it crashes: the driver would add its report and its
+        /// own status, so that is left to a local compile (`.crashedWithoutDriver`).
         mutating func failure() -> PreprocessFailure? {
             let status: Int32
             do { status = try run.wait() } catch { return .io(error) }
-            return status == 0 ? nil : .compilerFailed(status: ProcessResult(status: status).shellStatus)
+            let wait = WaitStatus(status)
+            if withoutDriver, wait.exitCode.map({ $0 > 1 }) ?? true { return .crashedWithoutDriver }
+            return status == 0 ? nil : .compilerFailed(status: wait.shellStatus)
         }
     }
 

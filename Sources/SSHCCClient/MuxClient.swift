@@ -24,7 +24,7 @@ enum MuxClient {
     }
 
     /// How a connection to the daemon is made: DaemonLauncher.connect (the in-process tests pass their own).
-    typealias Connect = () -> Result<Int32, ClientFailure>
+    typealias Connect = () -> Result<Int32, SSHCCFailure>
 
     /// Opens a connection for `job` and sends its command line (JOBA) before the wrapper preprocesses, so
     /// that its host can get the compiler ready meanwhile; nil when that did not work (the whole job then
@@ -82,7 +82,7 @@ enum MuxClient {
     /// Sends `job` and its whole `source` to the daemon (starting or replacing it as needed) and returns its
     /// answer: three attempts, since a daemon that vanished never answered on the build's behalf.
     static func submit(_ job: JobSubmission, source: [UInt8], paths: MuxPaths, verbose: Bool, connect: Connect)
-        throws(ClientFailure) -> Outcome
+        throws(SSHCCFailure) -> Outcome
     {
         var lastProblem = ""
         for attempt in 0..<3 {
@@ -102,7 +102,7 @@ enum MuxClient {
                 }
             }
         }
-        throw ClientFailure(.connectFailed, lastProblem + " (see \(paths.log))")
+        throw SSHCCFailure(.connectFailed, lastProblem + " (see \(paths.log))")
     }
 
     enum Received {
@@ -164,7 +164,7 @@ enum MuxClient {
     }
 
     /// The daemon's status text, or nil when none runs; throws when the one there is not this user's own.
-    static func status(_ paths: MuxPaths) throws(ClientFailure) -> String? {
+    static func status(_ paths: MuxPaths) throws(SSHCCFailure) -> String? {
         guard let fd = try DaemonLauncher.connectRunning(paths) else { return nil }
         defer { FileDescriptorIO.close(fd) }
         let head = MuxFrame(.version, text: version).encoded + MuxFrame(.statusQuery).encoded

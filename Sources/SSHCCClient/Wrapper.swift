@@ -58,7 +58,7 @@ public enum Wrapper {
             // Only local slots (or nothing): no daemon needed to compile here.
             if hosts.specs.isEmpty {
                 return fallBack(
-                    compiler, config: config, because: ClientFailure(.noHosts, "no compile host (\(hosts.source))"))
+                    compiler, config: config, because: SSHCCFailure(.noHosts, "no compile host (\(hosts.source))"))
             }
             return compiler.execute()
         }
@@ -67,7 +67,7 @@ public enum Wrapper {
         let outcome: MuxClient.Outcome
         switch send(job, plan: plan, compiler: compiler, config: config) {
         case .answered(let answered): outcome = answered
-        case .preprocessingFailed(let failure): return exitStatus(failure)
+        case .preprocessingFailed(let failure): return exitStatus(failure, compiler: compiler)
         case .daemonFailed(let failure): return fallBack(compiler, config: config, because: failure)
         }
         switch outcome.answer {
@@ -83,7 +83,7 @@ public enum Wrapper {
             return compiler.execute()
         case .failure(let code, let summary, let details, let notes):
             printNotes(notes)
-            let failure = ClientFailure(ExitCode(rawValue: code) ?? .connectFailed, summary, details: details)
+            let failure = SSHCCFailure(ExitCode(rawValue: code) ?? .connectFailed, summary, details: details)
             return fallBack(compiler, config: config, because: failure)
         }
     }
@@ -93,7 +93,7 @@ public enum Wrapper {
         /// The preprocessor failed (its messages are out): the job was withdrawn.
         case preprocessingFailed(LocalCompiler.PreprocessFailure)
         /// No mux daemon could be reached or kept.
-        case daemonFailed(ClientFailure)
+        case daemonFailed(SSHCCFailure)
     }
 
     /// The job's trip through the mux daemon, in order: the preprocessor starts; the command line goes to
@@ -108,7 +108,7 @@ public enum Wrapper {
         let paths = config.muxPaths
         let connect =
             connect ?? {
-                do throws(ClientFailure) { return .success(try DaemonLauncher.connect(paths)) } catch {
+                do throws(SSHCCFailure) { return .success(try DaemonLauncher.connect(paths)) } catch {
                     return .failure(error)
                 }
             }
@@ -141,6 +141,7 @@ public enum Wrapper {
             if let fd = link { FileDescriptorIO.close(fd) }
             return .preprocessingFailed(failed)
         }
+        preprocessor?.learning?.learn()  // while the job is away
         if let fd = link, let outcome = MuxClient.answer(fd, paths: config.muxPaths, verbose: config.verbose) {
             return .answered(outcome)
         }
@@ -154,9 +155,10 @@ public enum Wrapper {
     }
 
     /// What the wrapper exits with when preprocessing failed (the preprocessor's messages are already out).
-    static func exitStatus(_ failure: LocalCompiler.PreprocessFailure) -> Int32 {
+    static func exitStatus(_ failure: LocalCompiler.PreprocessFailure, compiler: LocalCompiler) -> Int32 {
         switch failure {
         case .compilerFailed(let status): return status
+        case .crashedWithoutDriver: return compiler.execute()
         case .io(let error):
             Console.error("sshcc: \(error)\n")
             return ExitCode.localIOError.rawValue
@@ -177,13 +179,13 @@ public enum Wrapper {
         if reply.status.exitCode == ExitCode.serverRefused.rawValue, reply.stderr.starts(with: Array("sshccd: ".utf8)) {
             let message = String(decoding: reply.stderr, as: UTF8.self).trimmingTrailingNewlines
             return fallBack(
-                compiler, config: config, because: ClientFailure(.serverRefused, "server refused the job: \(message)"))
+                compiler, config: config, because: SSHCCFailure(.serverRefused, "server refused the job: \(message)"))
         }
         guard let status = reply.status.exitCode else {
             let signal = reply.status.signal ?? 0
             return fallBack(
                 compiler, config: config,
-                because: ClientFailure(.remoteCrashed, "remote compiler killed by signal \(signal)"))
+                because: SSHCCFailure(.remoteCrashed, "remote compiler killed by signal \(signal)"))
         }
         if status == 0 {
             do {
@@ -209,7 +211,7 @@ public enum Wrapper {
 
     /// Compiles locally after a failure, with a one-line warning, unless SSHCC_FALLBACK=0.
     static func fallBack(
-        _ compiler: LocalCompiler, config: ClientConfig, because failure: ClientFailure
+        _ compiler: LocalCompiler, config: ClientConfig, because failure: SSHCCFailure
     ) -> Int32 {
         let explanation = failure.details.isEmpty ? "" : failure.details.joined(separator: "\n") + "\n"
         guard config.fallback else {
@@ -253,7 +255,7 @@ public enum Wrapper {
 
         Environment: SSHCC_HOSTS, SSHCC_IDENTITY, SSHCC_KNOWN_HOSTS, SSHCC_FALLBACK=0, SSHCC_VERBOSE=1,
         SSHCC_DIR, SSHCC_IDLE_TIMEOUT, SSHCC_BACKOFF, SSHCC_CONNECT_TIMEOUT, SSHCC_IO_TIMEOUT,
-        SSHCC_DIAGNOSTICS=remote. See README.md.
+        SSHCC_DIAGNOSTICS=remote, SSHCC_DEBUG_LAYOUT=plain, SSHCC_PREPROCESSOR=driver. See README.md.
 
         """
 }

@@ -22,12 +22,12 @@ enum ConnectionEvent {
     /// The server refused another channel (MaxSessions): this connection is full.
     case full
     /// A channel could not start the sshcc subsystem: a host configuration problem.
-    case hostRefused(ClientFailure)
+    case hostRefused(SSHCCFailure)
 }
 
 /// The connection broke: every job on it must go elsewhere.
 struct ConnectionLost: Error {
-    var failure: ClientFailure
+    var failure: SSHCCFailure
 }
 
 final class ChannelEngine {
@@ -107,7 +107,7 @@ final class ChannelEngine {
     }
 
     /// The connection broke: every job on it fails, charged to its channel.
-    func lost(_ failure: ClientFailure) -> [ConnectionEvent] {
+    func lost(_ failure: SSHCCFailure) -> [ConnectionEvent] {
         defer { channels.removeAll() }
         return channels.flatMap { $0.events(for: $0.life.connectionLost(failure.summary)) }
     }
@@ -124,7 +124,7 @@ final class ChannelEngine {
     }
 
     private func lost(_ error: SSHError) -> ConnectionLost {
-        ConnectionLost(failure: ClientFailure(.connectFailed, "connection to \(spec) broke: \(error)"))
+        ConnectionLost(failure: SSHCCFailure(.connectFailed, "connection to \(spec) broke: \(error)"))
     }
 
     // MARK: Opening channels
@@ -186,7 +186,7 @@ final class ChannelEngine {
         case .failed(let error): throw lost(error)
         }
         if session.isBlockedOutbound {
-            throw ConnectionLost(failure: ClientFailure(.connectFailed, "connection to \(spec) is stuck"))
+            throw ConnectionLost(failure: SSHCCFailure(.connectFailed, "connection to \(spec) is stuck"))
         }
     }
 

@@ -13,7 +13,7 @@ final class DaemonJob: @unchecked Sendable {
     // The fields below are guarded by the Dispatcher's monitor.
     var ticket: Scheduler.Ticket
     /// Each host that failed the job, in order.
-    var failures: [(host: String, failure: ClientFailure)] = []
+    var failures: [(host: String, failure: SSHCCFailure)] = []
 
     // The source arrives after the command line, in pieces as the preprocessor writes it; its own lock, since the driver thread reads it while the wrapper's thread
     // supplies it. Pieces are kept until the job ends: another channel may have to start it again.
@@ -81,7 +81,7 @@ final class DaemonJob: @unchecked Sendable {
 protocol DriverEvents: AnyObject, Sendable {
     func jobSucceeded(_ job: DaemonJob, on key: PoolKey, result: JobResult)
     /// `charge`: whether the host or only a channel of it failed the job (Scheduler.failed).
-    func jobFailed(_ job: DaemonJob, on key: PoolKey, _ failure: ClientFailure, charge: FailureCharge)
-    func hostDown(_ key: PoolKey, _ failure: ClientFailure)
+    func jobFailed(_ job: DaemonJob, on key: PoolKey, _ failure: SSHCCFailure, charge: FailureCharge)
+    func hostDown(_ key: PoolKey, _ failure: SSHCCFailure)
     func hostUp(_ key: PoolKey)
 }

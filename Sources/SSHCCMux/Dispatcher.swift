@@ -114,14 +114,14 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
         }
     }
 
-    func jobFailed(_ job: DaemonJob, on key: PoolKey, _ failure: ClientFailure, charge: FailureCharge) {
+    func jobFailed(_ job: DaemonJob, on key: PoolKey, _ failure: SSHCCFailure, charge: FailureCharge) {
         monitor.withLock {
             job.failures.append((key.host, failure))
             perform(scheduler.failed(job.ticket, charge: charge))
         }
     }
 
-    func hostDown(_ key: PoolKey, _ failure: ClientFailure) {
+    func hostDown(_ key: PoolKey, _ failure: SSHCCFailure) {
         monitor.withLock { perform(scheduler.setDown(key, because: failure)) }
     }
 

@@ -43,7 +43,7 @@ public enum Doctor {
     /// One host's walk; false at the first failure (printed with its fix).
     static func check(_ spec: HostSpec, access: HostAccess) -> Bool {
         var current = "resolve"
-        do throws(ClientFailure) {
+        do throws(SSHCCFailure) {
             let plan = try HostResolver.plan(spec, access: access)
             step(
                 "resolve",
@@ -81,7 +81,7 @@ public enum Doctor {
             switch first {
             case .closed(let status):
                 if status == 127 { throw HostLogin.sshccdMissing(spec) }
-                throw ClientFailure(
+                throw SSHCCFailure(
                     .serverRefused,
                     "sshccd on \(spec) ended without answering (exit status \(status.map(String.init) ?? "none"))",
                     details: [
@@ -146,7 +146,7 @@ public enum Doctor {
 
     /// Runs one tiny job on a channel of its own.
     static func job(_ session: Session, spec: HostSpec, version: DistccVersion, compiler: String, deadline: Deadline)
-        throws(ClientFailure) -> Outcome
+        throws(SSHCCFailure) -> Outcome
     {
         let name = compiler.contains("++") ? "sshcc-doctor.cpp" : "sshcc-doctor.c"
         let arguments = [compiler, "-c", name, "-o", "sshcc-doctor.o"]
@@ -156,10 +156,10 @@ public enum Doctor {
         } else {
             request += WireEncoder.sourceFrame(source, version: version)
         }
-        func lost(_ error: SSHError) -> ClientFailure {
-            ClientFailure(.connectFailed, "lost \(spec) during a tiny job: \(error)")
+        func lost(_ error: SSHError) -> SSHCCFailure {
+            SSHCCFailure(.connectFailed, "lost \(spec) during a tiny job: \(error)")
         }
-        func io<Value>(_ what: String, _ step: () -> Attempt<Value>) throws(ClientFailure) -> Value {
+        func io<Value>(_ what: String, _ step: () -> Attempt<Value>) throws(SSHCCFailure) -> Value {
             do throws(SSHError) {
                 return try session.complete(what, by: deadline, step)
             } catch {
@@ -186,16 +186,16 @@ public enum Doctor {
             do throws(WireError) {
                 if let reply = try decoder.next() { return .answered(reply) }
             } catch {
-                throw ClientFailure(.protocolError, "\(spec) sent a malformed reply: \(error)")
+                throw SSHCCFailure(.protocolError, "\(spec) sent a malformed reply: \(error)")
             }
         }
     }
 
-    static func open(_ session: Session, spec: HostSpec, deadline: Deadline) throws(ClientFailure) -> Channel {
+    static func open(_ session: Session, spec: HostSpec, deadline: Deadline) throws(SSHCCFailure) -> Channel {
         do throws(SSHError) {
             return try session.complete("open a channel", by: deadline) { session.tryOpenChannel() }
         } catch {
-            throw ClientFailure(
+            throw SSHCCFailure(
                 .serverRefused, "\(spec) refused a channel: \(error)",
                 details: [
                     "  sshd allows MaxSessions channels per connection (10 by default); a Match block may forbid sessions"

@@ -29,7 +29,7 @@ enum HostCertificateCheck {
     /// the key exchange asks for a certified key type (OpenSSH asks for the certificate types themselves).
     /// Nil for any other host.
     static func prefetch(_ spec: HostSpec, plan: ConnectPlan, known: KnownHostsFiles, deadline: Deadline)
-        throws(ClientFailure) -> FetchedCertificates?
+        throws(SSHCCFailure) -> FetchedCertificates?
     {
         let name = plan.host.knownHostsName
         guard !known.authorities(for: name).isEmpty, !known.recordsPlainKeys(for: name) else { return nil }
@@ -38,11 +38,11 @@ enum HostCertificateCheck {
 
     /// `ssh-keyscan -c` for `types` (its `-t` names), read.
     static func fetch(_ spec: HostSpec, plan: ConnectPlan, types: [String], deadline: Deadline)
-        throws(ClientFailure) -> FetchedCertificates
+        throws(SSHCCFailure) -> FetchedCertificates
     {
         let name = plan.host.knownHostsName
-        func refuse(_ why: String, _ more: [String] = []) -> ClientFailure {
-            ClientFailure(
+        func refuse(_ why: String, _ more: [String] = []) -> SSHCCFailure {
+            SSHCCFailure(
                 .hostKeyUnknown,
                 "\(name) is trusted only through a CA, and its host certificate \(why); refusing the host, nothing was sent",
                 details: more)
@@ -86,7 +86,7 @@ enum HostCertificateCheck {
     static func verify(
         _ session: Session, spec: HostSpec, plan: ConnectPlan, known: KnownHostsFiles, fetched: FetchedCertificates?,
         deadline: Deadline
-    ) throws(ClientFailure) -> KnownHostsPlace {
+    ) throws(SSHCCFailure) -> KnownHostsPlace {
         let key = session.hostKey
         let name = plan.host.knownHostsName
         let authorities = known.authorities(for: name)
@@ -97,7 +97,7 @@ enum HostCertificateCheck {
         let offered = "  The server offered \(key.typeName) key \(key.fingerprint), trusted here only through a CA."
         let certificates = fetched.certificates.filter { $0.keyBlob == key.bytes }
         guard !certificates.isEmpty else {
-            throw ClientFailure(
+            throw SSHCCFailure(
                 .hostKeyUnknown,
                 "\(name) is trusted only through a CA, and it presented no certificate for its key; refusing the host, nothing was sent",
                 details: [
@@ -119,7 +119,7 @@ enum HostCertificateCheck {
             problems.append(
                 "  certificate '\(shown(certificate.keyID, limit: 200))' (serial \(certificate.serial)): \(problem)")
         }
-        throw ClientFailure(
+        throw SSHCCFailure(
             .hostKeyChanged, "HOST CERTIFICATE FOR \(name) DOES NOT VERIFY; refusing the host, nothing was sent",
             details: [offered] + problems)
     }

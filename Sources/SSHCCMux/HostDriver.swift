@@ -23,14 +23,16 @@ final class HostDriver: @unchecked Sendable {
     // Inbox, guarded by `inbox`.
     private let inbox = Monitor()
     private var incoming: [DaemonJob] = []
-    private var arrivals: [Result<Handover<Connected>, ClientFailure>] = []
+    private var arrivals: [Result<Handover<Connected>, SSHCCFailure>] = []
     private var stopRequested = false
     private var stats = HostStats()
     private let wakePipe: WakePipe?
 
     // Owned by the driver thread.
     private var connections: [ChannelEngine] = []
-    private var waiting = Deque<DaemonJob>()
+    /// Jobs the scheduler has placed here (it holds the only queue; each of these has one of this host's
+    /// slots) until a channel is ready: a connection or channel may still be opening.
+    private var placed = Deque<DaemonJob>()
     private var health: HostHealth
     /// The protocol version the host entry asks for (HostRequest.firstVersion) until the server refuses it;
     /// then an older one, for this daemon's life.
@@ -82,12 +84,12 @@ final class HostDriver: @unchecked Sendable {
                 return (incoming, arrivals, stopRequested)
             }
             if stopping { return shutDown() }
-            waiting.append(contentsOf: jobs)
+            placed.append(contentsOf: jobs)
             for arrival in sessions { connected(arrival) }
-            if !waiting.isEmpty { perform(health.jobWaiting()) }
+            if !placed.isEmpty { perform(health.jobWaiting()) }
             perform(health.tick(now: Monotonic.nanoseconds()))
             serviceConnections()
-            dispatchWaiting()
+            dispatchPlaced()
             openChannelsAhead()
             publishCounts()
             pollOnce()
@@ -145,7 +147,7 @@ final class HostDriver: @unchecked Sendable {
                     + (now == DistccVersion.plain
                         ? "(compressed bodies); sending uncompressed" : "(source streamed); sending the source whole")
             }
-            waiting.prepend(job)
+            placed.prepend(job)
         case .jobFailed(let job, let fault):
             let failure = failure(fault)
             updateStats {
@@ -172,17 +174,17 @@ final class HostDriver: @unchecked Sendable {
     }
 
     /// The words for a channel's fault.
-    private func failure(_ fault: ChannelFault) -> ClientFailure {
+    private func failure(_ fault: ChannelFault) -> SSHCCFailure {
         switch fault {
         case .ended(let status):
-            ClientFailure(
+            SSHCCFailure(
                 .remoteCrashed,
                 "sshccd on \(spec) ended without replying (exit status \(status.map(String.init) ?? "unknown")); "
                     + "see its log on the host")
         case .serverMissing: HostLogin.sshccdMissing(spec)
-        case .badReply(let reason): ClientFailure(.protocolError, "\(spec) sent a bad reply: \(reason)")
-        case .stalled(let seconds): ClientFailure(.connectFailed, "\(spec) made no progress in \(seconds) s")
-        case .connectionLost(let reason): ClientFailure(.connectFailed, reason)
+        case .badReply(let reason): SSHCCFailure(.protocolError, "\(spec) sent a bad reply: \(reason)")
+        case .stalled(let seconds): SSHCCFailure(.connectFailed, "\(spec) made no progress in \(seconds) s")
+        case .connectionLost(let reason): SSHCCFailure(.connectFailed, reason)
         }
     }
 
@@ -200,8 +202,8 @@ final class HostDriver: @unchecked Sendable {
                     $0.lastError = failure.summary
                     $0.retryAt = retryAt
                 }
-                // Nobody here can run the waiting jobs: they go back to the scheduler.
-                while let job = waiting.popFirst() { events?.jobFailed(job, on: key, failure, charge: .host) }
+                // Nobody here can run the placed jobs: they go back to the scheduler.
+                while let job = placed.popFirst() { events?.jobFailed(job, on: key, failure, charge: .host) }
                 if wasUp { events?.hostDown(key, failure) }
             case .up:
                 let hasConnection = !connections.isEmpty
@@ -214,16 +216,16 @@ final class HostDriver: @unchecked Sendable {
         }
     }
 
-    /// Hands waiting jobs to idle channels.
-    private func dispatchWaiting() {
-        while let job = waiting.first {
+    /// Hands placed jobs to idle channels.
+    private func dispatchPlaced() {
+        while let job = placed.first {
             if job.cancelled {
-                waiting.removeFirst()
+                placed.removeFirst()
                 continue
             }
             guard let (connection, channel) = connections.lazy.compactMap({ c in c.readyChannel.map { (c, $0) } }).first
             else { return }
-            waiting.removeFirst()
+            placed.removeFirst()
             job.whenChanged { [weak self] in self?.wake() }  // its source arrives, or its wrapper leaves
             connection.start(job, on: channel, version: version)
             service(connection)  // send at once rather than after the next poll
@@ -258,8 +260,8 @@ final class HostDriver: @unchecked Sendable {
 
     // MARK: Connecting and losing connections
 
-    static func sessionsRefused(_ spec: HostSpec) -> ClientFailure {
-        ClientFailure(
+    static func sessionsRefused(_ spec: HostSpec) -> SSHCCFailure {
+        SSHCCFailure(
             .serverRefused, "\(spec) accepted the login but refuses every session",
             details: [
                 "  Its sshd_config allows no session for this account (MaxSessions 0, or a Match block with",
@@ -272,8 +274,8 @@ final class HostDriver: @unchecked Sendable {
         let spec = spec
         let access = access
         Threads.spawn { [self] in
-            let result: Result<Handover<Connected>, ClientFailure>
-            do throws(ClientFailure) {
+            let result: Result<Handover<Connected>, SSHCCFailure>
+            do throws(SSHCCFailure) {
                 result = .success(Handover(value: try HostLogin.connect(spec, access: access)))
             } catch {
                 result = .failure(error)
@@ -283,7 +285,7 @@ final class HostDriver: @unchecked Sendable {
         }
     }
 
-    private func connected(_ arrival: Result<Handover<Connected>, ClientFailure>) {
+    private func connected(_ arrival: Result<Handover<Connected>, SSHCCFailure>) {
         switch arrival {
         case .success(let handover):
             let sshCompression = handover.value.session.compressionMethod
@@ -305,7 +307,7 @@ final class HostDriver: @unchecked Sendable {
 
     /// A broken connection: its jobs go elsewhere (charged to their channels); the next job that needs the
     /// host connects again at once.
-    private func lose(_ connection: ChannelEngine, _ failure: ClientFailure) {
+    private func lose(_ connection: ChannelEngine, _ failure: SSHCCFailure) {
         connections.removeAll { $0 === connection }
         let busy = connection.busyCount > 0
         for event in connection.lost(failure) { handle(event, from: connection) }
@@ -317,8 +319,8 @@ final class HostDriver: @unchecked Sendable {
     }
 
     private func shutDown() {
-        let stopping = ClientFailure(.connectFailed, "the mux daemon is stopping")
-        for job in waiting { events?.jobFailed(job, on: key, stopping, charge: .host) }
+        let stopping = SSHCCFailure(.connectFailed, "the mux daemon is stopping")
+        for job in placed { events?.jobFailed(job, on: key, stopping, charge: .host) }
         for connection in connections {
             for live in connection.channels {
                 if let job = live.life.job { events?.jobFailed(job, on: key, stopping, charge: .host) }

@@ -1,6 +1,6 @@
 // Reaching one compile host: connect, verify its host key, log in. Runs on a thread of its own (it
 // blocks until its deadline) and hands the authenticated session to the host's driver. Each way this goes
-// wrong becomes a ClientFailure whose text names the host and the fix; the wrapper prints it.
+// wrong becomes a SSHCCFailure whose text names the host and the fix; the wrapper prints it.
 
 import CompileCore
 import KnownHostsFormat
@@ -23,7 +23,7 @@ struct Connected {
 
 enum HostLogin {
     /// An authenticated session to `spec`, or the reason there is none.
-    static func connect(_ spec: HostSpec, access: HostAccess) throws(ClientFailure) -> Connected {
+    static func connect(_ spec: HostSpec, access: HostAccess) throws(SSHCCFailure) -> Connected {
         let plan = try HostResolver.plan(spec, access: access)
         let session = try connect(spec, plan: plan, access: access)
         // ServerAliveInterval × ServerAliveCountMax from the configuration; else every 15 s, dead after 45.
@@ -44,7 +44,7 @@ enum HostLogin {
     /// The steps of reaching a host, in order; `observe` hears each one that succeeded.
     static func connect(
         _ spec: HostSpec, plan: ConnectPlan, access: HostAccess, observe: (Step) -> Void = { _ in }
-    ) throws(ClientFailure) -> Session {
+    ) throws(SSHCCFailure) -> Session {
         let deadline = Deadline(secondsFromNow: plan.connectTimeout)
         let known = try knownHosts(spec, plan: plan)
         let started = Monotonic.nanoseconds()
@@ -59,10 +59,10 @@ enum HostLogin {
     }
 
     /// The plan's known_hosts files; one that is there but cannot be read refuses the host.
-    static func knownHosts(_ spec: HostSpec, plan: ConnectPlan) throws(ClientFailure) -> KnownHostsFiles {
+    static func knownHosts(_ spec: HostSpec, plan: ConnectPlan) throws(SSHCCFailure) -> KnownHostsFiles {
         let known = KnownHostsFiles.read(plan.knownHostsFiles)
         if let (path, reason) = known.unreadable.first {
-            throw ClientFailure(
+            throw SSHCCFailure(
                 .hostKeyChanged, "cannot read the known_hosts file \(path) (\(reason)); refusing \(spec)",
                 details: [
                     "  A revocation in it would go unseen: make it readable, or remove it from the configuration."
@@ -75,7 +75,7 @@ enum HostLogin {
     static func openSession(
         _ spec: HostSpec, plan: ConnectPlan, known: KnownHostsFiles, certified: FetchedCertificates?,
         deadline: Deadline
-    ) throws(ClientFailure) -> Session {
+    ) throws(SSHCCFailure) -> Session {
         do {
             return try Session(
                 host: plan.host.hostName, port: plan.host.port, deadline: deadline,
@@ -83,7 +83,7 @@ enum HostLogin {
                 hostKeyAlgorithms: known.algorithms(
                     for: plan.host.knownHostsName, first: certified?.keyTypes ?? []), route: plan.route)
         } catch {
-            throw ClientFailure(
+            throw SSHCCFailure(
                 .connectFailed, "cannot reach \(spec)\(via(spec, plan)): \(error)",
                 details: [
                     "  compare with OpenSSH: ssh -v \(spec.port == HostSpec.defaultPort ? "" : "-p \(spec.port) ")\(spec.host) true"
@@ -98,8 +98,8 @@ enum HostLogin {
     }
 
     /// The failure for a channel whose subsystem request was refused.
-    static func noSubsystem(_ spec: HostSpec) -> ClientFailure {
-        ClientFailure(
+    static func noSubsystem(_ spec: HostSpec) -> SSHCCFailure {
+        SSHCCFailure(
             .serverRefused, "\(spec) has no '\(subsystemName)' subsystem",
             details: [
                 "  fix: add this line to the host's sshd_config and reload sshd:",
@@ -108,13 +108,13 @@ enum HostLogin {
     }
 
     /// The failure for a channel that closed with sshd's "command not found" status before replying.
-    static func sshccdMissing(_ spec: HostSpec) -> ClientFailure {
+    static func sshccdMissing(_ spec: HostSpec) -> SSHCCFailure {
         if spec.runsStockDistccd {
-            return ClientFailure(
+            return SSHCCFailure(
                 .serverRefused, "distccd is not installed on \(spec) (its ',distccd' option runs '\(distccdCommand)')",
                 details: ["  fix: install distcc on the host (Debian: apt-get install distcc), or drop ',distccd'"])
         }
-        return ClientFailure(
+        return SSHCCFailure(
             .serverRefused, "sshccd is not installed on \(spec) where its sshd_config says",
             details: ["  fix: install sshccd at the path of the host's `Subsystem \(subsystemName) ...` line"])
     }
@@ -125,7 +125,7 @@ enum HostLogin {
     static func verifyHostKey(
         _ session: Session, spec: HostSpec, plan: ConnectPlan, known: KnownHostsFiles,
         certificates: FetchedCertificates?, deadline: Deadline
-    ) throws(ClientFailure) -> KnownHostsPlace {
+    ) throws(SSHCCFailure) -> KnownHostsPlace {
         let key = session.hostKey
         let name = plan.host.knownHostsName
         let files = plan.knownHostsFiles
@@ -137,7 +137,7 @@ enum HostLogin {
         case .match(let place):
             return place
         case .unknown:
-            throw ClientFailure(
+            throw SSHCCFailure(
                 .hostKeyUnknown, "host key for \(name) is not known; refusing the host",
                 details: [
                     offered,
@@ -147,7 +147,7 @@ enum HostLogin {
                     "    \(keyscan) >> \(userFile)",
                 ])
         case .unreadableRevocation(let place):
-            throw ClientFailure(
+            throw SSHCCFailure(
                 .hostKeyChanged,
                 "line \(place.line) of \(place.path) looks like a revocation but cannot be read; refusing the host",
                 details: [
@@ -155,14 +155,14 @@ enum HostLogin {
                     "  write it as `@revoked <host patterns> <key type> <base64 key>`, fields separated by spaces.",
                 ])
         case .revoked(let place):
-            throw ClientFailure(
+            throw SSHCCFailure(
                 .hostKeyChanged, "HOST KEY FOR \(name) IS REVOKED (\(place)); refusing the host, nothing was sent",
                 details: [
                     offered,
                     "  The key is marked @revoked: it may have been stolen. Ask the host's administrator for its new key.",
                 ])
         case .changed(let place):
-            throw ClientFailure(
+            throw SSHCCFailure(
                 .hostKeyChanged, "HOST KEY FOR \(name) HAS CHANGED; refusing the host, nothing was sent",
                 details: [
                     "  @@@ Someone could be intercepting the connection (man-in-the-middle), or the host key was replaced. @@@",
@@ -174,7 +174,7 @@ enum HostLogin {
                     "    \(keyscan) >> \(place.path)",
                 ])
         case .otherTypes(let place, let types):
-            throw ClientFailure(
+            throw SSHCCFailure(
                 .hostKeyChanged, "HOST KEY FOR \(name) IS NOT THE KIND RECORDED; refusing the host, nothing was sent",
                 details: [
                     offered,
@@ -194,13 +194,13 @@ enum HostLogin {
     /// IdentitiesOnly), then the configured files the agent does not hold. Stops at the first accepted key.
     /// Returns the key that was accepted.
     static func logIn(_ session: Session, spec: HostSpec, plan: ConnectPlan, access: HostAccess, deadline: Deadline)
-        throws(ClientFailure) -> OfferedKey
+        throws(SSHCCFailure) -> OfferedKey
     {
         let user = plan.host.user.isEmpty ? Environment.userName : plan.host.user
         // A configured identity may be only its `.pub` when the agent holds the private key (as in OpenSSH).
         let files = plan.identities.filter { Files.exists($0) || Files.exists($0 + ".pub") }
         if let identity = access.identity, files.isEmpty {
-            throw ClientFailure(.authFailed, "SSHCC_IDENTITY names \(identity), which does not exist")
+            throw SSHCCFailure(.authFailed, "SSHCC_IDENTITY names \(identity), which does not exist")
         }
         let infos = Dictionary(files.map { ($0, KeyFileInfo.read(privateKey: $0)) }, uniquingKeysWith: { a, _ in a })
         let certificates = certificatesByIdentity(files, infos: infos, configured: plan.certificates)
@@ -245,7 +245,7 @@ enum HostLogin {
                 }
             }
         } catch {
-            throw ClientFailure(.connectFailed, "lost \(spec) while logging in: \(error)\(tooManyTries(offered))")
+            throw SSHCCFailure(.connectFailed, "lost \(spec) while logging in: \(error)\(tooManyTries(offered))")
         }
         if let key = offered.first(where: { $0.outcome == .accepted }) { return key }
         throw authenticationFailure(offered, user: user, spec: spec)
@@ -278,9 +278,9 @@ enum HostLogin {
             : ""
     }
 
-    static func authenticationFailure(_ offered: [OfferedKey], user: String, spec: HostSpec) -> ClientFailure {
+    static func authenticationFailure(_ offered: [OfferedKey], user: String, spec: HostSpec) -> SSHCCFailure {
         if offered.isEmpty {
-            return ClientFailure(
+            return SSHCCFailure(
                 .authFailed, "no SSH key to log in to \(spec) as \(user)",
                 details: [
                     "  fix: set SSHCC_IDENTITY to a private key, run ssh-agent, name one with IdentityFile in ~/.ssh/config,",
@@ -315,6 +315,6 @@ enum HostLogin {
         let verdict =
             offered.contains(where: { $0.outcome == .rejected })
             ? "refused every key" : "could not be offered a usable key"
-        return ClientFailure(.authFailed, "\(spec) \(verdict) for user \(user)", details: details)
+        return SSHCCFailure(.authFailed, "\(spec) \(verdict) for user \(user)", details: details)
     }
 }

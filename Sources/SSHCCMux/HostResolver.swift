@@ -31,7 +31,7 @@ struct ConnectPlan: Sendable {
 enum HostResolver {
     static let defaultConnectTimeout = 10.0
 
-    static func plan(_ spec: HostSpec, access: HostAccess) throws(ClientFailure) -> ConnectPlan {
+    static func plan(_ spec: HostSpec, access: HostAccess) throws(SSHCCFailure) -> ConnectPlan {
         let values = tokenValues()
         var host: ResolvedHost
         var source: String
@@ -52,7 +52,7 @@ enum HostResolver {
                 try Tokens.expandPath(path, host: host, values: values)
             }
         } catch {
-            throw ClientFailure(.badHostSpec, "\(spec): \(error)")
+            throw SSHCCFailure(.badHostSpec, "\(spec): \(error)")
         }
         var identitiesOnly = host.identitiesOnly
         if let identity = access.identity {
@@ -74,7 +74,7 @@ enum HostResolver {
                 route = .hop(argv: ["/bin/sh", "-c", command], name: "ProxyCommand '\(host.proxyCommand ?? "")'")
             }
         } catch {
-            throw ClientFailure(.badHostSpec, "\(spec): \(error)")
+            throw SSHCCFailure(.badHostSpec, "\(spec): \(error)")
         }
         return ConnectPlan(
             host: host, identities: identities, identitiesOnly: identitiesOnly, certificates: certificates,
@@ -84,7 +84,7 @@ enum HostResolver {
     }
 
     /// `ssh [-F FILE] -G [-l USER] [-p PORT] HOST`, read.
-    static func askOpenSSH(_ ssh: String, _ spec: HostSpec, access: HostAccess) throws(ClientFailure) -> ResolvedHost {
+    static func askOpenSSH(_ ssh: String, _ spec: HostSpec, access: HostAccess) throws(SSHCCFailure) -> ResolvedHost {
         var arguments = ["ssh"]
         if let config = access.sshConfig { arguments += ["-F", config] }
         arguments.append("-G")
@@ -95,19 +95,19 @@ enum HostResolver {
         do {
             result = try Subprocess.run(executable: ssh, arguments: arguments, captureLimit: 1024 * 1024)
         } catch {
-            throw ClientFailure(.badHostSpec, "cannot ask OpenSSH how to reach \(spec): \(error)")
+            throw SSHCCFailure(.badHostSpec, "cannot ask OpenSSH how to reach \(spec): \(error)")
         }
         guard result.exitCode == 0 else {
             let said = String(decoding: result.stderr, as: UTF8.self).split(separator: "\n")
                 .filter { !$0.hasPrefix("Pseudo-terminal") }.prefix(3).joined(separator: "; ")
-            throw ClientFailure(
+            throw SSHCCFailure(
                 .badHostSpec, "the SSH configuration for \(spec) does not parse: \(shown(said, limit: 400))",
                 details: ["  check it with: \(arguments.joined(separator: " "))"])
         }
         do {
             return try ResolvedHost.parse(sshG: String(decoding: result.stdout, as: UTF8.self), alias: spec.host)
         } catch {
-            throw ClientFailure(.badHostSpec, "\(spec): \(error)")
+            throw SSHCCFailure(.badHostSpec, "\(spec): \(error)")
         }
     }
 

@@ -61,7 +61,7 @@ final class LiveChannel {
     /// The reply as it comes, and where it ends (found without decompressing it).
     var reply: [UInt8] = []
     var extent = ReplyExtent()
-    /// The job's bytes before compression, for the statistics.
+    /// The job's bytes before compression (each frame with its header), for the statistics.
     var rawSent = 0
 
     init(_ channel: any ServerStream, servesOneJob: Bool) {
@@ -78,7 +78,7 @@ final class LiveChannel {
         compressor = version == DistccVersion.zstdStreamed ? ZstdStreamCompressor() : nil
         reply = []
         extent = ReplyExtent()
-        rawSent = job.arguments.reduce(0) { $0 + $1.utf8.count } + FrameHeader.size * (job.arguments.count + 3)
+        rawSent = head.count  // the head is never compressed
         queueSource()
     }
 
@@ -93,13 +93,13 @@ final class LiveChannel {
                 let frame = WireEncoder.sourcePiece(pieces[index], last: isLast, compressor: compressor)
                 if !isLast && !frame.isEmpty { piecesAhead += 1 }
                 request += frame
-                rawSent += pieces[index].count
+                rawSent += FrameHeader.size + pieces[index].count
             }
             piecesSent += pieces.count
             if last { life.sourceComplete() }
         } else if let source = job.source {
             request += WireEncoder.sourceFrame(source, version: life.version)
-            rawSent += source.count
+            rawSent += FrameHeader.size + source.count
             life.sourceComplete()
         }
     }
@@ -180,7 +180,11 @@ final class LiveChannel {
         decoder.append(reply[..<(reply.count - trailing)])
         let decoded: Reply
         do {
-            guard let whole = try decoder.next() else { throw WireError.truncated(expecting: "", bufferedBytes: 0) }
+            guard let whole = try decoder.next() else {
+                // The frame headers said the reply ends here; its frames say otherwise.
+                events += self.events(for: life.replyMalformed("its frames do not add up to a whole reply"))
+                return
+            }
             decoded = whole
         } catch {
             events += self.events(for: life.replyMalformed("\(error)"))

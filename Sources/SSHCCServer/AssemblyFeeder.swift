@@ -1,8 +1,8 @@
-// gcc's first step writes its assembly into a FIFO in the job directory, not a file: sshccd then has the
-// whole text the moment cc1 closes it, rather than after cc1's exit (~1 ms to unmap a large process) and
-// its driver's (another ~1 ms). A thread of its own reads the FIFO, checks the text and feeds it to the
-// assembler, which so runs while the first step is still exiting. Nothing reaches the assembler that was
-// not checked; the main thread uses the assembler's result only if the first step succeeded.
+// gcc's first step writes its assembly into a FIFO in the job directory, not a file, and a thread of its own
+// relays it to the assembler line by line as each is checked: the assembler works while cc1 still writes and
+// then exits (cc1's descriptors close only after it has unmapped itself, ~1 ms, and its driver's exit is
+// not waited for at all). Nothing reaches the assembler that was not checked; the main thread uses the
+// assembler's result only if the first step succeeded and the whole text passed.
 
 import CompileCore
 import POSIXSupport
@@ -33,46 +33,68 @@ enum AssemblyOutcome: Sendable {
 final class AssemblyFeeder: @unchecked Sendable {
     private let pipe: AssemblyPipe
     private let outcome = OneShot<AssemblyOutcome>()
+    private let unwanted = Unwanted()
 
     /// Starts reading `pipe` (whose fd it now owns) on a new thread: up to `limit` bytes, then the checked
     /// text goes to `assembler`'s stdin; its stdout and stderr are captured up to `captureLimit` each.
     init(_ pipe: AssemblyPipe, assembler: StartedProcess, limit: Int, captureLimit: Int) {
         self.pipe = pipe
         let handOver = Handover(value: assembler)
-        Threads.spawn { [outcome] in
-            outcome.fulfil(Self.run(pipe.fd, handOver.value, limit: limit, captureLimit: captureLimit))
+        Threads.spawn { [outcome, unwanted] in
+            outcome.fulfil(
+                Self.run(pipe.fd, handOver.value, limit: limit, captureLimit: captureLimit, unwanted: unwanted))
             FileDescriptorIO.close(pipe.fd)
         }
     }
 
     /// Waits for the thread once the first step has ended. If cc1 never opened the FIFO (it failed early),
-    /// opening and closing its write end here ends the thread's wait with an empty text.
-    func finish() -> AssemblyOutcome {
+    /// opening and closing its write end here ends the thread's wait with an empty text. When the first step
+    /// did not succeed (`wanted` false) the assembler is stopped: its object would not be used, and an
+    /// assembler that does not finish must not hold the job.
+    func finish(wanted: Bool) -> AssemblyOutcome {
+        if !wanted { unwanted.declare() }
         Fifo.knock(pipe.path)
         return outcome.wait()
     }
 
-    private static func run(_ fd: Int32, _ assembler: StartedProcess, limit: Int, captureLimit: Int)
-        -> AssemblyOutcome
-    {
-        // Wait until cc1 (or `finish`) has opened the FIFO, then read it to its end, blocking.
+    private static func run(
+        _ fd: Int32, _ assembler: StartedProcess, limit: Int, captureLimit: Int, unwanted: Unwanted
+    ) -> AssemblyOutcome {
+        // Wait until cc1 (or `finish`) has opened the FIFO, then relay it to its end.
         do {
             try Fifo.awaitWriter(fd)
         } catch {
             return .failed("\(error)")
         }
-        let text: [UInt8]
+        var screen = AssemblyScreen()
+        let relay = InputRelay(source: fd, limit: limit) { bytes, atEnd in screen.pass(bytes, atEnd: atEnd) }
+        let run: LimitedResult
         do {
-            text = try FileDescriptorIO.readAll(fd, limit: limit)
-        } catch {
-            return error.errno == .fileTooLarge ? .overLimit : .failed("reading the assembly: \(error)")
-        }
-        if text.isEmpty { return .none }
-        if let reason = AssemblyPolicy.refusal(text) { return .refused(reason) }
-        do {
-            return .assembled(try Subprocess.finish(assembler, input: text, captureLimit: captureLimit, watch: nil))
+            run = try Subprocess.finish(assembler, relaying: relay, captureLimit: captureLimit, watch: unwanted)
         } catch {
             return .failed("running the assembler: \(error)")
         }
+        if run.end == .abandoned { return .failed("stopped: the first step did not succeed") }
+        guard let relayed = run.relayed else { return .failed("the assembler read no input") }
+        if relayed.overLimit { return .overLimit }
+        if relayed.bytes == 0 { return .none }
+        if let reason = screen.refusal { return .refused(reason) }
+        return .assembled(run)
     }
+}
+
+/// The main thread's word that the assembly is no longer wanted, heard by the relay's poll.
+private final class Unwanted: PollWatch, @unchecked Sendable {
+    private let wake = WakePipe()
+    private let state = Monitor()
+    private var declared = false
+
+    func declare() {
+        state.withLock { declared = true }
+        wake?.ring()
+    }
+
+    var pollEntries: [Poll.Entry] { [Poll.Entry(wake?.pollDescriptor ?? -1)] }
+    func service(_ ready: ArraySlice<Poll.Ready>) {}
+    var abandoned: Bool { state.withLock { declared } }
 }

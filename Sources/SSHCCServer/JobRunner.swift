@@ -165,7 +165,8 @@ public struct JobRunner {
                     job.assemblyPipe!, assembler: assembler, limit: fileLimit, captureLimit: limits.maxMessageLength)
                 (job.compile, job.assemble, job.assemblyPipe) = (nil, nil, nil)
                 let compiled = Result { try runCompiler(compiler, first, input: request.source) }
-                let assembly = feeder.finish()  // also when the first step was stopped: the thread must end
+                // Also when the first step failed or was stopped: the thread must end.
+                let assembly = feeder.finish(wanted: (try? compiled.get())?.status == 0)
                 result = try compiled.get()
                 switch assembly {
                 case .overLimit: return .refused(JobLimitReport.output(options.limits))

@@ -1,6 +1,8 @@
 // The abstract socket names of a slot set (JobSlots), and reading the waiters back from the names bound on
 // the machine. Pure: names in, names out.
 
+import CompileCore
+
 enum SlotNames {
     /// `sshccd-slots:SET/` — a set name of plain characters is used as it is (a path is fine), any other is
     /// replaced by its hash, so that a name stays one token of /proc/net/unix and within sun_path.
@@ -8,7 +10,7 @@ enum SlotNames {
         let plain =
             settings.name.utf8.count <= 64
             && settings.name.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "@") }
-        return "sshccd-slots:" + (plain ? settings.name : "#" + fnv1a(settings.name)) + "/"
+        return "sshccd-slots:" + (plain ? settings.name : "#" + TextHash.fnv1a(settings.name)) + "/"
     }
 
     static func slot(_ settings: JobSlotSettings, index: Int) -> [UInt8] {
@@ -37,11 +39,5 @@ enum SlotNames {
             guard parts.count == 2, let uid = UInt32(parts[0]), let since = UInt64(parts[1]) else { return nil }
             return Waiter(uid: uid, since: since)
         }
-    }
-
-    static func fnv1a(_ text: String) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return String(hash, radix: 16)
     }
 }

@@ -41,3 +41,27 @@ public enum AssemblyPolicy {
         }
     }
 }
+
+/// The same check over assembly that arrives in pieces: whole lines are checked and passed on as they
+/// come, so the assembler works while the compiler is still writing (and exiting). A directive name cannot
+/// span a line end, and a line starts as the text does, so the lines pass exactly when the whole text would.
+public struct AssemblyScreen {
+    private var partial: [UInt8] = []
+    /// Why the assembly was refused, once it was.
+    public private(set) var refusal: String?
+
+    public init() {}
+
+    /// Takes the next bytes (`atEnd`: the text is complete) and returns the checked lines ready to go on,
+    /// or nil once refused.
+    public mutating func pass(_ bytes: [UInt8], atEnd: Bool) -> [UInt8]? {
+        guard refusal == nil else { return nil }
+        partial += bytes
+        let cut = atEnd ? partial.count : (partial.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0)
+        guard cut > 0 else { return [] }
+        let lines = Array(partial[..<cut])
+        partial.removeFirst(cut)
+        refusal = AssemblyPolicy.refusal(lines)
+        return refusal == nil ? lines : nil
+    }
+}

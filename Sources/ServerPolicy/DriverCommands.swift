@@ -1,54 +1,11 @@
-// What gcc's driver would run for a compile step, read from `gcc -###`, so that sshccd can run cc1 and `as`
+// What gcc's driver would run for a compile step on the server, so that sshccd can run cc1 and `as`
 // itself: a driver process per step costs ~1.5 ms of CPU and its exit is on the job's critical path. The
 // command lines are derived once per flag set with placeholder paths and then given each job's directory
 // and file stem. Pure text handling; sshccd runs the driver (SSHCCServer/DirectSteps.swift).
 
 import CompileCore
 
-public enum DriverCommands {
-    /// The commands in `gcc -###` output (its stderr): every line that starts with a space, split into
-    /// arguments as the driver quoted them (`"…"` with `\"`, `\\` and `\$` escaped); nil when a quote is left
-    /// open.
-    public static func parse(_ text: String) -> [[String]]? {
-        var commands: [[String]] = []
-        for line in text.split(separator: "\n") where line.first == " " {
-            guard let arguments = split(line) else { return nil }
-            if !arguments.isEmpty { commands.append(arguments) }
-        }
-        return commands
-    }
-
-    private static func split(_ line: Substring) -> [String]? {
-        var arguments: [String] = []
-        var current = ""
-        var inArgument = false
-        var quoted = false
-        var escaped = false
-        for character in line {
-            if escaped {
-                current.append(character)
-                escaped = false
-            } else if quoted {
-                switch character {
-                case "\\": escaped = true
-                case "\"": quoted = false
-                default: current.append(character)
-                }
-            } else if character == " " {
-                if inArgument { arguments.append(current) }
-                (current, inArgument) = ("", false)
-            } else if character == "\"" {
-                (quoted, inArgument) = (true, true)
-            } else {
-                current.append(character)
-                inArgument = true
-            }
-        }
-        guard !quoted, !escaped else { return nil }
-        if inArgument { arguments.append(current) }
-        return arguments
-    }
-
+extension DriverCommands {
     /// Stand-ins for the job's directory and file stem while a step is derived: absolute, and unlike anything
     /// a checked command line holds (it may hold no paths at all).
     public static let directoryToken = "/sshccd-job-directory"

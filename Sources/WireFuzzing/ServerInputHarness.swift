@@ -5,9 +5,9 @@
 // reader rides along: a known_hosts file is text another party may have written too.
 
 import CompileCore
-import ServerPolicy
 import DistccWire
 import KnownHostsFormat
+import ServerPolicy
 
 public enum ServerInputHarness {
     /// Small limits, so the fuzzer reaches the over-limit paths with short inputs.
@@ -28,12 +28,34 @@ public enum ServerInputHarness {
         let stream = Array(data.dropFirst())
         serverSide(stream, piece: piece)
         clientSide(stream, piece: piece)
-        _ = AssemblyPolicy.refusal(stream)
+        assemblyInPieces(stream, piece: piece)
         _ = SourcePolicy.refusal(stream)
         _ = SourcePolicy.refusal(stream, clang: true)
         knownHosts(stream)
         hostCertificate(stream)
         MuxInputHarness.run(stream, piece: piece)
+    }
+
+    /// The assembly check over the text in fuzzer-sized pieces (as sshccd relays it to the assembler) refuses
+    /// exactly what the check of the whole text refuses, and passes on only checked bytes, in order.
+    static func assemblyInPieces(_ stream: [UInt8], piece: Int) {
+        let whole = AssemblyPolicy.refusal(stream)
+        var screen = AssemblyScreen()
+        var passed: [UInt8] = []
+        var start = 0
+        var refused = false
+        repeat {
+            let end = min(stream.count, start + piece)
+            guard let lines = screen.pass(Array(stream[start..<end]), atEnd: end == stream.count) else {
+                refused = true
+                break
+            }
+            passed += lines
+            start = end
+        } while start < stream.count
+        guard refused == (whole != nil), AssemblyPolicy.refusal(passed) == nil,
+            passed.elementsEqual(stream.prefix(passed.count)), refused || passed == stream
+        else { fatalError("the assembly screen and the whole-text check disagree") }
     }
 
     /// A certificate as ssh-keyscan hands over a server's bytes: read without trapping; one that reads is

@@ -89,8 +89,8 @@ struct ServerHarness {
         return Request(arguments: arguments, source: Array(preprocessed))
     }
 
-    /// One sshccd on pipes, spawned directly (not Foundation's Process: its pipe handles and our closes
-    /// must never meet, or a double close hits a descriptor another test thread has just been given).
+    /// One sshccd on pipes, spawned as sshcc spawns its helpers (not Foundation's Process: its pipe handles
+    /// and our closes must never meet, or a double close hits a descriptor another test thread was given).
     final class Live {
         let pid: pid_t
         private var input: Int32  // our end of its stdin
@@ -108,27 +108,20 @@ struct ServerHarness {
             guard sshcc_pipe_cloexec(&toChild) == 0, sshcc_pipe_cloexec(&fromChild) == 0 else {
                 throw TestSupportError("pipe: \(String(cString: strerror(errno)))")
             }
-            var actions = posix_spawn_file_actions_t()
-            posix_spawn_file_actions_init(&actions)
-            defer { posix_spawn_file_actions_destroy(&actions) }
-            posix_spawn_file_actions_adddup2(&actions, toChild[0], 0)
-            posix_spawn_file_actions_adddup2(&actions, fromChild[1], 1)
-            posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
             // Nothing else: a script another test is writing must not stay open for writing in this long-lived
             // child ("text file busy" when that test runs it). Command.run does the same.
-            sshcc_spawn_addclosefrom(&actions, 3)
-            let environment = harness.environment.map { "\($0.key)=\($0.value)" }
-            var argv = arguments.map { strdup($0) } + [nil]
-            var envp = environment.map { strdup($0) } + [nil]
-            defer { for pointer in argv + envp { free(pointer) } }
-            var child = pid_t()
-            let error = posix_spawn(&child, arguments[0], &actions, nil, &argv, &envp)
+            let spawned = Result { () throws(SystemError) in
+                try Subprocess.spawn(
+                    executable: arguments[0], arguments: arguments,
+                    environment: harness.environment.map { "\($0.key)=\($0.value)" }, stdin: toChild[0],
+                    stdout: fromChild[1], stderr: nil)
+            }
             close(toChild[0])
             close(fromChild[1])
-            guard error == 0 else {
+            guard case .success(let child) = spawned else {
                 close(toChild[1])
                 close(fromChild[0])
-                throw TestSupportError("spawn \(arguments[0]): \(String(cString: strerror(error)))")
+                throw TestSupportError("spawn \(arguments[0]): \(spawned)")
             }
             (pid, input, output) = (child, toChild[1], fromChild[0])
         }

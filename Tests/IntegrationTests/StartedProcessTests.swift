@@ -66,4 +66,102 @@ import Testing
         started = nil
         #expect(kill(running, 0) != 0, "the dropped run is gone")
     }
+
+    /// Starts `script` reading a relay from a pipe whose write end `writer` fills on a thread of its own.
+    func relay(
+        _ script: String, limit: Int = .max, screen: @escaping ([UInt8], Bool) -> [UInt8]?,
+        writer: @escaping @Sendable (Int32) -> Void
+    ) throws -> LimitedResult {
+        let (source, sink) = try FileDescriptorIO.pipe()  // close-on-exec: no other test's child holds the sink
+        defer { close(source) }
+        let started = try Subprocess.startLimited(
+            executable: "/bin/sh", arguments: ["sh", "-c", script], environment: ["PATH=/usr/bin:/bin"],
+            directory: "/", limits: Self.limits, readsInput: true)
+        let thread = Thread {
+            writer(sink)
+            close(sink)
+        }
+        thread.start()
+        return try Subprocess.finish(
+            started, relaying: InputRelay(source: source, limit: limit, screen: screen), captureLimit: 4 << 20,
+            watch: nil)
+    }
+
+    static func write(_ bytes: [UInt8], to fd: Int32) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            guard n > 0 else { return false }
+            offset += n
+        }
+        return true
+    }
+
+    /// 1 MiB relayed from a pipe through `cat`: the source, the child's stdin and its stdout interleave.
+    @Test func aRelayedSourceReachesTheChildWhole() throws {
+        let result = try relay("cat", screen: { bytes, _ in bytes }) { fd in _ = Self.write(Self.input, to: fd) }
+        #expect(result.process.status == 0)
+        #expect(result.process.stdout == Self.input)
+        #expect(result.relayed?.bytes == Self.input.count && result.relayed?.stopped == false)
+    }
+
+    /// The child works on the first bytes while the source is still open: it signals having read them, and
+    /// the writer ends the source only after that signal (or, were nothing relayed early, after 20 s).
+    @Test func theChildGetsTheFirstBytesBeforeTheSourceEnds() throws {
+        let marker = FileManager.default.temporaryDirectory.appendingPathComponent("sshcc-relay-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: marker) }
+        let sawEarly = Box()
+        let result = try relay("head -n 1 >/dev/null; : > \(marker.path); cat", screen: { bytes, _ in bytes }) { fd in
+            _ = Self.write(Array("first line\n".utf8), to: fd)
+            for _ in 0..<2_000 where !sawEarly.value {
+                sawEarly.value = FileManager.default.fileExists(atPath: marker.path)
+                if !sawEarly.value { usleep(10_000) }
+            }
+            _ = Self.write(Array("rest\n".utf8), to: fd)
+        }
+        #expect(sawEarly.value)
+        #expect(result.process.stdout == Array("rest\n".utf8))
+    }
+
+    /// A screen that refuses ends the child's input there; the rest of the source is still read, so its
+    /// writer finishes (a compiler refused by the check must not die of a broken pipe).
+    @Test func aRefusingScreenStopsTheChildButDrainsTheSource() throws {
+        let wroteAll = Box()
+        let result = try relay(
+            "cat",
+            screen: { bytes, _ in bytes.contains(UInt8(ascii: "!")) ? nil : bytes }
+        ) { fd in
+            wroteAll.value =
+                Self.write(Array("ok\n".utf8), to: fd)
+                && {
+                    usleep(50_000); return true
+                }()
+                && Self.write(Array("no!\n".utf8) + Self.input, to: fd)
+        }
+        #expect(wroteAll.value)
+        #expect(result.relayed?.stopped == true)
+        #expect(result.relayed?.bytes == 7 + Self.input.count)
+        #expect(!result.process.stdout.contains(UInt8(ascii: "!")))
+    }
+
+    /// More than the limit stops reading the source and ends the child's input.
+    @Test func aSourceOverTheLimitIsCutOff() throws {
+        let result = try relay("wc -c", limit: 1000, screen: { bytes, _ in bytes }) { fd in
+            _ = Self.write(Self.input, to: fd)
+        }
+        #expect(result.relayed?.overLimit == true)
+        let counted = Int(
+            String(decoding: result.process.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(counted.map { $0 <= 1000 } == true)
+    }
+}
+
+/// A flag shared with a writer thread.
+final class Box: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored = false
+    var value: Bool {
+        get { lock.withLock { stored } }
+        set { lock.withLock { stored = newValue } }
+    }
 }

@@ -33,10 +33,10 @@ final class ScriptedDaemon: @unchecked Sendable {
     var connections: [[WrapperIntake.Event]] { lock.withLock { heard } }
 
     /// A connection to this daemon (the wrapper's `connect`).
-    func connect() -> Result<Int32, ClientFailure> {
+    func connect() -> Result<Int32, SSHCCFailure> {
         var pair: [Int32] = [-1, -1]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0 else {
-            return .failure(ClientFailure(.localIOError, "socketpair"))
+            return .failure(SSHCCFailure(.localIOError, "socketpair"))
         }
         let (index, reply): (Int, Reply) = lock.withLock {
             heard.append([])

@@ -6,9 +6,9 @@ import MuxCore
 import Testing
 
 struct HostHealthTests {
-    let network = ClientFailure(.connectFailed, "connection refused")
-    let refusal = ClientFailure(.serverRefused, "login refused")
-    let crash = ClientFailure(.remoteCrashed, "sshccd ended")
+    let network = SSHCCFailure(.connectFailed, "connection refused")
+    let refusal = SSHCCFailure(.serverRefused, "login refused")
+    let crash = SSHCCFailure(.remoteCrashed, "sshccd ended")
     let second: UInt64 = 1_000_000_000
 
     func connectedHost() -> HostHealth {
@@ -125,7 +125,7 @@ struct HostHealthTests {
 
     @Test func aHostChargedFailureBacksOffAtOnce() {
         var health = connectedHost()
-        let stalled = ClientFailure(.connectFailed, "no progress")
+        let stalled = SSHCCFailure(.connectFailed, "no progress")
         #expect(
             health.jobFailed(stalled, charge: .host, now: 0, jitter: 1) == [.down(stalled, seconds: 1, wasUp: true)])
         #expect(

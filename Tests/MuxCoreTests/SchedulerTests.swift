@@ -11,7 +11,7 @@ struct SchedulerTests {
     let a = PoolKey(host: "a", access: access)
     let b = PoolKey(host: "b", access: access)
     let local = PoolKey(host: "localhost", access: nil)
-    static let down = ClientFailure(.connectFailed, "a is down")
+    static let down = SSHCCFailure(.connectFailed, "a is down")
 
     func scheduler(_ pools: [(PoolKey, Int)]) -> Scheduler {
         var scheduler = Scheduler()

@@ -120,4 +120,41 @@ import Testing
     func ordinaryAssemblyPasses(_ text: String) {
         #expect(AssemblyPolicy.refusal(Array(text.utf8)) == nil)
     }
+
+    /// The screen over a text in pieces passes exactly when the whole-text check would, passes the text
+    /// unchanged when it does, and never passes a byte of a refused line.
+    @Test func assemblyInPiecesIsCheckedAsTheWholeText() {
+        var random = SystemRandomNumberGenerator()
+        let parts = [
+            "\t.text\n", "f:\n", "\tret\n", "\t.string \"incbin\"\n", "\t.globl my.include\n", ".incbin \"/x\"\n",
+            "\t.INCLUDE \"a\"\n", "\t.mri 1\n", "\t.irpq\n", "\t.macr", "o m\n", "x.inc", "bin\n", ".", "incbin",
+            "\n", "\t.ident \"GCC\"",
+        ]
+        for _ in 0..<2_000 {
+            let text = Array(
+                (0..<Int.random(in: 0...12, using: &random)).map { _ in parts.randomElement()! }
+                    .joined().utf8)
+            var screen = AssemblyScreen()
+            var passed: [UInt8] = []
+            var refused = false
+            var start = 0
+            while !refused {
+                let end = min(text.count, start + Int.random(in: 0...9, using: &random))
+                let atEnd = end == text.count
+                if let lines = screen.pass(Array(text[start..<end]), atEnd: atEnd) {
+                    passed += lines
+                } else {
+                    refused = true
+                }
+                start = end
+                if atEnd { break }
+            }
+            let whole = AssemblyPolicy.refusal(text)
+            #expect(refused == (whole != nil), "\(String(decoding: text, as: UTF8.self))")
+            #expect(refused == (screen.refusal != nil))
+            #expect(AssemblyPolicy.refusal(passed) == nil)
+            #expect(Array(text.prefix(passed.count)) == passed)
+            if !refused { #expect(passed == text) }
+        }
+    }
 }

@@ -2,7 +2,7 @@
 // summary for the fallback warning, and any longer explanation the user needs to fix it.
 
 /// A failure of sshcc's own (never a compile error, which is the user's and passes through).
-public struct ClientFailure: Error, Equatable, Sendable, CustomStringConvertible {
+public struct SSHCCFailure: Error, Equatable, Sendable, CustomStringConvertible {
     public var code: ExitCode
     /// One line, without the `sshcc:` prefix.
     public var summary: String

@@ -1,0 +1,10 @@
+// A short, stable name for a text (file names, abstract socket names): FNV-1a, 64 bits, in hex. Not a
+// defence against texts chosen to collide: where that matters, the named thing holds the whole text.
+
+public enum TextHash {
+    public static func fnv1a(_ text: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return String(hash, radix: 16)
+    }
+}
