@@ -15,7 +15,9 @@ import Testing
 @Suite struct RequestLoopInProcessTests {
     /// The loop on its own thread, as sshccd's main runs it.
     final class Loop: @unchecked Sendable {
-        let toServer: [Int32]
+        /// Our write end is -1 once `endInput` closed it: a descriptor closed twice may by then be another
+        /// test thread's.
+        var toServer: [Int32]
         let fromServer: [Int32]
         let term: [Int32]
         private let ended = OneShot<LoopEnd>()
@@ -26,9 +28,8 @@ import Testing
             }
             var pipes: [[Int32]] = []
             for _ in 0..<3 {
-                var pair: [Int32] = [-1, -1]
-                guard pipe(&pair) == 0 else { throw TestSupportError("pipe") }
-                pipes.append(pair)
+                let pair = try FileDescriptorIO.pipe()  // close-on-exec: no other test's child holds an end
+                pipes.append([pair.read, pair.write])
             }
             (toServer, fromServer, term) = (pipes[0], pipes[1], pipes[2])
             let logPath = harness.logPath
@@ -44,7 +45,10 @@ import Testing
         }
 
         func send(_ bytes: [UInt8]) throws { try FileDescriptorIO.writeAll(toServer[1], bytes) }
-        func endInput() { close(toServer[1]) }
+        func endInput() {
+            close(toServer[1])
+            toServer[1] = -1
+        }
         /// Everything the loop wrote, once it ended, and how it ended.
         func finish() throws -> ([UInt8], LoopEnd) {
             var output: [UInt8] = []
@@ -57,7 +61,7 @@ import Testing
         }
 
         deinit {
-            for fd in [toServer[0], toServer[1], fromServer[0], term[0], term[1]] { close(fd) }
+            for fd in [toServer[0], toServer[1], fromServer[0], term[0], term[1]] where fd >= 0 { close(fd) }
         }
     }
 

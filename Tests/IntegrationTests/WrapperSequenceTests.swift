@@ -35,7 +35,7 @@ final class ScriptedDaemon: @unchecked Sendable {
     /// A connection to this daemon (the wrapper's `connect`).
     func connect() -> Result<Int32, SSHCCFailure> {
         var pair: [Int32] = [-1, -1]
-        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0 else {
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
             return .failure(SSHCCFailure(.localIOError, "socketpair"))
         }
         let (index, reply): (Int, Reply) = lock.withLock {
