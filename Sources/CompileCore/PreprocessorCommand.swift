@@ -29,9 +29,7 @@ public enum PreprocessorCommand {
     /// the source (keeping its suffix, by which the driver picks the language) and each value of an `opaque`
     /// option become stand-ins, and the output a stand-in path. Nil when an argument already holds one.
     public static func template(_ arguments: [String], source: String) -> Template? {
-        guard !arguments.contains(where: { argument in markers.contains { argument.contains($0) } }) else {
-            return nil
-        }
+        guard !arguments.contains(where: holdsStandIn) else { return nil }
         var bindings: [String: String] = [:]
         var templated: [String] = []
         var index = 0
@@ -45,10 +43,7 @@ public enum PreprocessorCommand {
             let argument = arguments[index]
             index += 1
             if index > 1, !sourceSeen, argument == source {
-                let suffix = source.split(separator: "/").last.flatMap { name in
-                    name.lastIndex(of: ".").map { String(name[$0...]) }
-                }
-                let token = sourceToken + (suffix ?? "")
+                let token = sourceToken + source.dropFirst(PathName.dropSuffix(source).count)
                 bindings[token] = source
                 templated.append(token)
                 sourceSeen = true
@@ -90,21 +85,20 @@ public enum PreprocessorCommand {
     /// `command` (a derived one) for a job: its bindings put back and `output` as the output. Nil when a
     /// stand-in is left over (the driver made something of it that cannot be put back).
     public static func instantiate(_ command: [String], bindings: [String: String], output: String) -> [String]? {
-        let slash = output.lastIndex(of: "/")
-        let directory = slash.map { String(output[..<$0]) } ?? "."
-        let stem = slash.map { String(output[output.index(after: $0)...]) } ?? output
+        let (directory, stem) = (PathName.directory(output), PathName.base(output))
+        // Longest first: `…_1` must not be put back inside `…_10`.
+        let longestFirst = bindings.sorted { $0.key.count > $1.key.count }
         let instantiated = command.map { argument -> String in
-            guard markers.contains(where: { argument.contains($0) }) else { return argument }
+            guard holdsStandIn(argument) else { return argument }
             if let value = bindings[argument] { return value }
             var result = argument
-            for (token, value) in bindings.sorted(by: { $0.key.count > $1.key.count }) {
+            for (token, value) in longestFirst {
                 result = result.replacing(token, with: value)
             }
             return result.replacing(outputDirectory, with: directory).replacing(outputStem, with: stem)
         }
-        guard !instantiated.contains(where: { argument in markers.contains { argument.contains($0) } }) else {
-            return nil
-        }
-        return instantiated
+        return instantiated.contains(where: holdsStandIn) ? nil : instantiated
     }
+
+    static func holdsStandIn(_ argument: String) -> Bool { markers.contains { argument.contains($0) } }
 }

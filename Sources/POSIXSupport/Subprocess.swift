@@ -93,7 +93,7 @@ public enum Subprocess {
         init(fd: Int32, bytes: [UInt8], relay: InputRelay? = nil) {
             self.fd = fd
             self.bytes = bytes
-            self.relay = relay.map(Relay.init)
+            self.relay = relay.map { Relay(input: $0) }
         }
 
         /// Writes what the pipe takes.
@@ -113,7 +113,7 @@ public enum Subprocess {
                 }
             }
             (bytes, offset) = ([], 0)
-            if !(relay?.reading ?? false) || relay?.result.stopped == true { closeInput() }
+            if relay?.reading != true { closeInput() }
         }
 
         mutating func closeInput() {
@@ -122,50 +122,43 @@ public enum Subprocess {
             bytes = []
         }
 
-        /// Reads what the relay's source has: the screened bytes join those to write; more than the limit
-        /// stops the reading (the source's writer then meets a broken pipe).
+        /// Reads what the relay's source has and passes on what its screen lets through.
         mutating func readSource() throws(SystemError) {
-            guard var relay, relay.reading else { return }
-            defer { self.relay = relay }
-            let chunk = try FileDescriptorIO.read(relay.source)
-            relay.result.bytes += chunk.count
-            if relay.result.bytes > relay.limit {
-                relay.result.overLimit = true
-                relay.reading = false
-                closeInput()
-                return
-            }
-            if chunk.isEmpty { relay.reading = false }
-            if !relay.result.stopped {
-                if let passed = relay.screen(chunk, chunk.isEmpty) {
-                    bytes += passed
-                } else {
-                    // Refused: the child gets no more, and the rest is read and dropped, so that the
-                    // source's writer ends as it would have.
-                    relay.result.stopped = true
-                    closeInput()
-                }
-            }
-            self.relay = relay
+            guard let source = relay?.input.source, relay?.reading == true else { return }
+            let chunk = try FileDescriptorIO.read(source)
+            guard let passed = relay!.take(chunk) else { return closeInput() }
+            bytes += passed
             advance()
         }
 
         /// The source to poll for reading: while it has not ended, and the child keeps up.
         var pollSource: Int32 {
             guard let relay, relay.reading, bytes.count - offset < 1 << 18 || fd < 0 else { return -1 }
-            return relay.source
+            return relay.input.source
         }
     }
 
     struct Relay {
-        let source: Int32
-        let limit: Int
-        let screen: ([UInt8], Bool) -> [UInt8]?
+        let input: InputRelay
         var reading = true
         var result = Relayed()
 
-        init(_ input: InputRelay) {
-            (source, limit, screen) = (input.source, input.limit, input.screen)
+        /// What of `chunk` (empty: the source ended) goes on to the child; nil when the child is to get
+        /// nothing more: over the limit (reading stops; the source's writer then meets a broken pipe), or
+        /// refused by the screen (the rest is still read and dropped, so the writer ends as it would have).
+        mutating func take(_ chunk: [UInt8]) -> [UInt8]? {
+            result.bytes += chunk.count
+            reading = !chunk.isEmpty
+            if result.bytes > input.limit {
+                (result.overLimit, reading) = (true, false)
+                return nil
+            }
+            if result.stopped { return [] }
+            guard let passed = input.screen(chunk, chunk.isEmpty) else {
+                result.stopped = true
+                return nil
+            }
+            return passed
         }
     }
 

@@ -12,6 +12,8 @@ struct DirectPreprocessor {
     let key: String
     /// What the cache held when the job started.
     let known: PreprocessorCache.Learnt?
+    /// cc1 and its command (stand-ins in it), when learnt and cc1 is still the file it was.
+    let runnable: (program: String, command: [String])?
 
     /// Nil when the job's command line cannot be templated. Nothing is known while the mux directory is
     /// missing (a first job makes it) or not private to us.
@@ -21,15 +23,16 @@ struct DirectPreprocessor {
         else { return nil }
         (self.compiler, self.template, self.muxDirectory, self.key) = (compiler, template, muxDirectory, key)
         known = PreprocessorCache.open(in: muxDirectory)?.lookup(key)
+        if case .direct(let program, let fingerprint, let command) = known, Files.fingerprint(program) == fingerprint {
+            runnable = (program, command)
+        } else {
+            runnable = nil
+        }
     }
 
-    /// cc1 and its argv writing to `output`, when learnt and cc1 is still the file it was.
-    func command(output: String) -> (program: String, arguments: [String])? {
-        guard case .direct(let program, let fingerprint, let command) = known,
-            Files.fingerprint(program) == fingerprint,
-            let arguments = PreprocessorCommand.instantiate(command, bindings: template.bindings, output: output)
-        else { return nil }
-        return (program, arguments)
+    /// cc1's argv writing to `output`; nil when it is not runnable or a stand-in cannot be put back.
+    func arguments(output: String) -> [String]? {
+        runnable.flatMap { PreprocessorCommand.instantiate($0.command, bindings: template.bindings, output: output) }
     }
 
     /// Asks the driver what it runs for these flags and keeps the answer, unless that is known already. A

@@ -67,8 +67,8 @@ struct LocalCompiler {
             ? DirectPreprocessor(
                 compiler: path, arguments: arguments, source: plan.source, muxDirectory: config.muxPaths.directory)
             : nil
-        if let direct, let program = direct.command(output: "/proc/self/fd/1")?.program,
-            let run = EarlyOutputRun.start(executable: program, arguments: { direct.command(output: $0)?.arguments })
+        if let direct, let program = direct.runnable?.program,
+            let run = EarlyOutputRun.start(executable: program, arguments: direct.arguments(output:))
         {
             return StartedPreprocessor(run: run, withoutDriver: true, learning: nil)
         }

@@ -25,12 +25,11 @@ struct PreprocessorCache {
     static let magic = "sshcc-preprocessor-1"
     static let driverVariables = ["GCC_EXEC_PREFIX", "COMPILER_PATH", "LIBRARY_PATH", "GCC_COMPARE_DEBUG"]
 
-    /// The cache in `muxDirectory`, nil unless that directory is this user's and private.
+    /// The cache in `muxDirectory`, nil unless that directory is this user's and private (then nobody else
+    /// can have put anything below it). Its own directory is made when something is stored.
     static func open(in muxDirectory: String) -> PreprocessorCache? {
         guard Files.privateDirectoryProblem(muxDirectory) == nil else { return nil }
-        let directory = muxDirectory + "/preprocessors"
-        guard (try? Files.makePrivateDirectory(directory)) != nil else { return nil }
-        return PreprocessorCache(directory: directory)
+        return PreprocessorCache(directory: muxDirectory + "/preprocessors")
     }
 
     /// The key of `template` for the driver at `compiler`, here and now; nil when the driver cannot be read.
@@ -67,6 +66,7 @@ struct PreprocessorCache {
         case .direct(let program, let fingerprint, let command):
             value = ["direct", program, fingerprint.map(String.init).joined(separator: ",")] + command
         }
+        guard (try? Files.makePrivateDirectory(directory)) != nil else { return }
         if let names = try? Files.list(directory), names.count >= Self.capacity {
             for name in names { Files.remove(directory + "/" + name) }
         }

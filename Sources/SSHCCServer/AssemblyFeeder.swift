@@ -83,18 +83,16 @@ final class AssemblyFeeder: @unchecked Sendable {
     }
 }
 
-/// The main thread's word that the assembly is no longer wanted, heard by the relay's poll.
+/// The main thread's word that the assembly is no longer wanted: a byte in a pipe the relay polls. Only the
+/// relay's thread reads what its poll found, so the flag needs no lock.
 private final class Unwanted: PollWatch, @unchecked Sendable {
     private let wake = WakePipe()
-    private let state = Monitor()
-    private var declared = false
+    private(set) var abandoned = false
 
-    func declare() {
-        state.withLock { declared = true }
-        wake?.ring()
-    }
+    func declare() { wake?.ring() }
 
     var pollEntries: [Poll.Entry] { [Poll.Entry(wake?.pollDescriptor ?? -1)] }
-    func service(_ ready: ArraySlice<Poll.Ready>) {}
-    var abandoned: Bool { state.withLock { declared } }
+    func service(_ ready: ArraySlice<Poll.Ready>) {
+        if ready.first?.contains(.readable) == true { abandoned = true }
+    }
 }

@@ -45,18 +45,19 @@ import Testing
             DirectPreprocessor(
                 compiler: driver, arguments: arguments, source: plan.source, muxDirectory: project.muxDirectory))
         #expect(first.known == nil)
-        #expect(first.command(output: "/x") == nil, "nothing is known before the driver is asked")
+        #expect(first.arguments(output: "/x") == nil, "nothing is known before the driver is asked")
         first.learn()
         let learnt = try #require(
             DirectPreprocessor(
                 compiler: driver, arguments: arguments, source: plan.source, muxDirectory: project.muxDirectory))
-        let direct = try #require(learnt.command(output: project.path + "/direct.i"))
-        #expect(direct.program.hasSuffix(compiler == "g++" ? "/cc1plus" : "/cc1"))
+        let program = try #require(learnt.runnable?.program)
+        let argv = try #require(learnt.arguments(output: project.path + "/direct.i"))
+        #expect(program.hasSuffix(compiler == "g++" ? "/cc1plus" : "/cc1"))
 
         let dependencyFile = plan.preprocessArguments.firstIndex(of: "-MF").map { plan.preprocessArguments[$0 + 1] }
         let byDriver = try Command.run(driver, Array(arguments.dropFirst()) + ["-o", project.path + "/driver.i"])
         let driverDependencies = try dependencyFile.map { try String(contentsOfFile: $0, encoding: .utf8) }
-        let byCC1 = try Command.run(direct.program, Array(direct.arguments.dropFirst()))
+        let byCC1 = try Command.run(program, Array(argv.dropFirst()))
         #expect(byCC1.status == byDriver.status)
         #expect(byCC1.stderrText == byDriver.stderrText)
         #expect(try project.read("direct.i") == project.read("driver.i"))
@@ -84,7 +85,7 @@ import Testing
             DirectPreprocessor(
                 compiler: driver, arguments: arguments, source: project.path + "/src/prog.c",
                 muxDirectory: project.muxDirectory))
-        #expect(stale.command(output: "/x") == nil)
+        #expect(stale.arguments(output: "/x") == nil)
         // A file whose key differs in one field (another working directory, say) is not this key's.
         let files = try FileManager.default.contentsOfDirectory(atPath: project.muxDirectory + "/preprocessors")
         let path = project.muxDirectory + "/preprocessors/" + files[0]
