@@ -87,7 +87,8 @@ final class LogFile: @unchecked Sendable {
     let path: String
     let bounds: LogBounds
     private let lock = Monitor()
-    private var fd: Int32
+    /// The file; nil: it could not be opened, and lines go to stderr.
+    private var file: FileDescriptor?
     private var tokens: Double
     private var refilled = Monotonic.nanoseconds()
     private var dropped = 0
@@ -97,11 +98,8 @@ final class LogFile: @unchecked Sendable {
         self.bounds = bounds
         tokens = bounds.burstLines
         FileLogHandler.makeParentDirectory(of: path)
-        fd = Self.open(path) ?? 2
+        file = AppendFile.open(path)
     }
-
-    /// The log file if it is a regular file of this user's (AppendFile.open).
-    static func open(_ path: String) -> Int32? { AppendFile.open(path) }
 
     func append(_ line: String) {
         lock.withLock {
@@ -121,19 +119,21 @@ final class LogFile: @unchecked Sendable {
                 dropped = 0
             }
             rotateIfFull()
-            try? FileDescriptorIO.writeAll(fd, Array(text.utf8))
+            switch file {
+            case .some(let file): try? FileDescriptorIO.writeAll(file, Array(text.utf8))
+            case .none: try? FileDescriptorIO.writeAll(.error, Array(text.utf8))
+            }
         }
     }
 
     /// Renames a file past its size to `PATH.old` and starts a new one (another process may have done it:
     /// then the file at `path` is simply reopened).
     private func rotateIfFull() {
-        guard fd != 2, let state = AppendFile.state(fd), state.size >= bounds.fileBytes || !state.linked else {
+        guard file != nil, let state = AppendFile.state(file!), state.size >= bounds.fileBytes || !state.linked else {
             return
         }
         if Files.identity(path) == state.identity { AppendFile.rename(path, to: path + ".old") }
-        guard let reopened = Self.open(path) else { return }
-        FileDescriptorIO.close(fd)
-        fd = reopened
+        guard let reopened = AppendFile.open(path) else { return }
+        file = consume reopened
     }
 }

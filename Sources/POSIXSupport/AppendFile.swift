@@ -8,22 +8,26 @@
 public enum AppendFile {
     /// `path` opened for appending (made 0600 if missing), if it is a regular file of this user's: never a FIFO
     /// (that would block every write), a symlink, or a file someone else made to read our lines.
-    public static func open(_ path: String) -> Int32? {
-        let fd = Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0o600)
-        guard fd >= 0 else { return nil }
+    public static func open(_ path: String) -> FileDescriptor? {
+        guard
+            let fd = try? FileDescriptor(
+                "open",
+                {
+                    Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0o600)
+                })
+        else { return nil }
         var info = stat()
-        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_uid == geteuid() else {
-            close(fd)
+        guard fstat(fd.number, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_uid == geteuid() else {
             return nil
         }
-        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+        fd.setBlocking(true)
         return fd
     }
 
     /// The open file's size, whether a name still links to it, and its device and inode.
-    public static func state(_ fd: Int32) -> (size: Int, linked: Bool, identity: [UInt64])? {
+    public static func state(_ fd: borrowing FileDescriptor) -> (size: Int, linked: Bool, identity: [UInt64])? {
         var info = stat()
-        guard fstat(fd, &info) == 0 else { return nil }
+        guard fstat(fd.number, &info) == 0 else { return nil }
         return (Int(info.st_size), info.st_nlink > 0, [UInt64(info.st_dev), UInt64(info.st_ino)])
     }
 

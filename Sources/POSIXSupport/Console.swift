@@ -4,17 +4,17 @@
 
 public enum Console {
     /// Writes `text` to standard error, its control characters made visible (add the newline yourself).
-    public static func error(_ text: String) { try? FileDescriptorIO.writeAll(2, Array(neutralised(text).utf8)) }
+    public static func error(_ text: String) { try? FileDescriptorIO.writeAll(.error, Array(neutralised(text).utf8)) }
 
     /// Writes raw bytes to standard output or standard error.
-    public static func write(_ bytes: [UInt8], to fd: Int32) throws(SystemError) {
-        try FileDescriptorIO.writeAll(fd, bytes)
+    public static func write(_ bytes: [UInt8], to stream: StandardStream) throws(SystemError) {
+        try FileDescriptorIO.writeAll(stream, bytes)
     }
 
     /// Writes a remote compiler's output: as gcc wrote it, but with only its colours (SGR, erase-in-line)
     /// and hyperlinks (OSC 8) left as escape sequences.
-    public static func writeCompilerOutput(_ bytes: [UInt8], to fd: Int32) throws(SystemError) {
-        try FileDescriptorIO.writeAll(fd, neutralised(bytes, keepingColour: true))
+    public static func writeCompilerOutput(_ bytes: [UInt8], to stream: StandardStream) throws(SystemError) {
+        try FileDescriptorIO.writeAll(stream, neutralised(bytes, keepingColour: true))
     }
 
     public static func neutralised(_ text: String) -> String {

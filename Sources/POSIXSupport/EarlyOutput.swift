@@ -11,64 +11,59 @@ import CPOSIX
     import Glibc
 #endif
 
-public struct EarlyOutputRun {
+public final class EarlyOutputRun {
     private let pid: pid_t
-    private var readEnd: Int32
-    private var writeEnd: Int32
-    private var pidFD: Int32
+    /// Our pipe's ends until the text is read; the write end goes once the writer has shown itself.
+    private var readEnd: FileDescriptor?
+    private var writeEnd: FileDescriptor?
+    /// Ends the wait for a child that exits without writing; closed once it is reaped.
+    private var child: FileDescriptor?
     private var status: Int32?
 
     /// Starts `executable` with the arguments `arguments(outputPath)` gives; stdin /dev/null, stdout and
     /// stderr inherited. Nil when this system cannot name our pipe to a child (no /proc, no pidfd), or when
     /// `arguments` gives none: the caller then goes another way.
     public static func start(executable: String, arguments: (String) -> [String]?) -> EarlyOutputRun? {
-        var ends: [Int32] = [-1, -1]
-        guard sshcc_pipe_cloexec(&ends) == 0 else { return nil }
-        let path = "/proc/\(getpid())/fd/\(ends[1])"
-        guard access(path, W_OK) == 0 else {
-            ends.forEach { close($0) }
-            return nil
-        }
-        guard let argv = arguments(path), let pid = try? Subprocess.spawn(executable: executable, arguments: argv)
-        else {
-            ends.forEach { close($0) }
-            return nil
-        }
+        guard let ends = try? FileDescriptorIO.pipe() else { return nil }
+        let path = "/proc/\(getpid())/fd/\(ends.write.number)"
+        guard access(path, W_OK) == 0,
+            let argv = arguments(path), let pid = try? Subprocess.spawn(executable: executable, arguments: argv)
+        else { return nil }
         let pidFD = sshcc_pidfd_open(pid)
         guard pidFD >= 0 else {
             // Without a pidfd a child that never writes would leave us waiting: reap it, report no run.
-            ends.forEach { close($0) }
             _ = try? Subprocess.wait(pid)
             return nil
         }
-        return EarlyOutputRun(pid: pid, readEnd: ends[0], writeEnd: ends[1], pidFD: pidFD)
+        return EarlyOutputRun(pid: pid, ends: ends, child: FileDescriptor(owning: pidFD))
     }
 
-    private init(pid: pid_t, readEnd: Int32, writeEnd: Int32, pidFD: Int32) {
+    private init(pid: pid_t, ends: consuming PipeEnds, child: consuming FileDescriptor) {
         self.pid = pid
-        self.readEnd = readEnd
-        self.writeEnd = writeEnd
-        self.pidFD = pidFD
+        self.readEnd = .some(ends.read)
+        self.writeEnd = .some(ends.write)
+        self.child = consume child
     }
 
     /// Everything the child's writer wrote, once it has closed the file (or the child has exited). On the
     /// way, `each` is handed what came since its last call whenever that is at least `pieceSize` bytes, so
     /// the text can travel while it is written; what it was not handed is the end of the returned text.
-    public mutating func output(pieceSize: Int = .max, each: (ArraySlice<UInt8>) -> Void = { _ in })
+    public func output(pieceSize: Int = .max, each: (ArraySlice<UInt8>) -> Void = { _ in })
         throws(SystemError) -> [UInt8]
     {
         defer { closeEnds() }
+        guard let reader = readEnd?.number else { return [] }
         // Data means the writer has opened our pipe; the child's exit means it never will. Either way our
         // write end can go, and end of file is then the writer's close.
         var entries = [
-            pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0),
-            pollfd(fd: pidFD, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: reader, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: child?.number ?? -1, events: Int16(POLLIN), revents: 0),
         ]
         try SystemError.check("poll") { poll(&entries, 2, -1) }
-        closeWriteEnd()
+        writeEnd = nil
         var text: [UInt8] = []
         var handed = 0
-        while try FileDescriptorIO.read(readEnd, appendingTo: &text) > 0 {
+        while try FileDescriptorIO.read(number: reader, appendingTo: &text) > 0 {
             if text.count - handed >= pieceSize {
                 each(text[handed...])
                 handed = text.count
@@ -78,30 +73,17 @@ public struct EarlyOutputRun {
     }
 
     /// The child's raw wait status (waits for it once).
-    public mutating func wait() throws(SystemError) -> Int32 {
+    public func wait() throws(SystemError) -> Int32 {
         if let status { return status }
         closeEnds()
-        if pidFD >= 0 {
-            close(pidFD)
-            pidFD = -1
-        }
+        child = nil
         let waited = try Subprocess.wait(pid)
         status = waited
         return waited
     }
 
-    private mutating func closeWriteEnd() {
-        if writeEnd >= 0 {
-            close(writeEnd)
-            writeEnd = -1
-        }
-    }
-
-    private mutating func closeEnds() {
-        closeWriteEnd()
-        if readEnd >= 0 {
-            close(readEnd)
-            readEnd = -1
-        }
+    private func closeEnds() {
+        writeEnd = nil
+        readEnd = nil
     }
 }

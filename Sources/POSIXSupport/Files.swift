@@ -11,10 +11,9 @@ public enum Files {
     /// Reads a whole regular file, failing once it exceeds `limit` bytes. A FIFO or device planted at `path`
     /// is refused, never waited on (the open does not block, and only a regular file is read).
     public static func read(_ path: String, limit: Int = .max) throws(SystemError) -> [UInt8] {
-        let fd = try SystemError.check("open", path: path) { open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK) }
-        defer { close(fd) }
+        let fd = try FileDescriptor("open", path: path) { open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK) }
         var info = stat()
-        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+        guard fstat(fd.number, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
             throw SystemError("read (not a regular file)", path: path, errno: .invalidArgument)
         }
         do {
@@ -26,10 +25,9 @@ public enum Files {
 
     /// Writes a new file that must not exist yet and is not a symlink (O_EXCL|O_NOFOLLOW).
     public static func create(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o600) throws(SystemError) {
-        let fd = try SystemError.check("create", path: path) {
+        let fd = try FileDescriptor("create", path: path) {
             open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
         }
-        defer { close(fd) }
         do { try FileDescriptorIO.writeAll(fd, bytes) } catch {
             throw SystemError("write", path: path, errno: error.errno)
         }
@@ -42,15 +40,14 @@ public enum Files {
         let temporary = path + ".sshcc-\(getpid())"
         // A new file: whatever sits at the temporary name (a left-over, a FIFO, a link) is removed first.
         unlink(temporary)
-        let fd = try SystemError.check("create", path: temporary) {
+        let fd = try FileDescriptor("create", path: temporary) {
             open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
         }
         do {
             try FileDescriptorIO.writeAll(fd, bytes)
-            close(fd)
+            fd.close()
             try SystemError.check("rename", path: path) { rename(temporary, path) }
         } catch {
-            close(fd)
             unlink(temporary)
             throw SystemError(error.operation, path: error.path ?? path, errno: error.errno)
         }
@@ -68,25 +65,24 @@ public enum Files {
 
     /// Removes a directory tree without following symlinks: a link inside is removed, never its target.
     public static func removeTree(_ path: String) {
-        let dirfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        if dirfd >= 0 {
-            removeContents(of: dirfd)
-            close(dirfd)
+        if let directory = try? FileDescriptor("open", { open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) })
+        {
+            removeContents(of: directory)
         }
         rmdir(path)
     }
 
-    private static func removeContents(of dirfd: Int32) {
-        guard let dir = fdopendir(dup(dirfd)) else { return }
+    private static func removeContents(of directory: borrowing FileDescriptor) {
+        guard let dir = fdopendir(dup(directory.number)) else { return }
         let names = entryNames(dir)
         closedir(dir)
-        for name in names where unlinkat(dirfd, name, 0) != 0 {
-            let child = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-            if child >= 0 {
+        for name in names where unlinkat(directory.number, name, 0) != 0 {
+            if let child = try? FileDescriptor(
+                "open", { openat(directory.number, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) })
+            {
                 removeContents(of: child)
-                close(child)
             }
-            unlinkat(dirfd, name, AT_REMOVEDIR)
+            unlinkat(directory.number, name, AT_REMOVEDIR)
         }
     }
 

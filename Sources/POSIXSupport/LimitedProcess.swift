@@ -50,14 +50,16 @@ public struct LimitedResult: Sendable {
 
 /// A child's stdin fed from `source` as it is read, through `screen`: given the bytes just read (and true
 /// once the source has ended, with none), it returns those that may go on now, or nil to refuse the rest.
+/// The caller keeps `source` open until the run is finished.
 public struct InputRelay {
-    public let source: Int32
+    /// The source's number, borrowed from its owner.
+    let source: Int32
     /// Bytes read from the source, at most.
     public let limit: Int
     public let screen: ([UInt8], Bool) -> [UInt8]?
 
-    public init(source: Int32, limit: Int, screen: @escaping ([UInt8], Bool) -> [UInt8]?) {
-        (self.source, self.limit, self.screen) = (source, limit, screen)
+    public init(source: borrowing FileDescriptor, limit: Int, screen: @escaping ([UInt8], Bool) -> [UInt8]?) {
+        (self.source, self.limit, self.screen) = (source.number, limit, screen)
     }
 }
 
@@ -76,21 +78,26 @@ public struct Relayed: Equatable, Sendable {
 public final class StartedProcess {
     let pid: pid_t
     let executable: String
-    var output: Int32
-    var errors: Int32
-    /// The write end of its stdin, when it reads input from us; -1 otherwise.
-    var input: Int32
+    /// The read ends of its stdout and stderr, until `finish` has reaped it.
+    var output: FileDescriptor?
+    var errors: FileDescriptor?
+    /// The write end of its stdin, when it reads input from us.
+    var input: FileDescriptor?
     let limits: ProcessLimits
 
-    init(pid: pid_t, executable: String, output: Int32, errors: Int32, input: Int32, limits: ProcessLimits) {
-        (self.pid, self.executable, self.output, self.errors, self.input, self.limits) =
-            (pid, executable, output, errors, input, limits)
+    init(
+        pid: pid_t, executable: String, output: consuming FileDescriptor, errors: consuming FileDescriptor,
+        input: consuming FileDescriptor?, limits: ProcessLimits
+    ) {
+        (self.pid, self.executable, self.limits) = (pid, executable, limits)
+        self.output = consume output
+        self.errors = consume errors
+        self.input = consume input
     }
 
-    /// Kills and reaps it unless `Subprocess.finish` did.
+    /// Kills and reaps it unless `Subprocess.finish` did (its descriptors close with it).
     deinit {
-        if output >= 0 { _ = try? Subprocess.reapGroup(pid, killing: true) }
-        for fd in [output, errors, input] where fd >= 0 { close(fd) }
+        if output != nil { _ = try? Subprocess.reapGroup(pid, killing: true) }
     }
 }
 
@@ -115,35 +122,35 @@ extension Subprocess {
         executable: String, arguments: [String], environment: [String], directory: String, limits: ProcessLimits,
         sandbox: [String]? = nil, readsInput: Bool
     ) throws(SystemError) -> StartedProcess {
-        var outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1], inPipe: [Int32] = [-1, -1]
-        defer { for fd in outPipe + errPipe + inPipe where fd >= 0 { close(fd) } }
-        try SystemError.check("pipe") { sshcc_pipe_cloexec(&outPipe) }
-        try SystemError.check("pipe") { sshcc_pipe_cloexec(&errPipe) }
+        let output = try FileDescriptorIO.pipe()
+        let errors = try FileDescriptorIO.pipe()
+        var inRead: FileDescriptor?, inWrite: FileDescriptor?
         if readsInput {
-            try SystemError.check("pipe") { sshcc_pipe_cloexec(&inPipe) }
+            let ends = try FileDescriptorIO.pipe()
             // Written with poll(): a process that stops reading must not block us.
-            _ = fcntl(inPipe[1], F_SETFL, fcntl(inPipe[1], F_GETFL) | O_NONBLOCK)
+            ends.write.setBlocking(false)
+            inRead = .some(ends.read)
+            inWrite = .some(ends.write)
         }
         var cLimits = sshcc_limits(
             cpu_seconds: Int64(limits.cpuSeconds), address_space: Int64(limits.memoryBytes),
             file_size: Int64(limits.fileSizeBytes))
         var pid = pid_t()
+        let (stdin, stdout, stderr) = (inRead?.number ?? -1, output.write.number, errors.write.number)
         let spawnError = withCStrings(arguments) { argv in
             withCStrings(environment) { envp in
                 withCStrings(sandbox ?? []) { readable in
                     sshcc_spawn_limited(
-                        &pid, executable, argv, envp, directory, inPipe[0], outPipe[1], errPipe[1], &cLimits,
+                        &pid, executable, argv, envp, directory, stdin, stdout, stderr, &cLimits,
                         sandbox == nil ? nil : readable)
                 }
             }
         }
         guard spawnError == 0 else { throw SystemError("run", path: executable, errno: .init(rawValue: spawnError)) }
-        // The child's ends close here (defer); ours are handed over.
-        let started = StartedProcess(
-            pid: pid, executable: executable, output: outPipe[0], errors: errPipe[0], input: inPipe[1],
+        // The child's ends close here; ours are handed over.
+        return StartedProcess(
+            pid: pid, executable: executable, output: output.read, errors: errors.read, input: inWrite.take(),
             limits: limits)
-        (outPipe[0], errPipe[0], inPipe[1]) = (-1, -1, -1)
-        return started
     }
 
     /// Gives a started run its `input` (then end of file), reads its output and waits for it: the wall-clock
@@ -168,23 +175,23 @@ extension Subprocess {
         let limits = run.limits
         let deadline =
             limits.wallSeconds > 0 ? Monotonic.nanoseconds() + UInt64(limits.wallSeconds) * 1_000_000_000 : nil
-        let feed = run.input >= 0 ? Feed(fd: run.input, bytes: input, relay: relay) : nil
-        run.input = -1  // the drain closes it once written
+        // The drain closes the child's stdin once everything is written.
+        var feed: Feed?
+        if let stdin = run.input.take() { feed = Feed(input: stdin, bytes: input, relay: relay) }
         let drained: Drained
         do {
             drained = try drain(
-                [run.output, run.errors], limit: captureLimit, deadline: deadline, watch: watch, feeding: feed)
+                [run.output?.number, run.errors?.number], limit: captureLimit, deadline: deadline, watch: watch,
+                feeding: feed.take())
         } catch {
             _ = try? reapGroup(run.pid, killing: true)
-            close(run.output)
-            close(run.errors)
-            (run.output, run.errors) = (-1, -1)
+            run.output = nil
+            run.errors = nil
             throw error
         }
         let (status, usage) = try reapGroup(run.pid, killing: drained.end != .exited)
-        close(run.output)
-        close(run.errors)
-        (run.output, run.errors) = (-1, -1)
+        run.output = nil
+        run.errors = nil
         let cpu =
             (Int(usage.ru_utime.tv_sec) + Int(usage.ru_stime.tv_sec)) * 1000
             + (Int(usage.ru_utime.tv_usec) + Int(usage.ru_stime.tv_usec)) / 1000

@@ -16,14 +16,23 @@ public enum Poll {
         public static let writable = Events(rawValue: Int16(POLLOUT))
     }
 
-    /// A descriptor to wait on (-1: skipped) and what to wait for.
+    /// A descriptor to wait on, by number (its owner keeps it open across the wait), and what to wait for.
     public struct Entry: Sendable {
-        public var descriptor: Int32
+        var descriptor: Int32
         public var events: Events
-        public init(_ descriptor: Int32, _ events: Events = .readable) {
-            self.descriptor = descriptor
+        /// `fd` is waited on only `when` true (an entry keeps its place in the list either way).
+        public init(_ fd: borrowing FileDescriptor, _ events: Events = .readable, when wanted: Bool = true) {
+            self.init(number: wanted ? fd.number : -1, events)
+        }
+        public init(_ stream: StandardStream, _ events: Events = .readable, when wanted: Bool = true) {
+            self.init(number: wanted ? stream.rawValue : -1, events)
+        }
+        init(number: Int32, _ events: Events) {
+            self.descriptor = number
             self.events = events
         }
+        /// A place in the list that waits on nothing.
+        public static let nothing = Entry(number: -1, [])
     }
 
     /// What poll found about one entry.
@@ -102,30 +111,13 @@ extension UnixSocket {
     }
 
     /// What a read on `fd` would find now, without taking anything.
-    public static func pending(_ fd: Int32) -> Pending {
+    public static func pending(_ fd: borrowing FileDescriptor) -> Pending {
         var byte: UInt8 = 0
-        let peeked = recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+        let peeked = recv(fd.number, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
         if peeked > 0 { return .bytes }
         if peeked == 0 || (errno != EAGAIN && errno != EINTR) { return .ended }
         return .nothing
     }
-}
-
-extension FileDescriptorIO {
-    /// Closes `fd` (-1: nothing).
-    public static func close(_ fd: Int32) {
-        if fd >= 0 { _ = Glibc.close(fd) }
-    }
-
-    /// A pipe whose two ends close on exec (atomically: no race with a concurrent spawn).
-    public static func pipe() throws(SystemError) -> (read: Int32, write: Int32) {
-        var ends: [Int32] = [-1, -1]
-        try SystemError.check("pipe") { sshcc_pipe_cloexec(&ends) }
-        return (ends[0], ends[1])
-    }
-
-    /// `fd` stays open across exec (a compiler that inherits it holds what it stands for until it exits).
-    public static func inheritOnExec(_ fd: Int32) { _ = fcntl(fd, F_SETFD, 0) }
 }
 
 extension Environment {

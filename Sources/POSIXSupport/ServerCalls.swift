@@ -11,11 +11,9 @@ import CPOSIX
 /// A named pipe a child opens by path.
 public enum Fifo {
     /// Makes a FIFO at `path` (0600) and opens its read end without waiting for a writer.
-    public static func makeAndOpenReader(at path: String) throws(SystemError) -> Int32 {
+    public static func makeAndOpenReader(at path: String) throws(SystemError) -> FileDescriptor {
         try SystemError.check("mkfifo", path: path) { mkfifo(path, 0o600) }
-        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else { throw SystemError("open", path: path) }
-        return fd
+        return try FileDescriptor("open", path: path) { open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC) }
     }
 
     /// Opens and at once closes the write end: a reader still waiting for its first writer then sees the end.
@@ -27,19 +25,22 @@ public enum Fifo {
 
     /// Waits until a writer has opened the FIFO read through `fd` (Linux reports no hang-up on a FIFO that
     /// never had a writer, and a read would return end of file at once), then makes reads on `fd` block.
-    public static func awaitWriter(_ fd: Int32) throws(SystemError) {
-        var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+    public static func awaitWriter(_ fd: borrowing FileDescriptor) throws(SystemError) {
+        var entry = pollfd(fd: fd.number, events: Int16(POLLIN), revents: 0)
         while poll(&entry, 1, -1) < 0 {
             if errno != EINTR { throw SystemError("poll on a FIFO") }
         }
-        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+        fd.setBlocking(true)
     }
 }
 
 extension UnixSocket {
-    /// Binds and listens on the abstract name `name` (Linux, no file): the descriptor, or -1 when someone
+    /// Binds and listens on the abstract name `name` (Linux, no file): the descriptor, or nil when someone
     /// holds the name. Holding the descriptor holds the name; the kernel frees it when it closes.
-    public static func holdAbstractName(_ name: [UInt8]) -> Int32 { sshcc_bind_abstract(name, Int32(name.count)) }
+    public static func holdAbstractName(_ name: [UInt8]) -> FileDescriptor? {
+        let fd = sshcc_bind_abstract(name, Int32(name.count))
+        return fd >= 0 ? FileDescriptor(owning: fd) : nil
+    }
 }
 
 extension CurrentProcess {

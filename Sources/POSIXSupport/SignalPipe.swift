@@ -9,7 +9,11 @@ import CPOSIX
 
 /// The read end of the process's signal pipe.
 public struct SignalPipe: Sendable {
-    public let pollDescriptor: Int32
+    /// The process's one signal pipe: never closed, so held by number.
+    private let readEnd: Int32
+
+    /// Its read end, polled for readable.
+    public var pollEntry: Poll.Entry { Poll.Entry(number: readEnd, .readable) }
 
     public enum Signal: Sendable {
         case terminate, interrupt, hangUp
@@ -22,11 +26,16 @@ public struct SignalPipe: Sendable {
         }
     }
 
+    /// A pipe of the caller's in place of the signal pipe (a test rings it); the caller keeps it open.
+    public init(standIn readEnd: borrowing FileDescriptor) { self.readEnd = readEnd.number }
+
+    private init(readEnd: Int32) { self.readEnd = readEnd }
+
     /// Installs the handler for `signals` (once per process); nil when that failed.
     public static func install(_ signals: [Signal]) -> SignalPipe? {
         let numbers = signals.map(\.number)
         let fd = numbers.withUnsafeBufferPointer { sshcc_signal_pipe($0.baseAddress, Int32($0.count)) }
-        return fd >= 0 ? SignalPipe(pollDescriptor: fd) : nil
+        return fd >= 0 ? SignalPipe(readEnd: fd) : nil
     }
 
     /// Wakes the loop as a signal would (a stop asked for over a socket).

@@ -46,27 +46,33 @@ public enum Subprocess {
         stdinPath: String = "/dev/null", stdout: Output = .capture, stderr: Output = .capture, captureLimit: Int = .max,
         closingOthers: Bool = false
     ) throws(SystemError) -> ProcessResult {
-        var outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1]
-        defer { for fd in outPipe + errPipe where fd >= 0 { close(fd) } }
-        if stdout == .capture { try SystemError.check("pipe") { sshcc_pipe_cloexec(&outPipe) } }
-        if stderr == .capture { try SystemError.check("pipe") { sshcc_pipe_cloexec(&errPipe) } }
+        // Our read ends, and the child's write ends until it has started.
+        var outRead: FileDescriptor?, outWrite: FileDescriptor?, errRead: FileDescriptor?, errWrite: FileDescriptor?
+        if stdout == .capture {
+            let ends = try FileDescriptorIO.pipe()
+            outRead = .some(ends.read)
+            outWrite = .some(ends.write)
+        }
+        if stderr == .capture {
+            let ends = try FileDescriptorIO.pipe()
+            errRead = .some(ends.read)
+            errWrite = .some(ends.write)
+        }
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, stdinPath, O_RDONLY, 0)
-        if stdout == .capture { posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1) }
-        if stderr == .capture { posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2) }
+        if let fd = outWrite?.number { posix_spawn_file_actions_adddup2(&actions, fd, 1) }
+        if let fd = errWrite?.number { posix_spawn_file_actions_adddup2(&actions, fd, 2) }
         if let directory { sshcc_spawn_addchdir(&actions, directory) }
         if closingOthers { sshcc_spawn_addclosefrom(&actions, 3) }
 
         let pid = try posixSpawn(executable, arguments, environment: environment, actions: &actions)
-        for index in [1] {
-            if outPipe[index] >= 0 { close(outPipe[index]); outPipe[index] = -1 }
-            if errPipe[index] >= 0 { close(errPipe[index]); errPipe[index] = -1 }
-        }
+        outWrite = nil
+        errWrite = nil
 
-        let drained = try drain([outPipe[0], errPipe[0]], limit: captureLimit)
+        let drained = try drain([outRead?.number, errRead?.number], limit: captureLimit)
         let status = try wait(pid)
         return ProcessResult(status: status, stdout: drained.captured[0], stderr: drained.captured[1])
     }
@@ -84,21 +90,22 @@ public enum Subprocess {
     /// Bytes to write into a child's stdin (a non-blocking pipe): given whole, or relayed from a source as it
     /// is read. The pipe is closed once everything is written (and the source has ended), or when the reader
     /// has gone (EPIPE).
-    struct Feed {
-        var fd: Int32
+    struct Feed: ~Copyable {
+        /// The pipe to the child's stdin, until it is closed.
+        var input: FileDescriptor?
         var bytes: [UInt8]
         var offset = 0
         var relay: Relay?
 
-        init(fd: Int32, bytes: [UInt8], relay: InputRelay? = nil) {
-            self.fd = fd
+        init(input: consuming FileDescriptor, bytes: [UInt8], relay: InputRelay? = nil) {
+            self.input = consume input
             self.bytes = bytes
             self.relay = relay.map { Relay(input: $0) }
         }
 
         /// Writes what the pipe takes.
         mutating func advance() {
-            guard fd >= 0 else { return }
+            guard let fd = input?.number else { return }
             while offset < bytes.count {
                 let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
                 if written > 0 {
@@ -117,23 +124,26 @@ public enum Subprocess {
         }
 
         mutating func closeInput() {
-            if fd >= 0 { close(fd) }
-            fd = -1
+            input = nil
             bytes = []
         }
+
+        /// Bytes wait to be written and the pipe is still open.
+        var writing: Bool { input != nil && offset < bytes.count }
 
         /// Reads what the relay's source has and passes on what its screen lets through.
         mutating func readSource() throws(SystemError) {
             guard let source = relay?.input.source, relay?.reading == true else { return }
-            let chunk = try FileDescriptorIO.read(source)
+            var chunk: [UInt8] = []
+            _ = try FileDescriptorIO.read(number: source, appendingTo: &chunk)
             guard let passed = relay!.take(chunk) else { return closeInput() }
             bytes += passed
             advance()
         }
 
         /// The source to poll for reading: while it has not ended, and the child keeps up.
-        var pollSource: Int32 {
-            guard let relay, relay.reading, bytes.count - offset < 1 << 18 || fd < 0 else { return -1 }
+        var pollSource: Int32? {
+            guard let relay, relay.reading, bytes.count - offset < 1 << 18 || input == nil else { return nil }
             return relay.input.source
         }
     }
@@ -162,18 +172,19 @@ public enum Subprocess {
         }
     }
 
-    /// Reads `fds` (-1: none) until all reach end of file, keeping at most `limit` bytes of each, while writing
-    /// `feeding` as the child takes it. Stops early at `deadline` (`.timedOut`) or when `watch` finds its
-    /// client gone (`.abandoned`).
+    /// Reads `fds` (nil: none; their owners keep them open) until all reach end of file, keeping at most
+    /// `limit` bytes of each, while writing `feeding` as the child takes it. Stops early at `deadline`
+    /// (`.timedOut`) or when `watch` finds its client gone (`.abandoned`).
     static func drain(
-        _ fds: [Int32], limit: Int, deadline: UInt64? = nil, watch: (any PollWatch)? = nil, feeding: Feed? = nil
+        _ fds: [Int32?], limit: Int, deadline: UInt64? = nil, watch: (any PollWatch)? = nil,
+        feeding: consuming Feed? = nil
     ) throws(SystemError) -> Drained {
         var feed = feeding
         defer { feed?.closeInput() }
         feed?.advance()
         var drained = Drained(captured: fds.map { _ in [] })
-        var polls = fds.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-        while polls.contains(where: { $0.fd >= 0 }) || (feed?.relay?.reading ?? false) {
+        var open = fds  // nil once at end of file
+        while open.contains(where: { $0 != nil }) || feed?.relay?.reading == true {
             var timeout: Int32 = -1
             if let deadline {
                 let now = Monotonic.nanoseconds()
@@ -183,11 +194,12 @@ public enum Subprocess {
                 }
                 timeout = Int32(min((deadline - now) / 1_000_000 + 1, 60_000))
             }
-            let feeding = feed.map { $0.fd >= 0 && $0.offset < $0.bytes.count } ?? false
+            let writing = feed?.writing ?? false
+            let source = feed?.pollSource
             var entries =
-                polls + [
-                    pollfd(fd: feeding ? feed!.fd : -1, events: Int16(POLLOUT), revents: 0),
-                    pollfd(fd: feed?.pollSource ?? -1, events: Int16(POLLIN), revents: 0),
+                open.map { pollfd(fd: $0 ?? -1, events: Int16(POLLIN), revents: 0) } + [
+                    pollfd(fd: writing ? feed?.input?.number ?? -1 : -1, events: Int16(POLLOUT), revents: 0),
+                    pollfd(fd: source ?? -1, events: Int16(POLLIN), revents: 0),
                 ] + Poll.pollfds(watch?.pollEntries ?? [])
             try SystemError.check("poll") { poll(&entries, nfds_t(entries.count), timeout) }
             watch?.service(entries[(fds.count + 2)...].map { Poll.Ready(rawValue: $0.revents) }[...])
@@ -195,12 +207,13 @@ public enum Subprocess {
                 drained.end = .abandoned
                 break
             }
-            if feeding && entries[fds.count].revents != 0 { feed!.advance() }
-            if entries[fds.count + 1].fd >= 0 && entries[fds.count + 1].revents != 0 { try feed!.readSource() }
-            for index in fds.indices where polls[index].fd >= 0 && entries[index].revents != 0 {
-                let chunk = try FileDescriptorIO.read(polls[index].fd)
-                if chunk.isEmpty {
-                    polls[index].fd = -1
+            if writing && entries[fds.count].revents != 0 { feed?.advance() }
+            if source != nil && entries[fds.count + 1].revents != 0 { try feed?.readSource() }
+            for index in fds.indices where entries[index].revents != 0 {
+                guard let fd = open[index] else { continue }
+                var chunk: [UInt8] = []
+                guard try FileDescriptorIO.read(number: fd, appendingTo: &chunk) > 0 else {
+                    open[index] = nil
                     continue
                 }
                 let room = max(0, limit - drained.captured[index].count)
@@ -224,18 +237,27 @@ public enum Subprocess {
     /// Starts `executable` with `stdio` as its stdin and stdout and `stderr` as its stderr, no other
     /// descriptor, in a session of its own (a terminal's signals are not its business): a connection's hop
     /// process (ProxyCommand, `ssh -W`). Returns its PID.
-    public static func spawnConnected(executable: String, arguments: [String], stdio: Int32, stderr: Int32)
-        throws(SystemError) -> pid_t
-    {
+    public static func spawnConnected(
+        executable: String, arguments: [String], stdio: borrowing FileDescriptor, stderr: borrowing FileDescriptor
+    ) throws(SystemError) -> pid_t {
         try spawn(
-            executable: executable, arguments: arguments, stdin: stdio, stdout: stdio, stderr: stderr,
-            newSession: true)
+            executable: executable, arguments: arguments, stdin: stdio.number, stdout: stdio.number,
+            stderr: stderr.number, newSession: true)
     }
 
-    /// Starts `executable` with exactly these descriptors as its stdin, stdout and stderr (nil: /dev/null)
-    /// and no other, with `environment` (`KEY=value`; nil: ours), in a session of its own if `newSession`.
-    /// Returns its PID.
+    /// Starts `executable` with exactly these descriptors as its stdin and stdout, stderr on /dev/null, and no
+    /// other, with `environment` (`KEY=value`; nil: ours), in a session of its own if `newSession`. Returns
+    /// its PID.
     public static func spawn(
+        executable: String, arguments: [String], environment: [String]? = nil, stdin: borrowing FileDescriptor,
+        stdout: borrowing FileDescriptor, newSession: Bool = false
+    ) throws(SystemError) -> pid_t {
+        try spawn(
+            executable: executable, arguments: arguments, environment: environment, stdin: stdin.number,
+            stdout: stdout.number, stderr: nil, newSession: newSession)
+    }
+
+    private static func spawn(
         executable: String, arguments: [String], environment: [String]? = nil, stdin: Int32, stdout: Int32,
         stderr: Int32?, newSession: Bool = false
     ) throws(SystemError) -> pid_t {
@@ -258,14 +280,14 @@ public enum Subprocess {
     /// Starts `executable` as a daemon and does not wait for it: a new session (no terminal, no job-control
     /// signals), stdio on /dev/null, `passing` as its fd 3 and no other descriptor (a build's pipes must
     /// not wait on it). Returns its PID.
-    public static func spawnDetached(executable: String, arguments: [String], passing fd: Int32) throws(SystemError)
-        -> pid_t
-    {
+    public static func spawnDetached(
+        executable: String, arguments: [String], passing fd: borrowing FileDescriptor
+    ) throws(SystemError) -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         for stdio: Int32 in [0, 1, 2] { posix_spawn_file_actions_addopen(&actions, stdio, "/dev/null", O_RDWR, 0) }
-        posix_spawn_file_actions_adddup2(&actions, fd, 3)
+        posix_spawn_file_actions_adddup2(&actions, fd.number, 3)
         sshcc_spawn_addclosefrom(&actions, 4)
         return try posixSpawn(
             executable, arguments, actions: &actions, extraFlags: sshcc_spawn_setsid_flag(), operation: "start")

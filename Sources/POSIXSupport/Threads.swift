@@ -39,3 +39,11 @@ public struct Handover<Value>: @unchecked Sendable {
     public let value: Value
     public init(value: Value) { self.value = value }
 }
+
+/// Moves an owned value (a descriptor) to the thread that will own it from now on: that thread takes it
+/// once; if it never does, the value ends with the handover.
+public final class OwnedHandover<Value: ~Copyable>: @unchecked Sendable {
+    private var value: Value?
+    public init(_ value: consuming Value) { self.value = consume value }
+    public func take() -> Value { value.take()! }
+}

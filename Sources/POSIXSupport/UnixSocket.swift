@@ -14,44 +14,36 @@ public enum UnixSocket {
     public static let maximumPathLength = 107
 
     /// A listening socket at `path` (an old socket file there is replaced), mode 0600.
-    public static func listen(at path: String, backlog: Int32 = 1024) throws(SystemError) -> Int32 {
-        let fd = try SystemError.check("socket") {
-            socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    public static func listen(at path: String, backlog: Int32 = 1024) throws(SystemError) -> FileDescriptor {
+        let socket = try streamSocket()
+        let fd = socket.number
+        unlink(path)
+        let previous = umask(0o177)
+        defer { umask(previous) }
+        try withAddress(path) { address, length throws(SystemError) in
+            _ = try SystemError.check("bind", path: path) { bind(fd, address, length) }
         }
-        do {
-            unlink(path)
-            let previous = umask(0o177)
-            defer { umask(previous) }
-            try withAddress(path) { address, length throws(SystemError) in
-                _ = try SystemError.check("bind", path: path) { bind(fd, address, length) }
-            }
-            _ = try SystemError.check("listen", path: path) { Glibc.listen(fd, backlog) }
-            return fd
-        } catch {
-            close(fd)
-            throw error
-        }
+        _ = try SystemError.check("listen", path: path) { Glibc.listen(fd, backlog) }
+        return socket
     }
 
     /// Connects to the socket at `path`.
-    public static func connect(to path: String) throws(SystemError) -> Int32 {
-        let fd = try SystemError.check("socket") {
-            socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    public static func connect(to path: String) throws(SystemError) -> FileDescriptor {
+        let socket = try streamSocket()
+        let fd = socket.number
+        try withAddress(path) { address, length throws(SystemError) in
+            _ = try SystemError.check("connect", path: path) { Glibc.connect(fd, address, length) }
         }
-        do {
-            try withAddress(path) { address, length throws(SystemError) in
-                _ = try SystemError.check("connect", path: path) { Glibc.connect(fd, address, length) }
-            }
-            return fd
-        } catch {
-            close(fd)
-            throw error
-        }
+        return socket
+    }
+
+    private static func streamSocket() throws(SystemError) -> FileDescriptor {
+        try FileDescriptor("socket") { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
     }
 
     /// The next connection; retries EINTR.
-    public static func accept(_ listener: Int32) throws(SystemError) -> Int32 {
-        try SystemError.check("accept") { sshcc_accept_cloexec(listener) }
+    public static func accept(_ listener: borrowing FileDescriptor) throws(SystemError) -> FileDescriptor {
+        try FileDescriptor("accept") { sshcc_accept_cloexec(listener.number) }
     }
 
     /// Who is at the other end: the process that connected, or the one that was listening.
@@ -69,15 +61,15 @@ public enum UnixSocket {
     }
 
     /// The credentials of the other end (SO_PEERCRED), nil when the kernel gives none.
-    public static func peer(_ fd: Int32) -> Peer? {
+    public static func peer(_ fd: borrowing FileDescriptor) -> Peer? {
         var pid: Int32 = 0
         var uid: UInt32 = 0
-        guard sshcc_peer_credentials(fd, &pid, &uid) == 0 else { return nil }
+        guard sshcc_peer_credentials(fd.number, &pid, &uid) == 0 else { return nil }
         return Peer(pid: pid, uid: uid)
     }
 
     /// The uid of the process at the other end.
-    public static func peerUID(_ fd: Int32) -> uid_t? { peer(fd)?.uid }
+    public static func peerUID(_ fd: borrowing FileDescriptor) -> uid_t? { peer(fd)?.uid }
 
     private static func withAddress(
         _ path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) throws(SystemError) -> Void
@@ -108,20 +100,18 @@ public enum UnixSocket {
 }
 
 /// An advisory whole-file lock (flock): serialises the wrappers that might start a daemon at once.
+/// Closing the file (when the lock ends) lets go.
 public final class FileLock {
-    let fd: Int32
+    let file: FileDescriptor
 
     /// Opens (creating, 0600) and locks `path` exclusively, waiting for the holder to let go.
     public init(path: String) throws(SystemError) {
-        fd = try SystemError.check("open", path: path) { open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600) }
-        while flock(fd, LOCK_EX) != 0 {
-            guard errno == EINTR else {
-                let error = SystemError("lock", path: path)
-                close(fd)
-                throw error
-            }
+        let file = try FileDescriptor("open", path: path) {
+            open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         }
+        while flock(file.number, LOCK_EX) != 0 {
+            guard errno == EINTR else { throw SystemError("lock", path: path) }
+        }
+        self.file = consume file
     }
-
-    deinit { close(fd) }
 }

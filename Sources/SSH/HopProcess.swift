@@ -14,9 +14,10 @@ import POSIXSupport
 /// A running hop process and our end of its byte stream.
 final class HopProcess {
     let pid: pid_t
-    /// Our end: non-blocking, for the session.
-    let socket: Int32
-    private let errors: UnsafeMutablePointer<FILE>?
+    /// Our end, non-blocking, until the session takes it.
+    var socket: FileDescriptor?
+    /// Its stderr: an unlinked temporary file (or /dev/null when none could be made).
+    private let errors: FileDescriptor
     let name: String
 
     /// Starts `argv` (argv[0] found on PATH), or `/bin/sh -c command` for a shell command.
@@ -26,32 +27,27 @@ final class HopProcess {
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &ends) == 0 else {
             throw SSHError(.connect, "start \(name)", detail: String(cString: strerror(errno)))
         }
-        let file = tmpfile()
-        errors = file
-        let errorFD = file.map { fileno($0) } ?? open("/dev/null", O_WRONLY)
-        defer { if file == nil { close(errorFD) } }
+        let ours = FileDescriptor(owning: ends[0])
+        let theirs = FileDescriptor(owning: ends[1])
+        guard let errors = Self.messageFile() else {
+            throw SSHError(.connect, "start \(name)", detail: String(cString: strerror(errno)))
+        }
         guard let executable = Environment.findExecutable(argv[0]) else {
-            close(ends[0])
-            close(ends[1])
             throw SSHError(.connect, "start \(name)", detail: "\(argv[0]) is not on PATH")
         }
         do {
-            pid = try Subprocess.spawnConnected(
-                executable: executable, arguments: argv, stdio: ends[1], stderr: errorFD)
+            pid = try Subprocess.spawnConnected(executable: executable, arguments: argv, stdio: theirs, stderr: errors)
         } catch {
-            close(ends[0])
-            close(ends[1])
             throw SSHError(.connect, "start \(name)", detail: "\(error)")
         }
-        close(ends[1])
-        socket = ends[0]
-        _ = fcntl(socket, F_SETFL, fcntl(socket, F_GETFL) | O_NONBLOCK)
+        self.errors = consume errors
+        ours.setBlocking(false)
+        socket = consume ours
     }
 
     /// What the hop wrote to stderr (its last lines, at most 2 KiB), for a message.
     var stderrText: String {
-        guard let errors else { return "" }
-        let fd = fileno(errors)
+        let fd = errors.number
         var buffer = [UInt8](repeating: 0, count: 2048)
         let size = lseek(fd, 0, SEEK_END)
         let start = max(0, size - off_t(buffer.count))
@@ -61,19 +57,25 @@ final class HopProcess {
             .split(separator: "\n").suffix(3).joined(separator: "; ")
     }
 
-    /// Ends the hop: our end closed (it sees EOF), SIGTERM, reaped within a second or killed.
+    /// Ends the hop (the session has closed our end, so it has seen EOF): SIGTERM, reaped within a second or
+    /// killed.
     func stop() {
-        close(socket)
         kill(pid, SIGTERM)
         var status: Int32 = 0
         for _ in 0..<100 {
-            if waitpid(pid, &status, WNOHANG) != 0 { return finish() }
+            if waitpid(pid, &status, WNOHANG) != 0 { return }
             usleep(10_000)
         }
         kill(pid, SIGKILL)
         waitpid(pid, &status, 0)
-        finish()
     }
 
-    private func finish() { if let errors { fclose(errors) } }
+    /// An unlinked temporary file for the hop's messages, or /dev/null.
+    private static func messageFile() -> FileDescriptor? {
+        if let file = tmpfile() {
+            defer { fclose(file) }
+            if let copy = try? FileDescriptor("dup", { fcntl(fileno(file), F_DUPFD_CLOEXEC, 0) }) { return copy }
+        }
+        return try? FileDescriptor("open", { open("/dev/null", O_WRONLY | O_CLOEXEC) })
+    }
 }

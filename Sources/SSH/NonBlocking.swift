@@ -35,8 +35,8 @@ extension Session {
         }
     }
 
-    /// The TCP socket, for poll().
-    public var socketDescriptor: Int32 { socket }
+    /// The stream to sshd, waited on for `events`.
+    public func pollEntry(_ events: Poll.Events) -> Poll.Entry { Poll.Entry(stream, events) }
 
     /// True when libssh2 waits to send: a packet is half-sent and must be finished first.
     public var isBlockedOutbound: Bool {

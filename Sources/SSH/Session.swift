@@ -20,7 +20,9 @@ private let libssh2Ready: Bool = libssh2_init(0) == 0
 public final class Session {
     public let host: String
     public let port: Int
-    let socket: Int32
+    /// The stream to sshd: a TCP connection, or our end of the hop's socket pair.
+    let stream: FileDescriptor
+    var socket: Int32 { stream.number }
     let raw: OpaquePointer
     /// The jump host or ProxyCommand process the connection runs through, if any.
     private let hop: HopProcess?
@@ -47,14 +49,16 @@ public final class Session {
         switch route {
         case .direct:
             hop = nil
-            socket = try TCPConnection.connect(host: host, port: port, deadline: deadline)
+            stream = try TCPConnection.connect(host: host, port: port, deadline: deadline)
         case .hop(let argv, let name):
             let process = try HopProcess(argv: argv, name: name)
             hop = process
-            socket = process.socket
+            guard let ours = process.socket.take() else { throw SSHError(.connect, "start \(name)") }
+            stream = ours
         }
         guard let session = sshcc_session_init() else {
-            if let hop { hop.stop() } else { close(socket) }
+            shutdown(stream.number, Int32(SHUT_RDWR))
+            hop?.stop()
             throw SSHError(.handshake, "create an SSH session")
         }
         raw = session
@@ -83,7 +87,9 @@ public final class Session {
         let deadline = Deadline(secondsFromNow: 1)
         _ = try? retry("disconnect", .connection, deadline) { sshcc_session_disconnect(raw, "sshcc done") }
         libssh2_session_free(raw)
-        if let hop { hop.stop() } else { close(socket) }
+        // The hop sees end of file before it is told to stop; the stream closes with this object.
+        shutdown(socket, Int32(SHUT_RDWR))
+        hop?.stop()
     }
 
     /// The host key algorithms this libssh2 can negotiate.

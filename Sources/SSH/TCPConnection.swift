@@ -11,7 +11,7 @@ import POSIXSupport
 
 enum TCPConnection {
     /// A connected non-blocking socket to `host`:`port`, trying each resolved address in turn.
-    static func connect(host: String, port: Int, deadline: Deadline) throws(SSHError) -> Int32 {
+    static func connect(host: String, port: Int, deadline: Deadline) throws(SSHError) -> FileDescriptor {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
@@ -26,9 +26,16 @@ enum TCPConnection {
         var entry: UnsafeMutablePointer<addrinfo>? = list
         while let address = entry {
             entry = address.pointee.ai_next
-            let fd = socket(address.pointee.ai_family, address.pointee.ai_socktype | Int32(SOCK_CLOEXEC.rawValue), 0)
-            guard fd >= 0 else { continue }
-            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            guard
+                let socket = try? FileDescriptor(
+                    "socket",
+                    {
+                        Glibc.socket(
+                            address.pointee.ai_family, address.pointee.ai_socktype | Int32(SOCK_CLOEXEC.rawValue), 0)
+                    })
+            else { continue }
+            let fd = socket.number
+            socket.setBlocking(false)
             if Glibc.connect(fd, address.pointee.ai_addr, address.pointee.ai_addrlen) == 0 || errno == EINPROGRESS {
                 var poller = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
                 while poll(&poller, 1, deadline.remainingMilliseconds) < 0 && errno == EINTR {}
@@ -38,13 +45,12 @@ enum TCPConnection {
                 if poller.revents != 0 && error == 0 {
                     var one: Int32 = 1
                     setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-                    return fd
+                    return socket
                 }
                 lastError = poller.revents == 0 ? "timed out" : String(cString: strerror(error))
             } else {
                 lastError = String(cString: strerror(errno))
             }
-            close(fd)
         }
         throw SSHError(.connect, "connect to \(host) port \(port)", detail: lastError)
     }

@@ -14,7 +14,7 @@ enum Commands {
             try? Console.write(
                 Array(
                     "sshcc \(SSHCCVersion.string) (mux protocol \(MuxVersion.protocolNumber); its daemon speaks distcc protocols 1, 2, 4 and 5)\n"
-                        .utf8), to: 1)
+                        .utf8), to: .output)
             return 0
         case "--show-hosts":
             let config = ClientConfig.fromEnvironment()
@@ -27,7 +27,7 @@ enum Commands {
                         ? "localhost  local slots=\(spec.slots)\n"
                         : "\(spec)  user=\(spec.user ?? Environment.userName) host=\(spec.host) port=\(spec.port) slots=\(spec.slots)\n"
                 }
-                try? Console.write(Array(text.utf8), to: 1)
+                try? Console.write(Array(text.utf8), to: .output)
                 return 0
             } catch {
                 Console.error("sshcc: \(error)\n")
@@ -45,18 +45,19 @@ enum Commands {
                 }
                 // --watch redraws every second, like watch(1), until interrupted. The daemon's text names hosts
                 // and servers' messages: no control byte of theirs reaches the terminal.
-                try? Console.write(Array(((watch ? "\u{1b}[H\u{1b}[2J" : "") + Console.neutralised(text)).utf8), to: 1)
+                try? Console.write(
+                    Array(((watch ? "\u{1b}[H\u{1b}[2J" : "") + Console.neutralised(text)).utf8), to: .output)
                 if watch { CurrentProcess.sleep(milliseconds: 1000) }
             } while watch
             return 0
         case "--stop":
             let paths = ClientConfig.fromEnvironment().muxPaths
-            let running: Int32?
+            var running: FileDescriptor?
             do { running = try DaemonLauncher.connectRunning(paths) } catch { return refuse(error) }
-            if let fd = running, MuxClient.stop(over: fd) {
-                try? Console.write(Array("sshcc: mux daemon stopped\n".utf8), to: 1)
+            if let fd = running.take(), MuxClient.stop(over: fd) {
+                try? Console.write(Array("sshcc: mux daemon stopped\n".utf8), to: .output)
             } else {
-                try? Console.write(Array("sshcc: no mux daemon was running (\(paths.directory))\n".utf8), to: 1)
+                try? Console.write(Array("sshcc: no mux daemon was running (\(paths.directory))\n".utf8), to: .output)
             }
             return 0
         case "doctor", "--doctor":

@@ -11,7 +11,7 @@ import POSIXSupport
 enum DaemonLauncher {
     /// A connection to the daemon, started if needed. The directory is checked (made if missing) before
     /// anything is connected, and the peer after: the job goes only to this user's own sshcc-mux.
-    static func connect(_ paths: MuxPaths) throws(SSHCCFailure) -> Int32 {
+    static func connect(_ paths: MuxPaths) throws(SSHCCFailure) -> FileDescriptor {
         do throws(SystemError) {
             try Files.makePrivateDirectory(paths.directory)
         } catch {
@@ -21,7 +21,7 @@ enum DaemonLauncher {
             throw SSHCCFailure(.localIOError, "cannot make the mux daemon's directory: \(error)")
         }
         if let fd = try connectRunning(paths, checked: true) { return fd }
-        let fd: Int32
+        let fd: FileDescriptor
         do throws(SystemError) {
             let lock = try FileLock(path: paths.startLock)
             defer { withExtendedLifetime(lock) {} }
@@ -39,7 +39,7 @@ enum DaemonLauncher {
 
     /// A connection to the daemon already running, nil when none listens. `checked`: the directory was
     /// just checked by the caller.
-    static func connectRunning(_ paths: MuxPaths, checked: Bool = false) throws(SSHCCFailure) -> Int32? {
+    static func connectRunning(_ paths: MuxPaths, checked: Bool = false) throws(SSHCCFailure) -> FileDescriptor? {
         if !checked, Files.exists(paths.directory), let problem = Files.privateDirectoryProblem(paths.directory) {
             throw untrusted(paths, "trust \(paths.directory): \(problem)")
         }
@@ -48,7 +48,9 @@ enum DaemonLauncher {
     }
 
     /// `fd` if the process listening is this user's sshcc-mux (SO_PEERCRED); closed and refused otherwise.
-    static func checkedPeer(_ fd: Int32, _ paths: MuxPaths) throws(SSHCCFailure) -> Int32 {
+    static func checkedPeer(_ fd: consuming FileDescriptor, _ paths: MuxPaths) throws(SSHCCFailure)
+        -> FileDescriptor
+    {
         let problem: String?
         if let peer = UnixSocket.peer(fd) {
             problem = peerProblem(uid: peer.uid, executable: peer.executable, pid: peer.pid)
@@ -56,7 +58,6 @@ enum DaemonLauncher {
             problem = "its credentials cannot be read"
         }
         guard let problem else { return fd }
-        FileDescriptorIO.close(fd)
         throw untrusted(paths, "the process at \(paths.socket) \(problem)")
     }
 
@@ -98,17 +99,11 @@ enum DaemonLauncher {
                 "find sshcc-mux (install it next to sshcc)", path: executable, errno: .noSuchFileOrDirectory)
         }
         let ready = try FileDescriptorIO.pipe()
-        defer { FileDescriptorIO.close(ready.read) }
         Environment.set("SSHCC_DIR", paths.directory)
-        let pid: Int32
-        do {
-            pid = try Subprocess.spawnDetached(
-                executable: executable, arguments: ["sshcc-mux", "--ready-fd", "3"], passing: ready.write)
-        } catch {
-            FileDescriptorIO.close(ready.write)
-            throw error
-        }
-        FileDescriptorIO.close(ready.write)
+        let pid = try Subprocess.spawnDetached(
+            executable: executable, arguments: ["sshcc-mux", "--ready-fd", "3"], passing: ready.write)
+        // Only the daemon holds the write end now: if it dies first, the read below ends.
+        ready.write.close()
         // Up to 10 s for the one byte the daemon writes once it listens (an interrupted wait just returns).
         let deadline = Deadline(secondsFromNow: 10)
         while deadline.remainingMilliseconds > 0,

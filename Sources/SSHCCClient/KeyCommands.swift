@@ -60,7 +60,7 @@ enum KeyCommands {
             return ExitCode.localIOError.rawValue
         }
         try? Console.write(
-            Array("sshcc: new compile key \(path); use it with SSHCC_IDENTITY=\(path)\n".utf8), to: 1)
+            Array("sshcc: new compile key \(path); use it with SSHCC_IDENTITY=\(path)\n".utf8), to: .output)
         return printLine(forKeyAt: path + ".pub", serverCommand: command)
     }
 
@@ -82,7 +82,7 @@ enum KeyCommands {
                 \(line)
 
                 """
-            try? Console.write(Array(help.utf8), to: 1)
+            try? Console.write(Array(help.utf8), to: .output)
             return 0
         }
     }

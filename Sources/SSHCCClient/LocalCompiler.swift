@@ -124,7 +124,7 @@ struct LocalCompiler {
             result.stdout, keepSystemMacroFlips: plan.warningsAreErrors, readFile: { try? Files.read($0) })
         switch layout {
         case .success(let text):
-            try? Console.write(result.stderr, to: 2)
+            try? Console.write(result.stderr, to: .error)
             return text
         case .failure(let failure):
             if verbose { Console.error("sshcc: \(plan.source): plain preprocessed text (debug layout: \(failure))\n") }

@@ -54,7 +54,7 @@ enum Masquerade {
                 export PATH=\(absolute):$PATH
 
             """
-        try? Console.write(Array(text.utf8), to: 1)
+        try? Console.write(Array(text.utf8), to: .output)
         return 0
     }
 }

@@ -10,10 +10,10 @@ import POSIXSupport
 enum MuxClient {
     static let version = MuxVersion.line(build: SSHCCVersion.string)
 
-    /// A job's answer; for `.runLocally` the connection stays open (`fd`) and holds the local slot.
-    struct Outcome {
+    /// A job's answer; for `.runLocally` the connection stays open and holds the local slot.
+    struct Outcome: ~Copyable {
         var answer: JobAnswer
-        var fd: Int32
+        var connection: FileDescriptor?
     }
 
     enum ExchangeFailure: Error {
@@ -24,17 +24,14 @@ enum MuxClient {
     }
 
     /// How a connection to the daemon is made: DaemonLauncher.connect (the in-process tests pass their own).
-    typealias Connect = () -> Result<Int32, SSHCCFailure>
+    typealias Connect = () -> Result<FileDescriptor, SSHCCFailure>
 
     /// Opens a connection for `job` and sends its command line (JOBA) before the wrapper preprocesses, so
     /// that its host can get the compiler ready meanwhile; nil when that did not work (the whole job then
     /// goes by `submit`). Closing the connection before the answer withdraws the job.
-    static func open(_ job: JobSubmission, connect: Connect) -> Int32? {
+    static func open(_ job: JobSubmission, connect: Connect) -> FileDescriptor? {
         guard case .success(let fd) = connect() else { return nil }
-        guard (try? FileDescriptorIO.writeAll(fd, MuxCodec.jobHead(job, version: version))) != nil else {
-            FileDescriptorIO.close(fd)
-            return nil
-        }
+        guard (try? FileDescriptorIO.writeAll(fd, MuxCodec.jobHead(job, version: version))) != nil else { return nil }
         return fd
     }
 
@@ -44,18 +41,18 @@ enum MuxClient {
 
     /// Sends a piece of the source (JOBC), or its rest (JOBS, `last`); false when the connection failed
     /// (reading the answer then finds out why).
-    static func send(_ fd: Int32, _ piece: ArraySlice<UInt8>, last: Bool) -> Bool {
+    static func send(_ fd: borrowing FileDescriptor, _ piece: ArraySlice<UInt8>, last: Bool) -> Bool {
         (try? FileDescriptorIO.writeAll(fd, MuxCodec.sourceHeader(count: piece.count, last: last) + piece)) != nil
     }
 
     /// Reads the answer to the job sent on `fd` (whose connection is then closed, unless it holds a local
     /// slot); nil when the daemon was lost or is of another version (which is then replaced): the job is
     /// to be sent again whole.
-    static func answer(_ fd: Int32, paths: MuxPaths, verbose: Bool) -> Outcome? {
+    static func answer(_ fd: consuming FileDescriptor, paths: MuxPaths, verbose: Bool) -> Outcome? {
         do throws(ExchangeFailure) {
-            return try outcome(exchange(fd, head: []), fd)
+            let received = try exchange(fd, head: [])
+            return try outcome(received, fd)
         } catch {
-            FileDescriptorIO.close(fd)
             switch error {
             case .otherVersion(let theirs): replace(theirs, paths: paths)
             case .broken(let why): if verbose { Console.error("sshcc: lost the mux daemon (\(why)); trying again\n") }
@@ -72,11 +69,12 @@ enum MuxClient {
     }
 
     /// A job's answer; the connection stays open only to hold a local slot.
-    private static func outcome(_ received: Received, _ fd: Int32) throws(ExchangeFailure) -> Outcome {
+    private static func outcome(_ received: Received, _ fd: consuming FileDescriptor) throws(ExchangeFailure)
+        -> Outcome
+    {
         guard case .job(let answer) = received else { throw .broken("answer of the wrong kind") }
-        if case .runLocally = answer { return Outcome(answer: answer, fd: fd) }
-        FileDescriptorIO.close(fd)
-        return Outcome(answer: answer, fd: -1)
+        if case .runLocally = answer { return Outcome(answer: answer, connection: fd) }
+        return Outcome(answer: answer, connection: nil)
     }
 
     /// Sends `job` and its whole `source` to the daemon (starting or replacing it as needed) and returns its
@@ -89,9 +87,9 @@ enum MuxClient {
             let fd = try connect().get()
             do throws(ExchangeFailure) {
                 let head = MuxCodec.jobHead(job, version: version) + MuxCodec.sourceHeader(count: source.count)
-                return try outcome(exchange(fd, head: head, body: source[...]), fd)
+                let received = try exchange(fd, head: head, body: source[...])
+                return try outcome(received, fd)
             } catch {
-                FileDescriptorIO.close(fd)
                 switch error {
                 case .otherVersion(let theirs):
                     replace(theirs, paths: paths)
@@ -112,7 +110,9 @@ enum MuxClient {
     }
 
     /// Writes `head` and `body` (in one write: the daemon wakes once), then reads the version and the answer.
-    static func exchange(_ fd: Int32, head: [UInt8], body: ArraySlice<UInt8> = []) throws(ExchangeFailure) -> Received {
+    static func exchange(_ fd: borrowing FileDescriptor, head: [UInt8], body: ArraySlice<UInt8> = [])
+        throws(ExchangeFailure) -> Received
+    {
         // A write that fails still lets us read: a daemon of another version answers and closes without
         // reading a job's source.
         var writeFailure: String?
@@ -157,8 +157,7 @@ enum MuxClient {
     }
 
     /// Asks the daemon at the other end of `fd` (checked by DaemonLauncher) to stop; closes `fd`.
-    static func stop(over fd: Int32) -> Bool {
-        defer { FileDescriptorIO.close(fd) }
+    static func stop(over fd: consuming FileDescriptor) -> Bool {
         let head = MuxFrame(.version, text: version).encoded + MuxFrame(.stop).encoded
         return (try? exchange(fd, head: head)) != nil
     }
@@ -166,7 +165,6 @@ enum MuxClient {
     /// The daemon's status text, or nil when none runs; throws when the one there is not this user's own.
     static func status(_ paths: MuxPaths) throws(SSHCCFailure) -> String? {
         guard let fd = try DaemonLauncher.connectRunning(paths) else { return nil }
-        defer { FileDescriptorIO.close(fd) }
         let head = MuxFrame(.version, text: version).encoded + MuxFrame(.statusQuery).encoded
         switch try? exchange(fd, head: head) {
         case .text(let text): return text

@@ -64,7 +64,7 @@ public enum Wrapper {
         }
 
         let job = JobSubmission(hostList: hosts.text, access: config.access, arguments: plan.remoteArguments)
-        let outcome: MuxClient.Outcome
+        var outcome: MuxClient.Outcome
         switch send(job, plan: plan, compiler: compiler, config: config) {
         case .answered(let answered): outcome = answered
         case .preprocessingFailed(let failure): return exitStatus(failure, compiler: compiler)
@@ -79,7 +79,10 @@ public enum Wrapper {
             printNotes(notes)
             if config.verbose { Console.error("sshcc: \(plan.source): compiling in a local slot\n") }
             // The compiler inherits the daemon connection: the slot is free when the compiler exits.
-            FileDescriptorIO.inheritOnExec(outcome.fd)
+            if let connection = outcome.connection.take() {
+                connection.inheritOnExec()
+                _ = connection.release()
+            }
             return compiler.execute()
         case .failure(let code, let summary, let details, let notes):
             printNotes(notes)
@@ -88,7 +91,7 @@ public enum Wrapper {
         }
     }
 
-    enum Sent {
+    enum Sent: ~Copyable {
         case answered(MuxClient.Outcome)
         /// The preprocessor failed (its messages are out): the job was withdrawn.
         case preprocessingFailed(LocalCompiler.PreprocessFailure)
@@ -117,32 +120,31 @@ public enum Wrapper {
         var sentAhead = 0
         let text =
             preprocessor?.text(pieceSize: MuxClient.pieceSize) { piece in
-                guard let fd = link else { return }
-                if MuxClient.send(fd, piece, last: false) {
+                guard link != nil else { return }
+                if MuxClient.send(link!, piece, last: false) {
                     sentAhead += piece.count
                 } else {
-                    FileDescriptorIO.close(fd)  // the whole job goes again once the text is complete
-                    link = nil
+                    link = nil  // closed: the whole job goes again once the text is complete
                 }
             } ?? compiler.preprocess(plan, config: config)
         let source: [UInt8]
         switch text {
         case .success(let whole): source = whole
         case .failure(let failure):
-            if let fd = link { FileDescriptorIO.close(fd) }
+            link = nil  // withdraws the job
             _ = preprocessor?.failure()  // reaped
             return .preprocessingFailed(failure)
         }
         // The text comes ~1 ms before the preprocessor's status (cc1 and the driver still exit): the rest of
         // it goes out first, then the status is awaited.
         // (A failed write is found out by reading: a daemon of another version answers before it closes.)
-        if let fd = link { _ = MuxClient.send(fd, source[sentAhead...], last: true) }
+        if link != nil { _ = MuxClient.send(link!, source[sentAhead...], last: true) }
         if let failed = preprocessor?.failure() {
-            if let fd = link { FileDescriptorIO.close(fd) }
+            link = nil  // withdraws the job
             return .preprocessingFailed(failed)
         }
         preprocessor?.learning?.learn()  // while the job is away
-        if let fd = link, let outcome = MuxClient.answer(fd, paths: config.muxPaths, verbose: config.verbose) {
+        if let fd = link.take(), let outcome = MuxClient.answer(fd, paths: config.muxPaths, verbose: config.verbose) {
             return .answered(outcome)
         }
         do {
@@ -195,16 +197,16 @@ public enum Wrapper {
                 return ExitCode.localIOError.rawValue
             }
         }
-        try? Console.writeCompilerOutput(reply.stdout, to: 1)
+        try? Console.writeCompilerOutput(reply.stdout, to: .output)
         let stderr = reply.stderr
         if !stderr.isEmpty && config.renderDiagnosticsLocally,
             let local = compiler.diagnostics(),
             Diagnostics.sameMessages(remote: stderr, local: local)
                 || (status == 0 && Diagnostics.coversLocal(remote: stderr, local: local))
         {
-            try? Console.write(local, to: 2)  // the local compiler's own words, as it wrote them
+            try? Console.write(local, to: .error)  // the local compiler's own words, as it wrote them
         } else {
-            try? Console.writeCompilerOutput(stderr, to: 2)
+            try? Console.writeCompilerOutput(stderr, to: .error)
         }
         return status
     }

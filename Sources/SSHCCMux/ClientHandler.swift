@@ -6,8 +6,9 @@ import Logging
 import MuxCore
 import POSIXSupport
 
-struct ClientHandler {
-    let fd: Int32
+/// Made on the accepting thread, then used by its own thread only; the connection closes with it.
+final class ClientHandler: @unchecked Sendable {
+    let fd: FileDescriptor
     let dispatcher: Dispatcher
     let logger: Logger
     let version: String
@@ -15,12 +16,18 @@ struct ClientHandler {
     let onStop: @Sendable () -> Void
     let status: @Sendable () -> String
 
+    init(
+        connection: consuming FileDescriptor, dispatcher: Dispatcher, logger: Logger, version: String,
+        onStop: @escaping @Sendable () -> Void, status: @escaping @Sendable () -> String
+    ) {
+        self.fd = consume connection
+        (self.dispatcher, self.logger, self.version, self.onStop, self.status) =
+            (dispatcher, logger, version, onStop, status)
+    }
+
     func serve() {
         dispatcher.clientArrived()
-        defer {
-            FileDescriptorIO.close(fd)
-            dispatcher.clientLeft()
-        }
+        defer { dispatcher.clientLeft() }
         var intake = WrapperIntake(version: version)
         do {
             while true {
@@ -71,7 +78,7 @@ struct ClientHandler {
         defer { answered.close() }
         job.answer.whenFulfilled { answered.ring() }
         while true {
-            let ready = Poll.wait([Poll.Entry(answered.pollDescriptor), Poll.Entry(fd)], milliseconds: -1)
+            let ready = Poll.wait([answered.pollEntry, Poll.Entry(fd)], milliseconds: -1)
             if ready[0] { return true }
             if ready[1] {
                 switch UnixSocket.pending(fd) {

@@ -220,6 +220,6 @@ public enum Doctor {
 
     /// Writes a line; every server-supplied byte in it is neutralised first.
     static func print(_ line: String) {
-        try? Console.write(Array((Console.neutralised(line) + "\n").utf8), to: 1)
+        try? Console.write(Array((Console.neutralised(line) + "\n").utf8), to: .output)
     }
 }

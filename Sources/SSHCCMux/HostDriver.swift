@@ -97,10 +97,10 @@ final class HostDriver: @unchecked Sendable {
     }
 
     private func pollOnce() {
-        var entries = [Poll.Entry(wakePipe?.pollDescriptor ?? -1)]
+        var entries = [wakePipe?.pollEntry ?? .nothing]
         for connection in connections {
             connection.session.armQuickAck()
-            entries.append(Poll.Entry(connection.session.socketDescriptor, connection.pollEvents))
+            entries.append(connection.session.pollEntry(connection.pollEvents))
         }
         // A second at most: keepalives, stalled jobs and the backoff clock are checked on each turn.
         if Poll.wait(entries, milliseconds: 1000)[0] { wakePipe?.drain() }

@@ -26,8 +26,9 @@ public enum MuxDaemon {
 
     public static let versionLine = MuxVersion.line(build: SSHCCVersion.string)
 
-    /// Runs the daemon until it stops; `readyFD` gets one byte once the socket accepts connections.
-    public static func run(_ settings: Settings, readyFD: Int32?) -> Int32 {
+    /// Runs the daemon until it stops; `ready` gets one byte (and is closed) once the socket accepts
+    /// connections.
+    public static func run(_ settings: Settings, ready: consuming FileDescriptor?) -> Int32 {
         CurrentProcess.ignoreBrokenPipes()
         let paths = settings.paths
         do {
@@ -37,7 +38,7 @@ public enum MuxDaemon {
             return ExitCode.localIOError.rawValue
         }
         let logger = Logger(label: "sshcc-mux") { label in FileLogHandler(label: label, path: paths.log) }
-        let listener: Int32
+        let listener: FileDescriptor
         do {
             listener = try UnixSocket.listen(at: paths.socket)
         } catch {
@@ -53,14 +54,11 @@ public enum MuxDaemon {
         logger.info(
             "started: pid \(CurrentProcess.id), \(versionLine), idle timeout \(Int(settings.idleTimeout)) s, backoff \(Int(settings.backoff)) s"
         )
-        if let readyFD {
-            try? FileDescriptorIO.writeAll(readyFD, [1])
-            FileDescriptorIO.close(readyFD)
-        }
+        if let ready = ready.take() { try? FileDescriptorIO.writeAll(ready, [1]) }
 
         var reason = "idle for \(Int(settings.idleTimeout)) s"
         loop: while true {
-            let ready = Poll.wait([Poll.Entry(listener), Poll.Entry(stop?.pollDescriptor ?? -1)], milliseconds: 1000)
+            let ready = Poll.wait([Poll.Entry(listener), stop?.pollEntry ?? .nothing], milliseconds: 1000)
             if ready[1] {
                 reason = "asked to stop"
                 break
@@ -68,11 +66,10 @@ public enum MuxDaemon {
             if ready[0], let client = try? UnixSocket.accept(listener) {
                 guard UnixSocket.peerUID(client) == CurrentProcess.userID else {
                     logger.warning("refused a connection from another user")
-                    FileDescriptorIO.close(client)
                     continue
                 }
                 let handler = ClientHandler(
-                    fd: client, dispatcher: dispatcher, logger: logger, version: versionLine,
+                    connection: client, dispatcher: dispatcher, logger: logger, version: versionLine,
                     onStop: {
                         // Give up the socket before answering: the wrapper that asked may start a new
                         // daemon as soon as it reads the answer.
@@ -96,7 +93,7 @@ public enum MuxDaemon {
         }
         // Stop taking wrappers at once: the next one starts a fresh daemon.
         releasePaths(paths, socketIdentity)
-        FileDescriptorIO.close(listener)
+        listener.close()
         logger.info("stopping: \(reason)")
         dispatcher.stopDrivers()
         // Give the drivers a moment to close their channels politely.

@@ -9,9 +9,9 @@ import POSIXSupport
 import ServerPolicy
 
 /// The read end of the job's assembly FIFO, made before the first step starts (cc1 opens it by name).
-struct AssemblyPipe {
+struct AssemblyPipe: ~Copyable {
     let path: String
-    let fd: Int32
+    let fd: FileDescriptor
 
     /// Makes the FIFO at `path` (0600) and opens its read end, non-blocking: a writer need not exist yet.
     static func make(at path: String) throws(SystemError) -> AssemblyPipe {
@@ -31,19 +31,21 @@ enum AssemblyOutcome: Sendable {
 
 /// Moves the job's assembler and the FIFO to a thread; `finish` collects the outcome.
 final class AssemblyFeeder: @unchecked Sendable {
-    private let pipe: AssemblyPipe
+    /// The FIFO's path, to end the thread's wait for a writer.
+    private let path: String
     private let outcome = OneShot<AssemblyOutcome>()
     private let unwanted = Unwanted()
 
-    /// Starts reading `pipe` (whose fd it now owns) on a new thread: up to `limit` bytes, then the checked
-    /// text goes to `assembler`'s stdin; its stdout and stderr are captured up to `captureLimit` each.
-    init(_ pipe: AssemblyPipe, assembler: StartedProcess, limit: Int, captureLimit: Int) {
-        self.pipe = pipe
+    /// Starts reading `pipe` on a new thread: up to `limit` bytes, then the checked text goes to
+    /// `assembler`'s stdin; its stdout and stderr are captured up to `captureLimit` each. The thread closes
+    /// the FIFO as soon as it is done with it: a writer it stopped reading then fails at once.
+    init(_ pipe: consuming AssemblyPipe, assembler: StartedProcess, limit: Int, captureLimit: Int) {
+        path = pipe.path
+        let reader = OwnedHandover(pipe.fd)
         let handOver = Handover(value: assembler)
         Threads.spawn { [outcome, unwanted] in
-            outcome.fulfil(
-                Self.run(pipe.fd, handOver.value, limit: limit, captureLimit: captureLimit, unwanted: unwanted))
-            FileDescriptorIO.close(pipe.fd)
+            let fd = reader.take()
+            outcome.fulfil(Self.run(fd, handOver.value, limit: limit, captureLimit: captureLimit, unwanted: unwanted))
         }
     }
 
@@ -53,12 +55,13 @@ final class AssemblyFeeder: @unchecked Sendable {
     /// assembler that does not finish must not hold the job.
     func finish(wanted: Bool) -> AssemblyOutcome {
         if !wanted { unwanted.declare() }
-        Fifo.knock(pipe.path)
+        Fifo.knock(path)
         return outcome.wait()
     }
 
     private static func run(
-        _ fd: Int32, _ assembler: StartedProcess, limit: Int, captureLimit: Int, unwanted: Unwanted
+        _ fd: borrowing FileDescriptor, _ assembler: StartedProcess, limit: Int, captureLimit: Int,
+        unwanted: Unwanted
     ) -> AssemblyOutcome {
         // Wait until cc1 (or `finish`) has opened the FIFO, then relay it to its end.
         do {
@@ -91,7 +94,7 @@ private final class Unwanted: PollWatch, @unchecked Sendable {
 
     func declare() { wake?.ring() }
 
-    var pollEntries: [Poll.Entry] { [Poll.Entry(wake?.pollDescriptor ?? -1)] }
+    var pollEntries: [Poll.Entry] { [wake?.pollEntry ?? .nothing] }
     func service(_ ready: ArraySlice<Poll.Ready>) {
         if ready.first?.contains(.readable) == true { abandoned = true }
     }

@@ -162,8 +162,9 @@ public struct JobRunner {
                 let assembler = try job.assemble ?? start(compiler, step(job, plan.assembleArguments), readsInput: true)
                 let first = try job.compile ?? start(compiler, step(job, plan.arguments), readsInput: true)
                 let feeder = AssemblyFeeder(
-                    job.assemblyPipe!, assembler: assembler, limit: fileLimit, captureLimit: limits.maxMessageLength)
-                (job.compile, job.assemble, job.assemblyPipe) = (nil, nil, nil)
+                    job.assemblyPipe.take()!, assembler: assembler, limit: fileLimit,
+                    captureLimit: limits.maxMessageLength)
+                (job.compile, job.assemble) = (nil, nil)
                 let compiled = Result { try runCompiler(compiler, first, input: request.source) }
                 // Also when the first step failed or was stopped: the thread must end.
                 let assembly = feeder.finish(wanted: (try? compiled.get())?.status == 0)

@@ -33,13 +33,13 @@ public struct JobSlotSettings: Equatable, Sendable {
 
 /// A held slot; dropping it frees the slot.
 public final class JobSlot {
-    let fd: Int32
+    /// The socket bound to the slot's name: the slot is held while it is open.
+    let name: FileDescriptor
     public let index: Int
-    init(fd: Int32, index: Int) {
-        self.fd = fd
+    init(name: consuming FileDescriptor, index: Int) {
+        self.name = consume name
         self.index = index
     }
-    deinit { FileDescriptorIO.close(fd) }
 }
 
 public enum JobSlots {
@@ -65,22 +65,24 @@ public enum JobSlots {
         } else {
             waiting("all \(settings.count) compile slots are busy")
         }
-        // Line up behind this user's other waiters, then announce since when this one waits and poll.
-        var line: Int32 = -1
-        defer { FileDescriptorIO.close(line) }
-        while true {
+        // Line up behind this user's other waiters, then announce since when this one waits and poll. Both
+        // names are held (their sockets open) until this function returns, whichever way.
+        var line: FileDescriptor?
+        while line == nil {
             line = bind(SlotNames.line(settings, uid: CurrentProcess.userID))
-            if line >= 0 { break }
-            if let end = pause(watch) { return end }
+            if line == nil, let end = pause(watch) { return end }
         }
         let since = Monotonic.nanoseconds()
         let announcement = bind(SlotNames.waiting(settings, uid: CurrentProcess.userID, since: since))
-        defer { FileDescriptorIO.close(announcement) }
-        while true {
-            if enoughMemory(settings), !othersWaiting(settings, olderThan: since), let slot = tryAny(settings) {
-                return .acquired(slot, waitedMs: Int((Monotonic.nanoseconds() - started) / 1_000_000))
+        return withExtendedLifetime(line) {
+            withExtendedLifetime(announcement) {
+                while true {
+                    if enoughMemory(settings), !othersWaiting(settings, olderThan: since), let slot = tryAny(settings) {
+                        return .acquired(slot, waitedMs: Int((Monotonic.nanoseconds() - started) / 1_000_000))
+                    }
+                    if let end = pause(watch) { return end }
+                }
             }
-            if let end = pause(watch) { return end }
         }
     }
 
@@ -117,14 +119,13 @@ public enum JobSlots {
         let first = Int(CurrentProcess.id) % settings.count
         for step in 0..<settings.count {
             let index = (first + step) % settings.count
-            let fd = bind(SlotNames.slot(settings, index: index))
-            if fd >= 0 { return JobSlot(fd: fd, index: index) }
+            if let name = bind(SlotNames.slot(settings, index: index)) { return JobSlot(name: name, index: index) }
         }
         return nil
     }
 
-    /// A listening socket bound to the abstract `name`, or -1 when another process holds the name.
-    static func bind(_ name: [UInt8]) -> Int32 { UnixSocket.holdAbstractName(name) }
+    /// A listening socket bound to the abstract `name`, or nil when another process holds the name.
+    static func bind(_ name: [UInt8]) -> FileDescriptor? { UnixSocket.holdAbstractName(name) }
 
     /// The abstract socket names bound on this machine (network namespace), from /proc/net/unix.
     static func boundNames() -> [Substring] {

@@ -33,7 +33,7 @@ public final class PreparedJob {
         // Killed and reaped first: nothing may still write into the directory when it goes.
         compile = nil
         assemble = nil
-        if let assemblyPipe { FileDescriptorIO.close(assemblyPipe.fd) }
+        assemblyPipe = nil
         Files.removeTree(directory)
     }
 }

@@ -36,13 +36,14 @@ public enum LoopEnd: Equatable, Sendable {
 }
 
 public enum RequestLoop {
-    /// Serves requests from `input`, replying on `output`, until the stream ends or breaks. `termFD` is the
-    /// read end of a SIGTERM self-pipe (-1: none).
-    public static func serve(input: Int32, output: Int32, runner: inout JobRunner, logger: Logger, termFD: Int32 = -1)
-        -> LoopEnd
-    {
+    /// Serves requests from `input`, replying on `output`, until the stream ends or breaks; both are closed
+    /// when it returns (the client sees the end at once). `signals` tells of SIGTERM.
+    public static func serve(
+        input: consuming FileDescriptor, output: consuming FileDescriptor, runner: inout JobRunner, logger: Logger,
+        signals: SignalPipe? = nil
+    ) -> LoopEnd {
         var decoder = RequestDecoder(limits: runner.limits)
-        let watch = StreamWatch(input: input, output: output, termFD: termFD)
+        let watch = StreamWatch(input: input, output: output, signals: signals)
         // The job whose command line has arrived ahead of its source (once per request).
         var prepared: PreparedJob?
         var preparedRequest = false
@@ -57,7 +58,7 @@ public enum RequestLoop {
                     case .abandoned: return .abandoned
                     case .reply(var reply):
                         reply.version = request.version  // compressed as the request was
-                        try FileDescriptorIO.writeAll(output, WireEncoder.encode(reply))
+                        try FileDescriptorIO.writeAll(watch.output, WireEncoder.encode(reply))
                     }
                     decoder.append(watch.takePending())
                 }

@@ -5,10 +5,11 @@
 import POSIXSupport
 
 public final class StreamWatch: PollWatch {
-    let input: Int32
-    let output: Int32
-    /// The read end of the signal pipe (SignalPipe), if sshccd installed one (-1: none).
-    let termFD: Int32
+    /// The request stream and the reply stream, closed with the watch.
+    let input: FileDescriptor
+    let output: FileDescriptor
+    /// The signal pipe, if sshccd installed one.
+    let signals: SignalPipe?
     /// Bytes read while a job ran; the request loop decodes them next.
     public private(set) var pending: [UInt8] = []
     /// Past this many pending bytes the input is not read until the loop takes them: a client that sends
@@ -23,10 +24,10 @@ public final class StreamWatch: PollWatch {
     /// SIGTERM arrived: finish what runs, start nothing new.
     public private(set) var terminating = false
 
-    public init(input: Int32, output: Int32, termFD: Int32 = -1) {
-        self.input = input
-        self.output = output
-        self.termFD = termFD
+    public init(input: consuming FileDescriptor, output: consuming FileDescriptor, signals: SignalPipe? = nil) {
+        self.input = consume input
+        self.output = consume output
+        self.signals = signals
     }
 
     /// Hands the early bytes to the caller.
@@ -38,9 +39,9 @@ public final class StreamWatch: PollWatch {
     /// The descriptors to poll, in the order `service` expects.
     public var pollEntries: [Poll.Entry] {
         [
-            Poll.Entry(inputEnded || pending.count >= Self.pendingLimit ? -1 : input),
-            Poll.Entry(closed ? -1 : output, []),  // only its hang-up or error is of interest
-            Poll.Entry(terminating ? -1 : termFD),
+            Poll.Entry(input, when: !inputEnded && pending.count < Self.pendingLimit),
+            Poll.Entry(output, [], when: !closed),  // only its hang-up or error is of interest
+            terminating ? .nothing : signals?.pollEntry ?? .nothing,
         ]
     }
 

@@ -15,15 +15,19 @@ if arguments.count >= 3 && arguments[1] == "--doctor" {
         CurrentProcess.exit(
             Doctor.run(specs, access: HostAccess.from(environment: Environment.get), listSource: arguments[2]))
     } catch {
-        try? Console.write(Array("sshcc doctor: \(error)\n".utf8), to: 2)
+        try? Console.write(Array("sshcc doctor: \(error)\n".utf8), to: .error)
         CurrentProcess.exit(ExitCode.badHostSpec.rawValue)
     }
 }
-let readyFD = arguments.count >= 3 && arguments[1] == "--ready-fd" ? Int32(arguments[2]) : nil
+// The launcher's pipe, passed as a descriptor of ours (`--ready-fd 3`).
+var ready: FileDescriptor?
+if arguments.count >= 3 && arguments[1] == "--ready-fd", let number = Int32(arguments[2]), number > 2 {
+    ready = FileDescriptor(owning: number)
+}
 let settings = MuxDaemon.Settings(
     paths: MuxPaths.resolve(
         sshccDir: Environment.get("SSHCC_DIR"), runtimeDir: Environment.get("XDG_RUNTIME_DIR"),
         uid: CurrentProcess.userID),
     idleTimeout: Environment.seconds("SSHCC_IDLE_TIMEOUT", default: 600),
     backoff: Environment.seconds("SSHCC_BACKOFF", default: 60))
-CurrentProcess.exit(MuxDaemon.run(settings, readyFD: readyFD))
+CurrentProcess.exit(MuxDaemon.run(settings, ready: ready.take()))

@@ -25,12 +25,13 @@ do {
 }
 
 let logger = Logger(label: "sshccd") { label in FileLogHandler(label: label, path: options.logPath) }
-let termFD = SignalPipe.install([.terminate])?.pollDescriptor ?? -1
 var runner = JobRunner(options: options, logger: logger)
-let end = RequestLoop.serve(input: 0, output: 1, runner: &runner, logger: logger, termFD: termFD)
-// Off the latency path: the client has its replies and sees the stream end first (listing a busy /tmp costs
-// ~1 ms).
-FileDescriptorIO.close(1)
+// The loop closes stdin and stdout when it ends: the client has its replies and sees the stream end before
+// the sweep below, which is off the latency path (listing a busy /tmp costs ~1 ms).
+let end = RequestLoop.serve(
+    input: FileDescriptor(owning: StandardStream.input.rawValue),
+    output: FileDescriptor(owning: StandardStream.output.rawValue), runner: &runner, logger: logger,
+    signals: SignalPipe.install([.terminate]))
 StaleJobs.sweep(in: options.temporaryDirectory, logger: logger)
 if runner.jobsServed > 0 || end != .finished {
     logger.info("session ended: \(end), \(runner.jobsServed) jobs served")

@@ -20,28 +20,20 @@ import Testing
         let request = Request(
             arguments: ["gcc", "-O2", "-c", "src/prog.c", "-o", "prog.o"], source: Array(preprocessed))
 
-        var toServer: [Int32] = [0, 0], fromServer: [Int32] = [0, 0]
-        #expect(pipe(&toServer) == 0 && pipe(&fromServer) == 0)
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        posix_spawn_file_actions_adddup2(&actions, toServer[0], 0)
-        posix_spawn_file_actions_adddup2(&actions, fromServer[1], 1)
-        for fd in toServer + fromServer { posix_spawn_file_actions_addclose(&actions, fd) }
-        var pid = pid_t()
+        let toServer = try FileDescriptorIO.pipe(), fromServer = try FileDescriptorIO.pipe()
         // distccd drops to its own user when started as root: it cannot write into the private test directory.
-        let argv = [distccd, "--inetd", "--log-stderr", "--log-level", "error"]
-        var cArgs = argv.map { strdup($0) } + [nil]
-        #expect(posix_spawn(&pid, distccd, &actions, nil, &cArgs, environ) == 0)
-        cArgs.forEach { free($0) }
-        posix_spawn_file_actions_destroy(&actions)
-        close(toServer[0])
-        close(fromServer[1])
-        defer { close(toServer[1]); close(fromServer[0]) }
-
-        let reply = try JobExchange.run(request, over: FileDescriptorStream(input: fromServer[0], output: toServer[1]))
-        close(toServer[1])
-        var status: Int32 = 0
-        waitpid(pid, &status, 0)
+        let pid = try Subprocess.spawn(
+            executable: distccd, arguments: [distccd, "--inetd", "--log-stderr", "--log-level", "error"],
+            stdin: toServer.read, stdout: fromServer.write)
+        toServer.read.close()
+        fromServer.write.close()
+        let reply: Reply
+        do {
+            // The stream owns our ends: distccd sees the end of its input when the exchange is over.
+            let stream = FileDescriptorStream(input: fromServer.read, output: toServer.write)
+            reply = try JobExchange.run(request, over: stream)
+        }
+        _ = try Subprocess.wait(pid)
 
         #expect(reply.exitCode == 0, "\(String(decoding: reply.stderr, as: UTF8.self))")
         try Command.check(

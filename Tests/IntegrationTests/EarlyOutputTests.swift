@@ -24,7 +24,7 @@ import Testing
         try directory.write(
             "x.c", "#include <stdio.h>\n#define TWICE(x) ((x) * 2)\nint f(int a) { return TWICE(a); }\n")
         let source = directory.path + "/x.c"
-        var run = try #require(
+        let run = try #require(
             EarlyOutputRun.start(executable: "/usr/bin/gcc") { output in ["gcc", source, "-E", "-o", output] })
         let text = try run.output()
         #expect(try run.wait() == 0)
@@ -36,7 +36,7 @@ import Testing
 
     /// Far more than a pipe holds, written before the writer exits.
     @Test func largeOutputIsReadWhileWritten() throws {
-        var run = try start("head -c 3000000 /dev/zero > \"$1\"")
+        let run = try start("head -c 3000000 /dev/zero > \"$1\"")
         #expect(try run.output().count == 3_000_000)
         #expect(try run.wait() == 0)
     }
@@ -46,7 +46,7 @@ import Testing
     @Test func piecesComeWhileTheWriterStillWrites() throws {
         let flag = NSTemporaryDirectory() + "/sshcc-piece-\(UUID().uuidString)"
         defer { unlink(flag) }
-        var run = try start(
+        let run = try start(
             "{ head -c 100000 /dev/zero; i=0; while [ ! -e \(flag) ] && [ $i -lt 1000 ]; do sleep 0.01; i=$((i+1)); done; "
                 + "[ -e \(flag) ] && printf tail; } > \"$1\"")
         var pieces: [Int] = []
@@ -62,14 +62,14 @@ import Testing
 
     /// A child that fails before its writer ever opens the name (gcc: a missing source file).
     @Test func childThatNeverOpensEndsTheWait() throws {
-        var run = try start("echo nothing to write >&2; exit 4")
+        let run = try start("echo nothing to write >&2; exit 4")
         #expect(try run.output().isEmpty)
         #expect(try run.wait() == 4 << 8)
     }
 
     /// A writer that opens the name and closes it without writing, then the child succeeds.
     @Test func emptyOutputThenSuccess() throws {
-        var run = try start(": > \"$1\"; sleep 0.1; exit 0")
+        let run = try start(": > \"$1\"; sleep 0.1; exit 0")
         #expect(try run.output().isEmpty)
         #expect(try run.wait() == 0)
     }
@@ -78,7 +78,7 @@ import Testing
     @Test func textBeforeTheChildExits() throws {
         let flag = NSTemporaryDirectory() + "/sshcc-early-\(UUID().uuidString)"
         defer { unlink(flag) }
-        var run = try start("printf 'abc' > \"$1\"; while [ ! -e \(flag) ]; do sleep 0.01; done; exit 2")
+        let run = try start("printf 'abc' > \"$1\"; while [ ! -e \(flag) ]; do sleep 0.01; done; exit 2")
         #expect(try run.output() == Array("abc".utf8))
         #expect(FileManager.default.createFile(atPath: flag, contents: nil))
         #expect(try run.wait() == 2 << 8)

@@ -71,14 +71,14 @@ enum JobExchange {
     }
 }
 
-/// A job stream over two file descriptors (a pipe pair or a socket).
+/// A job stream over two file descriptors it owns (a pipe pair or a socket).
 final class FileDescriptorStream: JobStream {
-    let input: Int32
-    let output: Int32
+    let input: FileDescriptor
+    let output: FileDescriptor
 
-    init(input: Int32, output: Int32) {
-        self.input = input
-        self.output = output
+    init(input: consuming FileDescriptor, output: consuming FileDescriptor) {
+        self.input = consume input
+        self.output = consume output
     }
 
     func send(_ bytes: [UInt8]) throws { try FileDescriptorIO.writeAll(output, bytes) }

@@ -15,53 +15,48 @@ import Testing
 @Suite struct RequestLoopInProcessTests {
     /// The loop on its own thread, as sshccd's main runs it.
     final class Loop: @unchecked Sendable {
-        /// Our write end is -1 once `endInput` closed it: a descriptor closed twice may by then be another
-        /// test thread's.
-        var toServer: [Int32]
-        let fromServer: [Int32]
-        let term: [Int32]
+        /// Our ends: the requests' write end (nil once `endInput` closed it), the replies' read end, and the
+        /// signal pipe (both of its ends: the loop polls the read end by number while we hold it).
+        var requests: FileDescriptor?
+        let replies: FileDescriptor
+        let signal: PipeEnds
         private let ended = OneShot<LoopEnd>()
 
         init(_ harness: ServerHarness) throws {
             guard case .run(let options) = try ServerOptions.parse(harness.baseOptions) else {
                 throw TestSupportError("options")
             }
-            var pipes: [[Int32]] = []
-            for _ in 0..<3 {
-                let pair = try FileDescriptorIO.pipe()  // close-on-exec: no other test's child holds an end
-                pipes.append([pair.read, pair.write])
-            }
-            (toServer, fromServer, term) = (pipes[0], pipes[1], pipes[2])
+            // Close-on-exec: no other test's child holds an end.
+            let toServer = try FileDescriptorIO.pipe()
+            let fromServer = try FileDescriptorIO.pipe()
+            signal = try FileDescriptorIO.pipe()
+            let signals = SignalPipe(standIn: signal.read)
+            requests = .some(toServer.write)
+            replies = fromServer.read
             let logPath = harness.logPath
-            let (input, output, termFD) = (toServer[0], fromServer[1], term[0])
+            let streams = OwnedHandover(toServer.read)
+            let output = OwnedHandover(fromServer.write)
             Threads.spawn { [ended] in
                 let logger = Logger(label: "sshccd") { FileLogHandler(label: $0, path: logPath) }
                 var runner = JobRunner(options: options, logger: logger)
                 let end = RequestLoop.serve(
-                    input: input, output: output, runner: &runner, logger: logger, termFD: termFD)
-                close(output)
+                    input: streams.take(), output: output.take(), runner: &runner, logger: logger, signals: signals)
                 ended.fulfil(end)
             }
         }
 
-        func send(_ bytes: [UInt8]) throws { try FileDescriptorIO.writeAll(toServer[1], bytes) }
-        func endInput() {
-            close(toServer[1])
-            toServer[1] = -1
-        }
+        func send(_ bytes: [UInt8]) throws { try FileDescriptorIO.writeAll(requests!, bytes) }
+        func endInput() { requests = nil }
+        func ringSignal() throws { try FileDescriptorIO.writeAll(signal.write, [1]) }
         /// Everything the loop wrote, once it ended, and how it ended.
         func finish() throws -> ([UInt8], LoopEnd) {
             var output: [UInt8] = []
             while true {
-                let chunk = try FileDescriptorIO.read(fromServer[0])
+                let chunk = try FileDescriptorIO.read(replies)
                 if chunk.isEmpty { break }
                 output += chunk
             }
             return (output, ended.wait())
-        }
-
-        deinit {
-            for fd in [toServer[0], toServer[1], fromServer[0], term[0], term[1]] where fd >= 0 { close(fd) }
         }
     }
 
@@ -93,8 +88,7 @@ import Testing
     /// SIGTERM's byte on the signal pipe ends an idle loop at once, with nothing lost.
     @Test func theSignalPipeEndsAnIdleLoop() throws {
         let loop = try Loop(try ServerHarness("loop-term"))
-        var byte: UInt8 = 1
-        _ = write(loop.term[1], &byte, 1)
+        try loop.ringSignal()
         let (output, end) = try loop.finish()
         #expect(end == .terminated && output.isEmpty)
     }

@@ -93,8 +93,9 @@ struct ServerHarness {
     /// and our closes must never meet, or a double close hits a descriptor another test thread was given).
     final class Live {
         let pid: pid_t
-        private var input: Int32  // our end of its stdin
-        private var output: Int32  // our end of its stdout
+        /// Our ends of its stdin and stdout, until `disconnect`.
+        private var input: FileDescriptor?
+        private var output: FileDescriptor?
         private var status: Int32?
 
         init(_ harness: ServerHarness, options: [String] = [], asUser: String? = nil) throws {
@@ -104,26 +105,15 @@ struct ServerHarness {
                     [try Command.which("setpriv"), "--reuid", asUser, "--regid", asUser, "--clear-groups"]
                     + arguments
             }
-            var toChild: [Int32] = [-1, -1], fromChild: [Int32] = [-1, -1]
-            guard sshcc_pipe_cloexec(&toChild) == 0, sshcc_pipe_cloexec(&fromChild) == 0 else {
-                throw TestSupportError("pipe: \(String(cString: strerror(errno)))")
-            }
-            // Nothing else: a script another test is writing must not stay open for writing in this long-lived
-            // child ("text file busy" when that test runs it). Command.run does the same.
-            let spawned = Result { () throws(SystemError) in
-                try Subprocess.spawn(
-                    executable: arguments[0], arguments: arguments,
-                    environment: harness.environment.map { "\($0.key)=\($0.value)" }, stdin: toChild[0],
-                    stdout: fromChild[1], stderr: nil)
-            }
-            close(toChild[0])
-            close(fromChild[1])
-            guard case .success(let child) = spawned else {
-                close(toChild[1])
-                close(fromChild[0])
-                throw TestSupportError("spawn \(arguments[0]): \(spawned)")
-            }
-            (pid, input, output) = (child, toChild[1], fromChild[0])
+            // Close-on-exec, and nothing else inherited: a script another test is writing must not stay open
+            // for writing in this long-lived child ("text file busy" when that test runs it).
+            let toChild = try FileDescriptorIO.pipe(), fromChild = try FileDescriptorIO.pipe()
+            pid = try Subprocess.spawn(
+                executable: arguments[0], arguments: arguments,
+                environment: harness.environment.map { "\($0.key)=\($0.value)" }, stdin: toChild.read,
+                stdout: fromChild.write)
+            input = .some(toChild.write)
+            output = .some(fromChild.read)
         }
 
         deinit {
@@ -134,35 +124,37 @@ struct ServerHarness {
             }
         }
 
-        func send(_ request: Request) throws { try FileDescriptorIO.writeAll(input, WireEncoder.encode(request)) }
+        func send(_ request: Request) throws { try FileDescriptorIO.writeAll(input!, WireEncoder.encode(request)) }
 
         /// Sends a request's command line and stops before its source (DOTI), as a client that then goes silent.
         func sendHeadOnly(_ request: Request) throws {
             let bytes = WireEncoder.encode(request)
             let doti = Array("DOTI".utf8)
             let cut = (0...(bytes.count - 4)).first { bytes[$0..<$0 + 4].elementsEqual(doti) }!
-            try FileDescriptorIO.writeAll(input, Array(bytes[..<cut]))
+            try FileDescriptorIO.writeAll(input!, Array(bytes[..<cut]))
         }
 
         /// True when a reply (or the end of the stream) is ready to read within `milliseconds`.
         func replyReady(within milliseconds: Int32) -> Bool {
-            var entry = pollfd(fd: output, events: Int16(POLLIN), revents: 0)
-            return poll(&entry, 1, milliseconds) > 0
+            guard output != nil else { return true }
+            return Poll.wait([Poll.Entry(output!)], milliseconds: milliseconds)[0]
         }
 
         /// Reads until one complete reply (nil when the stream ends first).
         func reply() throws -> Reply? {
             var decoder = ReplyDecoder()
             while true {
-                let chunk = try FileDescriptorIO.read(output)
+                guard output != nil else { return nil }
+                let chunk = try FileDescriptorIO.read(output!)
                 if chunk.isEmpty { return nil }
                 decoder.append(chunk)
                 if let reply = try decoder.next() { return reply }
             }
         }
 
-        /// Our ends of its stdin and stdout, for a caller that drives them itself (non-blocking).
-        var descriptors: (input: Int32, output: Int32) { (input, output) }
+        /// The numbers of our ends of its stdin and stdout, for a caller that drives them itself (non-blocking)
+        /// while this lives and is connected.
+        var descriptors: (input: Int32, output: Int32) { (input?.number ?? -1, output?.number ?? -1) }
 
         /// Its exit status once it has exited (nil until then; a signal's end reads as nil, as an SSH channel
         /// reports no exit status for a killed command). Does not block.
@@ -175,8 +167,8 @@ struct ServerHarness {
 
         /// The client goes away: both ends of its stream close, as when sshd closes the channel.
         func disconnect() {
-            for fd in [input, output] where fd >= 0 { close(fd) }
-            (input, output) = (-1, -1)
+            input = nil
+            output = nil
         }
 
         /// Waits for it to exit; its exit code (128 + signal when a signal ended it).

@@ -70,31 +70,25 @@ import Testing
     /// Starts `script` reading a relay from a pipe whose write end `writer` fills on a thread of its own.
     func relay(
         _ script: String, limit: Int = .max, screen: @escaping ([UInt8], Bool) -> [UInt8]?,
-        writer: @escaping @Sendable (Int32) -> Void
+        writer: @escaping @Sendable (borrowing FileDescriptor) -> Void
     ) throws -> LimitedResult {
-        let (source, sink) = try FileDescriptorIO.pipe()  // close-on-exec: no other test's child holds the sink
-        defer { close(source) }
+        let ends = try FileDescriptorIO.pipe()  // close-on-exec: no other test's child holds the sink
+        let sink = OwnedHandover(ends.write)
         let started = try Subprocess.startLimited(
             executable: "/bin/sh", arguments: ["sh", "-c", script], environment: ["PATH=/usr/bin:/bin"],
             directory: "/", limits: Self.limits, readsInput: true)
         let thread = Thread {
-            writer(sink)
-            close(sink)
+            let fd = sink.take()
+            writer(fd)
         }
         thread.start()
         return try Subprocess.finish(
-            started, relaying: InputRelay(source: source, limit: limit, screen: screen), captureLimit: 4 << 20,
+            started, relaying: InputRelay(source: ends.read, limit: limit, screen: screen), captureLimit: 4 << 20,
             watch: nil)
     }
 
-    static func write(_ bytes: [UInt8], to fd: Int32) -> Bool {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            guard n > 0 else { return false }
-            offset += n
-        }
-        return true
+    static func write(_ bytes: [UInt8], to fd: borrowing FileDescriptor) -> Bool {
+        (try? FileDescriptorIO.writeAll(fd, bytes)) != nil
     }
 
     /// 1 MiB relayed from a pipe through `cat`: the source, the child's stdin and its stdout interleave.

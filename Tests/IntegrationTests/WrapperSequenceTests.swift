@@ -33,7 +33,7 @@ final class ScriptedDaemon: @unchecked Sendable {
     var connections: [[WrapperIntake.Event]] { lock.withLock { heard } }
 
     /// A connection to this daemon (the wrapper's `connect`).
-    func connect() -> Result<Int32, SSHCCFailure> {
+    func connect() -> Result<FileDescriptor, SSHCCFailure> {
         var pair: [Int32] = [-1, -1]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
             return .failure(SSHCCFailure(.localIOError, "socketpair"))
@@ -42,13 +42,12 @@ final class ScriptedDaemon: @unchecked Sendable {
             heard.append([])
             return (heard.count - 1, script.isEmpty ? .vanish : script.removeFirst())
         }
-        let daemonEnd = pair[1]
-        Threads.spawn { self.serve(daemonEnd, index, reply) }
-        return .success(pair[0])
+        let daemonEnd = OwnedHandover(FileDescriptor(owning: pair[1]))
+        Threads.spawn { self.serve(daemonEnd.take(), index, reply) }
+        return .success(FileDescriptor(owning: pair[0]))
     }
 
-    private func serve(_ fd: Int32, _ index: Int, _ reply: Reply) {
-        defer { close(fd) }
+    private func serve(_ fd: consuming FileDescriptor, _ index: Int, _ reply: Reply) {
         var intake = WrapperIntake(version: MuxClient.version)
         while !intake.isComplete {
             guard let bytes = try? FileDescriptorIO.read(fd), !bytes.isEmpty,
@@ -75,8 +74,15 @@ final class ScriptedDaemon: @unchecked Sendable {
 
     init() { signal(SIGPIPE, SIG_IGN) }
 
+    /// What `Wrapper.send` gave, without the connection an answer may hold.
+    enum Seen {
+        case answered(JobAnswer)
+        case preprocessingFailed(LocalCompiler.PreprocessFailure)
+        case daemonFailed(SSHCCFailure)
+    }
+
     /// Sends a job for `text` through `daemon` the way `sshcc gcc -c a.c -o a.o` does.
-    func send(_ text: String, through daemon: ScriptedDaemon) throws -> (Wrapper.Sent, [UInt8], [String]) {
+    func send(_ text: String, through daemon: ScriptedDaemon) throws -> (Seen, [UInt8], [String]) {
         let directory = try TemporaryDirectory("wrapper-sequence")
         let source = try directory.write("a.c", text)
         let argv = ["gcc", "-O2", "-c", source, "-o", directory.path + "/a.o"]
@@ -87,11 +93,17 @@ final class ScriptedDaemon: @unchecked Sendable {
             fallback: true, verbose: false, renderDiagnosticsLocally: true, exactDebugLayout: false,
             muxPaths: MuxPaths.resolve(sshccDir: directory.path + "/mux", runtimeDir: nil, uid: getuid()))
         let job = JobSubmission(hostList: "h", access: config.access, arguments: plan.remoteArguments)
-        let sent = Wrapper.send(
+        let seen: Seen
+        switch Wrapper.send(
             job, plan: plan, compiler: LocalCompiler(path: "/usr/bin/gcc", argv: argv), config: config,
             connect: daemon.connect)
+        {
+        case .answered(let outcome): seen = .answered(outcome.answer)
+        case .preprocessingFailed(let failure): seen = .preprocessingFailed(failure)
+        case .daemonFailed(let failure): seen = .daemonFailed(failure)
+        }
         let preprocessed = (try? Command.check("gcc", ["-E", source]).stdout) ?? Data()
-        return (sent, Array(preprocessed), plan.remoteArguments)
+        return (seen, Array(preprocessed), plan.remoteArguments)
     }
 
     /// The source that one connection carried, in order; nil unless its last piece ended it.
@@ -107,8 +119,8 @@ final class ScriptedDaemon: @unchecked Sendable {
     @Test func theCommandLineGoesFirstThenTheWholeSource() throws {
         let daemon = ScriptedDaemon([.answer(Self.compiled)])
         let (sent, preprocessed, arguments) = try send("int twice(int x) { return 2 * x; }\n", through: daemon)
-        guard case .answered(let outcome) = sent else { Issue.record("\(sent)"); return }
-        #expect(outcome.answer == Self.compiled)
+        guard case .answered(let answer) = sent else { Issue.record("\(sent)"); return }
+        #expect(answer == Self.compiled)
         #expect(daemon.connections.count == 1)
         let events = daemon.connections[0]
         guard case .request(.job(let job), _) = events.first else { Issue.record("\(events)"); return }
@@ -130,8 +142,8 @@ final class ScriptedDaemon: @unchecked Sendable {
     @Test func aDaemonLostBeforeItsAnswerGetsTheWholeJobAgain() throws {
         let daemon = ScriptedDaemon([.vanish, .answer(Self.compiled)])
         let (sent, preprocessed, _) = try send("int x;\n", through: daemon)
-        guard case .answered(let outcome) = sent else { Issue.record("\(sent)"); return }
-        #expect(outcome.answer == Self.compiled)
+        guard case .answered(let answer) = sent else { Issue.record("\(sent)"); return }
+        #expect(answer == Self.compiled)
         #expect(daemon.connections.count == 2)
         let again = daemon.connections[1]
         #expect(again.count == 2, "the command line and the whole source in one piece")
@@ -150,8 +162,8 @@ final class ScriptedDaemon: @unchecked Sendable {
     @Test func aDaemonOfAnotherVersionIsReplacedAndTheJobSentAgain() throws {
         let daemon = ScriptedDaemon([.otherVersion, .answer(Self.compiled)])
         let (sent, preprocessed, _) = try send("int y;\n", through: daemon)
-        guard case .answered(let outcome) = sent else { Issue.record("\(sent)"); return }
-        #expect(outcome.answer == Self.compiled)
+        guard case .answered(let answer) = sent else { Issue.record("\(sent)"); return }
+        #expect(answer == Self.compiled)
         #expect(daemon.connections.count == 2)
         #expect(source(daemon.connections[1]) == preprocessed)
     }

@@ -57,8 +57,7 @@ public enum Command {
     /// Starts `executable` (an absolute path) in the background, stdio on /dev/null, no other descriptor;
     /// returns its PID for the caller to stop and reap.
     public static func spawn(_ executable: String, _ arguments: [String]) throws -> pid_t {
-        let null = open("/dev/null", O_RDWR | O_CLOEXEC)
-        defer { close(null) }
+        let null = try FileDescriptor("open", path: "/dev/null") { open("/dev/null", O_RDWR | O_CLOEXEC) }
         return try Subprocess.spawnConnected(
             executable: executable, arguments: [executable] + arguments, stdio: null, stderr: null)
     }
