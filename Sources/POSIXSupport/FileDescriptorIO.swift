@@ -28,13 +28,6 @@ public enum FileDescriptorIO {
         try read(number: fd.number, appendingTo: &buffer, upTo: count)
     }
 
-    /// Reads a standard stream (sshccd's requests come on its stdin).
-    public static func read(_ stream: StandardStream, upTo count: Int = 64 * 1024) throws(SystemError) -> [UInt8] {
-        var bytes: [UInt8] = []
-        _ = try read(number: stream.rawValue, appendingTo: &bytes, upTo: count)
-        return bytes
-    }
-
     /// Reads until end of file, failing once more than `limit` bytes arrive.
     public static func readAll(_ fd: borrowing FileDescriptor, limit: Int = .max) throws(SystemError) -> [UInt8] {
         var all: [UInt8] = []

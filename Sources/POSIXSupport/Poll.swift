@@ -24,9 +24,6 @@ public enum Poll {
         public init(_ fd: borrowing FileDescriptor, _ events: Events = .readable, when wanted: Bool = true) {
             self.init(number: wanted ? fd.number : -1, events)
         }
-        public init(_ stream: StandardStream, _ events: Events = .readable, when wanted: Bool = true) {
-            self.init(number: wanted ? stream.rawValue : -1, events)
-        }
         init(number: Int32, _ events: Events) {
             self.descriptor = number
             self.events = events
