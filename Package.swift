@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "ServerPolicy", dependencies: ["CompileCore"], swiftSettings: strict),
         // Preprocessed text laid out so that a compile records the same DWARF lines and columns as a local
         // one (from `gcc -E -dD -fdebug-cpp` and the sources). Pure: bytes in, bytes out.
-        .target(name: "SourceLayout", swiftSettings: strict),
+        .target(name: "PreprocessedText", dependencies: ["CPOSIX"], swiftSettings: strict),
         // glibc GNU extensions Swift's Glibc module hides (pipe2, posix_spawn chdir), and the signal pipe.
         .target(name: "CPOSIX"),
         // sshccd's compile job as a process: fork with limits, its own process group, the Landlock sandbox.
@@ -97,7 +97,7 @@ let package = Package(
         // The wrapper: decide, preprocess, hand the job to the mux daemon, write results, fall back.
         .target(
             name: "SSHCCClient",
-            dependencies: ["CompileCore", "POSIXSupport", "MuxCore", "CPOSIX", "SourceLayout"],
+            dependencies: ["CompileCore", "POSIXSupport", "MuxCore", "CPOSIX", "PreprocessedText"],
             swiftSettings: strict),
         // The wrapper starts once per compile: a release build links it statically (no shared libraries to map
         // and relocate) and it is ready ~1 ms sooner (Docs/performance.md). Debug builds stay dynamic: the
@@ -135,7 +135,7 @@ let package = Package(
         .testTarget(name: "KnownHostsFormatTests", dependencies: ["KnownHostsFormat", "SSH"], swiftSettings: strict),
         .testTarget(name: "OpenSSHConfigTests", dependencies: ["OpenSSHConfig"], swiftSettings: strict),
         .testTarget(name: "MuxCoreTests", dependencies: ["MuxCore", "DistccWire"], swiftSettings: strict),
-        .testTarget(name: "SourceLayoutTests", dependencies: ["SourceLayout"], swiftSettings: strict),
+        .testTarget(name: "PreprocessedTextTests", dependencies: ["PreprocessedText"], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [

@@ -1,4 +1,4 @@
-# Sourced by Scripts/demo and Benchmarks/per-job.sh: a private sshd on 127.0.0.1 with fresh ed25519 keys
+# Sourced by Scripts/demo, the real-project scripts and the benchmarks: a private sshd on 127.0.0.1 with fresh ed25519 keys
 # and the sshcc subsystem. (The tests' Swift twin is Tests/TestSupport/SSHDServer.swift.)
 #
 # start_loopback_sshd WORK SSHCCD LOGDIR [EXTRA]
@@ -11,6 +11,8 @@ start_loopback_sshd() {
     ssh-keygen -q -t ed25519 -N '' -C sshcc-host -f "$work/host_key"
     ssh-keygen -q -t ed25519 -N '' -C sshcc-user -f "$work/id_ed25519"
     cp "$work/id_ed25519.pub" "$work/authorized_keys"
+    # sshcc's gcc plugin for this machine's gcc: exact -g objects from directives-only text.
+    bash "$(dirname "${BASH_SOURCE[0]}")/build-gcc-plugin.sh" "$work/gcc-plugins" gcc >/dev/null
     sshd_pid=""
     for _ in $(seq 20); do
         port=$((20000 + RANDOM % 40000))
@@ -29,7 +31,7 @@ LogLevel VERBOSE
 # The login shell runs the subsystem; when it is bash (root's, here), SHLVL=1 keeps it from sourcing
 # ~/.bashrc, as the /bin/sh of a compile account would: the tester's dotfiles are not the server's.
 SetEnv SHLVL=1
-Subsystem sshcc $sshccd --log $logdir/sshccd.log --jobs 4 --slots-dir $logdir/slots
+Subsystem sshcc $sshccd --log $logdir/sshccd.log --jobs 4 --slots-dir $logdir/slots --gcc-plugins $work/gcc-plugins
 $extra
 CONF
         /usr/sbin/sshd -t -f "$work/sshd_config"
@@ -42,4 +44,15 @@ CONF
     done
     [[ -n $sshd_pid ]] || { echo "could not start sshd" >&2; cat "$work/sshd.log" >&2; return 1; }
     echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$work/host_key.pub")" > "$work/known_hosts"
+}
+
+# make_scratch_directory NAME: $work, a fresh /tmp/NAME.XXXXXX (0755: the login user reads its keys) removed on
+# exit, after the mux daemon of $bin/sshcc that used $work/mux and the sshd started there are stopped.
+make_scratch_directory() {
+    work=$(mktemp -d "/tmp/$1.XXXXXX")
+    chmod 755 "$work"
+    sshd_pid=""
+    trap 'SSHCC_DIR="$work/mux" "$bin/sshcc" --stop >/dev/null 2>&1 || true
+          [[ -n $sshd_pid ]] && kill "$sshd_pid" 2>/dev/null || true
+          rm -rf "$work"' EXIT
 }

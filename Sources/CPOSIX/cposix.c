@@ -7,6 +7,7 @@
 #include <sys/un.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/prctl.h>
 #include <errno.h>
@@ -100,3 +101,9 @@ int sshcc_bind_abstract(const unsigned char *name, int length) {
     }
     return fd;
 }
+
+int sshcc_contains(const void *haystack, unsigned long haystack_length, const void *needle, unsigned long needle_length) {
+    return memmem(haystack, haystack_length, needle, needle_length) != NULL;
+}
+
+int sshcc_memfd_cloexec(const char *name) { return memfd_create(name, MFD_CLOEXEC); }

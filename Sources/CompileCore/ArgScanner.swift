@@ -17,11 +17,26 @@ public struct CompilePlan: Equatable, Sendable {
     public var preprocessArguments: [String]
     /// The command line sent to the server (compiler first): preprocessor options removed, `-o` explicit.
     public var remoteArguments: [String]
-    /// True when the object records debug information (a `-g` level above 0) and the compiler is gcc's:
-    /// the preprocessed text is then laid out so that DWARF lines and columns match a local compile.
-    public var needsDebugLayout: Bool = false
+    /// True when the text is gcc's `-fdirectives-only` output (both argument lists carry the option): the
+    /// local preprocessor obeys the directives and the server's compiler expands the macros, so every token
+    /// keeps its line and column and the object is the one a local compile makes, `-g` included.
+    public var directivesOnly: Bool = false
+    /// The object records debug information (a `-g` level above 0).
+    public var recordsDebugInfo: Bool = false
     /// `-Werror` in any form, or `-pedantic-errors`: a warning changes the outcome.
     public var warningsAreErrors: Bool = false
+}
+
+extension CompilePlan {
+    /// The same compile with plain `-E` text (macros expanded here), for a text `-fdirectives-only` cannot
+    /// carry exactly (DirectivesOnlyText).
+    public var withPlainText: CompilePlan {
+        var plan = self
+        plan.directivesOnly = false
+        plan.preprocessArguments.removeAll { $0 == ArgScanner.directivesOnlyOption }
+        plan.remoteArguments.removeAll { $0 == ArgScanner.directivesOnlyOption }
+        return plan
+    }
 }
 
 /// The scanner's verdict.
@@ -60,7 +75,7 @@ public enum ArgScanner {
             if argument.hasPrefix("@") { return .local(reason: "response file \(argument)") }
             if argument == "-" { return .local(reason: "source on standard input") }
             guard argument.hasPrefix("-") else {
-                guard let kind = currentX ?? Language.fromFileName(argument) else {
+                guard let kind = currentX ?? Language.fromFileName(argument, driver: compiler) else {
                     return .local(reason: "input '\(argument)' is not a C, C++ or Objective-C source")
                 }
                 sources.append((argument, kind.language, kind.preprocessed))
@@ -117,23 +132,42 @@ public enum ArgScanner {
             if !hasDependencyTarget { dependencyExtras += ["-MQ", objectPath] }
         }
 
-        let isClang = PathName.base(compiler).contains("clang")
-        let usesDumpOptions = arguments.contains { $0.hasPrefix("-d") && !$0.hasPrefix("-dump") }
+        let directivesOnly = !source.preprocessed && directivesOnlyFits(compiler: compiler, arguments)
+        let marker = directivesOnly ? [directivesOnlyOption] : []
         return .distribute(
             CompilePlan(
                 compiler: compiler, source: source.name, output: objectPath, language: source.language,
                 sourceIsPreprocessed: source.preprocessed,
-                preprocessArguments: [compiler] + preprocessArguments(arguments) + dependencyExtras + ["-E"],
-                remoteArguments: [compiler] + remoteArguments(arguments) + ["-o", objectPath],
-                needsDebugLayout: debug > 0 && !isClang && !usesDumpOptions
-                    && !source.preprocessed,
+                preprocessArguments: [compiler] + preprocessArguments(arguments) + dependencyExtras + ["-E"] + marker,
+                remoteArguments: [compiler] + marker + remoteArguments(arguments) + ["-o", objectPath],
+                directivesOnly: directivesOnly, recordsDebugInfo: debug > 0,
                 warningsAreErrors: arguments.contains {
                     $0 == "-Werror" || $0.hasPrefix("-Werror=") || $0 == "-pedantic-errors"
                 }))
     }
 
+    public static let directivesOnlyOption = "-fdirectives-only"
+
+    /// Whether gcc's `-fdirectives-only` text gives this compile's object: not for clang (no such mode), not
+    /// where the option would be recorded in the object beyond the DWARF producer the server mends
+    /// (`-flto`'s IR, `-frecord-gcc-switches`), not with the traditional preprocessor (which it does not
+    /// support) and not with `-d` dumps (which take over `-E`'s output).
+    static func directivesOnlyFits(compiler: String, _ arguments: [String]) -> Bool {
+        guard !PathName.base(compiler).contains("clang") else { return false }
+        var lto = false
+        for argument in arguments {
+            if argument == "-flto" || argument.hasPrefix("-flto=") { lto = true }
+            if argument == "-fno-lto" { lto = false }
+            if ["-frecord-gcc-switches", "-C", "-CC"].contains(argument) || argument.hasPrefix("-traditional") {
+                return false
+            }
+            if argument.hasPrefix("-d") && !argument.hasPrefix("-dump") { return false }
+        }
+        return !lto
+    }
+
     /// The debug level the last level-setting `-g` option gives (`-g`, `-g2`, `-ggdb3`, `-gdwarf-4`…); 0 without.
-    static func debugLevel(_ arguments: [String]) -> Int {
+    public static func debugLevel(_ arguments: [String]) -> Int {
         var level = 0
         for argument in arguments where argument.hasPrefix("-g") {
             var rest = argument.dropFirst(2)

@@ -32,6 +32,14 @@ public enum Language: String, Sendable, CaseIterable {
         return nil
     }
 
+    /// The language `driver` (a compiler's name or path) compiles a file named `name` as: its suffix's,
+    /// except that C++ drivers (g++, c++, clang++ and their versioned and cross names) compile C sources
+    /// and preprocessed C (`.c`, `.i`) as C++, as gcc and clang do (`-###` shows it).
+    public static func fromFileName(_ name: String, driver: String) -> (language: Language, preprocessed: Bool)? {
+        guard let kind = fromFileName(name) else { return nil }
+        return kind.language == .c && PathName.base(driver).contains("++") ? (.cxx, kind.preprocessed) : kind
+    }
+
     /// The language a file name implies by its suffix (gcc's rules), nil for anything else.
     public static func fromFileName(_ name: String) -> (language: Language, preprocessed: Bool)? {
         guard let dot = name.lastIndex(of: "."), !name[dot...].contains("/") else { return nil }

@@ -3,7 +3,9 @@
 // hosts) also needs its own command line: distccd names its temporary input after the source's suffix and
 // lets gcc pick the language from that suffix or from `-x`; sshccd instead always compiles the preprocessed
 // language. So the request is given a source name with the preprocessed suffix (x.c → x.i, x.cpp → x.ii)
-// and loses its `-x` options, which would otherwise make gcc preprocess the text again.
+// and loses its `-x` options, which would otherwise make gcc preprocess the text again. gcc's directives-only
+// text keeps `-fdirectives-only`: distccd's gcc then expands its macros as sshccd's does, but without sshcc's
+// gcc plugin a -g object records that option (Docs/limitations.md).
 
 import CompileCore
 import DistccWire
@@ -32,7 +34,8 @@ public enum HostRequest {
 public enum StockDistccd {
     /// The command line as distccd should get it; unchanged when it is not a distributable compile.
     public static func arguments(_ arguments: [String]) -> [String] {
-        guard case .distribute(let plan) = ArgScanner.scan(arguments),
+        // `-fdirectives-only` (the wrapper's, kept for the compiler) is a local-only option to the scanner.
+        guard case .distribute(let plan) = ArgScanner.scan(arguments.filter { $0 != ArgScanner.directivesOnlyOption }),
             let sourceIndex = arguments.lastIndex(of: plan.source)
         else { return arguments }
         var adapted = arguments

@@ -20,14 +20,17 @@ public final class EarlyOutputRun {
     private var child: FileDescriptor?
     private var status: Int32?
 
-    /// Starts `executable` with the arguments `arguments(outputPath)` gives; stdin /dev/null, stdout and
-    /// stderr inherited. Nil when this system cannot name our pipe to a child (no /proc, no pidfd), or when
-    /// `arguments` gives none: the caller then goes another way.
-    public static func start(executable: String, arguments: (String) -> [String]?) -> EarlyOutputRun? {
+    /// Starts `executable` with the arguments `arguments(outputPath)` gives; stdin /dev/null, stdout
+    /// inherited, stderr inherited or into `messages`. Nil when this system cannot name our pipe to a child
+    /// (no /proc, no pidfd), or when `arguments` gives none: the caller then goes another way.
+    public static func start(
+        executable: String, messages: HeldOutput? = nil, arguments: (String) -> [String]?
+    ) -> EarlyOutputRun? {
         guard let ends = try? FileDescriptorIO.pipe() else { return nil }
         let path = "/proc/\(getpid())/fd/\(ends.write.number)"
         guard access(path, W_OK) == 0,
-            let argv = arguments(path), let pid = try? Subprocess.spawn(executable: executable, arguments: argv)
+            let argv = arguments(path),
+            let pid = try? Subprocess.spawn(executable: executable, arguments: argv, messages: messages)
         else { return nil }
         let pidFD = sshcc_pidfd_open(pid)
         guard pidFD >= 0 else {

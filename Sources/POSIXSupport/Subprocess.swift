@@ -225,12 +225,16 @@ public enum Subprocess {
         return drained
     }
 
-    /// Starts `executable` (stdin /dev/null, stdout and stderr ours) and returns its PID; `wait` reaps it.
-    public static func spawn(executable: String, arguments: [String]) throws(SystemError) -> pid_t {
+    /// Starts `executable` (stdin /dev/null, stdout ours, stderr ours or into `messages`) and returns its PID;
+    /// `wait` reaps it.
+    public static func spawn(
+        executable: String, arguments: [String], messages: HeldOutput? = nil
+    ) throws(SystemError) -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        if let messages { posix_spawn_file_actions_adddup2(&actions, messages.file.number, 2) }
         return try posixSpawn(executable, arguments, actions: &actions)
     }
 

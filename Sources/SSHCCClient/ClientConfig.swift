@@ -17,8 +17,6 @@ public struct ClientConfig: Sendable {
     public var verbose: Bool
     /// SSHCC_DIAGNOSTICS=remote prints the server's messages as they came, without re-rendering locally.
     public var renderDiagnosticsLocally: Bool
-    /// For -g compiles, lay the preprocessed text out for exact DWARF lines and columns (SSHCC_DEBUG_LAYOUT=plain: no).
-    public var exactDebugLayout: Bool
     /// SSHCC_DIR: where the mux daemon's socket and log live.
     public var muxPaths: MuxPaths
     /// Run cc1 without gcc's driver once its command for the flags is known (SSHCC_PREPROCESSOR=driver: no).
@@ -30,7 +28,6 @@ public struct ClientConfig: Sendable {
             fallback: Environment.get("SSHCC_FALLBACK") != "0",
             verbose: (Environment.get("SSHCC_VERBOSE") ?? "0") != "0",
             renderDiagnosticsLocally: Environment.get("SSHCC_DIAGNOSTICS") != "remote",
-            exactDebugLayout: Environment.get("SSHCC_DEBUG_LAYOUT") != "plain",
             muxPaths: MuxPaths.resolve(
                 sshccDir: Environment.get("SSHCC_DIR"), runtimeDir: Environment.get("XDG_RUNTIME_DIR"),
                 uid: CurrentProcess.userID),

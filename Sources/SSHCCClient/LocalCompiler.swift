@@ -3,7 +3,6 @@
 
 import CompileCore
 import POSIXSupport
-import SourceLayout
 
 struct LocalCompiler {
     /// Full path of the real compiler.
@@ -23,44 +22,47 @@ struct LocalCompiler {
     }
 
     enum PreprocessFailure: Error {
-        /// The preprocessor failed (a missing header, #error); its messages are already on stderr.
+        /// The preprocessor failed (a missing header, #error): a local compile reports the file, as it would
+        /// without sshcc (the compile errors that follow included); the preprocessor's own messages were held.
         case compilerFailed(status: Int32)
         /// cc1, run without its driver, crashed: the driver is to run it again (a local compile).
         case crashedWithoutDriver
         case io(SystemError)
     }
 
-    /// The preprocessed source: the file itself if already preprocessed, else `compiler … -E` (whose stderr
-    /// goes straight to ours, so #warning and friends appear as in a local build).
-    func preprocess(_ plan: CompilePlan, config: ClientConfig) -> Result<[UInt8], PreprocessFailure> {
+    /// The preprocessed text and what the preprocessor printed (#warning and friends), to be shown once it
+    /// is known to have succeeded.
+    struct Preprocessed {
+        var text: [UInt8]
+        var messages: [UInt8]
+    }
+
+    /// The preprocessed source: the file itself if already preprocessed, else `compiler … -E`.
+    func preprocess(_ plan: CompilePlan) -> Result<Preprocessed, PreprocessFailure> {
         if plan.sourceIsPreprocessed {
-            do { return .success(try Files.read(plan.source)) } catch { return .failure(.io(error)) }
-        }
-        if plan.needsDebugLayout, config.exactDebugLayout,
-            let text = preprocessWithDebugLayout(plan, verbose: config.verbose)
-        {
-            return .success(text)
+            do { return .success(Preprocessed(text: try Files.read(plan.source), messages: [])) } catch {
+                return .failure(.io(error))
+            }
         }
         do {
             let result = try Subprocess.run(
-                executable: path, arguments: command(plan.preprocessArguments), stdout: .capture,
-                stderr: .inherit)
+                executable: path, arguments: command(plan.preprocessArguments), stdout: .capture, stderr: .capture)
             guard result.status == 0 else {
                 return .failure(.compilerFailed(status: result.shellStatus))
             }
-            return .success(result.stdout)
+            return .success(Preprocessed(text: result.stdout, messages: result.stderr))
         } catch {
             return .failure(.io(error))
         }
     }
 
-    /// `compiler … -E -o PIPE` started now, PIPE being ours (EarlyOutputRun), for a plan whose text the plain
-    /// run gives; nil when the plan takes another route (already preprocessed, laid out for debugging) or this
-    /// system cannot: `preprocess` then does the whole run. The preprocessor proper opens `-o` itself and,
-    /// finding no regular file there, writes in place (gcc's cc1; clang -cc1 too, checked with clang 21).
-    /// cc1 runs without the driver when the command for these flags has been learnt (DirectPreprocessor).
+    /// `compiler … -E -o PIPE` started now, PIPE being ours (EarlyOutputRun), its messages held; nil when the
+    /// plan takes another route (already preprocessed) or this system cannot: `preprocess` then does the
+    /// whole run. The preprocessor proper opens `-o` itself and, finding no regular file there, writes in
+    /// place (gcc's cc1; clang -cc1 too, checked with clang 21). cc1 runs without the driver when the command
+    /// for these flags has been learnt (DirectPreprocessor).
     func startPreprocessor(_ plan: CompilePlan, config: ClientConfig) -> StartedPreprocessor? {
-        guard !plan.sourceIsPreprocessed, !(plan.needsDebugLayout && config.exactDebugLayout) else { return nil }
+        guard !plan.sourceIsPreprocessed, let messages = HeldOutput() else { return nil }
         let arguments = command(plan.preprocessArguments)
         let direct =
             config.preprocessWithoutDriver
@@ -68,18 +70,20 @@ struct LocalCompiler {
                 compiler: path, arguments: arguments, source: plan.source, muxDirectory: config.muxPaths.directory)
             : nil
         if let direct, let program = direct.runnable?.program,
-            let run = EarlyOutputRun.start(executable: program, arguments: direct.arguments(output:))
+            let run = EarlyOutputRun.start(
+                executable: program, messages: messages, arguments: direct.arguments(output:))
         {
-            return StartedPreprocessor(run: run, withoutDriver: true, learning: nil)
+            return StartedPreprocessor(run: run, messages: messages, withoutDriver: true, learning: nil)
         }
-        return EarlyOutputRun.start(executable: path) { output in arguments + ["-o", output] }
-            .map { StartedPreprocessor(run: $0, withoutDriver: false, learning: direct) }
+        return EarlyOutputRun.start(executable: path, messages: messages) { output in arguments + ["-o", output] }
+            .map { StartedPreprocessor(run: $0, messages: messages, withoutDriver: false, learning: direct) }
     }
 
     /// A preprocessor started ahead: its text comes as soon as cc1 closes it, its status a little later (once
     /// cc1 and the driver have exited), which lets the text be on its way meanwhile.
     struct StartedPreprocessor {
         var run: EarlyOutputRun
+        let messages: HeldOutput
         /// cc1 itself runs, not the driver.
         let withoutDriver: Bool
         /// The driver runs, and what it would run for these flags is still to be learnt.
@@ -105,36 +109,6 @@ struct LocalCompiler {
             return status == 0 ? nil : .compilerFailed(status: wait.shellStatus)
         }
     }
-
-    /// Preprocessed text whose tokens keep the lines and columns a local compile gives them (see
-    /// SourceLayout), or nil if anything failed: the caller then runs the plain `-E`, which also reports any
-    /// preprocessing error the usual way (this run's messages are held back until it succeeds).
-    func preprocessWithDebugLayout(_ plan: CompilePlan, verbose: Bool) -> [UInt8]? {
-        guard
-            let result = try? Subprocess.run(
-                executable: path, arguments: command(plan.preprocessArguments) + ["-dD", "-fdebug-cpp"],
-                stdout: .capture, captureLimit: Self.annotatedLimit),
-            result.status == 0
-        else { return nil }
-        guard result.stdout.count < Self.annotatedLimit else {
-            if verbose { Console.error("sshcc: \(plan.source): plain preprocessed text (annotations over 256 MB)\n") }
-            return nil
-        }
-        let layout = DebugLayout.relayoutOrExplain(
-            result.stdout, keepSystemMacroFlips: plan.warningsAreErrors, readFile: { try? Files.read($0) })
-        switch layout {
-        case .success(let text):
-            try? Console.write(result.stderr, to: .error)
-            return text
-        case .failure(let failure):
-            if verbose { Console.error("sshcc: \(plan.source): plain preprocessed text (debug layout: \(failure))\n") }
-            return nil
-        }
-    }
-
-    /// The most annotated preprocessor output the layout reads (gcc's annotations are 25–35× the text; a
-    /// wrapper per parallel job holds its own): beyond it the plain text is sent.
-    static let annotatedLimit = 256 << 20
 
     /// stderr of the user's own command run here with its outputs thrown away (no object, no .d file);
     /// nil if it could not run.

@@ -5,6 +5,7 @@
 import CompileCore
 import MuxCore
 import POSIXSupport
+import PreprocessedText
 
 public enum Wrapper {
     /// Runs sshcc with its full argv (program name first) and returns the exit status.
@@ -63,12 +64,26 @@ public enum Wrapper {
             return compiler.execute()
         }
 
-        let job = JobSubmission(hostList: hosts.text, access: config.access, arguments: plan.remoteArguments)
+        var plan = plan
         var outcome: MuxClient.Outcome
-        switch send(job, plan: plan, compiler: compiler, config: config) {
-        case .answered(let answered): outcome = answered
-        case .preprocessingFailed(let failure): return exitStatus(failure, compiler: compiler)
-        case .daemonFailed(let failure): return fallBack(compiler, config: config, because: failure)
+        while true {
+            let job = JobSubmission(hostList: hosts.text, access: config.access, arguments: plan.remoteArguments)
+            switch send(job, plan: plan, compiler: compiler, config: config) {
+            case .answered(let answered): outcome = answered
+            case .preprocessingFailed(let failure): return exitStatus(failure, compiler: compiler)
+            case .daemonFailed(let failure): return fallBack(compiler, config: config, because: failure)
+            case .needsPlainText(let reason):
+                // Plain text moves -g columns: only a local compile gives that object.
+                if config.verbose {
+                    Console.error(
+                        "sshcc: \(plan.source): \(plan.recordsDebugInfo ? "compiling locally" : "sending plain -E text"): "
+                            + "\(reason)\n")
+                }
+                if plan.recordsDebugInfo { return compiler.execute() }
+                plan = plan.withPlainText
+                continue
+            }
+            break
         }
         switch outcome.answer {
         case .compiled(let host, let result, let notes):
@@ -97,12 +112,17 @@ public enum Wrapper {
         case preprocessingFailed(LocalCompiler.PreprocessFailure)
         /// No mux daemon could be reached or kept.
         case daemonFailed(SSHCCFailure)
+        /// The directives-only text cannot be compiled exactly elsewhere (DirectivesOnlyText): the job was
+        /// withdrawn.
+        case needsPlainText(String)
     }
 
     /// The job's trip through the mux daemon, in order: the preprocessor starts; the command line goes to
     /// the daemon while it runs (the host gets its compiler ready meanwhile); the text follows in pieces as the
     /// preprocessor writes it, the rest once it is whole; then the preprocessor's status, and only if that is
-    /// success, the answer. A failed preprocessor withdraws the job by closing the connection. When the
+    /// success, the answer. A failed preprocessor withdraws the job by closing the connection, and so does a
+    /// directives-only text that needs plain text after all; the preprocessor's messages are shown only once
+    /// it has succeeded (after a failure a local compile reports the file). When the
     /// connection failed or the daemon was lost or replaced, the whole job goes again (`MuxClient.submit`).
     static func send(
         _ job: JobSubmission, plan: CompilePlan, compiler: LocalCompiler, config: ClientConfig,
@@ -116,6 +136,7 @@ public enum Wrapper {
                 }
             }
         var preprocessor = compiler.startPreprocessor(plan, config: config)
+        var heldMessages: [UInt8] = []
         var link = MuxClient.open(job, connect: connect)
         var sentAhead = 0
         let text =
@@ -126,10 +147,14 @@ public enum Wrapper {
                 } else {
                     link = nil  // closed: the whole job goes again once the text is complete
                 }
-            } ?? compiler.preprocess(plan, config: config)
+            }.map { Optional($0) }
+            ?? compiler.preprocess(plan).map { whole -> [UInt8]? in
+                heldMessages = whole.messages
+                return whole.text
+            }
         let source: [UInt8]
         switch text {
-        case .success(let whole): source = whole
+        case .success(let whole): source = whole ?? []
         case .failure(let failure):
             link = nil  // withdraws the job
             _ = preprocessor?.failure()  // reaped
@@ -143,6 +168,14 @@ public enum Wrapper {
             link = nil  // withdraws the job
             return .preprocessingFailed(failed)
         }
+        if plan.directivesOnly,
+            let reason = DirectivesOnlyText.plainTextReason(source, readFile: { try? Files.read($0) })
+        {
+            link = nil  // withdraws the job
+            return .needsPlainText(reason)
+        }
+        if let messages = preprocessor?.messages { heldMessages = (try? messages.contents()) ?? [] }
+        if !heldMessages.isEmpty { try? Console.write(heldMessages, to: .error) }
         preprocessor?.learning?.learn()  // while the job is away
         if let fd = link.take(), let outcome = MuxClient.answer(fd, paths: config.muxPaths, verbose: config.verbose) {
             return .answered(outcome)
@@ -159,8 +192,7 @@ public enum Wrapper {
     /// What the wrapper exits with when preprocessing failed (the preprocessor's messages are already out).
     static func exitStatus(_ failure: LocalCompiler.PreprocessFailure, compiler: LocalCompiler) -> Int32 {
         switch failure {
-        case .compilerFailed(let status): return status
-        case .crashedWithoutDriver: return compiler.execute()
+        case .compilerFailed, .crashedWithoutDriver: return compiler.execute()
         case .io(let error):
             Console.error("sshcc: \(error)\n")
             return ExitCode.localIOError.rawValue
@@ -257,7 +289,7 @@ public enum Wrapper {
 
         Environment: SSHCC_HOSTS, SSHCC_IDENTITY, SSHCC_KNOWN_HOSTS, SSHCC_FALLBACK=0, SSHCC_VERBOSE=1,
         SSHCC_DIR, SSHCC_IDLE_TIMEOUT, SSHCC_BACKOFF, SSHCC_CONNECT_TIMEOUT, SSHCC_IO_TIMEOUT,
-        SSHCC_DIAGNOSTICS=remote, SSHCC_DEBUG_LAYOUT=plain, SSHCC_PREPROCESSOR=driver. See README.md.
+        SSHCC_DIAGNOSTICS=remote, SSHCC_PREPROCESSOR=driver. See README.md.
 
         """
 }

@@ -4,6 +4,7 @@
 
 import CompileCore
 import DistccWire
+import Glibc
 import Logging
 import POSIXSupport
 import ServerPolicy
@@ -26,6 +27,7 @@ public struct JobRunner {
     private let installations = CompilerInstallation()
     /// gcc's steps without their driver, per flag set (`--direct-steps`).
     private var directSteps = DirectSteps()
+    private lazy var gccPlugins = GCCPlugins(directory: options.gccPluginDirectory)
 
     public init(options: ServerOptions, logger: Logger) {
         self.options = options
@@ -110,7 +112,7 @@ public struct JobRunner {
             logger.error("cannot make a job directory: \(error)")
             return .refused("cannot make a job directory on the server: \(error)")
         }
-        let plan: ServerCompile
+        var plan: ServerCompile
         switch ServerArgPolicy.plan(arguments, allowList: options.allowList, jobDirectory: directory) {
         case .refuse(let reason):
             Files.removeTree(directory)
@@ -123,6 +125,20 @@ public struct JobRunner {
             return .refused("compiler '\(plan.compilerName)' is allowed but not installed on this server")
         }
         compilerPaths[plan.compilerName] = executable
+        if plan.directivesOnly {
+            var plugins = gccPlugins
+            let plugin = plugins.plugin(for: executable) { pluginLoads($0, into: executable, in: directory) }
+            gccPlugins = plugins
+            if let plugin {
+                plan.arguments.insert("-fplugin=" + plugin, at: 0)
+            } else if ArgScanner.debugLevel(plan.arguments) > 0 {
+                Files.removeTree(directory)
+                return .refused(
+                    "no sshcc gcc plugin in \(options.gccPluginDirectory) loads into \(executable): a -g object "
+                        + "compiled here from directives-only text would differ from a local one "
+                        + "(install it with Scripts/build-gcc-plugin.sh)")
+            }
+        }
         return .ready(PreparedJob(arguments: arguments, directory: directory, plan: plan, executable: executable))
     }
 
@@ -302,9 +318,22 @@ public struct JobRunner {
 
     /// What the sandboxed compiler may read: the system directories and its own installation
     /// (CompilerInstallation); nil when there is no sandbox.
+    /// Whether `executable` compiles an empty file with `plugin` loaded (sandboxed as a job's compiler is).
+    func pluginLoads(_ plugin: String, into executable: String, in directory: String) -> Bool {
+        let probe = directory + "/plugin-probe.c"
+        defer {
+            unlink(probe)
+            unlink(probe + ".s")
+        }
+        guard (try? Files.create(probe, [])) != nil else { return false }
+        let argv = [executable, "-fplugin=" + plugin, ArgScanner.directivesOnlyOption, "-S", probe, "-o", probe + ".s"]
+        return askCompiler(executable, argv, in: directory, sandbox: sandboxReadable(executable, in: directory)) != nil
+    }
+
     func sandboxReadable(_ executable: String, in directory: String) -> [String]? {
         guard options.sandbox, Sandbox.landlockABI > 0 else { return nil }
-        let system = options.sandboxReadable
+        let system =
+            options.sandboxReadable + (Files.exists(options.gccPluginDirectory) ? [options.gccPluginDirectory] : [])
         return system
             + installations.readable(executable, system: system) { real, arguments in
                 askCompiler(real, [real] + arguments, in: directory, sandbox: system + [real]).map {

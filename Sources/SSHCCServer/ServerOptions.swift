@@ -21,6 +21,9 @@ public struct ServerOptions: Equatable, Sendable {
     /// Run gcc's cc1 and `as` without their driver, with the command lines `gcc -###` prints
     /// (`--direct-steps auto`, the default; `off` runs every step through the driver).
     public var directSteps = true
+    /// Where sshcc's gcc plugins are (`--gcc-plugins`): one per gcc build, each loaded only by the gcc it
+    /// was built for (GCCPlugins). /usr/local/lib/sshcc/gcc-plugins by default.
+    public var gccPluginDirectory = "/usr/local/lib/sshcc/gcc-plugins"
     /// What a sandboxed compiler may read and execute, besides its own installation and the job directory.
     public var sandboxReadable = ServerOptions.defaultSandboxReadable
     /// Seconds a job got ready ahead of its source (holding a compile slot and started compiler steps) may wait
@@ -52,6 +55,7 @@ public struct ServerOptions: Equatable, Sendable {
                       [--slots NAME] [--min-free-memory MB] [--max-source MB] [--max-args N]
                       [--max-arg-length BYTES] [--max-output MB] [--max-memory MB] [--max-cpu S] [--max-wall S]
                       [--sandbox auto|off] [--sandbox-read DIR,...] [--protocols LIST] [--direct-steps auto|off]
+                      [--gcc-plugins DIR]
 
         Serves distcc compile requests on stdin/stdout, one after another until end of input: protocol 1
         (uncompressed), 2 (LZO), 4 (zstd) and 5 (zstd, the source in pieces); each reply in its request's
@@ -90,6 +94,10 @@ public struct ServerOptions: Equatable, Sendable {
                                 run gcc's cc1 and as themselves, with the command lines the driver prints for
                                 the job's flags (gcc -###, once per flag set): no driver process per step
                                 (default auto; off: every step through the driver; clang always is)
+          --gcc-plugins DIR     sshcc's gcc plugins, built by Scripts/build-gcc-plugin.sh for each gcc here
+                                (default /usr/local/lib/sshcc/gcc-plugins): with one, gcc -g jobs sent as
+                                directives-only text give the local object; without, such jobs are refused
+                                (their clients compile them locally)
           --inetd, --enable-tcp-insecure
                                 accepted and ignored, so sshccd can stand in for `distccd --inetd`
                                 (the compiler allow-list is never switched off)
@@ -161,6 +169,10 @@ public struct ServerOptions: Equatable, Sendable {
                 case "off": options.directSteps = false
                 default: throw UsageError("--direct-steps takes auto or off")
                 }
+            case "--gcc-plugins":
+                let path = try value(argument)
+                guard path.hasPrefix("/") else { throw UsageError("--gcc-plugins needs an absolute path") }
+                options.gccPluginDirectory = path
             case "--sandbox-read":
                 let paths = names(try value(argument))
                 guard paths.allSatisfy({ $0.hasPrefix("/") }) else {

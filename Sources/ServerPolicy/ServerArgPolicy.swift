@@ -25,11 +25,16 @@ public struct ServerCompile: Equatable, Sendable {
     public var readsStandardInput: Bool { !compilerName.contains("clang") }
     /// Path the object file will be read from.
     public var outputPath: String
+    /// The source is gcc's `-fdirectives-only` text: the compiler expands its macros (SourcePolicy checks it
+    /// as such), and the option, which a local compile does not have, is taken out of the DWARF producer
+    /// string (ProducerMend).
+    public var directivesOnly: Bool
 
     public init(
         compilerName: String, arguments: [String], assembleArguments: [String], inputPath: String,
-        assemblyPath: String, outputPath: String
+        assemblyPath: String, outputPath: String, directivesOnly: Bool = false
     ) {
+        self.directivesOnly = directivesOnly
         self.compilerName = compilerName
         self.arguments = arguments
         self.assembleArguments = assembleArguments
@@ -60,6 +65,7 @@ public enum ServerArgPolicy {
         var source: (name: String, language: Language)?
         var xLanguage: Language?
         var sawCompileOnly = false
+        var directivesOnly = false
         var outputs = 0
         let arguments = Array(argv.dropFirst())
         var index = 0
@@ -69,10 +75,19 @@ public enum ServerArgPolicy {
             // `@file` would make the driver read a server file as more arguments: it goes to the rules.
             if !argument.hasPrefix("-") && !argument.hasPrefix("@") || argument == "-" {
                 guard source == nil else { return .refuse("more than one input file ('\(shown(argument))')") }
-                guard let language = xLanguage ?? Language.fromFileName(argument)?.language else {
+                guard let language = xLanguage ?? Language.fromFileName(argument, driver: compilerName)?.language else {
                     return .refuse("input '\(shown(argument))' is not a C, C++ or Objective-C source name")
                 }
                 source = (argument, language)
+                continue
+            }
+            if argument == ArgScanner.directivesOnlyOption {
+                // Text whose macros the compiler expands: gcc only (clang would preprocess it all again).
+                guard !compilerName.contains("clang") else {
+                    return .refuse("'\(argument)' text is compiled by gcc only")
+                }
+                directivesOnly = true
+                kept.append(argument)
                 continue
             }
             let rule = ServerArgRules.rule(for: argument)
@@ -126,11 +141,11 @@ public enum ServerArgPolicy {
         let assemble =
             clang
             ? fromSource + ["-c", "-o", outputPath]
-            : kept + ["-x", "assembler", "-", "-c", "-o", outputPath]
+            : kept.filter { $0 != ArgScanner.directivesOnlyOption } + ["-x", "assembler", "-", "-c", "-o", outputPath]
         return .compile(
             ServerCompile(
                 compilerName: compilerName, arguments: compile, assembleArguments: assemble, inputPath: inputPath,
-                assemblyPath: assemblyPath, outputPath: outputPath))
+                assemblyPath: assemblyPath, outputPath: outputPath, directivesOnly: directivesOnly))
     }
 
     /// A file stem that is safe inside the job directory: no separators, no leading dot or dash.

@@ -46,7 +46,7 @@ public enum ServerArgRules {
         "-fcrash-diagnostics", "-fdeps-", "-fresolution", "-fvtv-", "-fembed-offload", "-ftest-coverage",
         "--coverage", "-fdiagnostics-generate-patch", "-gsplit-dwarf", "-dumpdir", "-dumpbase", "-time=", "-include",
         "-imacros", "-Xassembler",
-        "-Xpreprocessor", "-Wp,", "-fdirectives-only", "-fmemory-profile", "-fcs-profile",
+        "-Xpreprocessor", "-Wp,", "-fmemory-profile", "-fcs-profile",
     ]
     /// Options that stop before the object (or print instead of compiling); a server only makes objects.
     static let notACompile: Set<String> = [

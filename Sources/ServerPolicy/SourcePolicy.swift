@@ -7,6 +7,12 @@
 // only, which does not expand them), clang text may not hold `_Pragma`, and `pch_preprocess` and `.incbin` are
 // refused anywhere. Comments and backslash-newlines between a directive's tokens are seen through. Legitimate
 // preprocessed code never needs the rest; a refused job falls back to a local compile.
+//
+// gcc's `-fdirectives-only` text (the client's preprocessor obeyed the directives, the server's compiler
+// expands the macros) is checked by the same rules: its `#define`s are obeyed by the compiler, but a macro
+// cannot make a directive. It can make a `_Pragma`, built from pieces no scan of the text can see (glibc's
+// own headers stringize theirs); a `GCC dependency` made so can only look at what the job's sandbox lets
+// the compiler see (Docs/security.md).
 
 import CompileCore
 
@@ -56,16 +62,20 @@ public enum SourcePolicy {
         return "directive '#\(shown(name, limit: 40))' is not in preprocessed text and could read server files"
     }
 
+    static func firstIndex(of needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {
+        guard let first = needle.first, haystack.count >= needle.count, start <= haystack.count - needle.count else {
+            return nil
+        }
+        for index in start...(haystack.count - needle.count)
+        where haystack[index] == first && haystack[index..<index + needle.count].elementsEqual(needle) {
+            return index
+        }
+        return nil
+    }
+
     /// Plain substring search; the needles are short and the check runs once per job.
     static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
-        guard let first = needle.first, haystack.count >= needle.count else { return false }
-        var index = 0
-        let last = haystack.count - needle.count
-        while index <= last {
-            if haystack[index] == first && haystack[index..<index + needle.count].elementsEqual(needle) { return true }
-            index += 1
-        }
-        return false
+        firstIndex(of: needle, in: haystack, from: 0) != nil
     }
 }
 

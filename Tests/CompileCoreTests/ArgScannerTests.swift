@@ -133,26 +133,28 @@ struct ScanCase: CustomTestStringConvertible, Sendable {
     @Test func preprocessorOptionsStayLocal() throws {
         let plan = try Self.plan(
             "gcc -DA=1 -I inc -Iinc2 -include cfg.h -isystem sys -MD -MF x.d -MT t -O2 -g -c x.c -o out/x.o")
-        #expect(plan.remoteArguments == ["gcc", "-O2", "-g", "-c", "x.c", "-o", "out/x.o"])
+        #expect(plan.remoteArguments == ["gcc", "-fdirectives-only", "-O2", "-g", "-c", "x.c", "-o", "out/x.o"])
         #expect(
             plan.preprocessArguments == [
                 "gcc", "-DA=1", "-I", "inc", "-Iinc2", "-include", "cfg.h", "-isystem", "sys", "-MD", "-MF", "x.d",
-                "-MT", "t", "-O2", "-g", "x.c", "-E",
+                "-MT", "t", "-O2", "-g", "x.c", "-E", "-fdirectives-only",
             ])
+        #expect(plan.withPlainText.remoteArguments == ["gcc", "-O2", "-g", "-c", "x.c", "-o", "out/x.o"])
+        #expect(plan.withPlainText.preprocessArguments.last == "-E")
     }
 
     /// gcc names the .d file and its target after -o when compiling; with -E it must be told (gcc's cpp spec).
     @Test func dependencyFileAndTargetFollowTheOutput() throws {
         let plan = try Self.plan("gcc -MMD -c src/x.c -o build/x.o")
-        #expect(plan.preprocessArguments.suffix(5) == ["-MF", "build/x.d", "-MQ", "build/x.o", "-E"])
-        let noOutput = try Self.plan("gcc -MD -c src/x.c")
+        #expect(plan.withPlainText.preprocessArguments.suffix(5) == ["-MF", "build/x.d", "-MQ", "build/x.o", "-E"])
+        let noOutput = try Self.plan("gcc -MD -c src/x.c").withPlainText
         #expect(noOutput.preprocessArguments.suffix(5) == ["-MF", "x.d", "-MQ", "x.o", "-E"])
-        let explicit = try Self.plan("gcc -MD -MF my.d -MQ tgt -c x.c")
-        #expect(explicit.preprocessArguments == ["gcc", "-MD", "-MF", "my.d", "-MQ", "tgt", "x.c", "-E"])
+        let explicit = try Self.plan("clang -MD -MF my.d -MQ tgt -c x.c")
+        #expect(explicit.preprocessArguments == ["clang", "-MD", "-MF", "my.d", "-MQ", "tgt", "x.c", "-E"])
     }
 
     @Test func outputIsAlwaysExplicitInTheRemoteCommand() throws {
-        #expect(try Self.plan("gcc -c dir/x.c").remoteArguments == ["gcc", "-c", "dir/x.c", "-o", "x.o"])
+        #expect(try Self.plan("clang -c dir/x.c").remoteArguments == ["clang", "-c", "dir/x.c", "-o", "x.o"])
     }
 
     @Test func languageAndPreprocessedInputs() throws {
@@ -163,15 +165,28 @@ struct ScanCase: CustomTestStringConvertible, Sendable {
         #expect(try !Self.plan("gcc -c a.c").sourceIsPreprocessed)
     }
 
-    /// -g objects get the debug layout (gcc only; clang has no -fdebug-cpp); -g0 and no -g do not.
-    @Test func debugLayoutForGccDebugCompiles() throws {
-        #expect(try Self.plan("gcc -g -O2 -c x.c").needsDebugLayout)
-        #expect(try Self.plan("x86_64-linux-gnu-g++-12 -gdwarf-4 -c x.cc").needsDebugLayout)
-        #expect(try Self.plan("gcc -ggdb -c x.c").needsDebugLayout)
-        #expect(try !Self.plan("gcc -O2 -c x.c").needsDebugLayout)
-        #expect(try !Self.plan("gcc -g -g0 -c x.c").needsDebugLayout)
-        #expect(try !Self.plan("gcc -gno-column-info -c x.c").needsDebugLayout)
-        #expect(try !Self.plan("clang -g -c x.c").needsDebugLayout)
-        #expect(try !Self.plan("gcc -g -c x.i").needsDebugLayout)
+    /// gcc compiles get directives-only text (and keep it in both command lines), except where the option
+    /// would show in the object beyond the DWARF producer, or the text is already preprocessed; clang never.
+    @Test func directivesOnlyForGccCompiles() throws {
+        for command in [
+            "gcc -g -O2 -c x.c", "x86_64-linux-gnu-g++-12 -gdwarf-4 -c x.cc", "gcc -O2 -c x.c",
+            "cc -flto -fno-lto -c x.c",
+        ] {
+            let plan = try Self.plan(command)
+            #expect(plan.directivesOnly, "\(command)")
+            #expect(plan.preprocessArguments.contains(ArgScanner.directivesOnlyOption))
+            #expect(plan.remoteArguments.contains(ArgScanner.directivesOnlyOption))
+        }
+        for command in [
+            "clang -g -c x.c", "gcc -g -c x.i", "gcc -flto -c x.c", "gcc -flto=auto -c x.c",
+            "gcc -frecord-gcc-switches -c x.c",
+            "gcc -traditional-cpp -c x.c", "gcc -C -c x.c", "gcc -dD -c x.c",
+        ] {
+            let plan = try Self.plan(command)
+            #expect(!plan.directivesOnly, "\(command)")
+            #expect(!plan.remoteArguments.contains(ArgScanner.directivesOnlyOption))
+        }
+        #expect(try Self.plan("gcc -g -O2 -c x.c").recordsDebugInfo)
+        #expect(try !Self.plan("gcc -g -g0 -c x.c").recordsDebugInfo)
     }
 }

@@ -156,7 +156,8 @@ import Testing
         #expect(remote.status == 0 && local.status == 0)
         #expect(server.jobsServed == 2)
 
-        // A preprocessing error, without the driver: the same message and status as locally.
+        // A preprocessing error, found by cc1 without the driver: the file is then compiled locally (one driver
+        // run), which prints the same messages and status as a local build.
         try project.write("src/pp_error.c", "#include \"util.h\"\n#include \"missing.h\"\n")
         let errorLocal = try Fixtures.local(
             [gcc, "-O2", "-DNAME=3", "-MD", "-Iinclude", "-c", "src/pp_error.c", "-o", "out-local/e.o"],
@@ -165,7 +166,7 @@ import Testing
         let errorRemote = try Fixtures.sshcc(
             ["gcc", "-O2", "-DNAME=3", "-MD", "-Iinclude", "-c", "src/pp_error.c", "-o", "out-remote/e.o"],
             in: project.path, environment: environment)
-        #expect(driverRuns().count == runsBefore, "cc1 alone found the error")
+        #expect(driverRuns().count == runsBefore + 1, "cc1 alone found the error, the local compile reported it")
         #expect(errorRemote.status == errorLocal.status && errorLocal.status != 0)
         #expect(errorRemote.stderrText == errorLocal.stderrText)
 

@@ -89,17 +89,30 @@ import Testing
         #expect(server.jobsServed == 2)
     }
 
-    /// The layout can be turned off; the object then still works but its columns move (what plain -E gives).
-    @Test func plainLayoutOnRequestMovesColumns() throws {
+    /// What directives-only text cannot carry: a pragma the preprocessor carries out (push_macro/pop_macro)
+    /// goes as plain text when that is exact (no -g), and a -g compile whose macros depend on the machine
+    /// (`__BASE_FILE__`) compiles locally; both objects are the local ones.
+    @Test func textsDirectivesOnlyCannotCarryGoAnotherExactWay() throws {
         let server = try SSHDServer()
         let project = try Fixtures.project()
-        let environment = server.clientEnvironment(["SSHCC_FALLBACK": "0", "SSHCC_DEBUG_LAYOUT": "plain"])
-        let common = ["-g", "-O2", "-Iinclude", "-c", "src/prog.c"]
-        try Fixtures.local(["gcc"] + common + ["-o", "out-local/x.o"], in: project.path, environment: environment)
-        let remote = try Fixtures.sshcc(
-            ["gcc"] + common + ["-o", "out-remote/x.o"], in: project.path, environment: environment)
-        #expect(remote.status == 0)
-        #expect(try project.read("out-remote/x.o") != project.read("out-local/x.o"))
+        try project.write(
+            "src/push.c",
+            "#define V 3\n#pragma push_macro(\"V\")\n#undef V\n#define V 7\nint seven = V;\n"
+                + "#pragma pop_macro(\"V\")\nint three = V;\n")
+        try project.write("src/base.c", "const char *base = __BASE_FILE__;\nint f(int x) { return x + 1; }\n")
+        let environment = server.clientEnvironment(["SSHCC_FALLBACK": "0", "SSHCC_VERBOSE": "1"])
+        for (source, flags, remote) in [("src/push.c", ["-O2"], true), ("src/base.c", ["-g", "-O2"], false)] {
+            let before = server.jobsServed
+            let common = flags + ["-c", source]
+            try Fixtures.local(["gcc"] + common + ["-o", "out-local/x.o"], in: project.path, environment: environment)
+            let run = try Fixtures.sshcc(
+                ["gcc"] + common + ["-o", "out-remote/x.o"], in: project.path, environment: environment)
+            #expect(run.status == 0, "\(source): \(run.stderrText)")
+            #expect(try project.read("out-remote/x.o") == project.read("out-local/x.o"), "\(source)")
+            #expect(server.jobsServed == before + (remote ? 1 : 0), "\(source): \(run.stderrText)")
+            #expect(
+                run.stderrText.contains(remote ? "sending plain -E text" : "compiling locally"), "\(run.stderrText)")
+        }
     }
 
     @Test func diagnosticsOnALineWithAMacroMatchLocalOnes() throws {

@@ -86,11 +86,12 @@ final class ScriptedDaemon: @unchecked Sendable {
         let directory = try TemporaryDirectory("wrapper-sequence")
         let source = try directory.write("a.c", text)
         let argv = ["gcc", "-O2", "-c", source, "-o", directory.path + "/a.o"]
-        guard case .distribute(let plan) = ArgScanner.scan(argv) else { throw TestSupportError("not distributable") }
+        guard case .distribute(let scanned) = ArgScanner.scan(argv) else { throw TestSupportError("not distributable") }
+        let plan = scanned.withPlainText  // the sequence is the point here, compared with plain `gcc -E`
         let config = ClientConfig(
             home: directory.path,
             access: HostAccess(identity: nil, knownHosts: nil, agentSocket: nil, connectTimeout: nil, ioTimeout: 9),
-            fallback: true, verbose: false, renderDiagnosticsLocally: true, exactDebugLayout: false,
+            fallback: true, verbose: false, renderDiagnosticsLocally: true,
             muxPaths: MuxPaths.resolve(sshccDir: directory.path + "/mux", runtimeDir: nil, uid: getuid()))
         let job = JobSubmission(hostList: "h", access: config.access, arguments: plan.remoteArguments)
         let seen: Seen
@@ -101,6 +102,7 @@ final class ScriptedDaemon: @unchecked Sendable {
         case .answered(let outcome): seen = .answered(outcome.answer)
         case .preprocessingFailed(let failure): seen = .preprocessingFailed(failure)
         case .daemonFailed(let failure): seen = .daemonFailed(failure)
+        case .needsPlainText(let reason): throw TestSupportError("plain text needed: \(reason)")
         }
         let preprocessed = (try? Command.check("gcc", ["-E", source]).stdout) ?? Data()
         return (seen, Array(preprocessed), plan.remoteArguments)

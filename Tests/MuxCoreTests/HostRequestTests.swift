@@ -32,6 +32,12 @@ import Testing
             try forHost("h,distccd", ["gcc", "-xc", "-c", "w.txt", "-o", "w.o"]).0.arguments == [
                 "gcc", "-c", "w.i", "-o", "w.o",
             ])
+        // Directives-only text keeps its option, and its source still gets the preprocessed suffix.
+        #expect(
+            try forHost("h,distccd", ["g++", "-fdirectives-only", "-x", "c++", "-c", "p.c", "-o", "p.o"]).0.arguments
+                == [
+                    "g++", "-fdirectives-only", "-c", "p.ii", "-o", "p.o",
+                ])
     }
 
     @Test(arguments: [

@@ -19,3 +19,23 @@ public enum Products {
     public static var sshcc: String { directory + "/sshcc" }
     public static var sshccd: String { directory + "/sshccd" }
 }
+
+/// sshcc's gcc plugin, built once per test process into a directory of its own (Scripts/build-gcc-plugin.sh
+/// with this package's source), for the sshccd of every test server.
+public enum GCCPluginBuild {
+    public static let directory: String = {
+        let output = NSTemporaryDirectory() + "sshcc-test-plugins-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let package = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
+        let script = package + "/Scripts/build-gcc-plugin.sh"
+        let build = Process()
+        build.executableURL = URL(fileURLWithPath: "/bin/bash")
+        build.arguments = [script, output, "gcc"]
+        build.standardOutput = FileHandle.nullDevice
+        try? build.run()
+        build.waitUntilExit()
+        // A failed build leaves the directory without a plugin: the -g identity tests then fail, loudly.
+        atexit { _ = try? FileManager.default.removeItem(atPath: GCCPluginBuild.directory) }
+        return output
+    }()
+}

@@ -27,4 +27,9 @@ int sshcc_pidfd_open(pid_t pid);
 int sshcc_signal_pipe(const int *signals, int count);
 /// Writes that byte from the process itself (a stop asked for some other way).
 void sshcc_signal_pipe_ring(void);
+
+/// memfd_create(name, MFD_CLOEXEC): an anonymous file in memory; -1 on failure.
+int sshcc_memfd_cloexec(const char *name);
+/// memmem: whether `needle` occurs in `haystack` (glibc's two-way search, for megabytes of preprocessed text).
+int sshcc_contains(const void *haystack, unsigned long haystack_length, const void *needle, unsigned long needle_length);
 #endif

@@ -1,8 +1,12 @@
 // gcc's line markers, `# 12 "dir/file.h" 1 3 4`: the next line's number, the file, and flags (1 entering an
 // include, 2 returning from one, 3 a system header, 4 extern "C").
 
+func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
+
 /// `# LINE "file" flags` as gcc -E writes it.
 struct LineMarker {
+    init?(_ text: ArraySlice<UInt8>) { self.init(Array(text)) }
+
     var text: [UInt8]
     var line: Int
     /// The file name, unescaped: as annotations spell it.
