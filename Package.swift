@@ -51,9 +51,15 @@ let package = Package(
         // What sshccd lets a client make its compiler do: the argument allow-list and its rules, the source
         // and assembly checks, the direct steps' commands. Pure, no I/O (fuzzed).
         .target(name: "ServerPolicy", dependencies: ["CompileCore"], swiftSettings: strict),
-        // Preprocessed text laid out so that a compile records the same DWARF lines and columns as a local
-        // one (from `gcc -E -dD -fdebug-cpp` and the sources). Pure: bytes in, bytes out.
+        // gcc's preprocessed text: line markers, and what a `-fdirectives-only` text cannot carry elsewhere.
+        // Pure: bytes in, a verdict out (source files are read through a closure).
         .target(name: "PreprocessedText", dependencies: ["CPOSIX"], swiftSettings: strict),
+        // What decides a compiler's objects (compiler proper, assembler, driver, specs, target), as a digest:
+        // computed by the wrapper (cached) and by sshccd, compared per job.
+        .target(
+            name: "Toolchains",
+            dependencies: ["CompileCore", "POSIXSupport", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict),
         // glibc GNU extensions Swift's Glibc module hides (pipe2, posix_spawn chdir), and the signal pipe.
         .target(name: "CPOSIX"),
         // sshccd's compile job as a process: fork with limits, its own process group, the Landlock sandbox.
@@ -75,7 +81,7 @@ let package = Package(
         .target(
             name: "SSHCCServer",
             dependencies: [
-                "DistccWire", "CompileCore", "ServerPolicy", "POSIXSupport", "FileLogging",
+                "DistccWire", "CompileCore", "ServerPolicy", "POSIXSupport", "FileLogging", "Toolchains",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
@@ -89,7 +95,7 @@ let package = Package(
             name: "SSHCCMux",
             dependencies: [
                 "DistccWire", "WireCompression", "CompileCore", "POSIXSupport", "SSH", "MuxCore", "FileLogging",
-                "OpenSSHConfig", "KnownHostsFormat",
+                "OpenSSHConfig", "KnownHostsFormat", "Toolchains",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
@@ -97,7 +103,7 @@ let package = Package(
         // The wrapper: decide, preprocess, hand the job to the mux daemon, write results, fall back.
         .target(
             name: "SSHCCClient",
-            dependencies: ["CompileCore", "POSIXSupport", "MuxCore", "CPOSIX", "PreprocessedText"],
+            dependencies: ["CompileCore", "POSIXSupport", "MuxCore", "CPOSIX", "PreprocessedText", "Toolchains"],
             swiftSettings: strict),
         // The wrapper starts once per compile: a release build links it statically (no shared libraries to map
         // and relocate) and it is ready ~1 ms sooner (Docs/performance.md). Debug builds stay dynamic: the

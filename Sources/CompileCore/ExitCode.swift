@@ -32,5 +32,8 @@ public enum ExitCode: Int32, Sendable, CaseIterable {
     /// sshcc: the mux daemon's directory or socket is not this user's alone (another user could read the jobs
     /// or forge the answers): nothing was sent.
     case untrustedPath = 114
+    /// sshcc: no compile host has the local compiler's toolchain (each host that differs was named once, when
+    /// the daemon found out).
+    case toolchainDiffers = 115
 
 }

@@ -12,9 +12,16 @@ import DistccWire
 
 public enum HostRequest {
     /// The head of the request (`DIST ARGC ARGV…`, no source) as `spec`'s server reads it: in `version`
-    /// (the host's, see `firstVersion`), and for stock distccd with its own command line.
-    public static func head(_ arguments: [String], for spec: HostSpec, version: DistccVersion) -> [UInt8] {
-        let arguments = spec.runsStockDistccd ? StockDistccd.arguments(arguments) : arguments
+    /// (the host's, see `firstVersion`), and for stock distccd with its own command line. sshccd also gets
+    /// the client's toolchain identity, as a last argument it takes out and compares (stock distccd has no
+    /// way to state its own: its hosts are unverified).
+    public static func head(
+        _ arguments: [String], for spec: HostSpec, version: DistccVersion, toolchain: String? = nil
+    ) -> [UInt8] {
+        let arguments =
+            spec.runsStockDistccd
+            ? StockDistccd.arguments(arguments)
+            : arguments + (toolchain.map { [ToolchainCheck.argumentPrefix + $0] } ?? [])
         return WireEncoder.requestFields(Request(version: version, arguments: arguments, source: []))
     }
 

@@ -12,7 +12,7 @@ public enum MuxKind: String, Sendable, CaseIterable {
     case connectTimeout = "CTMO", ioTimeout = "IOTM", statusQuery = "STAQ", stop = "STOP"
     /// A job: its command line (JOBA, sent before the wrapper preprocesses), then its source in pieces as
     /// the preprocessor writes it (JOBC), the last piece in JOBS.
-    case jobArguments = "JOBA", jobPiece = "JOBC", jobSource = "JOBS"
+    case jobArguments = "JOBA", jobPiece = "JOBC", jobSource = "JOBS", toolchain = "TOOL"
     case note = "NOTE", compiledOn = "RHST", runLocally = "LOCL", failure = "FAIL"
     /// The compile's result: its wait status, stderr, stdout and object (the object ends the answer).
     case resultStatus = "RSTA", resultStderr = "RERR", resultStdout = "ROUT", resultObject = "ROBJ"

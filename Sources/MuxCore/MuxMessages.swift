@@ -56,11 +56,15 @@ public struct JobSubmission: Equatable, Sendable {
     public var access: HostAccess
     /// The command line the server compiles, compiler name first.
     public var arguments: [String]
+    /// The local compiler's toolchain identity (`DIGEST SUMMARY`, ToolchainIdentity.wire); nil when unknown:
+    /// then no host's toolchain is checked.
+    public var toolchain: String?
 
-    public init(hostList: String, access: HostAccess, arguments: [String]) {
+    public init(hostList: String, access: HostAccess, arguments: [String], toolchain: String? = nil) {
         self.hostList = hostList
         self.access = access
         self.arguments = arguments
+        self.toolchain = toolchain
     }
 }
 
@@ -113,6 +117,7 @@ public enum MuxCodec {
             out += MuxFrame(.connectTimeout, text: String(timeout)).encoded
         }
         out += MuxFrame(.ioTimeout, text: String(job.access.ioTimeout)).encoded
+        if let toolchain = job.toolchain { out += MuxFrame(.toolchain, text: toolchain).encoded }
         out += MuxFrame(.jobArguments, arguments(job.arguments)).encoded
         return out
     }
@@ -206,6 +211,7 @@ public enum MuxCodec {
     public static func request(from frames: [MuxFrame]) throws(MuxWireError) -> WrapperRequest? {
         var hostList = ""
         var access = HostAccess(identity: nil, knownHosts: nil, agentSocket: nil, connectTimeout: nil, ioTimeout: 300)
+        var toolchain: String?
         for frame in frames {
             switch frame.kind {
             case .statusQuery: return .status
@@ -217,10 +223,12 @@ public enum MuxCodec {
             case .sshConfig: access.sshConfig = frame.text
             case .connectTimeout: access.connectTimeout = try seconds(frame)
             case .ioTimeout: access.ioTimeout = try seconds(frame)
+            case .toolchain: toolchain = frame.text
             case .jobArguments:
                 let arguments = try arguments(from: frame)
                 guard arguments.first?.isEmpty == false else { throw .badValue(frame.kind, "no compiler named") }
-                return .job(JobSubmission(hostList: hostList, access: access, arguments: arguments))
+                return .job(
+                    JobSubmission(hostList: hostList, access: access, arguments: arguments, toolchain: toolchain))
             default: throw .unexpected(frame.kind, expecting: "a job, STAQ or STOP")
             }
         }

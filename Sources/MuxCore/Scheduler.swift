@@ -6,7 +6,10 @@
 // busy it waits, first come first served; a job whose host failed goes to another host
 // (Scheduler.remoteAttempts in all), after that the wrapper compiles it locally. A job whose channel alone
 // failed (its sshccd died) may go to any host again, the same one included, a few times
-// (Scheduler.channelRetries) before that counts as its host failing it.
+// (Scheduler.channelRetries) before that counts as its host failing it. A job whose compiler is known by
+// its toolchain identity goes only to hosts not found to have a different one for it (sshccd says so when
+// a job reaches it: the job then goes elsewhere without counting as tried); when every host differs the
+// wrapper compiles locally.
 
 import CompileCore
 
@@ -48,10 +51,13 @@ public struct Scheduler {
         public var tried: [PoolKey] = []
         /// Channel failures so far (see `channelRetries`).
         public var channelFaults = 0
+        /// The compiler's name and the client's toolchain digest (`gcc 1f2e…`); nil: not checked.
+        public let toolchain: String?
 
-        public init(id: Int, pools: [PoolKey]) {
+        public init(id: Int, pools: [PoolKey], toolchain: String? = nil) {
             self.id = id
             self.pools = pools
+            self.toolchain = toolchain
         }
     }
 
@@ -60,6 +66,8 @@ public struct Scheduler {
         case noHostUp
         /// The job failed on `remoteAttempts` hosts, or on every host it has.
         case retriesExhausted
+        /// Every host that is up has another toolchain for the job's compiler.
+        case toolchainDiffers
     }
 
     public enum Action: Sendable, Equatable {
@@ -71,6 +79,8 @@ public struct Scheduler {
     public private(set) var queue: [Ticket] = []
     /// Which pool runs each dispatched job.
     public private(set) var running: [Int: PoolKey] = [:]
+    /// What each pool's server said of a toolchain (compiler name and digest): true the same, false another.
+    public private(set) var toolchains: [PoolKey: [String: Bool]] = [:]
 
     public init() {}
 
@@ -106,6 +116,21 @@ public struct Scheduler {
         return pump()
     }
 
+    /// The job reached a server whose compiler differs from the client's: that pool is not used for this
+    /// toolchain again, and the job goes to another (not counting as tried there).
+    public mutating func toolchainDiffers(_ ticket: Ticket) -> [Action] {
+        guard let pool = running[ticket.id] else { return pump() }
+        free(ticket.id)
+        if let toolchain = ticket.toolchain { toolchains[pool, default: [:]][toolchain] = false }
+        queue.insert(ticket, at: 0)
+        return pump()
+    }
+
+    /// A job with `toolchain` compiled on `pool`: its server has the same.
+    public mutating func toolchainMatched(_ toolchain: String, on pool: PoolKey) {
+        toolchains[pool, default: [:]][toolchain] = true
+    }
+
     /// The job's wrapper left before it ended (its preprocessing failed): dropped wherever it is.
     public mutating func cancelled(_ id: Int) -> [Action] {
         queue.removeAll { $0.id == id }
@@ -121,7 +146,13 @@ public struct Scheduler {
 
     /// The pools a ticket may still use: up, not tried, known.
     func candidates(_ ticket: Ticket) -> [PoolKey] {
-        ticket.pools.filter { pools[$0]?.up == true && !ticket.tried.contains($0) }
+        ticket.pools.filter {
+            pools[$0]?.up == true && !ticket.tried.contains($0) && !differs($0, ticket)
+        }
+    }
+
+    func differs(_ pool: PoolKey, _ ticket: Ticket) -> Bool {
+        ticket.toolchain.map { toolchains[pool]?[$0] == false } ?? false
     }
 
     private mutating func free(_ id: Int) {
@@ -136,7 +167,11 @@ public struct Scheduler {
             let remoteTries = ticket.tried.filter { !$0.isLocal }.count
             let options = candidates(ticket)
             if options.isEmpty || remoteTries >= Self.remoteAttempts {
-                actions.append(.fail(ticket, ticket.tried.isEmpty ? .noHostUp : .retriesExhausted))
+                let differing = ticket.pools.contains { pools[$0]?.up == true && differs($0, ticket) }
+                let reason: FailReason =
+                    options.isEmpty && differing
+                    ? .toolchainDiffers : ticket.tried.isEmpty ? .noHostUp : .retriesExhausted
+                actions.append(.fail(ticket, reason))
                 continue
             }
             // Most free slots first; on a tie, the host listed first.

@@ -6,6 +6,7 @@ import CompileCore
 import MuxCore
 import POSIXSupport
 import PreprocessedText
+import Toolchains
 
 public enum Wrapper {
     /// Runs sshcc with its full argv (program name first) and returns the exit status.
@@ -66,8 +67,16 @@ public enum Wrapper {
 
         var plan = plan
         var outcome: MuxClient.Outcome
+        let toolchain = ToolchainCache.identity(of: compiler.path, muxDirectory: config.muxPaths.directory)
+        defer {
+            if !toolchain.kept, let identity = toolchain.identity {
+                ToolchainCache.keep(identity, of: compiler.path, muxDirectory: config.muxPaths.directory)
+            }
+        }
         while true {
-            let job = JobSubmission(hostList: hosts.text, access: config.access, arguments: plan.remoteArguments)
+            let job = JobSubmission(
+                hostList: hosts.text, access: config.access, arguments: plan.remoteArguments,
+                toolchain: toolchain.identity?.wire)
             switch send(job, plan: plan, compiler: compiler, config: config) {
             case .answered(let answered): outcome = answered
             case .preprocessingFailed(let failure): return exitStatus(failure, compiler: compiler)
@@ -101,6 +110,11 @@ public enum Wrapper {
             return compiler.execute()
         case .failure(let code, let summary, let details, let notes):
             printNotes(notes)
+            if code == ExitCode.toolchainDiffers.rawValue, config.fallback {
+                // Each differing host was named once (the notes); the build need not hear it per file.
+                if config.verbose { Console.error("sshcc: \(plan.source): \(summary); compiling locally\n") }
+                return compiler.execute()
+            }
             let failure = SSHCCFailure(ExitCode(rawValue: code) ?? .connectFailed, summary, details: details)
             return fallBack(compiler, config: config, because: failure)
         }

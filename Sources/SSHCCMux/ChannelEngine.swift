@@ -75,7 +75,8 @@ final class ChannelEngine {
     /// compiler ready meanwhile.
     func start(_ job: DaemonJob, on channel: LiveChannel, version: DistccVersion) {
         channel.start(
-            job, head: HostRequest.head(job.arguments, for: spec, version: version), version: version,
+            job, head: HostRequest.head(job.arguments, for: spec, version: version, toolchain: job.toolchain),
+            version: version,
             now: Monotonic.nanoseconds())
     }
 

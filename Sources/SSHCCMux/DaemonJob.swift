@@ -9,6 +9,10 @@ final class DaemonJob: @unchecked Sendable {
     let id: Int
     /// The command line the server compiles.
     let arguments: [String]
+    /// The client's toolchain identity (`DIGEST SUMMARY`), nil when unknown.
+    let toolchain: String?
+    /// Hosts found to have another toolchain for this job's compiler, said once per daemon (Dispatcher).
+    var toolchainNotes: [String] = []
     let answer = OneShot<JobAnswer>()
     // The fields below are guarded by the Dispatcher's monitor.
     var ticket: Scheduler.Ticket
@@ -24,10 +28,12 @@ final class DaemonJob: @unchecked Sendable {
     private var isCancelled = false
     private var onChange: (@Sendable () -> Void)?
 
-    init(id: Int, arguments: [String], pools: [PoolKey]) {
+    init(id: Int, arguments: [String], pools: [PoolKey], toolchain: String? = nil) {
         self.id = id
         self.arguments = arguments
-        ticket = Scheduler.Ticket(id: id, pools: pools)
+        self.toolchain = toolchain
+        let key = toolchain.map { "\(PathName.base(arguments.first ?? "")) \(ToolchainCheck.digest($0))" }
+        ticket = Scheduler.Ticket(id: id, pools: pools, toolchain: key)
     }
 
     /// The preprocessed source, once the wrapper has sent all of it.
@@ -71,9 +77,10 @@ final class DaemonJob: @unchecked Sendable {
     /// Lines for the wrapper about the hosts that failed the job before its outcome (`dropping` the
     /// last failure when that failure is the outcome itself).
     func notes(dropping last: Int = 0) -> [String] {
-        failures.dropLast(last).flatMap { host, failure in
-            [failure.summary.contains(host) ? failure.summary : "\(host): \(failure.summary)"] + failure.details
-        }
+        toolchainNotes
+            + failures.dropLast(last).flatMap { host, failure in
+                [failure.summary.contains(host) ? failure.summary : "\(host): \(failure.summary)"] + failure.details
+            }
     }
 }
 

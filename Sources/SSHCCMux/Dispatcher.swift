@@ -14,6 +14,8 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
     /// Host lists already parsed: a build sends the same one with every job.
     private var hostLists: [String: [HostSpec]] = [:]
     private var nextID = 1
+    /// Host and compiler pairs whose different toolchain a wrapper was already told of.
+    private var toolchainsTold: Set<String> = []
     private var clients = 0
     private var lastActivity = Monotonic.nanoseconds()
     let backoff: Double
@@ -51,7 +53,8 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
                 }
                 if !pools.contains(key) { pools.append(key) }
             }
-            let job = DaemonJob(id: nextID, arguments: submission.arguments, pools: pools)
+            let job = DaemonJob(
+                id: nextID, arguments: submission.arguments, pools: pools, toolchain: submission.toolchain)
             nextID += 1
             jobs[job.id] = job
             perform(scheduler.submit(job.ticket))
@@ -108,6 +111,20 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
 
     func jobSucceeded(_ job: DaemonJob, on key: PoolKey, result: JobResult) {
         monitor.withLock {
+            let refusal = Array("sshccd: \(ToolchainCheck.differs)".utf8)
+            if result.status.exitCode == ExitCode.serverRefused.rawValue, result.stderr.starts(with: refusal) {
+                // Another toolchain there: the job goes elsewhere; the wrapper hears of it once per host.
+                let told = "\(key.host) \(job.ticket.toolchain ?? "")"
+                if toolchainsTold.insert(told).inserted {
+                    let words = String(decoding: result.stderr.dropFirst(8).prefix { $0 != 0x0A }, as: UTF8.self)
+                    job.toolchainNotes.append("\(key.host): \(words): no jobs for it go there")
+                }
+                perform(scheduler.toolchainDiffers(job.ticket))
+                return
+            }
+            if let toolchain = job.ticket.toolchain, result.status.exitCode != ExitCode.serverRefused.rawValue {
+                scheduler.toolchainMatched(toolchain, on: key)
+            }
             jobs[job.id] = nil
             job.answer.fulfil(.compiled(host: key.host, result: result, notes: job.notes()))
             perform(scheduler.finished(job.id))
@@ -152,6 +169,14 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
     }
 
     private func failureAnswer(_ job: DaemonJob, _ reason: Scheduler.FailReason) -> JobAnswer {
+        if reason == .toolchainDiffers {
+            let compiler = PathName.base(job.arguments.first ?? "")
+            let summary = job.toolchain.map { String($0.drop { $0 != " " }.dropFirst()) } ?? ""
+            return .failure(
+                code: ExitCode.toolchainDiffers.rawValue,
+                summary: "no compile host has this machine's \(compiler) (\(summary))", details: [],
+                notes: job.notes())
+        }
         if reason == .retriesExhausted, let failure = job.failures.last?.failure {
             // The last failure is the answer itself; the notes tell of the ones before it.
             let notes = job.notes(dropping: 1)
@@ -179,7 +204,10 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
             var hosts: [StatusReport.Host] = []
             for (key, driver) in drivers.sorted(by: { $0.key.host < $1.key.host }) {
                 let pool = scheduler.pools[key]
-                hosts.append(StatusReport.Host(name: key.host, slots: pool?.slots ?? 0, stats: driver.snapshot))
+                hosts.append(
+                    StatusReport.Host(
+                        name: key.host, slots: pool?.slots ?? 0, stats: driver.snapshot,
+                        toolchains: scheduler.toolchains[key] ?? [:], unverified: driver.spec.runsStockDistccd))
             }
             let local = scheduler.pools.filter(\.key.isLocal).map { ($0.value.slots, $0.value.busy) }.first
             return StatusReport(

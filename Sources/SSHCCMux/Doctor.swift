@@ -10,6 +10,7 @@ import MuxCore
 import OpenSSHConfig
 import POSIXSupport
 import SSH
+import Toolchains
 import WireCompression
 
 public enum Doctor {
@@ -105,15 +106,24 @@ public enum Doctor {
             }
             current = "compiler"
             for compiler in compilers {
+                // This machine's toolchain for the name, which sshccd compares with its own.
+                let local = Environment.findExecutable(compiler).flatMap(ToolchainIdentity.compute)
                 let outcome = try job(
-                    session, spec: spec, version: DistccVersion.plain, compiler: compiler, deadline: jobDeadline())
+                    session, spec: spec, version: DistccVersion.plain, compiler: compiler, deadline: jobDeadline(),
+                    toolchain: local?.wire)
                 switch outcome {
                 case .answered(let reply) where reply.exitCode == 0 && !reply.object.isEmpty:
-                    step("compiler", "\(compiler): accepted")
+                    step(
+                        "compiler",
+                        "\(compiler): accepted, "
+                            + (local.map { "the same toolchain as here (\($0.summary))" } ?? "not on this machine"))
                 case .answered(let reply):
                     let message = String(decoding: reply.stderr, as: UTF8.self).split(separator: "\n").first.map(
                         String.init)
-                    step("compiler", "\(compiler): \(message ?? "failed (status \(reply.status))")", fine: nil)
+                    let differs = message?.contains(ToolchainCheck.differs) == true
+                    step(
+                        "compiler", "\(compiler): \(message ?? "failed (status \(reply.status))")",
+                        fine: differs ? false : nil)
                 case .closed:
                     step("compiler", "\(compiler): sshccd ended without answering", fine: false)
                 }
@@ -145,11 +155,14 @@ public enum Doctor {
     }
 
     /// Runs one tiny job on a channel of its own.
-    static func job(_ session: Session, spec: HostSpec, version: DistccVersion, compiler: String, deadline: Deadline)
-        throws(SSHCCFailure) -> Outcome
-    {
+    static func job(
+        _ session: Session, spec: HostSpec, version: DistccVersion, compiler: String, deadline: Deadline,
+        toolchain: String? = nil
+    ) throws(SSHCCFailure) -> Outcome {
         let name = compiler.contains("++") ? "sshcc-doctor.cpp" : "sshcc-doctor.c"
-        let arguments = [compiler, "-c", name, "-o", "sshcc-doctor.o"]
+        let arguments =
+            [compiler, "-c", name, "-o", "sshcc-doctor.o"]
+            + (toolchain.map { [ToolchainCheck.argumentPrefix + $0] } ?? [])
         var request = WireEncoder.requestFields(Request(version: version, arguments: arguments, source: []))
         if version == DistccVersion.zstdStreamed {
             request += WireEncoder.sourcePiece(source, last: true, compressor: ZstdStreamCompressor())

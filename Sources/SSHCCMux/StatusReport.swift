@@ -8,6 +8,10 @@ struct StatusReport {
         var name: String
         var slots: Int
         var stats: HostStats
+        /// What its server said of each toolchain jobs brought (compiler name and digest): the same or not.
+        var toolchains: [String: Bool] = [:]
+        /// Stock distccd: no toolchain is checked there.
+        var unverified = false
     }
 
     var uptimeSeconds: Double
@@ -40,6 +44,14 @@ struct StatusReport {
                 + "received \(Self.bytes(stats.bytesReceived))\(Self.share(stats.bytesReceived, of: stats.rawBytesReceived))"
                 + "\n  compression \(stats.compressionText), SSH compression \(stats.sshCompression)\n"
             if let error = stats.lastError { text += "  last error: \(error)\n" }
+            if host.unverified {
+                text += "  toolchains: unverified (stock distccd states none)\n"
+            } else if !host.toolchains.isEmpty {
+                let verdicts = host.toolchains.sorted { $0.key < $1.key }.map { key, same in
+                    "\(key.split(separator: " ").first ?? "?") \(same ? "same as here" : "DIFFERS (no jobs go there)")"
+                }
+                text += "  toolchains: \(verdicts.joined(separator: ", "))\n"
+            }
         }
         return text
     }

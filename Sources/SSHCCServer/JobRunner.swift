@@ -8,6 +8,7 @@ import Glibc
 import Logging
 import POSIXSupport
 import ServerPolicy
+import Toolchains
 
 /// What became of a request.
 public enum JobOutcome {
@@ -28,6 +29,8 @@ public struct JobRunner {
     /// gcc's steps without their driver, per flag set (`--direct-steps`).
     private var directSteps = DirectSteps()
     private lazy var gccPlugins = GCCPlugins(directory: options.gccPluginDirectory)
+    /// Each compiler's toolchain identity, computed at its first job that carries a client's.
+    private var toolchains: [String: ToolchainIdentity?] = [:]
 
     public init(options: ServerOptions, logger: Logger) {
         self.options = options
@@ -125,6 +128,20 @@ public struct JobRunner {
             return .refused("compiler '\(plan.compilerName)' is allowed but not installed on this server")
         }
         compilerPaths[plan.compilerName] = executable
+        if let client = plan.clientToolchain {
+            if toolchains[executable] == nil { toolchains[executable] = .some(ToolchainIdentity.compute(executable)) }
+            let mine = toolchains[executable] ?? nil
+            if mine.map({ ToolchainCheck.digest(client) != $0.digest }) ?? true {
+                Files.removeTree(directory)
+                let clientSummary = client.drop { $0 != " " }.dropFirst()
+                return .refused(
+                    ToolchainCheck.refusal(
+                        compiler: plan.compilerName, server: mine?.summary ?? "a compiler sshccd cannot identify",
+                        client:
+                            "\(shown(clientSummary, limit: 80)) (\(shown(ToolchainCheck.digest(client).prefix(12))) against "
+                            + "\(mine?.digest.prefix(12) ?? "none"))"))
+            }
+        }
         if plan.directivesOnly {
             var plugins = gccPlugins
             let plugin = plugins.plugin(for: executable) { pluginLoads($0, into: executable, in: directory) }

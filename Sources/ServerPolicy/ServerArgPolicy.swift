@@ -29,12 +29,15 @@ public struct ServerCompile: Equatable, Sendable {
     /// as such), and the option, which a local compile does not have, is taken out of the DWARF producer
     /// string (ProducerMend).
     public var directivesOnly: Bool
+    /// The client's toolchain identity (`DIGEST SUMMARY`) when it sent one: the server compares its own.
+    public var clientToolchain: String?
 
     public init(
         compilerName: String, arguments: [String], assembleArguments: [String], inputPath: String,
-        assemblyPath: String, outputPath: String, directivesOnly: Bool = false
+        assemblyPath: String, outputPath: String, directivesOnly: Bool = false, clientToolchain: String? = nil
     ) {
         self.directivesOnly = directivesOnly
+        self.clientToolchain = clientToolchain
         self.compilerName = compilerName
         self.arguments = arguments
         self.assembleArguments = assembleArguments
@@ -66,6 +69,7 @@ public enum ServerArgPolicy {
         var xLanguage: Language?
         var sawCompileOnly = false
         var directivesOnly = false
+        var clientToolchain: String?
         var outputs = 0
         let arguments = Array(argv.dropFirst())
         var index = 0
@@ -79,6 +83,10 @@ public enum ServerArgPolicy {
                     return .refuse("input '\(shown(argument))' is not a C, C++ or Objective-C source name")
                 }
                 source = (argument, language)
+                continue
+            }
+            if argument.hasPrefix(ToolchainCheck.argumentPrefix) {
+                clientToolchain = String(argument.dropFirst(ToolchainCheck.argumentPrefix.count))
                 continue
             }
             if argument == ArgScanner.directivesOnlyOption {
@@ -145,7 +153,8 @@ public enum ServerArgPolicy {
         return .compile(
             ServerCompile(
                 compilerName: compilerName, arguments: compile, assembleArguments: assemble, inputPath: inputPath,
-                assemblyPath: assemblyPath, outputPath: outputPath, directivesOnly: directivesOnly))
+                assemblyPath: assemblyPath, outputPath: outputPath, directivesOnly: directivesOnly,
+                clientToolchain: clientToolchain))
     }
 
     /// A file stem that is safe inside the job directory: no separators, no leading dot or dash.

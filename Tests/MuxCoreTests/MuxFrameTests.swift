@@ -24,7 +24,8 @@ struct MuxFrameTests {
     @Test func aJobRoundTrips() throws {
         let job = JobSubmission(
             hostList: "a/2\nb:2222 # comment", access: Self.access,
-            arguments: ["gcc", "-DNAME=a b", "", "-c", "é.c", "-o", "x.o"])
+            arguments: ["gcc", "-DNAME=a b", "", "-c", "é.c", "-o", "x.o"],
+            toolchain: "0123abcd gcc 12.2.0 x86_64-linux-gnu")
         var received = try frames(MuxCodec.jobHead(job, version: "5 sshcc 9"))
         #expect(received.first == MuxFrame(.version, text: "5 sshcc 9"))
         received.removeFirst()

@@ -127,4 +127,24 @@ struct SchedulerTests {
         for id in 1...3 { placed += destinations(s.submit(.init(id: id, pools: [a, local]))) }
         #expect(placed == ["1->localhost", "2->a", "3->localhost"])
     }
+
+    /// A server whose toolchain differs for a job's compiler is not used for it again (the job is not charged
+    /// as tried there); other compilers still go there; when every host differs the job fails as such.
+    @Test func aHostWithAnotherToolchainTakesNoMoreOfItsJobs() {
+        var s = scheduler([(a, 2), (b, 1)])
+        let gcc = Scheduler.Ticket(id: 1, pools: [a, b], toolchain: "gcc 1f2e")
+        #expect(destinations(s.submit(gcc)) == ["1->a"])
+        #expect(destinations(s.toolchainDiffers(gcc)) == ["1->b"])
+        #expect(s.toolchains[a] == ["gcc 1f2e": false])
+        s.toolchainMatched("gcc 1f2e", on: b)
+        #expect(destinations(s.finished(1)) == [])
+        // The next gcc job skips a although a has more free slots; a g++ job does not.
+        #expect(destinations(s.submit(.init(id: 2, pools: [a, b], toolchain: "gcc 1f2e"))) == ["2->b"])
+        #expect(destinations(s.submit(.init(id: 3, pools: [a, b], toolchain: "g++ 77aa"))) == ["3->a"])
+        // Every host differs: the job fails for that reason at once, not after waiting for b's slot.
+        var only = scheduler([(a, 1)])
+        let lone = Scheduler.Ticket(id: 4, pools: [a], toolchain: "gcc 1f2e")
+        #expect(destinations(only.submit(lone)) == ["4->a"])
+        #expect(destinations(only.toolchainDiffers(lone)) == ["4 failed toolchainDiffers"])
+    }
 }
