@@ -6,8 +6,10 @@
 #   distcc   CC="distcc gcc" over TCP to a local distccd
 # How it counts: the client side is every process make starts (make, the wrappers, their preprocessors:
 # getrusage of make's children, user + system) plus, for sshcc, the mux daemon (its utime + stime from
-# /proc before it stops). Servers are not children of make and are not counted. Each build runs RUNS times;
-# the median is printed.
+# /proc before it stops). The server side is the rest of what the whole machine spent meanwhile (/proc/stat,
+# every core; for sshcc until its daemon has stopped and the connections have ended): sshd, sshccd and the
+# compilers, or distccd and its compilers. The machine must be otherwise idle. Each build runs RUNS times; the
+# medians are printed.
 # Usage: Benchmarks/client-cpu.sh [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,7 +24,12 @@ start_servers
 export SSHCC_HOSTS="$user@127.0.0.1:$port/4" SSHCC_IDENTITY="$work/id_ed25519"
 export SSHCC_KNOWN_HOSTS="$work/known_hosts" SSHCC_FALLBACK=0 DISTCC_HOSTS="127.0.0.1:$dport/4" DISTCC_FALLBACK=0
 
-# cpu CC CFLAGS: client CPU seconds of one clean build.
+# machine_cpu: CPU seconds the whole machine has spent (user, nice, system, irq, softirq of every core).
+machine_cpu() {
+    awk -v hz="$(getconf CLK_TCK)" '$1 == "cpu" {printf "%.2f\n", ($2 + $3 + $4 + $7 + $8) / hz}' /proc/stat
+}
+
+# cpu CC CFLAGS: "CLIENT SERVER" CPU seconds of one clean build.
 cpu() {
     local cc=$1 cflags=$2 tree=$work/tree
     rm -rf "$tree" && mkdir -p "$tree"
@@ -35,7 +42,8 @@ cpu() {
         "$bin/sshcc" gcc -O2 -c -x c /dev/null -o "$work/warm.o"   # the daemon up and logged in, not counted
         mux=$(cat "$SSHCC_DIR"/*.pid 2>/dev/null || pgrep -n -f "sshcc-mux.*$SSHCC_DIR" || echo 0)
     fi
-    local before=0
+    local before=0 machine_before
+    machine_before=$(machine_cpu)
     [[ $mux != 0 ]] && before=$(awk '{print $14 + $15}' "/proc/$mux/stat")
     local times
     case $cc in
@@ -47,19 +55,25 @@ cpu() {
     if [[ $mux != 0 ]]; then
         daemon=$(awk -v b="$before" -v hz="$(getconf CLK_TCK)" '{print ($14 + $15 - b) / hz}' "/proc/$mux/stat")
         "$bin/sshcc" --stop >/dev/null 2>&1 || true
+        sleep 1
     fi
-    echo "$times $daemon" | awk '{printf "%.2f\n", $1 + $2 + $3}'
+    local machine_after
+    machine_after=$(machine_cpu)
+    echo "$times $daemon $machine_before $machine_after" |
+        awk '{client = $1 + $2 + $3; printf "%.2f %.2f\n", client, $5 - $4 - client}'
 }
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}'; }
 
-echo "| CFLAGS | local compile | sshcc client | distcc client | sshcc / distcc |"
-echo "| --- | --- | --- | --- | --- |"
+echo "| CFLAGS | local compile | sshcc client | distcc client | sshcc / distcc | sshcc server | distcc server |"
+echo "| --- | --- | --- | --- | --- | --- | --- |"
 for cflags in "-g -O2" "-O2"; do
-    declare -A result=()
+    declare -A client=() server=()
     for cc in local sshcc distcc; do
-        result[$cc]=$(for _ in $(seq "$runs"); do cpu "$cc" "$cflags"; done | median)
+        results=$(for _ in $(seq "$runs"); do cpu "$cc" "$cflags"; done)
+        client[$cc]=$(echo "$results" | cut -d' ' -f1 | median)
+        server[$cc]=$(echo "$results" | cut -d' ' -f2 | median)
     done
-    ratio=$(awk -v a="${result[sshcc]}" -v b="${result[distcc]}" 'BEGIN {printf "%.2f", a / b}')
-    echo "| $cflags | ${result[local]} s | ${result[sshcc]} s | ${result[distcc]} s | $ratio |"
+    ratio=$(awk -v a="${client[sshcc]}" -v b="${client[distcc]}" 'BEGIN {printf "%.2f", a / b}')
+    echo "| $cflags | ${client[local]} s | ${client[sshcc]} s | ${client[distcc]} s | $ratio | ${server[sshcc]} s | ${server[distcc]} s |"
 done

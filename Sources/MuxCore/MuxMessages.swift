@@ -6,7 +6,8 @@ import CompileCore
 /// The mux protocol's version. Wrappers and daemons must agree on the whole version line.
 public enum MuxVersion {
     /// 5: the job travels as its fields (JOBA and the source; RSTA RERR ROUT ROBJ back), not as distcc bytes.
-    public static let protocolNumber = 5
+    /// 6: a job may carry the local toolchain's identity (TOOL).
+    public static let protocolNumber = 6
     /// "1 sshcc 0.1.0": protocol number and the build's version, compared as a whole.
     public static func line(build: String) -> String { "\(protocolNumber) sshcc \(build)" }
 }
