@@ -111,12 +111,15 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
 
     func jobSucceeded(_ job: DaemonJob, on key: PoolKey, result: JobResult) {
         monitor.withLock {
-            let refusal = Array("sshccd: \(ToolchainCheck.differs)".utf8)
-            if result.status.exitCode == ExitCode.serverRefused.rawValue, result.stderr.starts(with: refusal) {
+            let prefix = Array("sshccd: ".utf8)
+            if result.status.exitCode == ExitCode.serverRefused.rawValue,
+                result.stderr.starts(with: prefix + Array(ToolchainCheck.differs.utf8))
+            {
                 // Another toolchain there: the job goes elsewhere; the wrapper hears of it once per host.
                 let told = "\(key.host) \(job.ticket.toolchain ?? "")"
                 if toolchainsTold.insert(told).inserted {
-                    let words = String(decoding: result.stderr.dropFirst(8).prefix { $0 != 0x0A }, as: UTF8.self)
+                    let words = String(
+                        decoding: result.stderr.dropFirst(prefix.count).prefix { $0 != 0x0A }, as: UTF8.self)
                     job.toolchainNotes.append("\(key.host): \(words): no jobs for it go there")
                 }
                 perform(scheduler.toolchainDiffers(job.ticket))

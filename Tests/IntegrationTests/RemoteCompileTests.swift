@@ -180,6 +180,40 @@ import Testing
         #expect(server.jobsServed == 0)
     }
 
+    /// What the preprocessor says is the build's to see as a local compile shows it: `#error` with the compile
+    /// errors gcc goes on to report after it (gcc and g++, byte for byte, same status), and a `#warning` in a
+    /// file that compiles (held until the preprocessor succeeded, then printed; the object is remote).
+    @Test func preprocessorMessagesAreTheLocalOnes() throws {
+        let server = try SSHDServer()
+        let project = try Fixtures.project()
+        try project.write("src/stop.c", "#error stop here\nint f(void) { return missing; }\n")
+        try project.write("src/careful.c", "#warning careful\nint g(int x) { return x + 1; }\n")
+        let environment = server.clientEnvironment(["SSHCC_FALLBACK": "0"])
+        for compiler in ["gcc", "g++"] {
+            let local = try Fixtures.local(
+                [compiler, "-c", "src/stop.c", "-o", "out-local/s.o"], in: project.path, environment: environment)
+            let remote = try Fixtures.sshcc(
+                [compiler, "-c", "src/stop.c", "-o", "out-remote/s.o"], in: project.path, environment: environment)
+            let followed = [
+                "missing’ undeclared", "missing' undeclared", "missing’ was not declared", "missing' was not declared",
+            ].contains {
+                local.stderrText.contains($0)
+            }
+            #expect(local.status != 0 && followed, "gcc reports the compile error after #error: \(local.stderrText)")
+            #expect(remote.status == local.status, "\(compiler)")
+            #expect(remote.stderrText == local.stderrText, "\(compiler)")
+        }
+        let local = try Fixtures.local(
+            ["gcc", "-c", "src/careful.c", "-o", "out-local/c.o"], in: project.path, environment: environment)
+        let remote = try Fixtures.sshcc(
+            ["gcc", "-c", "src/careful.c", "-o", "out-remote/c.o"], in: project.path, environment: environment)
+        #expect(local.status == 0 && local.stderrText.contains("#warning careful"))
+        #expect(remote.status == 0)
+        #expect(remote.stderrText == local.stderrText)
+        #expect(try project.read("out-remote/c.o") == project.read("out-local/c.o"))
+        #expect(server.jobsServed == 1, "only the file that compiles went to the server")
+    }
+
     @Test func dependencyFileIsTheOneALocalCompileWrites() throws {
         let server = try SSHDServer()
         let project = try Fixtures.project()
