@@ -122,7 +122,7 @@ public enum Wrapper {
 
     enum Sent: ~Copyable {
         case answered(MuxClient.Outcome)
-        /// The preprocessor failed (its messages are out): the job was withdrawn.
+        /// The preprocessor failed (its messages held: a local compile reports the file): the job was withdrawn.
         case preprocessingFailed(LocalCompiler.PreprocessFailure)
         /// No mux daemon could be reached or kept.
         case daemonFailed(SSHCCFailure)
@@ -153,22 +153,25 @@ public enum Wrapper {
         var heldMessages: [UInt8] = []
         var link = MuxClient.open(job, connect: connect)
         var sentAhead = 0
-        let text =
-            preprocessor?.text(pieceSize: MuxClient.pieceSize) { piece in
+        let text: Result<[UInt8], LocalCompiler.PreprocessFailure>
+        if preprocessor != nil {
+            text = preprocessor!.text(pieceSize: MuxClient.pieceSize) { piece in
                 guard link != nil else { return }
                 if MuxClient.send(link!, piece, last: false) {
                     sentAhead += piece.count
                 } else {
                     link = nil  // closed: the whole job goes again once the text is complete
                 }
-            }.map { Optional($0) }
-            ?? compiler.preprocess(plan).map { whole -> [UInt8]? in
+            }
+        } else {
+            text = compiler.preprocess(plan).map { whole in
                 heldMessages = whole.messages
                 return whole.text
             }
+        }
         let source: [UInt8]
         switch text {
-        case .success(let whole): source = whole ?? []
+        case .success(let whole): source = whole
         case .failure(let failure):
             link = nil  // withdraws the job
             _ = preprocessor?.failure()  // reaped
