@@ -15,4 +15,6 @@ public enum ToolchainCheck {
 
     /// The digest part of an identity's wire form.
     public static func digest(_ wire: String) -> Substring { wire.prefix { $0 != " " } }
+    /// The summary part of an identity's wire form.
+    public static func summary(_ wire: String) -> Substring { wire.drop { $0 != " " }.dropFirst() }
 }

@@ -174,7 +174,7 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
     private func failureAnswer(_ job: DaemonJob, _ reason: Scheduler.FailReason) -> JobAnswer {
         if reason == .toolchainDiffers {
             let compiler = PathName.base(job.arguments.first ?? "")
-            let summary = job.toolchain.map { String($0.drop { $0 != " " }.dropFirst()) } ?? ""
+            let summary = job.toolchain.map { String(ToolchainCheck.summary($0)) } ?? ""
             return .failure(
                 code: ExitCode.toolchainDiffers.rawValue,
                 summary: "no compile host has this machine's \(compiler) (\(summary))", details: [],

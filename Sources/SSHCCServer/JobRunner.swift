@@ -4,7 +4,6 @@
 
 import CompileCore
 import DistccWire
-import Glibc
 import Logging
 import POSIXSupport
 import ServerPolicy
@@ -128,19 +127,9 @@ public struct JobRunner {
             return .refused("compiler '\(plan.compilerName)' is allowed but not installed on this server")
         }
         compilerPaths[plan.compilerName] = executable
-        if let client = plan.clientToolchain {
-            if toolchains[executable] == nil { toolchains[executable] = .some(ToolchainIdentity.compute(executable)) }
-            let mine = toolchains[executable] ?? nil
-            if mine.map({ ToolchainCheck.digest(client) != $0.digest }) ?? true {
-                Files.removeTree(directory)
-                let clientSummary = client.drop { $0 != " " }.dropFirst()
-                return .refused(
-                    ToolchainCheck.refusal(
-                        compiler: plan.compilerName, server: mine?.summary ?? "a compiler sshccd cannot identify",
-                        client:
-                            "\(shown(clientSummary, limit: 80)) (\(shown(ToolchainCheck.digest(client).prefix(12))) against "
-                            + "\(mine?.digest.prefix(12) ?? "none"))"))
-            }
+        if let client = plan.clientToolchain, let reason = toolchainRefusal(client, plan.compilerName, executable) {
+            Files.removeTree(directory)
+            return .refused(reason)
         }
         if plan.directivesOnly {
             var plugins = gccPlugins
@@ -333,20 +322,32 @@ public struct JobRunner {
         return process
     }
 
-    /// What the sandboxed compiler may read: the system directories and its own installation
-    /// (CompilerInstallation); nil when there is no sandbox.
+    /// Why `executable` may not compile for a client whose toolchain identity is `client` (`DIGEST SUMMARY`),
+    /// or nil when it has the same; its own identity is computed at its first such job.
+    private mutating func toolchainRefusal(_ client: String, _ compilerName: String, _ executable: String) -> String? {
+        if toolchains[executable] == nil { toolchains[executable] = .some(ToolchainIdentity.compute(executable)) }
+        let mine = toolchains[executable] ?? nil
+        guard mine?.digest != String(ToolchainCheck.digest(client)) else { return nil }
+        return ToolchainCheck.refusal(
+            compiler: compilerName, server: mine?.summary ?? "a compiler sshccd cannot identify",
+            client: "\(shown(ToolchainCheck.summary(client), limit: 80)) "
+                + "(\(shown(ToolchainCheck.digest(client).prefix(12))) against \(mine?.digest.prefix(12) ?? "none"))")
+    }
+
     /// Whether `executable` compiles an empty file with `plugin` loaded (sandboxed as a job's compiler is).
     func pluginLoads(_ plugin: String, into executable: String, in directory: String) -> Bool {
         let probe = directory + "/plugin-probe.c"
         defer {
-            unlink(probe)
-            unlink(probe + ".s")
+            Files.remove(probe)
+            Files.remove(probe + ".s")
         }
         guard (try? Files.create(probe, [])) != nil else { return false }
         let argv = [executable, "-fplugin=" + plugin, ArgScanner.directivesOnlyOption, "-S", probe, "-o", probe + ".s"]
         return askCompiler(executable, argv, in: directory, sandbox: sandboxReadable(executable, in: directory)) != nil
     }
 
+    /// What the sandboxed compiler may read: the system directories and its own installation
+    /// (CompilerInstallation); nil when there is no sandbox.
     func sandboxReadable(_ executable: String, in directory: String) -> [String]? {
         guard options.sandbox, Sandbox.landlockABI > 0 else { return nil }
         let system =

@@ -62,20 +62,16 @@ public enum SourcePolicy {
         return "directive '#\(shown(name, limit: 40))' is not in preprocessed text and could read server files"
     }
 
-    static func firstIndex(of needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {
-        guard let first = needle.first, haystack.count >= needle.count, start <= haystack.count - needle.count else {
-            return nil
-        }
-        for index in start...(haystack.count - needle.count)
-        where haystack[index] == first && haystack[index..<index + needle.count].elementsEqual(needle) {
-            return index
-        }
-        return nil
-    }
-
     /// Plain substring search; the needles are short and the check runs once per job.
     static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
-        firstIndex(of: needle, in: haystack, from: 0) != nil
+        guard let first = needle.first, haystack.count >= needle.count else { return false }
+        var index = 0
+        let last = haystack.count - needle.count
+        while index <= last {
+            if haystack[index] == first && haystack[index..<index + needle.count].elementsEqual(needle) { return true }
+            index += 1
+        }
+        return false
     }
 }
 
