@@ -7,8 +7,35 @@
 #include <libssh2.h>
 #include <libssh2_publickey.h>
 
-static inline LIBSSH2_SESSION *sshcc_session_init(void) {
-    return libssh2_session_init_ex(NULL, NULL, NULL, NULL);
+/// What the server said when it ended the connection with SSH_MSG_DISCONNECT (`received` is 0 until it does).
+/// A login the server ends on purpose (sshd's "Too many authentication failures") is told apart this way from
+/// a connection that broke.
+typedef struct {
+    int received;
+    int reason;
+    char message[256];
+} sshcc_disconnect_note;
+
+static void sshcc_note_disconnect(LIBSSH2_SESSION *s, int reason, const char *message, int message_len,
+                                  const char *language, int language_len, void **abstract) {
+    (void)s;
+    (void)language;
+    (void)language_len;
+    sshcc_disconnect_note *note = (sshcc_disconnect_note *)*abstract;
+    if (!note) return;
+    size_t length = message && message_len > 0 ? (size_t)message_len : 0;
+    if (length >= sizeof(note->message)) length = sizeof(note->message) - 1;
+    if (length) memcpy(note->message, message, length);
+    note->message[length] = 0;
+    note->reason = reason;
+    note->received = 1;
+}
+
+/// A session whose DISCONNECT message, if the server sends one, lands in `note`.
+static inline LIBSSH2_SESSION *sshcc_session_init(sshcc_disconnect_note *note) {
+    LIBSSH2_SESSION *s = libssh2_session_init_ex(NULL, NULL, NULL, note);
+    if (s) libssh2_session_callback_set(s, LIBSSH2_CALLBACK_DISCONNECT, (void *)sshcc_note_disconnect);
+    return s;
 }
 
 static inline int sshcc_session_disconnect(LIBSSH2_SESSION *s, const char *why) {

@@ -49,9 +49,8 @@ extension Session {
             offered.outcome = .accepted
         } catch  where error.code == LIBSSH2_ERROR_FILE {
             offered.outcome = .unusable("libssh2 cannot read it: \(error.detail)")
-        } catch
-            where error.code == LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED || error.code == LIBSSH2_ERROR_AUTHENTICATION_FAILED
-        {
+        } catch  where Self.isRefusal(error) {
+            try refusalOrLostConnection(error)
             offered.outcome = .rejected
         }
         return offered
@@ -69,12 +68,25 @@ extension Session {
                 libssh2_agent_userauth(agent.raw, user, identity)
             }
             key.outcome = .accepted
-        } catch
-            where error.code == LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED || error.code == LIBSSH2_ERROR_AUTHENTICATION_FAILED
-        {
+        } catch  where Self.isRefusal(error) {
+            try refusalOrLostConnection(error)
             key.outcome = .rejected
         }
         return key
+    }
+
+    /// The codes libssh2 gives a refused key — and also a connection that broke or was closed while it
+    /// waited for the server's answer ("Waiting for USERAUTH response").
+    static func isRefusal(_ error: SSHError) -> Bool {
+        error.code == LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED || error.code == LIBSSH2_ERROR_AUTHENTICATION_FAILED
+    }
+
+    /// Returns when the server really refused the key; throws a connection error when the stream ended
+    /// instead (a broken connection must be retried, not taken for a refusal).
+    func refusalOrLostConnection(_ error: SSHError) throws(SSHError) {
+        guard streamEnded else { return }
+        let how = serverDisconnect == nil ? "the connection broke" : "the server closed the connection"
+        throw SSHError(.connection, error.operation, code: error.code, detail: how)
     }
 }
 

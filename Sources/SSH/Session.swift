@@ -26,6 +26,8 @@ public final class Session {
     let raw: OpaquePointer
     /// The jump host or ProxyCommand process the connection runs through, if any.
     private let hop: HopProcess?
+    /// Filled in by libssh2 when the server sends SSH_MSG_DISCONNECT.
+    private let disconnectNote: UnsafeMutablePointer<sshcc_disconnect_note>
 
     /// How a session reaches its server.
     public enum Route: Sendable {
@@ -56,7 +58,10 @@ public final class Session {
             guard let ours = process.socket.take() else { throw SSHError(.connect, "start \(name)") }
             stream = ours
         }
-        guard let session = sshcc_session_init() else {
+        disconnectNote = .allocate(capacity: 1)
+        disconnectNote.initialize(to: sshcc_disconnect_note())
+        guard let session = sshcc_session_init(disconnectNote) else {
+            disconnectNote.deallocate()
             shutdown(stream.number, Int32(SHUT_RDWR))
             hop?.stop()
             throw SSHError(.handshake, "create an SSH session")
@@ -87,6 +92,7 @@ public final class Session {
         let deadline = Deadline(secondsFromNow: 1)
         _ = try? retry("disconnect", .connection, deadline) { sshcc_session_disconnect(raw, "sshcc done") }
         libssh2_session_free(raw)
+        disconnectNote.deallocate()
         // The hop sees end of file before it is told to stop; the stream closes with this object.
         shutdown(socket, Int32(SHUT_RDWR))
         hop?.stop()
@@ -125,6 +131,27 @@ public final class Session {
             }
         }
         return HostKey(bytes: bytes, type: type, sha256: digest)
+    }
+
+    // MARK: Connection state
+
+    /// The reason code and text of the server's SSH_MSG_DISCONNECT, once it sent one (its text is the
+    /// server's: quote it with `shown`).
+    public var serverDisconnect: (reason: Int32, message: String)? {
+        guard disconnectNote.pointee.received != 0 else { return nil }
+        let message = withUnsafeBytes(of: disconnectNote.pointee.message) { bytes in
+            String(decoding: bytes.prefix(while: { $0 != 0 }), as: UTF8.self)
+        }
+        return (disconnectNote.pointee.reason, message)
+    }
+
+    /// Whether the stream to sshd has ended (end of file or an error such as a reset): what libssh2 reports
+    /// as a refused key may be a connection that broke while it waited for the answer.
+    public var streamEnded: Bool {
+        if serverDisconnect != nil { return true }
+        var byte: UInt8 = 0
+        let received = recv(socket, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+        return received == 0 || (received < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
     }
 
     // MARK: Waiting

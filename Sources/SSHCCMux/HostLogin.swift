@@ -245,6 +245,11 @@ enum HostLogin {
                 }
             }
         } catch {
+            // sshd ends a login on purpose after MaxAuthTries refused keys: retrying would only repeat it.
+            // Any other end of the connection is a network failure, retried like one.
+            if let closed = session.serverDisconnect, offered.contains(where: { $0.outcome == .rejected }) {
+                throw authenticationFailure(offered, user: user, spec: spec, serverSaid: closed.message)
+            }
             throw SSHCCFailure(.connectFailed, "lost \(spec) while logging in: \(error)\(tooManyTries(offered))")
         }
         if let key = offered.first(where: { $0.outcome == .accepted }) { return key }
@@ -278,7 +283,10 @@ enum HostLogin {
             : ""
     }
 
-    static func authenticationFailure(_ offered: [OfferedKey], user: String, spec: HostSpec) -> SSHCCFailure {
+    /// Why no key logged in; `serverSaid` is the text of the server's DISCONNECT when it ended the login.
+    static func authenticationFailure(_ offered: [OfferedKey], user: String, spec: HostSpec, serverSaid: String? = nil)
+        -> SSHCCFailure
+    {
         if offered.isEmpty {
             return SSHCCFailure(
                 .authFailed, "no SSH key to log in to \(spec) as \(user)",
@@ -299,7 +307,7 @@ enum HostLogin {
                 "  RSA keys cannot work here: this libssh2 signs only with SHA-1 'ssh-rsa', which OpenSSH 8.8 and later refuse."
             )
             details.append("  fix: use an ed25519 key (ssh-keygen -t ed25519) and authorize it on the host")
-        } else if offered.filter({ $0.outcome == .rejected }).count >= 5 {
+        } else if offered.filter({ $0.outcome == .rejected }).count >= 5 || serverSaid != nil {
             details.append(
                 "  \(offered.count) keys were offered: sshd stops after MaxAuthTries (6 by default), maybe before the right one."
             )
@@ -311,6 +319,9 @@ enum HostLogin {
         } else {
             details.append(
                 "  fix: add the public key to ~\(user)/.ssh/authorized_keys on \(spec.host) (see Keys/README.md)")
+        }
+        if let serverSaid {
+            details.insert("  The server ended the login: \"\(shown(serverSaid))\"", at: 0)
         }
         let verdict =
             offered.contains(where: { $0.outcome == .rejected })

@@ -1,7 +1,7 @@
 // Staying connected to real servers: sshd restarted while the daemon is idle (the next job reconnects at
 // once), a server that refuses every session (a clear failure at once, and logins counted: no reconnect
-// storm), MaxSessions 1 with idle channels closed by ChannelTimeout. Every job with SSHCC_FALLBACK=0, so a job
-// that did not compile remotely shows.
+// storm), MaxSessions 1 with idle channels closed by ChannelTimeout, a login cut short (a lost connection, not a
+// refused key). Every job with SSHCC_FALLBACK=0, so a job that did not compile remotely shows.
 
 import Foundation
 import TestSupport
@@ -85,5 +85,46 @@ import Testing
         let log = (try? String(contentsOfFile: server.sshdLog, encoding: .utf8)) ?? ""
         #expect(log.contains("no more sessions"), "MaxSessions 1 was reached")
         attachLogsOnFailure(server, server.jobsServed == 16)
+    }
+
+    /// The connection ends while sshd decides on the key — its session process dies in the middle of the
+    /// login, as when a link resets there. libssh2 reports that as a refused key; it is a lost connection,
+    /// retried at once, never "refused every key" (which would keep the host out of the whole build).
+    @Test(.enabled(if: getuid() == 0, "AuthorizedKeysCommandUser root needs a root sshd"))
+    func aLoginCutShortIsALostConnection() throws {
+        // sshd runs this for the key it is asked about: it kills its own session process (the command's parent)
+        // while `drops` says so, and otherwise vouches for the test's key.
+        let keys = try TemporaryDirectory("sshcc-login-cut")
+        try keys.write(
+            "keys.sh",
+            """
+            n=$(cat \(keys.path)/drops)
+            if [ "$n" -gt 0 ]; then echo $((n - 1)) > \(keys.path)/drops; kill -9 $PPID; sleep 5; fi
+            cat \(keys.path)/authorized
+
+            """)
+        try keys.write("drops", "1\n")
+        let server = try SSHDServer(extraConfig: [
+            "AuthorizedKeysCommand /bin/sh \(keys.path)/keys.sh", "AuthorizedKeysCommandUser root",
+        ])
+        // sshd reads AuthorizedKeysFile before it runs the command: the key is vouched for by the command alone.
+        try FileManager.default.moveItem(
+            atPath: server.directory.path + "/authorized_keys", toPath: keys.path + "/authorized")
+        let project = try Fixtures.project()
+        let environment = server.clientEnvironment(["SSHCC_FALLBACK": "0"])
+
+        let retried = try Fixtures.sshcc(Self.compile, in: project.path, environment: environment)
+        #expect(retried.status == 0, "\(retried.stderrText)")
+        #expect(String(decoding: try keys.read("drops"), as: UTF8.self) == "0\n", "the first login was cut short")
+        #expect(server.logins == 1 && server.jobsServed == 1)
+        server.directory.stopMuxDaemon()
+
+        // Cut every time: the job fails as a lost connection (SSHCC_FALLBACK=0), and says so.
+        try keys.write("drops", "100\n")
+        let lost = try Fixtures.sshcc(Self.compile, in: project.path, environment: environment)
+        #expect(lost.status == 104, "\(lost.stderrText)")
+        #expect(lost.stderrText.contains("while logging in"), "\(lost.stderrText)")
+        #expect(!lost.stderrText.contains("refused"), "\(lost.stderrText)")
+        attachLogsOnFailure(server, retried.status == 0 && lost.status == 104)
     }
 }

@@ -215,6 +215,8 @@ import Testing
             Self.compile, in: project.path, environment: environment.merging(["SSHCC_FALLBACK": "0"]) { $1 })
         #expect(fails.status != 0)
         #expect(fails.stderrText.contains("IdentitiesOnly yes"), "\(fails.stderrText)")
+        // sshd ended the login itself: an authentication failure (not retried) that quotes it.
+        #expect(fails.status == 107 && fails.stderrText.contains("Too many authentication failures"))
         project.stopMuxDaemon()
 
         try (block + "  IdentityFile \(server.userKey)\n  IdentitiesOnly yes\n")
