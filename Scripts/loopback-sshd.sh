@@ -31,7 +31,7 @@ LogLevel VERBOSE
 # The login shell runs the subsystem; when it is bash (root's, here), SHLVL=1 keeps it from sourcing
 # ~/.bashrc, as the /bin/sh of a compile account would: the tester's dotfiles are not the server's.
 SetEnv SHLVL=1
-Subsystem sshcc $sshccd --log $logdir/sshccd.log --jobs 4 --slots-dir $logdir/slots --gcc-plugins $work/gcc-plugins
+Subsystem sshcc $sshccd --config none --log $logdir/sshccd.log --jobs 4 --slots-dir $logdir/slots --gcc-plugins $work/gcc-plugins
 $extra
 CONF
         /usr/sbin/sshd -t -f "$work/sshd_config"

@@ -152,6 +152,24 @@ public enum Files {
         return sharedAncestorProblem("/")
     }
 
+    /// Why the settings in the file at `path` (symlinks followed) might not be what root or this user wrote,
+    /// or nil: it must be a regular file owned by root or this user that no one else may write, in
+    /// directories no one else could rename it out of.
+    public static func trustedFileProblem(_ path: String) -> String? {
+        guard let real = realPath(path) else { return "it does not resolve" }
+        var info = stat()
+        guard stat(real, &info) == 0 else { return "it cannot be read" }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { return "it is not a regular file" }
+        if info.st_uid != 0 && info.st_uid != getuid() { return "it belongs to uid \(info.st_uid)" }
+        if info.st_mode & 0o022 != 0 { return "others may write it (mode \(String(info.st_mode & 0o777, radix: 8)))" }
+        var ancestor = ""
+        for part in real.split(separator: "/").dropLast() {
+            ancestor += "/" + part
+            if let problem = sharedAncestorProblem(ancestor) { return problem }
+        }
+        return sharedAncestorProblem("/")
+    }
+
     /// Why a directory above a private one lets another user replace what is below it, or nil.
     static func sharedAncestorProblem(_ path: String) -> String? {
         var info = stat()

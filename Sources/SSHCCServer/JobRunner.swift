@@ -106,6 +106,7 @@ public struct JobRunner {
 
     /// The job's directory, plan and compiler: what does not need the source.
     private mutating func setUp(_ arguments: [String]) -> SetUp {
+        if let problem = options.configurationProblem { return .refused(problem) }
         let directory: String
         do {
             directory = try Files.makeTemporaryDirectory(

@@ -30,6 +30,11 @@ public struct ServerOptions: Equatable, Sendable {
     /// for the rest of its request before it gives them up (`--source-wait`): a client that sends a command line
     /// and then nothing must not keep a slot from everyone else.
     public var sourceWaitSeconds = 10
+    /// The configuration file the settings came from, if one was read.
+    public var configFile: String?
+    /// Why the configuration file could not be used: every job is then refused with this reason (a server
+    /// must not run with settings its administrator did not give it, and sshd discards sshccd's stderr).
+    public var configurationProblem: String?
 
     public static let defaultSandboxReadable = [
         "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/opt", "/etc/ld.so.cache",
@@ -51,7 +56,7 @@ public struct ServerOptions: Equatable, Sendable {
     }
 
     public static let usage = """
-        usage: sshccd [--log FILE] [--tmpdir DIR] [--compilers NAME,...] [--allow NAME,...] [--jobs N]
+        usage: sshccd [--config FILE|none] [--show-config] [--log FILE] [--tmpdir DIR] [--compilers NAME,...] [--allow NAME,...] [--jobs N]
                       [--slots NAME] [--min-free-memory MB] [--max-source MB] [--max-args N]
                       [--max-arg-length BYTES] [--max-output MB] [--max-memory MB] [--max-cpu S] [--max-wall S]
                       [--sandbox auto|off] [--sandbox-read DIR,...] [--protocols LIST] [--direct-steps auto|off]
@@ -61,6 +66,11 @@ public struct ServerOptions: Equatable, Sendable {
         (uncompressed), 2 (LZO), 4 (zstd) and 5 (zstd, the source in pieces); each reply in its request's
         version. Meant to run as an sshd subsystem:  Subsystem sshcc /usr/local/bin/sshccd
 
+          --config FILE|none    settings file: one option per line without its dashes (`jobs 8`), `#` comments;
+                                the command line overrides it (default /etc/sshcc/sshccd.conf, if present). It
+                                must belong to root or this account and be writable by no one else; a file that
+                                is not, or holds a bad line, makes sshccd refuse every job with the reason
+          --show-config         print the settings in force, as a configuration file, and exit
           --log FILE            log file (default $XDG_STATE_HOME/sshcc/sshccd.log or ~/.local/state/sshcc/sshccd.log)
           --tmpdir DIR          where private job directories are made (default $TMPDIR or /tmp)
           --compilers LIST      the only compiler names allowed (default gcc,g++,cc,c++,clang,clang++)
@@ -106,6 +116,8 @@ public struct ServerOptions: Equatable, Sendable {
 
     public enum Parsed: Equatable {
         case run(ServerOptions)
+        /// `--show-config`: print the settings as a configuration file and exit.
+        case showConfig(ServerOptions)
         case help
         case version
     }
@@ -128,6 +140,7 @@ public struct ServerOptions: Equatable, Sendable {
             return number
         }
         func names(_ list: String) -> [String] { list.split(separator: ",").map(String.init) }
+        var show = false
         while index < arguments.count {
             let argument = arguments[index]
             switch argument {
@@ -187,13 +200,16 @@ public struct ServerOptions: Equatable, Sendable {
                 }
                 options.wireLimits.versions = Set(versions.compactMap { $0 })
             case "--inetd", "--enable-tcp-insecure", "--no-detach": break
+            // Read before the rest (ServerOptions.load); here only its value is stepped over.
+            case "--config": _ = try value(argument)
+            case "--show-config": show = true
             case "--help", "-h": return .help
             case "--version": return .version
-            default: throw UsageError("unknown option '\(argument)'")
+            default: throw UsageError("unknown option '\(shown(argument, limit: 60))'")
             }
             index += 1
         }
-        return .run(options)
+        return show ? .showConfig(options) : .run(options)
     }
 }
 

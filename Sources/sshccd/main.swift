@@ -10,8 +10,16 @@ import SSHCCServer
 CurrentProcess.ignoreBrokenPipes()
 let options: ServerOptions
 do {
-    switch try ServerOptions.parse(Array(CommandLine.arguments.dropFirst())) {
+    switch try ServerOptions.load(Array(CommandLine.arguments.dropFirst())) {
     case .run(let parsed): options = parsed
+    case .showConfig(let parsed):
+        if let problem = parsed.configurationProblem {
+            Console.error("sshccd: \(problem)\n")
+            CurrentProcess.exit(ExitCode.usage.rawValue)
+        }
+        print("# sshccd's settings\(parsed.configFile.map { " (from \($0) and the command line)" } ?? "")")
+        print(ServerConfigFile.render(parsed), terminator: "")
+        CurrentProcess.exit(0)
     case .help:
         print(ServerOptions.usage)
         CurrentProcess.exit(0)
@@ -25,6 +33,7 @@ do {
 }
 
 let logger = Logger(label: "sshccd") { label in FileLogHandler(label: label, path: options.logPath) }
+if let problem = options.configurationProblem { logger.error("refusing every job: \(problem)") }
 var runner = JobRunner(options: options, logger: logger)
 // The loop closes stdin and stdout when it ends: the client has its replies and sees the stream end before
 // the sweep below, which is off the latency path (listing a busy /tmp costs ~1 ms).

@@ -5,8 +5,8 @@
 // gas does print a listing for `-Wa` (`-W -a`) and does open what `-I`/`@` name.
 
 import CompileCore
-import ServerPolicy
 import Foundation
+import ServerPolicy
 import TestSupport
 import Testing
 

@@ -15,7 +15,8 @@ import Testing
         let attributes = try FileManager.default.attributesOfItem(atPath: key)
         #expect((attributes[.posixPermissions] as? Int) == 0o600, "the private key is owner-only")
         let authorize = try Command.run(
-            Products.sshcc, ["--authorize", key + ".pub", "--sshccd", "\(Products.sshccd) --log \(server.sshccdLog)"])
+            Products.sshcc,
+            ["--authorize", key + ".pub", "--sshccd", "\(Products.sshccd) --config none --log \(server.sshccdLog)"])
         let line = try #require(authorize.stdoutText.split(separator: "\n").first { $0.hasPrefix("restrict,command=") })
         try server.directory.write("authorized_keys", line + "\n")
         return (server, key)

@@ -4,8 +4,8 @@
 // refuse that line. The plain directive is the control: the compiler does touch the file without the check.
 
 import CompileCore
-import ServerPolicy
 import Foundation
+import ServerPolicy
 import TestSupport
 import Testing
 

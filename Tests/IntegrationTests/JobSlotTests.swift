@@ -39,7 +39,7 @@ import Testing
                 "SetEnv PATH=\(instruments):/usr/bin:/bin",
                 // No sandbox: the instrument writes its events outside the job directory. No direct steps: the
                 // instrument stands for gcc's driver, which they would go around.
-                "Subsystem sshcc \(Products.sshccd) --log \(log) --jobs 2 --slots-dir \(slots) --min-free-memory 0 "
+                "Subsystem sshcc \(Products.sshccd) --config none --log \(log) --jobs 2 --slots-dir \(slots) --min-free-memory 0 "
                     + "--sandbox off --direct-steps off",
             ])
         let environment = server.clientEnvironment(["SSHCC_HOSTS": server.hostSpec + "/5", "SSHCC_FALLBACK": "0"])

@@ -300,12 +300,14 @@ import Testing
         try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
         // The compiler and its assembler (for the local reference compile), and no ssh.
         for tool in ["gcc", "as"] {
-            try FileManager.default.createSymbolicLink(atPath: bin + "/" + tool, withDestinationPath: try Command.which(tool))
+            try FileManager.default.createSymbolicLink(
+                atPath: bin + "/" + tool, withDestinationPath: try Command.which(tool))
         }
         let environment = server.clientEnvironment(["PATH": bin])
         let result = try Self.compilesRemotely(server, environment)
         #expect(result.status == 0, "\(result.stderrText)")
-        let doctor = try Command.run(Products.sshcc, ["doctor"], environment: environment, directory: server.directory.path)
+        let doctor = try Command.run(
+            Products.sshcc, ["doctor"], environment: environment, directory: server.directory.path)
         #expect(doctor.stdoutText.contains("(sshcc's defaults (no OpenSSH client installed)"), "\(doctor.stdoutText)")
         #expect(doctor.status == 0, "\(doctor.stdoutText)")
     }

@@ -18,7 +18,8 @@ import Testing
 
     func serve(_ input: [UInt8], options: [String] = []) throws -> CommandResult {
         try Command.run(
-            Products.sshccd, ["--log", directory.path + "/sshccd.log", "--tmpdir", jobs] + options, input: Data(input))
+            Products.sshccd, ["--config", "none", "--log", directory.path + "/sshccd.log", "--tmpdir", jobs] + options,
+            input: Data(input))
     }
 
     func replies(_ output: Data) throws -> [Reply] { try ServerHarness.replies(output) }

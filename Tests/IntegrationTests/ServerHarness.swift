@@ -35,7 +35,10 @@ struct ServerHarness {
 
     /// sshccd's own options: this harness's log, job directory and slots.
     var baseOptions: [String] {
-        ["--log", logPath, "--tmpdir", jobs, "--slots-dir", directory.path + "/slots", "--min-free-memory", "0"]
+        [
+            "--config", "none", "--log", logPath, "--tmpdir", jobs, "--slots-dir", directory.path + "/slots",
+            "--min-free-memory", "0",
+        ]
             + (sandboxed ? [] : ["--sandbox", "off"]) + (directSteps ? [] : ["--direct-steps", "off"])
     }
 

@@ -18,6 +18,11 @@ public enum Products {
 
     public static var sshcc: String { directory + "/sshcc" }
     public static var sshccd: String { directory + "/sshccd" }
+    public static var sshccMux: String { directory + "/sshcc-mux" }
+
+    /// The package's source tree (for its scripts and example files).
+    public static let package: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().path
 }
 
 /// sshcc's gcc plugin, built once per test process into a directory of its own (Scripts/build-gcc-plugin.sh
@@ -25,9 +30,7 @@ public enum Products {
 public enum GCCPluginBuild {
     public static let directory: String = {
         let output = NSTemporaryDirectory() + "sshcc-test-plugins-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let package = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().path
-        let script = package + "/Scripts/build-gcc-plugin.sh"
+        let script = Products.package + "/Scripts/build-gcc-plugin.sh"
         let build = Process()
         build.executableURL = URL(fileURLWithPath: "/bin/bash")
         build.arguments = [script, output, "gcc"]

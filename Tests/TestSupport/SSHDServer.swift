@@ -77,7 +77,7 @@ public final class SSHDServer: @unchecked Sendable {
             // Its own compile slots: tests run in parallel and must not queue behind each other's servers.
             if subsystem {
                 config.append(
-                    "Subsystem sshcc \(Products.sshccd) --log \(sshccdLog) --jobs 4 --slots-dir \(directory.path)/slots "
+                    "Subsystem sshcc \(Products.sshccd) --config none --log \(sshccdLog) --jobs 4 --slots-dir \(directory.path)/slots "
                         + "--gcc-plugins \(GCCPluginBuild.directory) "
                         + sshccdOptions.joined(separator: " "))
             }
