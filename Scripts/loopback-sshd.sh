@@ -2,7 +2,8 @@
 # and the sshcc subsystem. (The tests' Swift twin is Tests/TestSupport/SSHDServer.swift.)
 #
 # start_loopback_sshd WORK SSHCCD LOGDIR [EXTRA]
-#   EXTRA: more sshd_config lines (e.g. a RekeyLimit). Writes keys, sshd_config, known_hosts and sshd.log into WORK; sshccd logs into LOGDIR (which the login
+#   EXTRA: more sshd_config lines (e.g. a RekeyLimit). LOOPBACK_SUBSYSTEM replaces the subsystem line (it comes
+#   last: an installed drop-in's `Include` and its Match block); LOOPBACK_SETENV adds NAME=VALUE to the sessions. Writes keys, sshd_config, known_hosts and sshd.log into WORK; sshccd logs into LOGDIR (which the login
 #   user must be able to write). Sets sshd_pid and port. sshd binds before it daemonizes, so a port in use
 #   fails at once and another is tried. Stop it with: kill "$sshd_pid".
 start_loopback_sshd() {
@@ -30,9 +31,9 @@ MaxStartups 100
 LogLevel VERBOSE
 # The login shell runs the subsystem; when it is bash (root's, here), SHLVL=1 keeps it from sourcing
 # ~/.bashrc, as the /bin/sh of a compile account would: the tester's dotfiles are not the server's.
-SetEnv SHLVL=1
-Subsystem sshcc $sshccd --config none --log $logdir/sshccd.log --jobs 4 --slots-dir $logdir/slots --gcc-plugins $work/gcc-plugins
+SetEnv SHLVL=1 ${LOOPBACK_SETENV:-}
 $extra
+${LOOPBACK_SUBSYSTEM:-Subsystem sshcc $sshccd --config none --log $logdir/sshccd.log --jobs 4 --slots-dir $logdir/slots --gcc-plugins $work/gcc-plugins}
 CONF
         /usr/sbin/sshd -t -f "$work/sshd_config"
         # An absolute -E path: sshd changes to / when it daemonizes.

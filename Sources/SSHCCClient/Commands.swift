@@ -5,10 +5,20 @@ import MuxCore
 import POSIXSupport
 
 enum Commands {
+    /// What may follow each command that takes no free arguments.
+    static let allowedAfter: [String: Set<String>] = [
+        "--help": [], "-h": [], "--version": [], "--show-hosts": [], "--stop": [], "--status": ["--watch"],
+    ]
+
     static func run(_ command: String, _ rest: [String]) -> Int32 {
+        if let allowed = allowedAfter[command], let extra = rest.first(where: { !allowed.contains($0) }) {
+            Console.error(
+                "sshcc: \(command) does not take '\(shown(extra, limit: 60))' (sshcc --help lists the options)\n")
+            return ExitCode.usage.rawValue
+        }
         switch command {
         case "--help", "-h":
-            Console.error(Wrapper.usage)
+            try? Console.write(Array(Wrapper.usage.utf8), to: .output)
             return 0
         case "--version":
             try? Console.write(
@@ -90,7 +100,7 @@ enum Commands {
         case "--install-masquerade":
             return Masquerade.install(rest)
         default:
-            Console.error("sshcc: unknown option '\(command)'\n" + Wrapper.usage)
+            Console.error("sshcc: unknown option '\(shown(command, limit: 60))' (sshcc --help lists them)\n")
             return ExitCode.usage.rawValue
         }
     }

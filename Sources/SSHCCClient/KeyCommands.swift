@@ -49,7 +49,7 @@ enum KeyCommands {
             try Files.makeDirectory(directory, mode: 0o700)
             let result = try Subprocess.run(
                 executable: Environment.findExecutable("ssh-keygen") ?? "/usr/bin/ssh-keygen",
-                arguments: ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "sshcc compile key", "-f", path],
+                arguments: ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", keyComment, "-f", path],
                 stdout: .inherit, stderr: .inherit)
             guard result.status == 0 else {
                 Console.error("sshcc: ssh-keygen failed (status \(result.status))\n")
@@ -64,6 +64,12 @@ enum KeyCommands {
         return printLine(forKeyAt: path + ".pub", serverCommand: command)
     }
 
+    /// Who a key is when a server's administrator reads authorized_keys or sshd's log: this user on this
+    /// machine, and when the key was made.
+    static var keyComment: String {
+        "sshcc \(Environment.userName)@\(Environment.hostName) \(WallClock.timestamp().prefix(10))"
+    }
+
     private static func printLine(forKeyAt path: String, serverCommand: String) -> Int32 {
         let text: String
         do { text = String(decoding: try Files.read(path, limit: 16 << 10), as: UTF8.self) } catch {
@@ -75,6 +81,11 @@ enum KeyCommands {
             Console.error("sshcc: \(failure.summary)\n")
             return failure.code.rawValue
         case .success(let line):
+            if line.contains("\" ssh-rsa ") {
+                Console.error(
+                    "sshcc: warning: \(path) is an RSA key: sshcc cannot log in with it (this libssh2 signs only with SHA-1 ssh-rsa, which OpenSSH 8.8 and later refuse); sshcc --keygen makes an ed25519 key\n"
+                )
+            }
             let help = """
                 Add this line to ~/.ssh/authorized_keys of the compile account on each server (the key can then
                 run sshccd and nothing else; sshcc and distcc's SSH mode both reach sshccd through it):

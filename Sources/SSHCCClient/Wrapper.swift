@@ -16,7 +16,7 @@ public enum Wrapper {
         var compilerArgv: [String]
         if invokedAs.hasPrefix("sshcc") {
             guard argv.count >= 2 else {
-                Console.error(usage)
+                Console.error("sshcc: no compiler named (sshcc --help says how to use it)\n")
                 return ExitCode.usage.rawValue
             }
             if argv[1].hasPrefix("-") || argv[1] == "doctor" { return Commands.run(argv[1], Array(argv.dropFirst(2))) }
@@ -293,20 +293,52 @@ public enum Wrapper {
     }
     static let maximumNesting = 4
 
+    /// `sshcc --help`; also the source of the sshcc(1) man page (help2man, Scripts/package).
     static let usage = """
-        usage: sshcc COMPILER [ARGS...]      compile, remotely when possible (e.g. sshcc gcc -c x.c -o x.o)
-               sshcc --show-hosts            print the parsed host list
-               sshcc --status [--watch]      the mux daemon's hosts, channels and jobs
-               sshcc --stop                  stop the mux daemon
-               sshcc doctor [HOST...]        check each step of reaching the hosts, and say what to fix
-               sshcc --install-masquerade DIR   links gcc, cc, g++, c++, clang… in DIR to sshcc
-               sshcc --keygen [FILE]         a compile-only ed25519 key and its authorized_keys line
-               sshcc --authorize PUBKEY      the authorized_keys line for an existing key
-               sshcc --version | --help
+        Usage: sshcc COMPILER [ARGS...]
+          or:  sshcc doctor [HOST...]
+          or:  sshcc --status [--watch] | --stop | --show-hosts
+          or:  sshcc --keygen [FILE] | --authorize PUBKEY [--sshccd PATH] | --install-masquerade DIR
+          or:  sshcc --version | --help
 
-        Environment: SSHCC_HOSTS, SSHCC_IDENTITY, SSHCC_KNOWN_HOSTS, SSHCC_FALLBACK=0, SSHCC_VERBOSE=1,
-        SSHCC_DIR, SSHCC_IDLE_TIMEOUT, SSHCC_BACKOFF, SSHCC_CONNECT_TIMEOUT, SSHCC_IO_TIMEOUT,
-        SSHCC_DIAGNOSTICS=remote, SSHCC_PREPROCESSOR=driver. See README.md.
+        Compiles C and C++ on a farm of compile servers reached over SSH: a drop-in compiler wrapper
+        (make -j16 CC="sshcc gcc" CXX="sshcc g++"). It preprocesses here, sends the job to sshccd through one
+        authenticated SSH connection per server kept open by a per-user daemon (sshcc-mux), and writes the
+        object and the compiler's messages as a local compile would. A job the farm cannot take is compiled
+        locally unless SSHCC_FALLBACK=0.
+
+        Commands:
+          COMPILER [ARGS...]   compile (gcc, g++, cc, c++, clang, clang++, versioned and cross names);
+                               through a symlink named like the compiler, sshcc is that compiler
+          doctor [HOST...]     check each step of reaching the hosts (or the named ones) and say what to fix
+          --status [--watch]   the mux daemon's hosts, channels, running and queued jobs (--watch: every second)
+          --stop               stop the mux daemon
+          --show-hosts         print the parsed host list and where it came from
+          --keygen [FILE]      make a compile-only ed25519 key and print its authorized_keys line
+          --authorize PUBKEY   print the compile-only authorized_keys line for an existing public key
+          --install-masquerade DIR
+                               link gcc, cc, g++, c++, clang... in DIR to sshcc (put DIR first on PATH)
+          --version, --help
+
+        Environment:
+          SSHCC_HOSTS          the hosts: [user@]host[:port][/slots][,distccd][,zstd|,lzo|,plain][,sshzlib],
+                               separated by spaces; else ~/.config/sshcc/hosts. localhost/N: N local slots
+          SSHCC_IDENTITY       the one private key to use; else the keys OpenSSH would offer
+          SSHCC_KNOWN_HOSTS    the one known_hosts file to read; else those OpenSSH would read
+          SSHCC_SSH_CONFIG     the file ssh -F would read instead of ~/.ssh/config
+          SSHCC_FALLBACK=0     fail instead of compiling locally (exit codes above 100)
+          SSHCC_VERBOSE=1      say where each job ran
+          SSHCC_DIR            the mux daemon's private directory (default $XDG_RUNTIME_DIR/sshcc)
+          SSHCC_CONNECT_TIMEOUT, SSHCC_IO_TIMEOUT
+                               seconds (default 10 and 300)
+          SSHCC_IDLE_TIMEOUT   seconds the daemon stays idle before it exits (default 600)
+          SSHCC_BACKOFF        seconds a failed host gets no jobs (default 60)
+          SSHCC_DIAGNOSTICS=remote
+                               print the server's messages as they came
+          SSHCC_PREPROCESSOR=driver
+                               always preprocess through the compiler driver
+
+        Exit status: the compiler's own; sshcc's own failures use 101 to 115 (see the documentation).
 
         """
 }

@@ -56,15 +56,14 @@ public struct ServerOptions: Equatable, Sendable {
     }
 
     public static let usage = """
-        usage: sshccd [--config FILE|none] [--show-config] [--log FILE] [--tmpdir DIR] [--compilers NAME,...] [--allow NAME,...] [--jobs N]
-                      [--slots NAME] [--min-free-memory MB] [--max-source MB] [--max-args N]
-                      [--max-arg-length BYTES] [--max-output MB] [--max-memory MB] [--max-cpu S] [--max-wall S]
-                      [--sandbox auto|off] [--sandbox-read DIR,...] [--protocols LIST] [--direct-steps auto|off]
-                      [--gcc-plugins DIR]
+        Usage: sshccd [OPTION]...
+          or:  sshccd [--config FILE|none] --show-config
+          or:  sshccd --version | --help
 
         Serves distcc compile requests on stdin/stdout, one after another until end of input: protocol 1
         (uncompressed), 2 (LZO), 4 (zstd) and 5 (zstd, the source in pieces); each reply in its request's
         version. Meant to run as an sshd subsystem:  Subsystem sshcc /usr/local/bin/sshccd
+        Every option can also be set in /etc/sshcc/sshccd.conf, one per line without its dashes.
 
           --config FILE|none    settings file: one option per line without its dashes (`jobs 8`), `#` comments;
                                 the command line overrides it (default /etc/sshcc/sshccd.conf, if present). It
@@ -140,7 +139,7 @@ public struct ServerOptions: Equatable, Sendable {
             return number
         }
         func names(_ list: String) -> [String] { list.split(separator: ",").map(String.init) }
-        var show = false
+        var (show, help, version) = (false, false, false)
         while index < arguments.count {
             let argument = arguments[index]
             switch argument {
@@ -203,12 +202,15 @@ public struct ServerOptions: Equatable, Sendable {
             // Read before the rest (ServerOptions.load); here only its value is stepped over.
             case "--config": _ = try value(argument)
             case "--show-config": show = true
-            case "--help", "-h": return .help
-            case "--version": return .version
+            // Answered once the whole line is known to be good: `--help extra` is a mistake, not a question.
+            case "--help", "-h": help = true
+            case "--version": version = true
             default: throw UsageError("unknown option '\(shown(argument, limit: 60))'")
             }
             index += 1
         }
+        if help { return .help }
+        if version { return .version }
         return show ? .showConfig(options) : .run(options)
     }
 }

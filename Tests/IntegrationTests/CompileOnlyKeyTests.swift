@@ -74,4 +74,20 @@ import Testing
         let quoted = try Command.run(Products.sshcc, ["--authorize", key + ".pub", "--sshccd", "x\" y"])
         #expect(quoted.status != 0, "a quote would end the forced command early")
     }
+
+    /// The administrator can tell keys apart: each names its user and machine and the day it was made. An RSA
+    /// key gets its line, and a warning that it cannot log in.
+    @Test func keysSayWhoseTheyAre() throws {
+        let work = try TemporaryDirectory("sshcc-keys")
+        let made = try Command.run(Products.sshcc, ["--keygen", work.path + "/k"])
+        let user = String(cString: getpwuid(getuid()).pointee.pw_name)
+        var host = [CChar](repeating: 0, count: 256)
+        gethostname(&host, 255)
+        let line = try #require(made.stdoutText.split(separator: "\n").first { $0.hasPrefix("restrict,") })
+        #expect(line.contains(" sshcc \(user)@\(String(cString: host)) 20"), "\(line)")
+        try Command.check("ssh-keygen", ["-q", "-t", "rsa", "-b", "2048", "-N", "", "-f", work.path + "/rsa"])
+        let rsa = try Command.run(Products.sshcc, ["--authorize", work.path + "/rsa.pub"])
+        #expect(rsa.status == 0 && rsa.stdoutText.contains("restrict,command="))
+        #expect(rsa.stderrText.contains("is an RSA key: sshcc cannot log in with it"), "\(rsa.stderrText)")
+    }
 }
