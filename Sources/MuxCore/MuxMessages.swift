@@ -7,7 +7,7 @@ import CompileCore
 public enum MuxVersion {
     /// 5: the job travels as its fields (JOBA and the source; RSTA RERR ROUT ROBJ back), not as distcc bytes.
     /// 6: a job may carry the local toolchain's identity (TOOL).
-    public static let protocolNumber = 6
+    public static let protocolNumber = 7
     /// "1 sshcc 0.1.0": protocol number and the build's version, compared as a whole.
     public static func line(build: String) -> String { "\(protocolNumber) sshcc \(build)" }
 }
@@ -99,7 +99,9 @@ public enum JobAnswer: Equatable, Sendable {
     /// A local slot is the wrapper's until it closes the connection: compile locally now.
     case runLocally(notes: [String])
     /// No host could take the job. `code` is an ExitCode value; the wrapper falls back unless forbidden.
-    case failure(code: Int32, summary: String, details: [String], notes: [String])
+    /// `alreadyTold`: an earlier job's wrapper printed this failure (a host down or refusing, during one
+    /// backoff): falling back, this one stays quiet unless verbose.
+    case failure(code: Int32, summary: String, details: [String], notes: [String], alreadyTold: Bool = false)
 }
 
 /// Builds and parses the frames of each message.
@@ -174,11 +176,15 @@ public enum MuxCodec {
                 return .compiled(host: host, result: result, notes: notes)
             case .runLocally: return .runLocally(notes: notes)
             case .failure:
+                // First line: the code, and ` told` when the failure was already printed.
                 let lines = frame.text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-                guard let code = lines.first.flatMap({ Int32($0) }), lines.count >= 2 else {
+                let head = lines.first?.split(separator: " ") ?? []
+                guard let code = head.first.flatMap({ Int32($0) }), head.count <= 2, lines.count >= 2 else {
                     throw .badValue(.failure, frame.text)
                 }
-                return .failure(code: code, summary: lines[1], details: Array(lines.dropFirst(2)), notes: notes)
+                return .failure(
+                    code: code, summary: lines[1], details: Array(lines.dropFirst(2)), notes: notes,
+                    alreadyTold: head.count == 2 && head[1] == "told")
             default: throw .unexpected(frame.kind, expecting: "NOTE, RHST, RSTA, RERR, ROUT, ROBJ, LOCL or FAIL")
             }
         }
@@ -200,9 +206,9 @@ public enum MuxCodec {
         case .runLocally(let notes):
             for note in notes { out += MuxFrame(.note, text: note).encoded }
             out += MuxFrame(.runLocally).encoded
-        case .failure(let code, let summary, let details, let notes):
+        case .failure(let code, let summary, let details, let notes, let told):
             for note in notes { out += MuxFrame(.note, text: note).encoded }
-            let text = ([String(code), summary] + details).joined(separator: "\n")
+            let text = ([String(code) + (told ? " told" : ""), summary] + details).joined(separator: "\n")
             out += MuxFrame(.failure, text: text).encoded
         }
         return out

@@ -9,7 +9,10 @@
 // (Scheduler.channelRetries) before that counts as its host failing it. A job whose compiler is known by
 // its toolchain identity goes only to hosts not found to have a different one for it (sshccd says so when
 // a job reaches it: the job then goes elsewhere without counting as tried); when every host differs the
-// wrapper compiles locally.
+// wrapper compiles locally. A host that refused a job for every job of its compiler (not allowed, not
+// installed there) gets no more jobs of that compiler until the refusal is forgotten (after the backoff); one
+// that refused it for every job (its configuration) is set down by its driver. Either way the refused job
+// goes elsewhere without counting as tried.
 
 import CompileCore
 
@@ -53,11 +56,14 @@ public struct Scheduler {
         public var channelFaults = 0
         /// The compiler's name and the client's toolchain digest (`gcc 1f2e…`); nil: not checked.
         public let toolchain: String?
+        /// The compiler's name as the command line gives it (`gcc`, `x86_64-linux-gnu-g++-12`).
+        public let compiler: String
 
-        public init(id: Int, pools: [PoolKey], toolchain: String? = nil) {
+        public init(id: Int, pools: [PoolKey], toolchain: String? = nil, compiler: String = "") {
             self.id = id
             self.pools = pools
             self.toolchain = toolchain
+            self.compiler = compiler
         }
     }
 
@@ -68,6 +74,8 @@ public struct Scheduler {
         case retriesExhausted
         /// Every host that is up has another toolchain for the job's compiler.
         case toolchainDiffers
+        /// Every host that is up refuses the job's compiler (`refusals`).
+        case compilerRefused
     }
 
     public enum Action: Sendable, Equatable {
@@ -81,6 +89,8 @@ public struct Scheduler {
     public private(set) var running: [Int: PoolKey] = [:]
     /// What each pool's server said of a toolchain (compiler name and digest): true the same, false another.
     public private(set) var toolchains: [PoolKey: [String: Bool]] = [:]
+    /// Compilers each pool's server refuses every job of, and why.
+    public private(set) var refusals: [PoolKey: [String: SSHCCFailure]] = [:]
 
     public init() {}
 
@@ -126,6 +136,23 @@ public struct Scheduler {
         return pump()
     }
 
+    /// The job was refused where it ran for a reason wider than the job: its compiler there (`compiler`,
+    /// remembered until `forgetRefusal`) or the whole host (nil: its driver sets it down). It goes elsewhere,
+    /// not counting as tried.
+    public mutating func refused(_ ticket: Ticket, compiler failure: SSHCCFailure?) -> [Action] {
+        guard let pool = running[ticket.id] else { return pump() }
+        free(ticket.id)
+        if let failure { refusals[pool, default: [:]][ticket.compiler] = failure }
+        queue.insert(ticket, at: 0)
+        return pump()
+    }
+
+    /// `pool` may get jobs of `compiler` again (its refusal's backoff is over).
+    public mutating func forgetRefusal(_ pool: PoolKey, compiler: String) -> [Action] {
+        refusals[pool]?[compiler] = nil
+        return pump()
+    }
+
     /// A job with `toolchain` compiled on `pool`: its server has the same.
     public mutating func toolchainMatched(_ toolchain: String, on pool: PoolKey) {
         toolchains[pool, default: [:]][toolchain] = true
@@ -147,9 +174,11 @@ public struct Scheduler {
     /// The pools a ticket may still use: up, not tried, known.
     func candidates(_ ticket: Ticket) -> [PoolKey] {
         ticket.pools.filter {
-            pools[$0]?.up == true && !ticket.tried.contains($0) && !differs($0, ticket)
+            pools[$0]?.up == true && !ticket.tried.contains($0) && !differs($0, ticket) && !refuses($0, ticket)
         }
     }
+
+    func refuses(_ pool: PoolKey, _ ticket: Ticket) -> Bool { refusals[pool]?[ticket.compiler] != nil }
 
     func differs(_ pool: PoolKey, _ ticket: Ticket) -> Bool {
         ticket.toolchain.map { toolchains[pool]?[$0] == false } ?? false
@@ -168,9 +197,12 @@ public struct Scheduler {
             let options = candidates(ticket)
             if options.isEmpty || remoteTries >= Self.remoteAttempts {
                 let differing = ticket.pools.contains { pools[$0]?.up == true && differs($0, ticket) }
+                let refusing = ticket.pools.contains { pools[$0]?.up == true && refuses($0, ticket) }
                 let reason: FailReason =
                     options.isEmpty && differing
-                    ? .toolchainDiffers : ticket.tried.isEmpty ? .noHostUp : .retriesExhausted
+                    ? .toolchainDiffers
+                    : options.isEmpty && refusing
+                        ? .compilerRefused : ticket.tried.isEmpty ? .noHostUp : .retriesExhausted
                 actions.append(.fail(ticket, reason))
                 continue
             }

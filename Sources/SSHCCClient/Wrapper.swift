@@ -97,7 +97,9 @@ public enum Wrapper {
         switch outcome.answer {
         case .compiled(let host, let result, let notes):
             printNotes(notes)
-            if config.verbose { Console.error("sshcc: \(plan.source) compiled on \(host)\n") }
+            if config.verbose && ServerRefusal(exitCode: result.status.exitCode, stderr: result.stderr) == nil {
+                Console.error("sshcc: \(plan.source) compiled on \(host)\n")
+            }
             return deliver(result, plan: plan, compiler: compiler, config: config)
         case .runLocally(let notes):
             printNotes(notes)
@@ -108,10 +110,11 @@ public enum Wrapper {
                 _ = connection.release()
             }
             return compiler.execute()
-        case .failure(let code, let summary, let details, let notes):
+        case .failure(let code, let summary, let details, let notes, let told):
             printNotes(notes)
-            if code == ExitCode.toolchainDiffers.rawValue, config.fallback {
-                // Each differing host was named once (the notes); the build need not hear it per file.
+            if told || code == ExitCode.toolchainDiffers.rawValue, config.fallback {
+                // Said once already (a host down or refusing, each differing toolchain named in the notes):
+                // the build need not hear it per file.
                 if config.verbose { Console.error("sshcc: \(plan.source): \(summary); compiling locally\n") }
                 return compiler.execute()
             }
@@ -227,10 +230,10 @@ public enum Wrapper {
     static func deliver(_ result: JobResult, plan: CompilePlan, compiler: LocalCompiler, config: ClientConfig) -> Int32
     {
         let reply = result
-        if reply.status.exitCode == ExitCode.serverRefused.rawValue, reply.stderr.starts(with: Array("sshccd: ".utf8)) {
-            let message = String(decoding: reply.stderr, as: UTF8.self).trimmingTrailingNewlines
+        if let refusal = ServerRefusal(exitCode: reply.status.exitCode, stderr: reply.stderr) {
             return fallBack(
-                compiler, config: config, because: SSHCCFailure(.serverRefused, "server refused the job: \(message)"))
+                compiler, config: config,
+                because: SSHCCFailure(.serverRefused, "server refused the job: sshccd: \(refusal.message)"))
         }
         guard let status = reply.status.exitCode else {
             let signal = reply.status.signal ?? 0

@@ -33,7 +33,7 @@ final class DaemonJob: @unchecked Sendable {
         self.arguments = arguments
         self.toolchain = toolchain
         let key = toolchain.map { "\(PathName.base(arguments.first ?? "")) \(ToolchainCheck.digest($0))" }
-        ticket = Scheduler.Ticket(id: id, pools: pools, toolchain: key)
+        ticket = Scheduler.Ticket(id: id, pools: pools, toolchain: key, compiler: PathName.base(arguments.first ?? ""))
     }
 
     /// The preprocessed source, once the wrapper has sent all of it.
@@ -89,6 +89,9 @@ protocol DriverEvents: AnyObject, Sendable {
     func jobSucceeded(_ job: DaemonJob, on key: PoolKey, result: JobResult)
     /// `charge`: whether the host or only a channel of it failed the job (Scheduler.failed).
     func jobFailed(_ job: DaemonJob, on key: PoolKey, _ failure: SSHCCFailure, charge: FailureCharge)
+    /// The server refused the job for all jobs of its compiler there (`scope` .compiler) or for every job
+    /// (.host: the driver has set the host down).
+    func jobRefused(_ job: DaemonJob, on key: PoolKey, _ failure: SSHCCFailure, scope: RefusalScope)
     func hostDown(_ key: PoolKey, _ failure: SSHCCFailure)
     func hostUp(_ key: PoolKey)
 }

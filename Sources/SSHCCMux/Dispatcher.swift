@@ -16,6 +16,11 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
     private var nextID = 1
     /// Host and compiler pairs whose different toolchain a wrapper was already told of.
     private var toolchainsTold: Set<String> = []
+    /// Failures a wrapper already printed, by host (a host down, refusing, or refusing a compiler): later jobs
+    /// meeting the same one during the same backoff fall back quietly.
+    private var failuresTold: [String: Set<String>] = [:]
+    /// When each refused compiler may be tried again on its host (ns, Monotonic).
+    private var refusalsUntil: [PoolKey: [String: UInt64]] = [:]
     private var clients = 0
     private var lastActivity = Monotonic.nanoseconds()
     let backoff: Double
@@ -41,6 +46,7 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
             return .answer(.failure(code: ExitCode.badHostSpec.rawValue, summary: "\(error)", details: [], notes: []))
         }
         return monitor.withLock {
+            forgetExpiredRefusals()
             var pools: [PoolKey] = []
             for spec in specs {
                 let key = PoolKey(host: spec.description, access: spec.isLocal ? nil : submission.access)
@@ -141,12 +147,47 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
         }
     }
 
+    func jobRefused(_ job: DaemonJob, on key: PoolKey, _ failure: SSHCCFailure, scope: RefusalScope) {
+        monitor.withLock {
+            if scope == .compiler {
+                refusalsUntil[key, default: [:]][job.ticket.compiler] =
+                    Monotonic.nanoseconds() + UInt64(backoff * 1e9)
+            }
+            perform(scheduler.refused(job.ticket, compiler: scope == .compiler ? failure : nil))
+        }
+    }
+
+    /// Each backoff is a new chance to hear why: its failures are told again.
     func hostDown(_ key: PoolKey, _ failure: SSHCCFailure) {
-        monitor.withLock { perform(scheduler.setDown(key, because: failure)) }
+        monitor.withLock {
+            failuresTold[key.host] = nil
+            perform(scheduler.setDown(key, because: failure))
+        }
     }
 
     func hostUp(_ key: PoolKey) {
-        monitor.withLock { perform(scheduler.setDown(key, because: nil)) }
+        monitor.withLock {
+            failuresTold[key.host] = nil
+            perform(scheduler.setDown(key, because: nil))
+        }
+    }
+
+    /// Compilers refused longer ago than the backoff may be tried again (the administrator may have
+    /// installed one).
+    private func forgetExpiredRefusals() {
+        let now = Monotonic.nanoseconds()
+        for (key, compilers) in refusalsUntil {
+            for (compiler, until) in compilers where until <= now {
+                refusalsUntil[key]?[compiler] = nil
+                if let failure = scheduler.refusals[key]?[compiler] { failuresTold[key.host]?.remove(failure.summary) }
+                perform(scheduler.forgetRefusal(key, compiler: compiler))
+            }
+        }
+    }
+
+    /// Whether a wrapper already printed the failure `summary` of `host` (and remembers that one now has).
+    private func alreadyTold(_ host: String, _ summary: String) -> Bool {
+        !failuresTold[host, default: []].insert(summary).inserted
     }
 
     // MARK: Carrying out the scheduler's actions (under the monitor)
@@ -180,11 +221,22 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
                 summary: "no compile host has this machine's \(compiler) (\(summary))", details: [],
                 notes: job.notes())
         }
-        if reason == .retriesExhausted, let failure = job.failures.last?.failure {
-            // The last failure is the answer itself; the notes tell of the ones before it.
+        if reason == .compilerRefused,
+            let (key, failure) = job.ticket.pools.lazy.compactMap({ key in
+                self.scheduler.refusals[key]?[job.ticket.compiler].map { (key, $0) }
+            }).first
+        {
+            return .failure(
+                code: failure.code.rawValue, summary: failure.summary, details: failure.details, notes: job.notes(),
+                alreadyTold: alreadyTold(key.host, failure.summary))
+        }
+        if reason == .retriesExhausted, let (host, failure) = job.failures.last {
+            // The last failure is the answer itself; the notes tell of the ones before it. Jobs sent back
+            // by a host going down all end here with its one reason: said once.
             let notes = job.notes(dropping: 1)
             return .failure(
-                code: failure.code.rawValue, summary: failure.summary, details: failure.details, notes: notes)
+                code: failure.code.rawValue, summary: failure.summary, details: failure.details, notes: notes,
+                alreadyTold: alreadyTold(host, failure.summary))
         }
         let down = job.ticket.pools.compactMap { key in scheduler.pools[key]?.down.map { (key, $0) } }
         guard let (key, failure) = down.first else {
@@ -197,7 +249,8 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
         return .failure(
             code: failure.code.rawValue,
             summary: summary + (down.count > 1 ? " (and \(down.count - 1) more host(s) down)" : ""),
-            details: failure.details + others.map { "  also down: \($0)" }, notes: job.notes())
+            details: failure.details + others.map { "  also down: \($0)" }, notes: job.notes(),
+            alreadyTold: alreadyTold(key.host, failure.summary))
     }
 
     // MARK: Status
@@ -210,7 +263,8 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
                 hosts.append(
                     StatusReport.Host(
                         name: key.host, slots: pool?.slots ?? 0, stats: driver.snapshot,
-                        toolchains: scheduler.toolchains[key] ?? [:], unverified: driver.spec.runsStockDistccd))
+                        toolchains: scheduler.toolchains[key] ?? [:], unverified: driver.spec.runsStockDistccd,
+                        refusedCompilers: (scheduler.refusals[key] ?? [:]).mapValues(\.summary)))
             }
             let local = scheduler.pools.filter(\.key.isLocal).map { ($0.value.slots, $0.value.busy) }.first
             return StatusReport(

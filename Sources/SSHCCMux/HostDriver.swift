@@ -125,6 +125,11 @@ final class HostDriver: @unchecked Sendable {
     private func handle(_ event: ConnectionEvent, from connection: ChannelEngine) {
         switch event {
         case .succeeded(let job, let result, let nanoseconds, let traffic):
+            if let refusal = ServerRefusal(exitCode: result.status.exitCode, stderr: result.stderr),
+                refusal.scope != .job
+            {
+                return refused(job, refusal)
+            }
             health.jobSucceeded()
             // A withdrawn job (its preprocessing failed after the source went out) may still be answered
             // by a quick server: the answer has nobody to go to and is not a job done.
@@ -171,6 +176,19 @@ final class HostDriver: @unchecked Sendable {
         case .hostRefused(let failure):
             perform(health.refused(failure, now: Monotonic.nanoseconds()))
         }
+    }
+
+    /// The server refused the job for its compiler or for every job: counted as refused, not done; a host
+    /// that refuses every job is backed off (HostHealth.refused) before the job goes back to the scheduler.
+    private func refused(_ job: DaemonJob, _ refusal: ServerRefusal) {
+        let what = refusal.scope == .host ? "refuses every job" : "refuses every job of this compiler"
+        let failure = SSHCCFailure(.serverRefused, "\(spec) \(what): sshccd: \(refusal.message)")
+        updateStats {
+            $0.jobsRefused += 1
+            $0.lastError = failure.summary
+        }
+        if refusal.scope == .host { perform(health.refused(failure, now: Monotonic.nanoseconds())) }
+        events?.jobRefused(job, on: key, failure, scope: refusal.scope)
     }
 
     /// The words for a channel's fault.

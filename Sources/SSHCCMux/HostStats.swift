@@ -18,6 +18,8 @@ struct HostStats: Sendable {
     var channelsBusy = 0
     var jobsDone = 0
     var jobsFailed = 0
+    /// Jobs its server refused for a reason of its own (configuration, a compiler it lacks): they went elsewhere.
+    var jobsRefused = 0
     var jobNanoseconds: UInt64 = 0
     /// Bytes on the channels, and what they carried uncompressed.
     var bytesSent = 0

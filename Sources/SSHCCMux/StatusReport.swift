@@ -12,6 +12,8 @@ struct StatusReport {
         var toolchains: [String: Bool] = [:]
         /// Stock distccd: no toolchain is checked there.
         var unverified = false
+        /// Compilers its server refuses, and why (no jobs of them go there for now).
+        var refusedCompilers: [String: String] = [:]
     }
 
     var uptimeSeconds: Double
@@ -38,7 +40,11 @@ struct StatusReport {
             text +=
                 "  connections \(stats.connections), channels \(stats.channelsOpen) open / \(stats.channelsBusy) busy of \(host.slots) slots\n"
             let mean = stats.meanJobMilliseconds.map { String(Int($0.rounded())) + " ms" } ?? "-"
-            text += "  jobs \(stats.jobsDone) done, \(stats.jobsFailed) failed, mean \(mean)\n"
+            let refused = stats.jobsRefused > 0 ? ", \(stats.jobsRefused) refused (went elsewhere)" : ""
+            text += "  jobs \(stats.jobsDone) done, \(stats.jobsFailed) failed\(refused), mean \(mean)\n"
+            for (compiler, why) in host.refusedCompilers.sorted(by: { $0.key < $1.key }) {
+                text += "  refuses \(compiler): \(why)\n"
+            }
             text +=
                 "  sent \(Self.bytes(stats.bytesSent))\(Self.share(stats.bytesSent, of: stats.rawBytesSent)), "
                 + "received \(Self.bytes(stats.bytesReceived))\(Self.share(stats.bytesReceived, of: stats.rawBytesReceived))"

@@ -40,8 +40,10 @@ public struct JobRunner {
 
     /// Refusals carry this exit status and an `sshccd: ` prefix in SERR, so sshcc can tell a refused job
     /// (fall back locally) from a failed compile (the user's error). Docs/protocol.md, "Refusals".
-    public static func refusal(_ message: String) -> Reply {
-        Reply(status: Reply.exitStatus(ExitCode.serverRefused.rawValue), stderr: Array("sshccd: \(message)\n".utf8))
+    public static func refusal(_ message: String, scope: RefusalScope = .job) -> Reply {
+        Reply(
+            status: Reply.exitStatus(ExitCode.serverRefused.rawValue),
+            stderr: ServerRefusal(message, scope: scope).stderr)
     }
 
     /// Job directories are `sshccd-<pid>-XXXXXX`: the PID lets a later sshccd tell a crashed one's leftovers.
@@ -76,14 +78,14 @@ public struct JobRunner {
             outcome = compile(request, prepared, number: job, watch: watch)
         } else {
             switch setUp(request.arguments) {
-            case .refused(let reason): outcome = .refused(reason)
+            case .refused(let reason, let scope): outcome = .refused(reason, scope)
             case .ready(let ready): outcome = compile(request, ready, number: job, watch: watch)
             }
         }
         switch outcome {
-        case .refused(let reason):
+        case .refused(let reason, let scope):
             logger.warning("job \(job): refused: \(reason)")
-            return .reply(Self.refusal(reason))
+            return .reply(Self.refusal(reason, scope: scope))
         case .abandoned:
             logger.notice("job \(job): the client went away; compile stopped, nothing left behind")
             return .abandoned
@@ -94,38 +96,40 @@ public struct JobRunner {
     }
 
     private enum Step {
-        case refused(String)
+        case refused(String, RefusalScope = .job)
         case abandoned
         case done(Reply, summary: String)
     }
 
     private enum SetUp {
-        case refused(String)
+        case refused(String, RefusalScope = .job)
         case ready(PreparedJob)
     }
 
     /// The job's directory, plan and compiler: what does not need the source.
     private mutating func setUp(_ arguments: [String]) -> SetUp {
-        if let problem = options.configurationProblem { return .refused(problem) }
+        if let problem = options.configurationProblem { return .refused(problem, .host) }
         let directory: String
         do {
             directory = try Files.makeTemporaryDirectory(
                 in: options.temporaryDirectory, prefix: Self.directoryPrefix + "\(CurrentProcess.id)-")
         } catch {
             logger.error("cannot make a job directory: \(error)")
-            return .refused("cannot make a job directory on the server: \(error)")
+            return .refused("cannot make a job directory on the server: \(error)", .host)
         }
         var plan: ServerCompile
         switch ServerArgPolicy.plan(arguments, allowList: options.allowList, jobDirectory: directory) {
         case .refuse(let reason):
             Files.removeTree(directory)
-            return .refused(reason)
+            // A compiler this server does not allow refuses every job of it, not just this one.
+            let notAllowed = options.allowList.allowedName(for: arguments.first ?? "") == nil
+            return .refused(reason, notAllowed ? .compiler : .job)
         case .compile(let planned): plan = planned
         }
         guard let executable = compilerPaths[plan.compilerName] ?? Environment.findExecutable(plan.compilerName)
         else {
             Files.removeTree(directory)
-            return .refused("compiler '\(plan.compilerName)' is allowed but not installed on this server")
+            return .refused("compiler '\(plan.compilerName)' is allowed but not installed on this server", .compiler)
         }
         compilerPaths[plan.compilerName] = executable
         if let client = plan.clientToolchain, let reason = toolchainRefusal(client, plan.compilerName, executable) {

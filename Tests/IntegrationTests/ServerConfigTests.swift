@@ -132,7 +132,8 @@ import Testing
         let refused = try Fixtures.sshcc(["cc"] + compile, in: project.path, environment: environment)
         #expect(refused.status == 108, "\(refused.stderrText)")
         #expect(refused.stderrText.contains("\(file) line 6: unknown setting 'jbs'"), "\(refused.stderrText)")
-        let local = try Fixtures.sshcc(["cc"] + compile, in: project.path, environment: server.clientEnvironment())
+        let local = try Fixtures.sshcc(
+            ["cc"] + compile, in: project.path, environment: server.clientEnvironment(["SSHCC_VERBOSE": "1"]))
         #expect(local.status == 0 && local.stderrText.contains("compiling locally"), "\(local.stderrText)")
         attachLogsOnFailure(server, remote.status == 0 && refused.status == 108)
     }

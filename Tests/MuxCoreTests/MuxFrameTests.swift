@@ -60,6 +60,7 @@ struct MuxFrameTests {
         .compiled(host: "h", result: JobResult(status: WaitStatus(9), object: [0, 1, 2]), notes: []),
         .runLocally(notes: []),
         .failure(code: 105, summary: "host key unknown", details: ["  line 1", "", "  line 3"], notes: ["n"]),
+        .failure(code: 108, summary: "h refuses every job", details: [], notes: [], alreadyTold: true),
     ])
     func answersRoundTrip(_ answer: JobAnswer) throws {
         #expect(try MuxCodec.answer(from: frames(MuxCodec.encode(answer))) == answer)

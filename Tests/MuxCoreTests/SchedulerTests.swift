@@ -147,4 +147,38 @@ struct SchedulerTests {
         #expect(destinations(only.submit(lone)) == ["4->a"])
         #expect(destinations(only.toolchainDiffers(lone)) == ["4 failed toolchainDiffers"])
     }
+
+    /// A compiler a host refuses: the job goes to another host without counting as tried there, later jobs of
+    /// that compiler skip the host (others do not) until the refusal is forgotten; when every host refuses
+    /// it, the job fails for that reason.
+    @Test func aRefusedCompilerStaysAwayFromItsHost() {
+        var s = scheduler([(a, 2), (b, 1)])
+        let refusal = SSHCCFailure(.serverRefused, "a refuses every job of this compiler")
+        let gcc = Scheduler.Ticket(id: 1, pools: [a, b], compiler: "gcc")
+        #expect(destinations(s.submit(gcc)) == ["1->a"])
+        #expect(destinations(s.refused(gcc, compiler: refusal)) == ["1->b"])
+        #expect(s.refusals[a]?["gcc"] == refusal)
+        #expect(destinations(s.finished(1)) == [])
+        #expect(destinations(s.submit(.init(id: 2, pools: [a, b], compiler: "gcc"))) == ["2->b"])
+        #expect(destinations(s.submit(.init(id: 3, pools: [a, b], compiler: "clang"))) == ["3->a"])
+        // Every host refuses it: the job fails at once, not after waiting for b's slot.
+        var only = scheduler([(a, 1)])
+        let lone = Scheduler.Ticket(id: 4, pools: [a], compiler: "gcc")
+        #expect(destinations(only.submit(lone)) == ["4->a"])
+        #expect(destinations(only.refused(lone, compiler: refusal)) == ["4 failed compilerRefused"])
+        // Forgotten (the backoff is over): the compiler may go there again.
+        _ = only.forgetRefusal(a, compiler: "gcc")
+        #expect(destinations(only.submit(.init(id: 5, pools: [a], compiler: "gcc"))) == ["5->a"])
+    }
+
+    /// A host refusing every job: its driver sets it down; the refused job goes elsewhere, not as tried.
+    @Test func aJobRefusedByItsHostGoesElsewhereUntried() {
+        var s = scheduler([(a, 1), (b, 1)])
+        let job = Scheduler.Ticket(id: 1, pools: [a, b])
+        #expect(destinations(s.submit(job)) == ["1->a"])
+        _ = s.setDown(a, because: SSHCCFailure(.serverRefused, "a refuses every job"))
+        let actions = s.refused(job, compiler: nil)
+        #expect(destinations(actions) == ["1->b"])
+        if case .dispatch(let moved, _) = actions.first { #expect(moved.tried.isEmpty) }
+    }
 }

@@ -204,6 +204,9 @@ public final class SSHDServer: @unchecked Sendable {
         return environment
     }
 
+    /// sshccd's log so far.
+    public var sshccdLogText: String { (try? String(contentsOfFile: sshccdLog, encoding: .utf8)) ?? "" }
+
     /// sshd's and sshccd's logs, for a failing test's report.
     public var logs: String {
         let sshd = (try? String(contentsOfFile: sshdLog, encoding: .utf8)) ?? "(none)"
