@@ -1,6 +1,7 @@
 // The host-list grammar, as SSHCC_HOSTS and the hosts file use it:
 //     [user@]host[:port][/slots][,option…]      separated by whitespace; `#` starts a comment to end of line
-// `host` may be an IPv6 address in brackets ([::1]:2222). `localhost[/N]` means N local compile slots.
+// `host` may be an IPv6 address in brackets ([::1]:2222). `localhost[/N]` means N local compile slots
+// (`localhost:PORT` and `user@localhost` are SSH hosts).
 // Pure parsing; reading the environment and the file is the client's job.
 
 /// One entry of the host list.
@@ -46,8 +47,9 @@ public struct HostSpec: Equatable, Sendable, CustomStringConvertible {
     /// True for `,sshzlib`: libssh2 compresses the whole SSH connection with zlib.
     public var compressesConnection: Bool { options.contains("sshzlib") }
 
-    /// `localhost` entries are local compile slots, not SSH hosts (as in distcc).
-    public var isLocal: Bool { host == "localhost" && user == nil && port == Self.defaultPort }
+    /// `localhost` entries are local compile slots, not SSH hosts (as in distcc); with a user or a port
+    /// (`localhost:22`, `me@localhost`) they are SSH hosts like any other.
+    public var isLocal: Bool { host == "localhost" && user == nil && !portGiven }
 
     /// The name known_hosts uses: `host` for port 22, `[host]:port` otherwise (OpenSSH's rule).
     public var knownHostsName: String { port == Self.defaultPort ? host : "[\(host)]:\(port)" }
@@ -55,7 +57,7 @@ public struct HostSpec: Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         var text = user.map { "\($0)@" } ?? ""
         text += host.contains(":") ? "[\(host)]" : host
-        if port != Self.defaultPort { text += ":\(port)" }
+        if port != Self.defaultPort || portGiven { text += ":\(port)" }
         if slots != Self.defaultSlots { text += "/\(slots)" }
         for option in options { text += ",\(option)" }
         return text
@@ -92,7 +94,12 @@ public enum HostList {
         var parts = entry.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
         var rest = parts.removeFirst()
         for option in parts where !HostSpec.knownOptions.contains(option) {
-            throw fail(option.isEmpty ? "empty option after ','" : "unknown option ',\(option)'")
+            throw fail(
+                option.isEmpty
+                    ? "empty option after ','"
+                    : "unknown option ',\(option)' (options: "
+                        + HostSpec.knownOptions.sorted().map { "," + $0 }.joined(separator: " ")
+                        + "; hosts are separated by spaces, not commas)")
         }
         let compressions = parts.filter { BodyCompression(rawValue: $0) != nil }
         if compressions.count > 1 {

@@ -54,6 +54,29 @@ import Testing
         #expect(!hosts[0].isLocal)
     }
 
+    /// Only a bare `localhost[/N]` is local slots: with a port or a user it is an SSH server (a private sshd
+    /// on the developer's machine), and it stays one through its description (how the daemon names it).
+    @Test func localhostWithAPortOrUserIsAnSSHHost() throws {
+        for text in ["localhost:22", "localhost:2222/2", "me@localhost"] {
+            let spec = try HostList.parseEntry(text)
+            #expect(!spec.isLocal, "\(text)")
+            #expect(try !HostList.parseEntry(spec.description).isLocal, "\(spec.description)")
+        }
+        #expect(try HostList.parseEntry("localhost:22").description == "localhost:22")
+        #expect(try HostList.parseEntry("localhost/2").isLocal)
+    }
+
+    /// `a,b` reads as host a with an option b: the error says hosts are separated by spaces.
+    @Test func commasBetweenHostsGetAHint() {
+        #expect(throws: HostSpecError.self) { try HostList.parse("build1,build2") }
+        do {
+            _ = try HostList.parse("build1,build2")
+        } catch {
+            #expect(error.reason.contains("hosts are separated by spaces, not commas"))
+            #expect(error.reason.contains(",distccd"))
+        }
+    }
+
     @Test func errorNamesTheEntry() {
         #expect(throws: HostSpecError(entry: "a:99999", reason: "port must be 1 to 65535")) {
             try HostList.parse("good a:99999")
