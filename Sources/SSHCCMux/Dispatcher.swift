@@ -21,6 +21,8 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
     private var failuresTold: [String: Set<String>] = [:]
     /// When each refused compiler may be tried again on its host (ns, Monotonic).
     private var refusalsUntil: [PoolKey: [String: UInt64]] = [:]
+    /// The hosts of the latest job's list: `--status` marks the others (a list since changed).
+    private var latestPools: Set<PoolKey> = []
     private var clients = 0
     private var lastActivity = Monotonic.nanoseconds()
     let backoff: Double
@@ -59,6 +61,7 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
                 }
                 if !pools.contains(key) { pools.append(key) }
             }
+            latestPools = Set(pools)
             let job = DaemonJob(
                 id: nextID, arguments: submission.arguments, pools: pools, toolchain: submission.toolchain)
             nextID += 1
@@ -264,7 +267,8 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
                     StatusReport.Host(
                         name: key.host, slots: pool?.slots ?? 0, stats: driver.snapshot,
                         toolchains: scheduler.toolchains[key] ?? [:], unverified: driver.spec.runsStockDistccd,
-                        refusedCompilers: (scheduler.refusals[key] ?? [:]).mapValues(\.summary)))
+                        refusedCompilers: (scheduler.refusals[key] ?? [:]).mapValues(\.summary),
+                        notInCurrentList: !latestPools.contains(key)))
             }
             let local = scheduler.pools.filter(\.key.isLocal).map { ($0.value.slots, $0.value.busy) }.first
             return StatusReport(

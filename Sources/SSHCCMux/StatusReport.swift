@@ -14,6 +14,8 @@ struct StatusReport {
         var unverified = false
         /// Compilers its server refuses, and why (no jobs of them go there for now).
         var refusedCompilers: [String: String] = [:]
+        /// Not in the host list of the latest job (an earlier list's, or another build's).
+        var notInCurrentList = false
     }
 
     var uptimeSeconds: Double
@@ -36,7 +38,7 @@ struct StatusReport {
             if let retryAt = stats.retryAt, retryAt > now {
                 state += " (jobs go elsewhere for \(Int((retryAt - now) / 1_000_000_000)) s more)"
             }
-            text += "\(host.name): \(state)\n"
+            text += "\(host.name): \(state)\(host.notInCurrentList ? " (not in the latest job's host list)" : "")\n"
             text +=
                 "  connections \(stats.connections), channels \(stats.channelsOpen) open / \(stats.channelsBusy) busy of \(host.slots) slots\n"
             let mean = stats.meanJobMilliseconds.map { String(Int($0.rounded())) + " ms" } ?? "-"

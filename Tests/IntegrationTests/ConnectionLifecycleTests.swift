@@ -132,4 +132,20 @@ import Testing
         #expect(!lost.stderrText.contains("refused"), "\(lost.stderrText)")
         attachLogsOnFailure(server, retried.status == 0 && lost.status == 104)
     }
+
+    /// The host list changed between builds: `--status` still shows what the daemon knows of the old hosts,
+    /// marked as not in the latest job's list.
+    @Test func statusMarksHostsOfAnOldList() throws {
+        let server = try SSHDServer()
+        let project = try Fixtures.project()
+        let gone = "127.0.0.1:\(SSHDServer.closedPort())"
+        let before = server.clientEnvironment(["SSHCC_HOSTS": "\(gone) \(server.hostSpec)"])
+        #expect(try Fixtures.sshcc(Self.compile, in: project.path, environment: before).status == 0)
+        let after = server.clientEnvironment(["SSHCC_FALLBACK": "0"])
+        let result = try Fixtures.sshcc(Self.compile, in: project.path, environment: after)
+        #expect(result.status == 0, "\(result.stderrText)")
+        let status = try Self.status(project, after)
+        #expect(status.contains("\(gone): down") && status.contains("(not in the latest job's host list)"), "\(status)")
+        #expect(!status.contains("\(server.hostSpec): up (not in"), "\(status)")
+    }
 }
