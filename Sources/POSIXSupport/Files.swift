@@ -144,12 +144,7 @@ public enum Files {
         guard (info.st_mode & S_IFMT) == S_IFDIR else { return "it is not a directory" }
         guard info.st_uid == getuid() else { return "it belongs to uid \(info.st_uid), not to you (uid \(getuid()))" }
         guard let real = realPath(path) else { return "it does not resolve" }
-        var ancestor = ""
-        for part in real.split(separator: "/").dropLast() {
-            ancestor += "/" + part
-            if let problem = sharedAncestorProblem(ancestor) { return problem }
-        }
-        return sharedAncestorProblem("/")
+        return ancestorsProblem(real)
     }
 
     /// Why the settings in the file at `path` (symlinks followed) might not be what root or this user wrote,
@@ -162,6 +157,12 @@ public enum Files {
         guard (info.st_mode & S_IFMT) == S_IFREG else { return "it is not a regular file" }
         if info.st_uid != 0 && info.st_uid != getuid() { return "it belongs to uid \(info.st_uid)" }
         if info.st_mode & 0o022 != 0 { return "others may write it (mode \(String(info.st_mode & 0o777, radix: 8)))" }
+        return ancestorsProblem(real)
+    }
+
+    /// The first directory above the resolved path `real` (and `/`) that lets another user replace what is
+    /// below it, or nil.
+    static func ancestorsProblem(_ real: String) -> String? {
         var ancestor = ""
         for part in real.split(separator: "/").dropLast() {
             ancestor += "/" + part

@@ -112,8 +112,8 @@ public enum Wrapper {
             return compiler.execute()
         case .failure(let code, let summary, let details, let notes, let told):
             printNotes(notes)
-            if told || code == ExitCode.toolchainDiffers.rawValue, config.fallback {
-                // Said once already (a host down or refusing, each differing toolchain named in the notes):
+            if told, config.fallback {
+                // Said once already (a host down or refusing; each differing toolchain named in the notes):
                 // the build need not hear it per file.
                 if config.verbose { Console.error("sshcc: \(plan.source): \(summary); compiling locally\n") }
                 return compiler.execute()

@@ -32,8 +32,9 @@ final class DaemonJob: @unchecked Sendable {
         self.id = id
         self.arguments = arguments
         self.toolchain = toolchain
-        let key = toolchain.map { "\(PathName.base(arguments.first ?? "")) \(ToolchainCheck.digest($0))" }
-        ticket = Scheduler.Ticket(id: id, pools: pools, toolchain: key, compiler: PathName.base(arguments.first ?? ""))
+        let compiler = PathName.base(arguments.first ?? "")
+        let key = toolchain.map { "\(compiler) \(ToolchainCheck.digest($0))" }
+        ticket = Scheduler.Ticket(id: id, pools: pools, toolchain: key, compiler: compiler)
     }
 
     /// The preprocessed source, once the wrapper has sent all of it.

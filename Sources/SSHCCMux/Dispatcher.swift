@@ -120,21 +120,17 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
 
     func jobSucceeded(_ job: DaemonJob, on key: PoolKey, result: JobResult) {
         monitor.withLock {
-            let prefix = Array("sshccd: ".utf8)
-            if result.status.exitCode == ExitCode.serverRefused.rawValue,
-                result.stderr.starts(with: prefix + Array(ToolchainCheck.differs.utf8))
-            {
+            let refusal = ServerRefusal(exitCode: result.status.exitCode, stderr: result.stderr)
+            if let refusal, refusal.message.hasPrefix(ToolchainCheck.differs) {
                 // Another toolchain there: the job goes elsewhere; the wrapper hears of it once per host.
                 let told = "\(key.host) \(job.ticket.toolchain ?? "")"
                 if toolchainsTold.insert(told).inserted {
-                    let words = String(
-                        decoding: result.stderr.dropFirst(prefix.count).prefix { $0 != 0x0A }, as: UTF8.self)
-                    job.toolchainNotes.append("\(key.host): \(words): no jobs for it go there")
+                    job.toolchainNotes.append("\(key.host): \(refusal.message): no jobs for it go there")
                 }
                 perform(scheduler.toolchainDiffers(job.ticket))
                 return
             }
-            if let toolchain = job.ticket.toolchain, result.status.exitCode != ExitCode.serverRefused.rawValue {
+            if let toolchain = job.ticket.toolchain, refusal == nil {
                 scheduler.toolchainMatched(toolchain, on: key)
             }
             jobs[job.id] = nil
@@ -222,7 +218,7 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
             return .failure(
                 code: ExitCode.toolchainDiffers.rawValue,
                 summary: "no compile host has this machine's \(compiler) (\(summary))", details: [],
-                notes: job.notes())
+                notes: job.notes(), alreadyTold: true)  // each differing host is named once, in the notes
         }
         if reason == .compilerRefused,
             let (key, failure) = job.ticket.pools.lazy.compactMap({ key in
