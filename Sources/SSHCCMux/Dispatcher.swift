@@ -156,14 +156,12 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
         }
     }
 
-    /// Each backoff is a new chance to hear why: its failures are told again.
     func hostDown(_ key: PoolKey, _ failure: SSHCCFailure) {
-        monitor.withLock {
-            failuresTold[key.host] = nil
-            perform(scheduler.setDown(key, because: failure))
-        }
+        monitor.withLock { perform(scheduler.setDown(key, because: failure)) }
     }
 
+    /// A host back up starts afresh: its next failure is told again. (Not on going down: the jobs it sends
+    /// back as it goes down are answered first, and their failure is this outage's.)
     func hostUp(_ key: PoolKey) {
         monitor.withLock {
             failuresTold[key.host] = nil
