@@ -82,6 +82,9 @@ let package = Package(
             name: "SSHCCServer",
             dependencies: [
                 "DistccWire", "CompileCore", "ServerPolicy", "POSIXSupport", "FileLogging", "Toolchains",
+                // Naming the key a client logged in with (ClientIdentity): certificates, fingerprints.
+                "KnownHostsFormat", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ExtrasBase64", package: "swift-extras-base64"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
@@ -112,7 +115,10 @@ let package = Package(
             name: "sshcc", dependencies: ["SSHCCClient", "POSIXSupport"], swiftSettings: strict,
             linkerSettings: [.unsafeFlags(["-static-executable"], .when(configuration: .release))]),
         .executableTarget(
-            name: "sshcc-mux", dependencies: ["SSHCCMux", "MuxCore", "POSIXSupport", "CompileCore"],
+            name: "sshcc-mux",
+            dependencies: [
+                "SSHCCMux", "MuxCore", "POSIXSupport", "CompileCore", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict),
         .executableTarget(
             name: "sshccd",

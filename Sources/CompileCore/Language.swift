@@ -59,6 +59,18 @@ public enum Language: String, Sendable, CaseIterable {
 
 /// Path helpers without Foundation.
 public enum PathName {
+    /// The source a compile command line names: the first argument with a source suffix that is no option
+    /// and not `-o`'s value ("?" when none is), for status lines and logs.
+    public static func source(in arguments: [String]) -> String {
+        var previous = ""
+        for argument in arguments.dropFirst() {
+            defer { previous = argument }
+            guard previous != "-o", !argument.hasPrefix("-"), Language.fromFileName(argument) != nil else { continue }
+            return argument
+        }
+        return "?"
+    }
+
     /// The last path component.
     public static func base(_ path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return path }

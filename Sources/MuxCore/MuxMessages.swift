@@ -6,8 +6,9 @@ import CompileCore
 /// The mux protocol's version. Wrappers and daemons must agree on the whole version line.
 public enum MuxVersion {
     /// 5: the job travels as its fields (JOBA and the source; RSTA RERR ROUT ROBJ back), not as distcc bytes.
-    /// 6: a job may carry the local toolchain's identity (TOOL).
-    public static let protocolNumber = 7
+    /// 6: a job may carry the local toolchain's identity (TOOL). 7: a failure may say it was told (`CODE told`).
+    /// 8: a status query may ask for JSON (STAQ `json`).
+    public static let protocolNumber = 8
     /// "1 sshcc 0.1.0": protocol number and the build's version, compared as a whole.
     public static func line(build: String) -> String { "\(protocolNumber) sshcc \(build)" }
 }
@@ -72,7 +73,8 @@ public struct JobSubmission: Equatable, Sendable {
 /// What a wrapper asks.
 public enum WrapperRequest: Equatable, Sendable {
     case job(JobSubmission)
-    case status
+    /// `json`: for scripts (`sshcc --status --json`), else text for people.
+    case status(json: Bool)
     case stop
 }
 
@@ -221,7 +223,7 @@ public enum MuxCodec {
         var toolchain: String?
         for frame in frames {
             switch frame.kind {
-            case .statusQuery: return .status
+            case .statusQuery: return .status(json: frame.text == "json")
             case .stop: return .stop
             case .hostList: hostList = frame.text
             case .identity: access.identity = frame.text

@@ -57,4 +57,9 @@ public enum Environment {
         return nil
     }
 
+    /// The name of account `uid`, or its number when the password database has none.
+    public static func userName(of uid: UInt32) -> String {
+        if let entry = getpwuid(uid_t(uid)), let name = entry.pointee.pw_name { return String(cString: name) }
+        return String(uid)
+    }
 }

@@ -23,6 +23,22 @@ public enum Files {
         }
     }
 
+    /// The last `bytes` bytes of the regular file at `path` (all of it when shorter).
+    public static func readTail(_ path: String, bytes: Int) throws(SystemError) -> [UInt8] {
+        let fd = try FileDescriptor("open", path: path) { open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK) }
+        var info = stat()
+        guard fstat(fd.number, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            throw SystemError("read (not a regular file)", path: path, errno: .invalidArgument)
+        }
+        if Int(info.st_size) > bytes { lseek(fd.number, off_t(Int(info.st_size) - bytes), SEEK_SET) }
+        do {
+            // The file may grow meanwhile (a log being written): read on a little, keep the end.
+            return Array(try FileDescriptorIO.readAll(fd, limit: bytes + (4 << 20)).suffix(bytes))
+        } catch {
+            throw SystemError(error.operation, path: path, errno: error.errno)
+        }
+    }
+
     /// Writes a new file that must not exist yet and is not a symlink (O_EXCL|O_NOFOLLOW).
     public static func create(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o600) throws(SystemError) {
         let fd = try FileDescriptor("create", path: path) {
@@ -87,6 +103,14 @@ public enum Files {
     }
 
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    /// What the symbolic link `path` points to, or nil when it is none (or unreadable).
+    public static func linkTarget(_ path: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let count = readlink(path, &buffer, buffer.count - 1)
+        guard count >= 0 else { return nil }
+        return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
 
     /// The names in a directory (without . and ..).
     public static func list(_ path: String) throws(SystemError) -> [String] {

@@ -7,7 +7,7 @@ import POSIXSupport
 enum Commands {
     /// What may follow each command that takes no free arguments.
     static let allowedAfter: [String: Set<String>] = [
-        "--help": [], "-h": [], "--version": [], "--show-hosts": [], "--stop": [], "--status": ["--watch"],
+        "--help": [], "-h": [], "--version": [], "--show-hosts": [], "--stop": [], "--status": ["--watch", "--json"],
     ]
 
     static func run(_ command: String, _ rest: [String]) -> Int32 {
@@ -46,17 +46,28 @@ enum Commands {
         case "--status":
             let config = ClientConfig.fromEnvironment()
             let watch = rest.contains("--watch")
+            let json = rest.contains("--json")
+            var waitingSaid = false
             repeat {
                 let answer: String?
-                do { answer = try MuxClient.status(config.muxPaths) } catch { return refuse(error) }
-                guard let text = answer else {
+                do { answer = try MuxClient.status(config.muxPaths, json: json) } catch { return refuse(error) }
+                if let text = answer {
+                    // --watch redraws every second, like watch(1), until interrupted (JSON: one object per line).
+                    // The daemon's text names hosts and servers' messages: no control byte of theirs reaches the
+                    // terminal (JSON escapes them itself).
+                    let shown = json ? text : Console.neutralised(text)
+                    try? Console.write(Array(((watch && !json ? "\u{1b}[H\u{1b}[2J" : "") + shown).utf8), to: .output)
+                    waitingSaid = false
+                } else if !watch {
                     Console.error("sshcc: no mux daemon is running (\(config.muxPaths.directory))\n")
-                    return watch ? 0 : 1
+                    return 1
+                } else if !waitingSaid {
+                    // No daemon yet, or it stopped: the first compile (or a restart) starts one; keep watching.
+                    let line =
+                        "sshcc: waiting for a mux daemon (\(config.muxPaths.directory)); the next compile starts one\n"
+                    try? Console.write(Array(((json ? "" : "\u{1b}[H\u{1b}[2J") + line).utf8), to: .output)
+                    waitingSaid = true
                 }
-                // --watch redraws every second, like watch(1), until interrupted. The daemon's text names hosts
-                // and servers' messages: no control byte of theirs reaches the terminal.
-                try? Console.write(
-                    Array(((watch ? "\u{1b}[H\u{1b}[2J" : "") + Console.neutralised(text)).utf8), to: .output)
                 if watch { CurrentProcess.sleep(milliseconds: 1000) }
             } while watch
             return 0

@@ -163,9 +163,10 @@ enum MuxClient {
     }
 
     /// The daemon's status text, or nil when none runs; throws when the one there is not this user's own.
-    static func status(_ paths: MuxPaths) throws(SSHCCFailure) -> String? {
+    static func status(_ paths: MuxPaths, json: Bool = false) throws(SSHCCFailure) -> String? {
         guard let fd = try DaemonLauncher.connectRunning(paths) else { return nil }
-        let head = MuxFrame(.version, text: version).encoded + MuxFrame(.statusQuery).encoded
+        let head =
+            MuxFrame(.version, text: version).encoded + MuxFrame(.statusQuery, text: json ? "json" : "").encoded
         switch try? exchange(fd, head: head) {
         case .text(let text): return text
         default: return nil

@@ -300,7 +300,7 @@ public enum Wrapper {
     static let usage = """
         Usage: sshcc COMPILER [ARGS...]
           or:  sshcc doctor [HOST...]
-          or:  sshcc --status [--watch] | --stop | --show-hosts
+          or:  sshcc --status [--watch] [--json] | --stop | --show-hosts
           or:  sshcc --keygen [FILE] | --authorize PUBKEY [--sshccd PATH] | --install-masquerade DIR
           or:  sshcc --version | --help
 
@@ -314,7 +314,10 @@ public enum Wrapper {
           COMPILER [ARGS...]   compile (gcc, g++, cc, c++, clang, clang++, versioned and cross names);
                                through a symlink named like the compiler, sshcc is that compiler
           doctor [HOST...]     check each step of reaching the hosts (or the named ones) and say what to fix
-          --status [--watch]   the mux daemon's hosts, channels, running and queued jobs (--watch: every second)
+          --status [--watch] [--json]
+                               the mux daemon's hosts, each job (file, host, how long, what it waits for) and
+                               recent failures; --watch: every second, waiting for a daemon and surviving its
+                               restarts; --json: one JSON object (a line per second with --watch)
           --stop               stop the mux daemon
           --show-hosts         print the parsed host list and where it came from
           --keygen [FILE]      make a compile-only ed25519 key and print its authorized_keys line
@@ -336,6 +339,9 @@ public enum Wrapper {
                                seconds (default 10 and 300)
           SSHCC_IDLE_TIMEOUT   seconds the daemon stays idle before it exits (default 600)
           SSHCC_BACKOFF        seconds a failed host gets no jobs (default 60)
+          SSHCC_LOG_LEVEL=debug
+                               the daemon's log (mux.log in SSHCC_DIR) records every job, not only
+                               connections, failures and backoffs
           SSHCC_DIAGNOSTICS=remote
                                print the server's messages as they came
           SSHCC_PREPROCESSOR=driver

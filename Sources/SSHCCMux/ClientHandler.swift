@@ -14,11 +14,11 @@ final class ClientHandler: @unchecked Sendable {
     let version: String
     /// Called when a wrapper asks the daemon to stop.
     let onStop: @Sendable () -> Void
-    let status: @Sendable () -> String
+    let status: @Sendable (_ json: Bool) -> String
 
     init(
         connection: consuming FileDescriptor, dispatcher: Dispatcher, logger: Logger, version: String,
-        onStop: @escaping @Sendable () -> Void, status: @escaping @Sendable () -> String
+        onStop: @escaping @Sendable () -> Void, status: @escaping @Sendable (_ json: Bool) -> String
     ) {
         self.fd = consume connection
         (self.dispatcher, self.logger, self.version, self.onStop, self.status) =
@@ -99,8 +99,8 @@ final class ClientHandler: @unchecked Sendable {
             // Understood across versions: it is how a wrapper replaces a daemon of another version.
             onStop()
             try FileDescriptorIO.writeAll(fd, out + MuxFrame(.stopping).encoded)
-        case .status:
-            try FileDescriptorIO.writeAll(fd, out + MuxFrame(.status, text: status()).encoded)
+        case .status(let json):
+            try FileDescriptorIO.writeAll(fd, out + MuxFrame(.status, text: status(json)).encoded)
         case .job(let submission):
             let (answer, job): (JobAnswer, DaemonJob?)
             switch dispatcher.start(submission) {

@@ -14,8 +14,14 @@ final class DaemonJob: @unchecked Sendable {
     /// Hosts found to have another toolchain for this job's compiler, said once per daemon (Dispatcher).
     var toolchainNotes: [String] = []
     let answer = OneShot<JobAnswer>()
+    /// The source file as the command line names it (`src/x.c`), for status and logs.
+    let file: String
+    /// When the wrapper submitted it (ns, Monotonic).
+    let submitted = Monotonic.nanoseconds()
     // The fields below are guarded by the Dispatcher's monitor.
     var ticket: Scheduler.Ticket
+    /// The host it was last given to (or "localhost"), and when.
+    var placed: (host: String, at: UInt64)?
     /// Each host that failed the job, in order.
     var failures: [(host: String, failure: SSHCCFailure)] = []
 
@@ -26,12 +32,14 @@ final class DaemonJob: @unchecked Sendable {
     private var complete = false
     private var wholeSource: [UInt8]?
     private var isCancelled = false
+    private var sentAt: UInt64?
     private var onChange: (@Sendable () -> Void)?
 
     init(id: Int, arguments: [String], pools: [PoolKey], toolchain: String? = nil) {
         self.id = id
         self.arguments = arguments
         self.toolchain = toolchain
+        file = PathName.source(in: arguments)
         let compiler = PathName.base(arguments.first ?? "")
         let key = toolchain.map { "\(compiler) \(ToolchainCheck.digest($0))" }
         ticket = Scheduler.Ticket(id: id, pools: pools, toolchain: key, compiler: compiler)
@@ -53,6 +61,16 @@ final class DaemonJob: @unchecked Sendable {
 
     /// The wrapper left before its answer (its preprocessing failed): the job is dropped.
     var cancelled: Bool { lock.withLock { isCancelled } }
+
+    /// Whether the wrapper has sent all of the source.
+    var sourceComplete: Bool { lock.withLock { complete } }
+
+    /// When its head went out on a channel (ns, Monotonic); nil while it waits for one.
+    var sentToServer: UInt64? { lock.withLock { sentAt } }
+    /// The driver sent its head on a channel (again, when an earlier channel failed it).
+    func markSent() { lock.withLock { sentAt = Monotonic.nanoseconds() } }
+    /// It went back to the scheduler: no channel has it.
+    func markUnsent() { lock.withLock { sentAt = nil } }
 
     /// The next piece of the source; `last` ends it.
     func supply(_ piece: [UInt8], last: Bool) {

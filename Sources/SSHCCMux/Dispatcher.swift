@@ -3,6 +3,7 @@
 // scheduler's actions are carried out here (dispatch to a driver, a local slot, or a failure answer).
 
 import CompileCore
+import Logging
 import MuxCore
 import POSIXSupport
 
@@ -11,6 +12,12 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
     private var scheduler = Scheduler()
     private var drivers: [PoolKey: HostDriver] = [:]
     private var jobs: [Int: DaemonJob] = [:]
+    /// Jobs their wrappers compile in local slots, until the wrapper is done.
+    private var localJobs: [Int: DaemonJob] = [:]
+    /// The latest failures (a host failing or refusing a job, a job sent back to its wrapper), newest last.
+    private var recentFailures = StatusReport.RecentFailures()
+    /// Jobs sent back to their wrappers to compile locally, by reason: the summary of what the quiet ones met.
+    private var sentBack: [String: Int] = [:]
     /// Host lists already parsed: a build sends the same one with every job.
     private var hostLists: [String: [HostSpec]] = [:]
     private var nextID = 1
@@ -26,9 +33,13 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
     private var clients = 0
     private var lastActivity = Monotonic.nanoseconds()
     let backoff: Double
+    let logger: Logger
     let started = Monotonic.nanoseconds()
 
-    init(backoff: Double) { self.backoff = backoff }
+    init(backoff: Double, logger: Logger) {
+        self.backoff = backoff
+        self.logger = logger
+    }
 
     // MARK: Wrappers' side
 
@@ -55,7 +66,8 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
                 scheduler.addPool(key, slots: spec.slots)
                 if !spec.isLocal && drivers[key] == nil {
                     let driver = HostDriver(
-                        key: key, spec: spec, access: submission.access, backoff: backoff, events: self)
+                        key: key, spec: spec, access: submission.access, backoff: backoff, events: self,
+                        logger: logger)
                     drivers[key] = driver
                     driver.start()
                 }
@@ -86,6 +98,7 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
     func cancel(_ job: DaemonJob) {
         monitor.withLock {
             jobs[job.id] = nil
+            localJobs[job.id] = nil
             job.cancel()
             perform(scheduler.cancelled(job.id))  // also frees a local slot it was given meanwhile
         }
@@ -93,7 +106,11 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
 
     /// A wrapper that ran its job in a local slot has finished (its connection closed).
     func localSlotReleased(_ job: DaemonJob) {
-        monitor.withLock { perform(scheduler.finished(job.id)) }
+        monitor.withLock {
+            localJobs[job.id] = nil
+            logger.debug("job \(job.id) \(job.file): compiled locally")
+            perform(scheduler.finished(job.id))
+        }
     }
 
     func clientArrived() { monitor.withLock { clients += 1 } }
@@ -127,6 +144,7 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
                 if toolchainsTold.insert(told).inserted {
                     job.toolchainNotes.append("\(key.host): \(refusal.message): no jobs for it go there")
                 }
+                unplace(job)
                 perform(scheduler.toolchainDiffers(job.ticket))
                 return
             }
@@ -134,6 +152,9 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
                 scheduler.toolchainMatched(toolchain, on: key)
             }
             jobs[job.id] = nil
+            logger.debug(
+                "job \(job.id) \(job.file): compiled on \(key.host), status \(result.status.shellStatus), \(Self.seconds(since: job.submitted)) s"
+            )
             job.answer.fulfil(.compiled(host: key.host, result: result, notes: job.notes()))
             perform(scheduler.finished(job.id))
         }
@@ -142,12 +163,16 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
     func jobFailed(_ job: DaemonJob, on key: PoolKey, _ failure: SSHCCFailure, charge: FailureCharge) {
         monitor.withLock {
             job.failures.append((key.host, failure))
+            remember(failure, of: job, on: key.host)
+            unplace(job)
             perform(scheduler.failed(job.ticket, charge: charge))
         }
     }
 
     func jobRefused(_ job: DaemonJob, on key: PoolKey, _ failure: SSHCCFailure, scope: RefusalScope) {
         monitor.withLock {
+            remember(failure, of: job, on: key.host)
+            unplace(job)
             if scope == .compiler {
                 refusalsUntil[key, default: [:]][job.ticket.compiler] =
                     Monotonic.nanoseconds() + UInt64(backoff * 1e9)
@@ -157,7 +182,10 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
     }
 
     func hostDown(_ key: PoolKey, _ failure: SSHCCFailure) {
-        monitor.withLock { perform(scheduler.setDown(key, because: failure)) }
+        monitor.withLock {
+            remember(failure, of: nil, on: key.host)
+            perform(scheduler.setDown(key, because: failure))
+        }
     }
 
     /// A host back up starts afresh: its next failure is told again. (Not on going down: the jobs it sends
@@ -182,9 +210,33 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
         }
     }
 
-    /// Whether a wrapper already printed the failure `summary` of `host` (and remembers that one now has).
-    private func alreadyTold(_ host: String, _ summary: String) -> Bool {
-        !failuresTold[host, default: []].insert(summary).inserted
+    /// Keeps a failure for `--status` and logs it (under the monitor).
+    private func remember(_ failure: SSHCCFailure, of job: DaemonJob?, on host: String) {
+        logger.warning("\(job.map { "job \($0.id) \($0.file): " } ?? "")\(host): \(failure.summary)")
+        recentFailures.add(
+            StatusReport.Failure(time: WallClock.timestamp(), host: host, file: job?.file, summary: failure.summary))
+    }
+
+    /// The job went back to the scheduler: no host has it now.
+    private func unplace(_ job: DaemonJob) {
+        job.placed = nil
+        job.markUnsent()
+    }
+
+    static func seconds(since start: UInt64) -> String {
+        let tenths = Int((Monotonic.nanoseconds() - start) / 100_000_000)
+        return "\(tenths / 10).\(tenths % 10)"
+    }
+
+    /// Whether a wrapper already printed the failure `summary` of `host` (and remembers that one now has); the
+    /// first telling says that later jobs will be quiet, and where they are counted.
+    private func tellOnce(_ host: String, _ summary: String, _ details: [String]) -> (details: [String], told: Bool) {
+        if !failuresTold[host, default: []].insert(summary).inserted { return (details, true) }
+        return (
+            details + [
+                "  (said once: later jobs meeting it compile locally without a word; sshcc --status counts them)"
+            ], false
+        )
     }
 
     // MARK: Carrying out the scheduler's actions (under the monitor)
@@ -195,16 +247,23 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
             case .dispatch(let ticket, let key):
                 guard let job = jobs[ticket.id] else { continue }
                 job.ticket = ticket
+                job.placed = (key.host, Monotonic.nanoseconds())
                 if key.isLocal {
                     job.answer.fulfil(.runLocally(notes: job.notes()))
                     jobs[job.id] = nil
+                    localJobs[job.id] = job
                 } else {
                     drivers[key]?.assign(job)
                 }
             case .fail(let ticket, let reason):
                 guard let job = jobs.removeValue(forKey: ticket.id) else { continue }
                 job.ticket = ticket
-                job.answer.fulfil(failureAnswer(job, reason))
+                let answer = failureAnswer(job, reason)
+                if case .failure(_, let summary, _, _, _) = answer {
+                    sentBack[summary, default: 0] += 1
+                    logger.info("job \(job.id) \(job.file): back to its wrapper (local compile): \(summary)")
+                }
+                job.answer.fulfil(answer)
             }
         }
     }
@@ -223,17 +282,19 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
                 self.scheduler.refusals[key]?[job.ticket.compiler].map { (key, $0) }
             }).first
         {
+            let (details, told) = tellOnce(key.host, failure.summary, failure.details)
             return .failure(
-                code: failure.code.rawValue, summary: failure.summary, details: failure.details, notes: job.notes(),
-                alreadyTold: alreadyTold(key.host, failure.summary))
+                code: failure.code.rawValue, summary: failure.summary, details: details, notes: job.notes(),
+                alreadyTold: told)
         }
         if reason == .retriesExhausted, let (host, failure) = job.failures.last {
             // The last failure is the answer itself; the notes tell of the ones before it. Jobs sent back
             // by a host going down all end here with its one reason: said once.
             let notes = job.notes(dropping: 1)
+            let (details, told) = tellOnce(host, failure.summary, failure.details)
             return .failure(
-                code: failure.code.rawValue, summary: failure.summary, details: failure.details, notes: notes,
-                alreadyTold: alreadyTold(host, failure.summary))
+                code: failure.code.rawValue, summary: failure.summary, details: details, notes: notes,
+                alreadyTold: told)
         }
         let down = job.ticket.pools.compactMap { key in scheduler.pools[key]?.down.map { (key, $0) } }
         guard let (key, failure) = down.first else {
@@ -243,14 +304,34 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
         let others = down.dropFirst().map { "\($0.0.host): \($0.1.summary)" }
         let summary =
             failure.summary.contains(key.host) ? failure.summary : "\(key.host): \(failure.summary)"
+        let (details, told) = tellOnce(key.host, failure.summary, failure.details + others.map { "  also down: \($0)" })
         return .failure(
             code: failure.code.rawValue,
             summary: summary + (down.count > 1 ? " (and \(down.count - 1) more host(s) down)" : ""),
-            details: failure.details + others.map { "  also down: \($0)" }, notes: job.notes(),
-            alreadyTold: alreadyTold(key.host, failure.summary))
+            details: details, notes: job.notes(), alreadyTold: told)
     }
 
     // MARK: Status
+
+    /// Where a job is and what it waits for (under the monitor).
+    private func jobLine(_ job: DaemonJob, now: UInt64) -> StatusReport.Job {
+        guard let (host, at) = job.placed else {
+            let busy = job.ticket.pools.compactMap { scheduler.pools[$0] }.filter(\.up)
+            let slots = busy.reduce(0) { $0 + $1.slots }
+            return StatusReport.Job(
+                id: job.id, file: job.file, state: .queued, host: nil,
+                seconds: Double(now - job.submitted) / 1e9,
+                waiting: slots == 0 ? "a host to come back" : "a free slot (all \(slots) busy)")
+        }
+        guard let sent = job.sentToServer else {
+            return StatusReport.Job(
+                id: job.id, file: job.file, state: .queued, host: host, seconds: Double(now - at) / 1e9,
+                waiting: "a channel to \(host) (connecting)")
+        }
+        return StatusReport.Job(
+            id: job.id, file: job.file, state: .running, host: host, seconds: Double(now - sent) / 1e9,
+            waiting: job.sourceComplete ? nil : "the rest of its source (the preprocessor still runs)")
+    }
 
     func statusReport() -> StatusReport {
         monitor.withLock {
@@ -265,9 +346,18 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
                         notInCurrentList: !latestPools.contains(key)))
             }
             let local = scheduler.pools.filter(\.key.isLocal).map { ($0.value.slots, $0.value.busy) }.first
+            let now = Monotonic.nanoseconds()
+            let lines =
+                (jobs.values.map { jobLine($0, now: now) }
+                + localJobs.values.map { job in
+                    StatusReport.Job(
+                        id: job.id, file: job.file, state: .local, host: "localhost",
+                        seconds: Double(now - (job.placed?.at ?? job.submitted)) / 1e9, waiting: nil)
+                }).sorted { $0.id < $1.id }
             return StatusReport(
-                uptimeSeconds: Double(Monotonic.nanoseconds() - started) / 1e9, hosts: hosts,
-                running: scheduler.running.count, queued: scheduler.queue.count, local: local, clients: clients)
+                uptimeSeconds: Double(now - started) / 1e9, hosts: hosts,
+                running: scheduler.running.count, queued: scheduler.queue.count, local: local, clients: clients,
+                jobs: lines, recentFailures: recentFailures.lines, sentBack: sentBack)
         }
     }
 }

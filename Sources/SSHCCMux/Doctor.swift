@@ -140,12 +140,31 @@ public enum Doctor {
                 "latency",
                 "round trip \(roundTrip) ms (a channel open); tiny gcc job with a fresh sshccd \(milliseconds(since: jobStarted)) ms"
             )
+            current = "server log"
+            serverLog(session, spec: spec, deadline: jobDeadline())
             return true
         } catch {
             step(current, error.summary, fine: false)
             for line in error.details { detail(line.hasPrefix("  ") ? String(line.dropFirst(2)) : line) }
             return false
         }
+    }
+
+    /// This account's recent failures as sshccd logged them (its log is on the host, maybe unreadable to a
+    /// compile-only key): asked through the channel. A note, never a failure: they may be old news.
+    static func serverLog(_ session: Session, spec: HostSpec, deadline: Deadline) {
+        let outcome = try? request(
+            session, spec: spec, version: DistccVersion.plain, arguments: ServerQuery.recentFailures, source: [],
+            deadline: deadline)
+        guard case .answered(let reply) = outcome, reply.exitCode == 0 else {
+            return step("server log", "this sshccd cannot report its log (an older version)", fine: nil)
+        }
+        let lines = String(decoding: reply.stdout, as: UTF8.self).split(separator: "\n")
+        if lines.isEmpty { return step("server log", "no failures among sshccd's latest log lines for this account") }
+        step(
+            "server log", "\(lines.count) failure(s) among sshccd's latest log lines for this account, newest last:",
+            fine: nil)
+        for line in lines { detail(String(line)) }
     }
 
     enum Outcome {
@@ -163,6 +182,15 @@ public enum Doctor {
         let arguments =
             [compiler, "-c", name, "-o", "sshcc-doctor.o"]
             + (toolchain.map { [ToolchainCheck.argumentPrefix + $0] } ?? [])
+        return try request(
+            session, spec: spec, version: version, arguments: arguments, source: source, deadline: deadline)
+    }
+
+    /// Sends one request on a channel of its own and reads its reply.
+    static func request(
+        _ session: Session, spec: HostSpec, version: DistccVersion, arguments: [String], source: [UInt8],
+        deadline: Deadline
+    ) throws(SSHCCFailure) -> Outcome {
         var request = WireEncoder.requestFields(Request(version: version, arguments: arguments, source: []))
         if version == DistccVersion.zstdStreamed {
             request += WireEncoder.sourcePiece(source, last: true, compressor: ZstdStreamCompressor())

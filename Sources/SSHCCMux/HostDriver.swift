@@ -10,6 +10,7 @@
 import CompileCore
 import DequeModule
 import DistccWire
+import Logging
 import MuxCore
 import POSIXSupport
 import SSH
@@ -19,6 +20,7 @@ final class HostDriver: @unchecked Sendable {
     let spec: HostSpec
     let access: HostAccess
     private weak var events: (any DriverEvents)?
+    private let logger: Logger
 
     // Inbox, guarded by `inbox`.
     private let inbox = Monitor()
@@ -39,7 +41,10 @@ final class HostDriver: @unchecked Sendable {
     private var version: DistccVersion
     private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
 
-    init(key: PoolKey, spec: HostSpec, access: HostAccess, backoff: Double, events: any DriverEvents) {
+    init(
+        key: PoolKey, spec: HostSpec, access: HostAccess, backoff: Double, events: any DriverEvents, logger: Logger
+    ) {
+        self.logger = logger
         self.key = key
         self.spec = spec
         self.access = access
@@ -215,6 +220,7 @@ final class HostDriver: @unchecked Sendable {
             case .connect: startConnecting()
             case .down(let failure, let seconds, let wasUp):
                 let retryAt = Monotonic.nanoseconds() + UInt64(seconds * 1e9)
+                logger.warning("\(spec): backed off for \(Int(seconds.rounded())) s: \(failure.summary)")
                 updateStats {
                     $0.state = .down
                     $0.lastError = failure.summary
@@ -224,6 +230,7 @@ final class HostDriver: @unchecked Sendable {
                 while let job = placed.popFirst() { events?.jobFailed(job, on: key, failure, charge: .host) }
                 if wasUp { events?.hostDown(key, failure) }
             case .up:
+                logger.notice("\(spec): takes jobs again (connected, or its backoff is over)")
                 let hasConnection = !connections.isEmpty
                 updateStats {
                     $0.state = hasConnection ? .up : .disconnected
@@ -245,6 +252,7 @@ final class HostDriver: @unchecked Sendable {
             else { return }
             placed.removeFirst()
             job.whenChanged { [weak self] in self?.wake() }  // its source arrives, or its wrapper leaves
+            job.markSent()
             connection.start(job, on: channel, version: version)
             service(connection)  // send at once rather than after the next poll
         }
@@ -307,6 +315,7 @@ final class HostDriver: @unchecked Sendable {
         switch arrival {
         case .success(let handover):
             let sshCompression = handover.value.session.compressionMethod
+            logger.info("\(spec): connected (connection \(connections.count + 1), SSH compression \(sshCompression))")
             connections.append(
                 ChannelEngine(
                     session: handover.value.session, spec: spec, ioTimeout: access.ioTimeout,
@@ -318,6 +327,7 @@ final class HostDriver: @unchecked Sendable {
             }
             perform(health.connected())
         case .failure(let failure):
+            logger.warning("\(spec): cannot connect: \(failure.summary)")
             updateStats { $0.lastError = failure.summary }
             perform(health.connectFailed(failure, now: Monotonic.nanoseconds(), jitter: Self.jitter()))
         }
@@ -326,6 +336,7 @@ final class HostDriver: @unchecked Sendable {
     /// A broken connection: its jobs go elsewhere (charged to their channels); the next job that needs the
     /// host connects again at once.
     private func lose(_ connection: ChannelEngine, _ failure: SSHCCFailure) {
+        logger.warning("\(spec): connection lost: \(failure.summary)")
         connections.removeAll { $0 === connection }
         let busy = connection.busyCount > 0
         for event in connection.lost(failure) { handle(event, from: connection) }

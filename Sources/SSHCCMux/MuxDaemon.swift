@@ -16,11 +16,14 @@ public enum MuxDaemon {
         public var idleTimeout: Double
         /// SSHCC_BACKOFF: seconds a failed host is left alone before it is probed again (default 60).
         public var backoff: Double
+        /// SSHCC_LOG_LEVEL: `info` (default: connections, failures, backoffs) or `debug` (also every job).
+        public var logLevel: Logger.Level
 
-        public init(paths: MuxPaths, idleTimeout: Double, backoff: Double) {
+        public init(paths: MuxPaths, idleTimeout: Double, backoff: Double, logLevel: Logger.Level = .info) {
             self.paths = paths
             self.idleTimeout = idleTimeout
             self.backoff = backoff
+            self.logLevel = logLevel
         }
     }
 
@@ -37,7 +40,8 @@ public enum MuxDaemon {
             Console.error("sshcc mux daemon: \(error)\n")
             return ExitCode.localIOError.rawValue
         }
-        let logger = Logger(label: "sshcc-mux") { label in FileLogHandler(label: label, path: paths.log) }
+        var logger = Logger(label: "sshcc-mux") { label in FileLogHandler(label: label, path: paths.log) }
+        logger.logLevel = settings.logLevel
         let listener: FileDescriptor
         do {
             listener = try UnixSocket.listen(at: paths.socket)
@@ -50,7 +54,7 @@ public enum MuxDaemon {
 
         // SIGTERM, SIGINT, SIGHUP and `sshcc --stop` all end the loop through the one signal pipe.
         let stop = SignalPipe.install([.terminate, .interrupt, .hangUp])
-        let dispatcher = Dispatcher(backoff: settings.backoff)
+        let dispatcher = Dispatcher(backoff: settings.backoff, logger: logger)
         logger.info(
             "started: pid \(CurrentProcess.id), \(versionLine), idle timeout \(Int(settings.idleTimeout)) s, backoff \(Int(settings.backoff)) s"
         )
@@ -76,8 +80,11 @@ public enum MuxDaemon {
                         releasePaths(paths, socketIdentity)
                         stop?.ring()
                     },
-                    status: {
-                        dispatcher.statusReport().render(pid: CurrentProcess.id, directory: paths.directory)
+                    status: { json in
+                        let report = dispatcher.statusReport()
+                        return json
+                            ? report.json(pid: CurrentProcess.id, directory: paths.directory)
+                            : report.render(pid: CurrentProcess.id, directory: paths.directory)
                     })
                 Threads.spawn { handler.serve() }
                 continue

@@ -1,6 +1,7 @@
 // `sshcc --status`: the daemon's view of its hosts and jobs, rendered as text in the daemon (the wrapper
 // only prints it, so the two never disagree on fields).
 
+import CompileCore
 import POSIXSupport
 
 struct StatusReport {
@@ -18,6 +19,49 @@ struct StatusReport {
         var notInCurrentList = false
     }
 
+    /// A job the daemon holds: where it is and what it waits for.
+    struct Job {
+        enum State: String { case running, queued, local }
+        var id: Int
+        var file: String
+        var state: State
+        /// Where it runs or is headed (nil: no host chosen yet).
+        var host: String?
+        /// Seconds in this state.
+        var seconds: Double
+        var waiting: String?
+    }
+
+    /// A host failing or refusing a job, or going down.
+    struct Failure: Sendable {
+        /// UTC, as the log writes it.
+        var time: String
+        var host: String
+        var file: String?
+        var summary: String
+        /// The same failure of the same host, met this many times in a row (the latest is shown).
+        var count = 1
+    }
+
+    /// The latest failures, newest last; a failure like the one before it (a host's one outage fails every
+    /// job it held, then the host) only counts up.
+    struct RecentFailures {
+        private(set) var lines: [Failure] = []
+        static let kept = 10
+
+        mutating func add(_ failure: Failure) {
+            if let last = lines.last, last.host == failure.host, last.summary == failure.summary {
+                var merged = failure
+                merged.file = failure.file ?? last.file
+                merged.count = last.count + 1
+                lines[lines.count - 1] = merged
+                return
+            }
+            lines.append(failure)
+            if lines.count > Self.kept { lines.removeFirst() }
+        }
+    }
+
     var uptimeSeconds: Double
     var hosts: [Host]
     var running: Int
@@ -25,11 +69,22 @@ struct StatusReport {
     /// Local slots (total, busy), when the host list names `localhost/N`.
     var local: (Int, Int)?
     var clients: Int
+    var jobs: [Job] = []
+    var recentFailures: [Failure] = []
+    /// Jobs the daemon sent back to be compiled locally, by reason (most of them quietly: said once).
+    var sentBack: [String: Int] = [:]
 
     func render(pid: Int32, directory: String) -> String {
         var text = "sshcc mux daemon pid \(pid), up \(Self.duration(uptimeSeconds)), \(directory)\n"
         text += "jobs: \(running) running, \(queued) queued; \(clients) wrapper(s) connected\n"
         if let (slots, busy) = local { text += "localhost: \(busy)/\(slots) local slots busy\n" }
+        for job in jobs {
+            let place = job.host.map { job.state == .running ? " on \($0)" : job.state == .local ? " here" : "" } ?? ""
+            text +=
+                "  \(job.state.rawValue + String(repeating: " ", count: 7 - job.state.rawValue.count)) \(job.file)\(place), \(Self.seconds(job.seconds))"
+            text += job.waiting.map { ", waiting for \($0)" } ?? ""
+            text += "\n"
+        }
         if hosts.isEmpty { text += "no remote host used yet\n" }
         let now = Monotonic.nanoseconds()
         for host in hosts {
@@ -61,7 +116,77 @@ struct StatusReport {
                 text += "  toolchains: \(verdicts.joined(separator: ", "))\n"
             }
         }
+        if !sentBack.isEmpty {
+            text += "compiled locally instead: \(sentBack.values.reduce(0, +)) job(s)\n"
+            for (reason, count) in sentBack.sorted(by: { $0.value > $1.value }) { text += "  \(count) × \(reason)\n" }
+        }
+        if !recentFailures.isEmpty {
+            text += "recent failures (newest last; the log has them all):\n"
+            for failure in recentFailures {
+                text += "  \(failure.time) \(failure.host)\(failure.file.map { " (\($0))" } ?? ""): \(failure.summary)"
+                text += failure.count > 1 ? " (\(failure.count) times)\n" : "\n"
+            }
+        }
         return text
+    }
+
+    /// The same report for scripts (`sshcc --status --json`): one JSON object, keys as documented in README.md.
+    func json(pid: Int32, directory: String) -> String {
+        let now = Monotonic.nanoseconds()
+        let hostValues: [JSONValue] = hosts.map { host in
+            let stats = host.stats
+            var retry = JSONValue.null
+            if let at = stats.retryAt, at > now { retry = .int(Int((at - now) / 1_000_000_000)) }
+            let mean: JSONValue = stats.meanJobMilliseconds.map { .int(Int($0.rounded())) } ?? .null
+            let refused: [(String, JSONValue)] = host.refusedCompilers.sorted { $0.key < $1.key }.map {
+                ($0.key, .string($0.value))
+            }
+            let differ: [JSONValue] = host.toolchains.filter { !$0.value }.keys.sorted().map { .string($0) }
+            var members: [(String, JSONValue)] = [
+                ("name", .string(host.name)), ("state", .string(stats.state.rawValue)),
+                ("in_current_list", .bool(!host.notInCurrentList)), ("slots", .int(host.slots)),
+                ("retry_in_seconds", retry), ("connections", .int(stats.connections)),
+            ]
+            members += [
+                ("channels_open", .int(stats.channelsOpen)), ("channels_busy", .int(stats.channelsBusy)),
+                ("jobs_done", .int(stats.jobsDone)), ("jobs_failed", .int(stats.jobsFailed)),
+                ("jobs_refused", .int(stats.jobsRefused)), ("mean_job_ms", mean),
+            ]
+            members += [
+                ("bytes_sent", .int(stats.bytesSent)), ("bytes_received", .int(stats.bytesReceived)),
+                ("protocol", .int(Int(stats.protocolVersion.rawValue))),
+                ("ssh_compression", .string(stats.sshCompression)),
+                ("last_error", stats.lastError.map { .string($0) } ?? .null),
+                ("refused_compilers", .object(refused)), ("toolchains_differ", .array(differ)),
+            ]
+            return .object(members)
+        }
+        let jobValues: [JSONValue] = jobs.map { job in
+            .object([
+                ("file", .string(job.file)), ("state", .string(job.state.rawValue)),
+                ("host", job.host.map(JSONValue.string) ?? .null), ("seconds", .number(job.seconds)),
+                ("waiting_for", job.waiting.map(JSONValue.string) ?? .null),
+            ])
+        }
+        let failureValues: [JSONValue] = recentFailures.map { failure in
+            .object([
+                ("time", .string(failure.time)), ("host", .string(failure.host)),
+                ("file", failure.file.map(JSONValue.string) ?? .null), ("summary", .string(failure.summary)),
+                ("count", .int(failure.count)),
+            ])
+        }
+        return JSONValue.object([
+            ("pid", .int(Int(pid))), ("directory", .string(directory)), ("uptime_seconds", .number(uptimeSeconds)),
+            ("running", .int(running)), ("queued", .int(queued)), ("wrappers", .int(clients)),
+            ("local_slots", local.map { .object([("slots", .int($0.0)), ("busy", .int($0.1))]) } ?? .null),
+            ("hosts", .array(hostValues)), ("jobs", .array(jobValues)), ("recent_failures", .array(failureValues)),
+            ("compiled_locally", .object(sentBack.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
+        ]).text + "\n"
+    }
+
+    /// "0.4 s", "12 s", "3 min 5 s".
+    static func seconds(_ value: Double) -> String {
+        value < 10 ? "\(Int(value * 10) / 10).\(Int(value * 10) % 10) s" : duration(value)
     }
 
     static func duration(_ seconds: Double) -> String {

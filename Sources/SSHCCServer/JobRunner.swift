@@ -56,6 +56,7 @@ public struct JobRunner {
         guard case .ready(let job) = setUp(arguments) else { return nil }
         guard job.plan.readsStandardInput, let slot = JobSlots.tryAcquire(options.slots) else { return job }
         job.slot = slot
+        JobSlots.announce(slot, options.slots, file: PathName.source(in: arguments))
         let compiler = CompilerRun(job, watch: nil, sandbox: sandboxReadable(job.executable, in: job.directory))
         job.assemblyPipe = try? AssemblyPipe.make(at: job.plan.assemblyPath)
         if job.assemblyPipe != nil {
@@ -70,6 +71,7 @@ public struct JobRunner {
     /// Compiles `request`, with what `prepare` got ready for it (used only if its command line is the same).
     public mutating func run(_ request: Request, prepared: PreparedJob? = nil, watch: StreamWatch? = nil) -> JobOutcome
     {
+        if request.arguments == ServerQuery.recentFailures { return .reply(recentFailures()) }
         jobsServed += 1
         let job = jobsServed
         let started = Monotonic.nanoseconds()
@@ -93,6 +95,17 @@ public struct JobRunner {
             logger.info("job \(job): \(summary) \(Monotonic.milliseconds(since: started))ms")
             return .reply(reply)
         }
+    }
+
+    /// This account's latest failures from its log, leaving out the asking connection's own (the doctor's
+    /// probes of compilers this server lacks are no news to it).
+    func recentFailures() -> Reply {
+        let asker = logger[metadataKey: "client"].map { "client=\($0)" }
+        let lines = ((try? LogTail.read(options.logPath)) ?? []).filter { line in
+            asker.map { !line.hasSuffix($0) } ?? true
+        }
+        let failures = LogTail.failureLines(lines).suffix(ServerQuery.recentFailureLines)
+        return Reply(status: 0, stdout: Array(failures.map { $0 + "\n" }.joined().utf8))
     }
 
     private enum Step {
@@ -175,6 +188,7 @@ public struct JobRunner {
                 case .terminating: return .refused("the server is shutting down; the job was not started")
                 case .acquired(let held, let waited):
                     job.slot = held
+                    JobSlots.announce(held, options.slots, file: PathName.source(in: request.arguments))
                     if waited > 0 { logger.info("slot: job \(number) waited \(waited) ms for a compile slot") }
                 }
             }

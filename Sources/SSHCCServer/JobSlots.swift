@@ -36,6 +36,8 @@ public final class JobSlot {
     /// The socket bound to the slot's name: the slot is held while it is open.
     let name: FileDescriptor
     public let index: Int
+    /// The `job/…` name that tells `sshccd --status` whose job holds the slot (JobSlots.announce).
+    var announcement: FileDescriptor?
     init(name: consuming FileDescriptor, index: Int) {
         self.name = consume name
         self.index = index
@@ -122,6 +124,13 @@ public enum JobSlots {
             if let name = bind(SlotNames.slot(settings, index: index)) { return JobSlot(name: name, index: index) }
         }
         return nil
+    }
+
+    /// Says beside the slot whose job holds it and what it compiles (for `sshccd --status`); gone with the slot.
+    public static func announce(_ slot: JobSlot, _ settings: JobSlotSettings, file: String) {
+        slot.announcement = bind(
+            SlotNames.job(
+                settings, index: slot.index, uid: CurrentProcess.userID, since: Monotonic.nanoseconds(), file: file))
     }
 
     /// A listening socket bound to the abstract `name`, or nil when another process holds the name.

@@ -30,11 +30,17 @@ extension ServerOptions {
         }
         var parsed = try parse(fileArguments + commandLine)
         switch parsed {
-        case .run(var options), .showConfig(var options):
+        case .run(var options), .showConfig(var options), .status(var options, _):
             options.configFile = reads ? path : nil
             options.configurationProblem = problem
+            options.logPattern = options.logPath
             options.logPath = expandingTokens(options.logPath)
-            parsed = if case .run = parsed { .run(options) } else { .showConfig(options) }
+            parsed =
+                switch parsed {
+                case .run: .run(options)
+                case .status(_, let json): .status(options, json: json)
+                default: .showConfig(options)
+                }
         case .help, .version: break
         }
         return parsed

@@ -30,6 +30,8 @@ public struct ServerOptions: Equatable, Sendable {
     /// for the rest of its request before it gives them up (`--source-wait`): a client that sends a command line
     /// and then nothing must not keep a slot from everyone else.
     public var sourceWaitSeconds = 10
+    /// The log path as configured, before `%u`/`%h` are expanded (`--status` reads every account's log).
+    public var logPattern = ""
     /// The configuration file the settings came from, if one was read.
     public var configFile: String?
     /// Why the configuration file could not be used: every job is then refused with this reason (a server
@@ -58,6 +60,7 @@ public struct ServerOptions: Equatable, Sendable {
     public static let usage = """
         Usage: sshccd [OPTION]...
           or:  sshccd [--config FILE|none] --show-config
+          or:  sshccd [--config FILE|none] --status [--json]
           or:  sshccd --version | --help
 
         Serves distcc compile requests on stdin/stdout, one after another until end of input: protocol 1
@@ -70,6 +73,10 @@ public struct ServerOptions: Equatable, Sendable {
                                 must belong to root or this account and be writable by no one else; a file that
                                 is not, or holds a bad line, makes sshccd refuse every job with the reason
           --show-config         print the settings in force, as a configuration file, and exit
+          --status [--json]     for the administrator: the machine's compile slots, who holds each (account,
+                                client address, key or certificate, file, how long), who waits, and the
+                                latest jobs of every account's log (run as root to see other accounts'
+                                clients); --json for scripts
           --log FILE            log file (default $XDG_STATE_HOME/sshcc/sshccd.log or ~/.local/state/sshcc/sshccd.log)
           --tmpdir DIR          where private job directories are made (default $TMPDIR or /tmp)
           --compilers LIST      the only compiler names allowed (default gcc,g++,cc,c++,clang,clang++)
@@ -117,6 +124,8 @@ public struct ServerOptions: Equatable, Sendable {
         case run(ServerOptions)
         /// `--show-config`: print the settings as a configuration file and exit.
         case showConfig(ServerOptions)
+        /// `--status [--json]`: print the machine's compile slots, their holders and waiters, recent jobs.
+        case status(ServerOptions, json: Bool)
         case help
         case version
     }
@@ -139,7 +148,7 @@ public struct ServerOptions: Equatable, Sendable {
             return number
         }
         func names(_ list: String) -> [String] { list.split(separator: ",").map(String.init) }
-        var (show, help, version) = (false, false, false)
+        var (show, help, version, status, json) = (false, false, false, false, false)
         while index < arguments.count {
             let argument = arguments[index]
             switch argument {
@@ -202,6 +211,8 @@ public struct ServerOptions: Equatable, Sendable {
             // Read before the rest (ServerOptions.load); here only its value is stepped over.
             case "--config": _ = try value(argument)
             case "--show-config": show = true
+            case "--status": status = true
+            case "--json": json = true
             // Answered once the whole line is known to be good: `--help extra` is a mistake, not a question.
             case "--help", "-h": help = true
             case "--version": version = true
@@ -211,6 +222,9 @@ public struct ServerOptions: Equatable, Sendable {
         }
         if help { return .help }
         if version { return .version }
+        if json && !status { throw UsageError("--json goes with --status") }
+        if status && show { throw UsageError("--status and --show-config are separate questions: ask one") }
+        if status { return .status(options, json: json) }
         return show ? .showConfig(options) : .run(options)
     }
 }

@@ -20,6 +20,10 @@ do {
         print("# sshccd's settings\(parsed.configFile.map { " (from \($0) and the command line)" } ?? "")")
         print(ServerConfigFile.render(parsed), terminator: "")
         CurrentProcess.exit(0)
+    case .status(let parsed, let json):
+        let status = ServerStatus.gather(parsed)
+        print(json ? status.json() : status.render(), terminator: "")
+        CurrentProcess.exit(0)
     case .help:
         print(ServerOptions.usage)
         CurrentProcess.exit(0)
@@ -32,7 +36,13 @@ do {
     CurrentProcess.exit(101)
 }
 
-let logger = Logger(label: "sshccd") { label in FileLogHandler(label: label, path: options.logPath) }
+var logger = Logger(label: "sshccd") { label in FileLogHandler(label: label, path: options.logPath) }
+// Every line names the client: the account, its address, and the key it logged in with when sshd exposes it
+// (`ExposeAuthInfo yes`).
+logger[metadataKey: "client"] = .string(
+    ClientIdentity.from(environment: Environment.get, account: Environment.userName) { path in
+        try? Files.read(path, limit: 64 << 10)
+    }.text)
 if let problem = options.configurationProblem { logger.error("refusing every job: \(problem)") }
 var runner = JobRunner(options: options, logger: logger)
 // The loop closes stdin and stdout when it ends: the client has its replies and sees the stream end before

@@ -6,24 +6,9 @@ import TestSupport
 import Testing
 
 @Suite struct EarlyStartTests {
-    /// A client whose preprocessing lasts until the test lets it end (a slow header tree, a busy machine): a
-    /// `gcc` on PATH that under -E waits for the file `gate` (taking it) and is the real gcc otherwise.
+    /// A client whose preprocessing lasts until the test lets it end; each preprocessor takes the gate.
     func gatedPreprocessor(_ project: TemporaryDirectory) throws -> String {
-        let script = try project.write(
-            "client-bin/gcc",
-            """
-            #!/bin/sh
-            for a in "$@"; do
-              if [ "$a" = -E ]; then
-                i=0; while [ ! -e '\(project.path)/gate' ] && [ $i -lt 3000 ]; do sleep 0.02; i=$((i+1)); done
-                rm -f '\(project.path)/gate'
-              fi
-            done
-            exec /usr/bin/gcc "$@"
-
-            """)
-        chmod(script, 0o755)
-        return project.path + "/client-bin"
+        try Fixtures.gatedPreprocessor(project, takesGate: true)
     }
 
     /// Opens the gate once sshccd has logged `count` jobs ready ahead of their source (false if it never did).

@@ -110,6 +110,27 @@ enum Fixtures {
         return project
     }
 
+    /// A directory holding a `gcc` whose preprocessing (-E) waits until the file `gate` exists in `project`
+    /// (a slow header tree, a busy machine), taking it if `takesGate` (one preprocessor per gate); the real
+    /// gcc otherwise. Put first on PATH.
+    static func gatedPreprocessor(_ project: TemporaryDirectory, takesGate: Bool) throws -> String {
+        let script = try project.write(
+            "client-bin/gcc",
+            """
+            #!/bin/sh
+            for a in "$@"; do
+              if [ "$a" = -E ]; then
+                i=0; while [ ! -e '\(project.path)/gate' ] && [ $i -lt 3000 ]; do sleep 0.02; i=$((i+1)); done
+                \(takesGate ? "rm -f '\(project.path)/gate'" : ":")
+              fi
+            done
+            exec /usr/bin/gcc "$@"
+
+            """)
+        chmod(script, 0o755)
+        return project.path + "/client-bin"
+    }
+
     /// Runs `sshcc ARGS` in `directory` with `environment`.
     @discardableResult
     static func sshcc(_ arguments: [String], in directory: String, environment: [String: String]) throws

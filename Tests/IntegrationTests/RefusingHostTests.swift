@@ -26,12 +26,15 @@ import Testing
         #expect(warnings.count == 1, "\(build.stderrText)")
         #expect(warnings.first?.contains("refuses every job: sshccd: its configuration is not usable") == true)
         #expect(warnings.first?.contains("/nonexistent/sshccd.conf") == true)
+        #expect(build.stderrText.contains("(said once: later jobs meeting it compile locally without a word"))
         // Jobs already on their way when the first refusal came may reach it too; the rest never left.
         let refusedThere = server.sshccdLogText.components(separatedBy: "refused: its configuration").count - 1
         #expect((1...2).contains(refusedThere), "\(refusedThere) jobs reached the refusing host")
         let status = try Self.status(project, environment)
         #expect(status.contains(": down (jobs go elsewhere"), "\(status)")
         #expect(status.contains("refused (went elsewhere)") && status.contains("jobs 0 done"), "\(status)")
+        // The summary of the quiet ones: every job, for the one reason.
+        #expect(status.contains("compiled locally instead: 8 job(s)\n  8 × "), "\(status)")
         attachLogsOnFailure(server, warnings.count == 1)
     }
 
