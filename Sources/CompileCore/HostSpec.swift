@@ -76,16 +76,36 @@ public struct HostSpecError: Error, Equatable, Sendable, CustomStringConvertible
 }
 
 public enum HostList {
-    /// Parses a whole host list (environment variable or file contents).
+    /// Parses a whole host list (environment variable or file contents); the first bad entry throws.
     public static func parse(_ text: String) throws(HostSpecError) -> [HostSpec] {
+        let (specs, problems) = parseSkippingBad(text)
+        if let first = problems.first { throw first.error }
+        return specs
+    }
+
+    /// A bad entry and the line it is on (1 for the first).
+    public struct Problem: Equatable, Sendable, CustomStringConvertible {
+        public var line: Int
+        public var error: HostSpecError
+        public var description: String { "line \(line): \(error)" }
+    }
+
+    /// Parses a whole host list, leaving out bad entries (one typo must not take the farm away): the good
+    /// entries, and where each bad one is.
+    public static func parseSkippingBad(_ text: String) -> (specs: [HostSpec], problems: [Problem]) {
         var specs: [HostSpec] = []
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        var problems: [Problem] = []
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
             for word in content.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" }) {
-                specs.append(try parseEntry(String(word)))
+                do throws(HostSpecError) {
+                    specs.append(try parseEntry(String(word)))
+                } catch {
+                    problems.append(Problem(line: index + 1, error: error))
+                }
             }
         }
-        return specs
+        return (specs, problems)
     }
 
     /// Parses one `[user@]host[:port][/slots][,option…]` entry.

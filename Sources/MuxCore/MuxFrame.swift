@@ -4,11 +4,13 @@
 
 import DistccWire
 
-/// The kinds of frame. Wrapper → daemon: MUXV, HOST, IDEN, KNWN, AGNT, SCFG, CTMO, IOTM, JOBA, JOBC…, JOBS,
+/// The kinds of frame. Wrapper → daemon: MUXV, HOST, HSRC, IDEN, KNWN, AGNT, SCFG, CTMO, IOTM, JOBA, JOBC…, JOBS,
 /// STAQ, STOP. Daemon → wrapper: MUXV, VERR, NOTE, RHST, RSTA, RERR, ROUT, ROBJ, LOCL, FAIL, STAT, BYE_.
 public enum MuxKind: String, Sendable, CaseIterable {
     case version = "MUXV", versionRefused = "VERR"
-    case hostList = "HOST", identity = "IDEN", knownHosts = "KNWN", agentSocket = "AGNT", sshConfig = "SCFG"
+    /// The host list, and where it came from (HSRC: SSHCC_HOSTS or the file, for warnings about its lines).
+    case hostList = "HOST", hostListSource = "HSRC", identity = "IDEN", knownHosts = "KNWN", agentSocket = "AGNT",
+        sshConfig = "SCFG"
     case connectTimeout = "CTMO", ioTimeout = "IOTM", statusQuery = "STAQ", stop = "STOP"
     /// A job: its command line (JOBA, sent before the wrapper preprocesses), then its source in pieces as
     /// the preprocessor writes it (JOBC), the last piece in JOBS.

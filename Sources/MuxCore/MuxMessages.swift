@@ -7,7 +7,7 @@ import CompileCore
 public enum MuxVersion {
     /// 5: the job travels as its fields (JOBA and the source; RSTA RERR ROUT ROBJ back), not as distcc bytes.
     /// 6: a job may carry the local toolchain's identity (TOOL). 7: a failure may say it was told (`CODE told`).
-    /// 8: a status query may ask for JSON (STAQ `json`).
+    /// 8: a status query may ask for JSON (STAQ `json`); a job may name where its host list came from (HSRC).
     public static let protocolNumber = 8
     /// "1 sshcc 0.1.0": protocol number and the build's version, compared as a whole.
     public static func line(build: String) -> String { "\(protocolNumber) sshcc \(build)" }
@@ -55,6 +55,8 @@ public struct HostAccess: Hashable, Sendable {
 public struct JobSubmission: Equatable, Sendable {
     /// The wrapper's host list text (SSHCC_HOSTS or the hosts file): the daemon serves every list.
     public var hostList: String
+    /// Where the list came from (`SSHCC_HOSTS`, a file's path), to name it in warnings about its lines.
+    public var hostListSource: String?
     public var access: HostAccess
     /// The command line the server compiles, compiler name first.
     public var arguments: [String]
@@ -114,6 +116,7 @@ public enum MuxCodec {
     public static func jobHead(_ job: JobSubmission, version: String) -> [UInt8] {
         var out = MuxFrame(.version, text: version).encoded
         out += MuxFrame(.hostList, text: job.hostList).encoded
+        if let source = job.hostListSource { out += MuxFrame(.hostListSource, text: source).encoded }
         if let identity = job.access.identity { out += MuxFrame(.identity, text: identity).encoded }
         if let knownHosts = job.access.knownHosts { out += MuxFrame(.knownHosts, text: knownHosts).encoded }
         if let agent = job.access.agentSocket { out += MuxFrame(.agentSocket, text: agent).encoded }
@@ -219,6 +222,7 @@ public enum MuxCodec {
     /// Reads a wrapper's request from the frames after its version frame; nil until complete.
     public static func request(from frames: [MuxFrame]) throws(MuxWireError) -> WrapperRequest? {
         var hostList = ""
+        var hostListSource: String?
         var access = HostAccess(identity: nil, knownHosts: nil, agentSocket: nil, connectTimeout: nil, ioTimeout: 300)
         var toolchain: String?
         for frame in frames {
@@ -226,6 +230,7 @@ public enum MuxCodec {
             case .statusQuery: return .status(json: frame.text == "json")
             case .stop: return .stop
             case .hostList: hostList = frame.text
+            case .hostListSource: hostListSource = frame.text
             case .identity: access.identity = frame.text
             case .knownHosts: access.knownHosts = frame.text
             case .agentSocket: access.agentSocket = frame.text
@@ -236,8 +241,9 @@ public enum MuxCodec {
             case .jobArguments:
                 let arguments = try arguments(from: frame)
                 guard arguments.first?.isEmpty == false else { throw .badValue(frame.kind, "no compiler named") }
-                return .job(
-                    JobSubmission(hostList: hostList, access: access, arguments: arguments, toolchain: toolchain))
+                var job = JobSubmission(hostList: hostList, access: access, arguments: arguments, toolchain: toolchain)
+                job.hostListSource = hostListSource
+                return .job(job)
             default: throw .unexpected(frame.kind, expecting: "a job, STAQ or STOP")
             }
         }

@@ -50,13 +50,15 @@ public struct ClientConfig: Sendable {
     }
 
     /// The parsed host list and where it came from (for messages). Read only when a job is distributed:
-    /// commands that run locally (links, -E) never touch the hosts file.
-    public func hosts() throws(SSHCCFailure) -> (specs: [HostSpec], source: String, text: String) {
+    /// commands that run locally (links, -E) never touch the hosts file. Bad entries are left out and listed
+    /// (`SOURCE line N: …`); a list with nothing but bad entries is an error.
+    public func hosts() throws(SSHCCFailure) -> (specs: [HostSpec], source: String, text: String, problems: [String]) {
         let (source, text) = try Self.hostList(home: home)
-        do {
-            return (try HostList.parse(text), source, text)
-        } catch {
-            throw SSHCCFailure(.badHostSpec, "\(error) (in \(source))")
+        let (specs, problems) = HostList.parseSkippingBad(text)
+        let named = problems.map { "\(source) \($0)" }
+        if specs.isEmpty, let first = named.first {
+            throw SSHCCFailure(.badHostSpec, first, details: named.dropFirst().map { "  also \($0)" })
         }
+        return (specs, source, text, named)
     }
 }

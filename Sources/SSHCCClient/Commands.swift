@@ -31,6 +31,7 @@ enum Commands {
             do {
                 let hosts = try config.hosts()
                 var text = "# from \(hosts.source)\n"
+                for problem in hosts.problems { text += "# skipped: \(problem)\n" }
                 for spec in hosts.specs {
                     text +=
                         spec.isLocal
@@ -88,7 +89,11 @@ enum Commands {
             let source: String
             do throws(SSHCCFailure) {
                 if rest.isEmpty {
-                    (specs, source, _) = try config.hosts()
+                    let hosts = try config.hosts()
+                    (specs, source) = (hosts.specs, hosts.source)
+                    for problem in hosts.problems {
+                        Console.error("sshcc: warning: \(problem); the entry is skipped\n")
+                    }
                 } else {
                     do throws(HostSpecError) {
                         specs = try HostList.parse(rest.joined(separator: " "))

@@ -50,7 +50,7 @@ public enum Wrapper {
     }
 
     static func distribute(_ plan: CompilePlan, compiler: LocalCompiler, config: ClientConfig) -> Int32 {
-        let hosts: (specs: [HostSpec], source: String, text: String)
+        let hosts: (specs: [HostSpec], source: String, text: String, problems: [String])
         do {
             hosts = try config.hosts()
         } catch {
@@ -62,6 +62,8 @@ public enum Wrapper {
                 return fallBack(
                     compiler, config: config, because: SSHCCFailure(.noHosts, "no compile host (\(hosts.source))"))
             }
+            // No daemon to say it once: each compile says it (the list has nothing remote left).
+            for problem in hosts.problems { Console.error("sshcc: warning: \(problem); the entry is skipped\n") }
             return compiler.execute()
         }
 
@@ -74,9 +76,10 @@ public enum Wrapper {
             }
         }
         while true {
-            let job = JobSubmission(
+            var job = JobSubmission(
                 hostList: hosts.text, access: config.access, arguments: plan.remoteArguments,
                 toolchain: toolchain.identity?.wire)
+            job.hostListSource = hosts.source
             switch send(job, plan: plan, compiler: compiler, config: config) {
             case .answered(let answered): outcome = answered
             case .preprocessingFailed(let failure): return exitStatus(failure, compiler: compiler)
@@ -222,7 +225,13 @@ public enum Wrapper {
     /// What happened on other hosts before the job found its way (a host down, a host key problem).
     static func printNotes(_ notes: [String]) {
         for note in notes {
-            Console.error(note.hasPrefix(" ") ? note + "\n" : "sshcc: \(note); trying again\n")
+            if note.hasPrefix(" ") {
+                Console.error(note + "\n")
+            } else if note.hasPrefix("warning: ") {
+                Console.error("sshcc: \(note)\n")
+            } else {
+                Console.error("sshcc: \(note); trying again\n")
+            }
         }
     }
 

@@ -11,8 +11,9 @@ final class DaemonJob: @unchecked Sendable {
     let arguments: [String]
     /// The client's toolchain identity (`DIGEST SUMMARY`), nil when unknown.
     let toolchain: String?
-    /// Hosts found to have another toolchain for this job's compiler, said once per daemon (Dispatcher).
-    var toolchainNotes: [String] = []
+    /// What a wrapper hears once per daemon (Dispatcher): a host found to have another toolchain for this job's
+    /// compiler, a bad entry of its host list.
+    var onceNotes: [String] = []
     let answer = OneShot<JobAnswer>()
     /// The source file as the command line names it (`src/x.c`), for status and logs.
     let file: String
@@ -96,7 +97,7 @@ final class DaemonJob: @unchecked Sendable {
     /// Lines for the wrapper about the hosts that failed the job before its outcome (`dropping` the
     /// last failure when that failure is the outcome itself).
     func notes(dropping last: Int = 0) -> [String] {
-        toolchainNotes
+        onceNotes
             + failures.dropLast(last).flatMap { host, failure in
                 [failure.summary.contains(host) ? failure.summary : "\(host): \(failure.summary)"] + failure.details
             }

@@ -19,7 +19,9 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
     /// Jobs sent back to their wrappers to compile locally, by reason: the summary of what the quiet ones met.
     private var sentBack: [String: Int] = [:]
     /// Host lists already parsed: a build sends the same one with every job.
-    private var hostLists: [String: [HostSpec]] = [:]
+    private var hostLists: [String: (specs: [HostSpec], problems: [HostList.Problem])] = [:]
+    /// Host lists whose bad entries a wrapper was already told of.
+    private var listsWarned: Set<String> = []
     private var nextID = 1
     /// Host and compiler pairs whose different toolchain a wrapper was already told of.
     private var toolchainsTold: Set<String> = []
@@ -52,11 +54,11 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
     /// Schedules a job and returns; its answer comes in `job.answer`. A job whose source follows is
     /// scheduled (and its head sent) at once.
     func start(_ submission: JobSubmission) -> Started {
-        let specs: [HostSpec]
-        do {
-            specs = try hostSpecs(submission.hostList)
-        } catch {
-            return .answer(.failure(code: ExitCode.badHostSpec.rawValue, summary: "\(error)", details: [], notes: []))
+        let (specs, problems) = hostSpecs(submission.hostList)
+        let source = submission.hostListSource ?? "the host list"
+        if specs.isEmpty, let first = problems.first {
+            return .answer(
+                .failure(code: ExitCode.badHostSpec.rawValue, summary: "\(source) \(first)", details: [], notes: []))
         }
         return monitor.withLock {
             forgetExpiredRefusals()
@@ -77,20 +79,25 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
             let job = DaemonJob(
                 id: nextID, arguments: submission.arguments, pools: pools, toolchain: submission.toolchain)
             nextID += 1
+            // A bad entry is skipped, and said once per list (the wrappers of a build all send the same one).
+            if !problems.isEmpty && listsWarned.insert(submission.hostList).inserted {
+                job.onceNotes += problems.map { "warning: \(source) \($0); the entry is skipped" }
+                logger.warning("\(source): \(problems.map(\.description).joined(separator: "; "))")
+            }
             jobs[job.id] = job
             perform(scheduler.submit(job.ticket))
             return .job(job)
         }
     }
 
-    private func hostSpecs(_ text: String) throws -> [HostSpec] {
-        if let specs = monitor.withLock({ hostLists[text] }) { return specs }
-        let specs = try HostList.parse(text)
+    private func hostSpecs(_ text: String) -> (specs: [HostSpec], problems: [HostList.Problem]) {
+        if let parsed = monitor.withLock({ hostLists[text] }) { return parsed }
+        let parsed = HostList.parseSkippingBad(text)
         monitor.withLock {
             if hostLists.count >= 64 { hostLists.removeAll() }
-            hostLists[text] = specs
+            hostLists[text] = parsed
         }
-        return specs
+        return parsed
     }
 
     /// The wrapper left before its answer (its preprocessing failed, before or after it sent the source): the
@@ -142,7 +149,7 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
                 // Another toolchain there: the job goes elsewhere; the wrapper hears of it once per host.
                 let told = "\(key.host) \(job.ticket.toolchain ?? "")"
                 if toolchainsTold.insert(told).inserted {
-                    job.toolchainNotes.append("\(key.host): \(refusal.message): no jobs for it go there")
+                    job.onceNotes.append("\(key.host): \(refusal.message): no jobs for it go there")
                 }
                 unplace(job)
                 perform(scheduler.toolchainDiffers(job.ticket))

@@ -66,6 +66,15 @@ import Testing
         #expect(try HostList.parseEntry("localhost/2").isLocal)
     }
 
+    /// A bad entry is left out, with its line; the good ones around it stay.
+    @Test func badEntriesAreSkippedWithTheirLines() {
+        let (specs, problems) = HostList.parseSkippingBad("# farm\nbuild1/6 x:0\n\nbuild2 a,b  # two\nlocalhost/2")
+        #expect(specs.map(\.description) == ["build1/6", "build2", "localhost/2"])
+        #expect(problems.map(\.line) == [2, 4])
+        #expect(problems.map(\.error.entry) == ["x:0", "a,b"])
+        #expect(problems.first?.description.hasPrefix("line 2: bad host entry 'x:0': ") == true)
+    }
+
     /// `a,b` reads as host a with an option b: the error says hosts are separated by spaces.
     @Test func commasBetweenHostsGetAHint() {
         #expect(throws: HostSpecError.self) { try HostList.parse("build1,build2") }

@@ -257,4 +257,26 @@ import Testing
         #expect(bad.status == 102)
         #expect(bad.stderrText.contains("bad host entry 'host:99999': port must be 1 to 65535"))
     }
+
+    /// One typo in the hosts file must not take the farm away: the entry is skipped, and the build hears of it
+    /// once, by file and line.
+    @Test func aBadHostEntryIsSkippedWithOneWarningNamingItsLine() throws {
+        let server = try SSHDServer()
+        let config = try TemporaryDirectory()
+        let hostsFile = try config.write("sshcc/hosts", "# farm\n\(server.hostSpec)/4\nbuild2:99999/8  # typo\n")
+        var environment = server.clientEnvironment(["XDG_CONFIG_HOME": config.path, "SSHCC_FALLBACK": "0"])
+        environment.removeValue(forKey: "SSHCC_HOSTS")
+        let project = try MuxDaemonTests.buildProject(8)
+        environment["SSHCC_DIR"] = project.muxDirectory
+        let build = try MuxDaemonTests.build(project, parallel: 4, environment: environment)
+        #expect(build.status == 0, "\(build.stderrText)")
+        #expect(MuxDaemonTests.mismatches(project, count: 8).isEmpty)
+        #expect(server.jobsServed == 8, "the good entry took every job")
+        let warning =
+            "sshcc: warning: \(hostsFile) line 3: bad host entry 'build2:99999/8': port must be 1 to 65535; the entry is skipped"
+        #expect(build.stderrText == warning + "\n", "\(build.stderrText)")
+        let shown = try Command.run(Products.sshcc, ["--show-hosts"], environment: environment)
+        #expect(shown.stdoutText.contains("# skipped: \(hostsFile) line 3: bad host entry 'build2:99999/8'"))
+        #expect(shown.stdoutText.contains("\(server.hostSpec)  user=root host=127.0.0.1 port=\(server.port) slots=4"))
+    }
 }
