@@ -109,20 +109,24 @@ import Testing
         #expect(stats.contains("direct_cache_hit\t1") || stats.contains("preprocessed_cache_hit\t1"), "\(stats)")
     }
 
+    /// The fixture project's two programs for CMake, with `settings` before them.
+    static func cmakeProject(settings: String = "") -> String {
+        """
+        cmake_minimum_required(VERSION 3.13)
+        project(demo C CXX)
+        \(settings)
+        add_executable(prog src/prog.c)
+        target_include_directories(prog PRIVATE include)
+        add_executable(cxxprog src/prog.cpp)
+        target_include_directories(cxxprog PRIVATE include)
+
+        """
+    }
+
     @Test func cmakeCompilerLauncher() throws {
         let server = try SSHDServer()
         let project = try Fixtures.project()
-        try project.write(
-            "CMakeLists.txt",
-            """
-            cmake_minimum_required(VERSION 3.13)
-            project(demo C CXX)
-            add_executable(prog src/prog.c)
-            target_include_directories(prog PRIVATE include)
-            add_executable(cxxprog src/prog.cpp)
-            target_include_directories(cxxprog PRIVATE include)
-
-            """)
+        try project.write("CMakeLists.txt", Self.cmakeProject())
         let environment = server.clientEnvironment(["SSHCC_FALLBACK": "0"])
         let configure = try Command.run(
             "cmake",
@@ -138,6 +142,69 @@ import Testing
         #expect(try Command.run(project.path + "/build/prog", []).status == 0)
         #expect(try Command.run(project.path + "/build/cxxprog", []).stdoutText == "6\n")
         attachLogsOnFailure(server, build.status == 0)
+    }
+
+    /// A project that forces its own launcher (`set(CMAKE_C_COMPILER_LAUNCHER ccache)`, common in big trees)
+    /// ignores the one on the command line: CCACHE_PREFIX=sshcc puts sshcc behind that ccache.
+    @Test func cmakeProjectForcingCcacheGoesThroughCcachePrefix() throws {
+        let server = try SSHDServer()
+        let project = try Fixtures.project()
+        try project.write(
+            "CMakeLists.txt",
+            Self.cmakeProject(
+                settings: """
+                    find_program(CCACHE ccache REQUIRED)
+                    set(CMAKE_C_COMPILER_LAUNCHER ${CCACHE})
+                    set(CMAKE_CXX_COMPILER_LAUNCHER ${CCACHE})
+                    """))
+        let environment = server.clientEnvironment([
+            "SSHCC_FALLBACK": "0", "CCACHE_DIR": project.path + "/ccache", "CCACHE_PREFIX": Products.sshcc,
+        ])
+        let configure = try Command.run(
+            "cmake", ["-S", ".", "-B", "build", "-DCMAKE_BUILD_TYPE=Release"], environment: environment,
+            directory: project.path)
+        #expect(configure.status == 0, "\(configure.stderrText)")
+        let build = try Command.run(
+            "cmake", ["--build", "build", "-j", "2"], environment: environment, directory: project.path)
+        #expect(build.status == 0, "\(build.stdoutText)\(build.stderrText)")
+        #expect(server.jobsServed == 2, "both cache misses compiled remotely")
+        #expect(try Command.run(project.path + "/build/cxxprog", []).stdoutText == "6\n")
+        // A clean rebuild is all cache hits: nothing more reaches the server.
+        let clean = try Command.run(
+            "cmake", ["--build", "build", "--clean-first", "-j", "2"], environment: environment, directory: project.path
+        )
+        #expect(clean.status == 0)
+        #expect(server.jobsServed == 2, "ccache answered the rebuild")
+        attachLogsOnFailure(server, build.status == 0)
+    }
+
+    /// Portage's network-sandbox (and any build in a network namespace of its own) cannot reach the farm, but
+    /// it can reach a mux daemon started outside it: the daemon's socket is a file, which namespaces share.
+    @Test func aBuildInANetworkSandboxUsesADaemonStartedOutsideIt() throws {
+        guard getuid() == 0 else {
+            Issue.record("needs root to make a network namespace (CI runs as root)")
+            return
+        }
+        let server = try SSHDServer()
+        let project = try Fixtures.project()
+        var environment = server.clientEnvironment(["SSHCC_VERBOSE": "1", "SSHCC_FALLBACK": "0"])
+        environment["SSHCC_DIR"] = project.muxDirectory
+        let compile = ["gcc", "-O2", "-Iinclude", "-c", "src/prog.c", "-o"]
+        // Inside a fresh network namespace with no daemon yet: the one it starts there reaches nothing.
+        let isolated = try Command.run(
+            "unshare", ["-n", Products.sshcc] + compile + ["out-remote/isolated.o"], environment: environment,
+            directory: project.path)
+        #expect(isolated.status != 0, "no farm from inside the sandbox: \(isolated.stderrText)")
+        project.stopMuxDaemon()
+        // A daemon started outside (here by a first compile; for portage, a service) serves the sandboxed build.
+        let outside = try Fixtures.sshcc(compile + ["out-remote/outside.o"], in: project.path, environment: environment)
+        #expect(outside.status == 0, "\(outside.stderrText)")
+        let sandboxed = try Command.run(
+            "unshare", ["-n", Products.sshcc] + compile + ["out-remote/sandboxed.o"], environment: environment,
+            directory: project.path)
+        #expect(sandboxed.status == 0, "\(sandboxed.stderrText)")
+        #expect(sandboxed.stderrText.contains("compiled on \(server.hostSpec)"), "\(sandboxed.stderrText)")
+        #expect(try project.read("out-remote/sandboxed.o") == project.read("out-remote/outside.o"))
     }
 
     @Test func autotoolsConfigureAndMake() throws {
