@@ -238,7 +238,7 @@ import Testing
             result.stderrText.contains(
                 "the mux daemon is '0 sshcc 0.0.1', this sshcc is '\(MuxVersion.protocolNumber) sshcc "))
         #expect(eventually { Self.heard(heardPath).count == 2 })
-        #expect(Self.heard(heardPath) == ["MUXV,HOST,IDEN,KNWN,SCFG,CTMO,IOTM,TOOL,JOBA", "MUXV,STOP"])
+        #expect(Self.heard(heardPath) == ["MUXV,HOST,HSRC,IDEN,KNWN,SCFG,CTMO,IOTM,TOOL,JOBA", "MUXV,STOP"])
         #expect(server.jobsServed == 1, "compiled by the new daemon")
         #expect(try project.read("f0.o") == project.read("local/f0.o"))
     }
