@@ -160,7 +160,7 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
             }
             jobs[job.id] = nil
             logger.debug(
-                "job \(job.id) \(job.file): compiled on \(key.host), status \(result.status.shellStatus), \(Self.seconds(since: job.submitted)) s"
+                "job \(job.id) \(job.file): compiled on \(key.host), status \(result.status.shellStatus), \(StatusReport.seconds(Double(Monotonic.nanoseconds() - job.submitted) / 1e9))"
             )
             job.answer.fulfil(.compiled(host: key.host, result: result, notes: job.notes()))
             perform(scheduler.finished(job.id))
@@ -228,11 +228,6 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
     private func unplace(_ job: DaemonJob) {
         job.placed = nil
         job.markUnsent()
-    }
-
-    static func seconds(since start: UInt64) -> String {
-        let tenths = Int((Monotonic.nanoseconds() - start) / 100_000_000)
-        return "\(tenths / 10).\(tenths % 10)"
     }
 
     /// Whether a wrapper already printed the failure `summary` of `host` (and remembers that one now has); the

@@ -137,12 +137,13 @@ public enum JobSlots {
     static func bind(_ name: [UInt8]) -> FileDescriptor? { UnixSocket.holdAbstractName(name) }
 
     /// The abstract socket names bound on this machine (network namespace), from /proc/net/unix.
-    static func boundNames() -> [Substring] {
+    static func boundNames() -> [Substring] { boundSockets().map(\.name) }
+
+    /// The abstract socket names bound on this machine, each with its socket's inode (`sshccd --status` finds
+    /// the process that holds it).
+    static func boundSockets() -> [(inode: UInt64, name: Substring)] {
         guard let bytes = try? Files.read("/proc/net/unix", limit: 64 << 20) else { return [] }
-        return String(decoding: bytes, as: UTF8.self).split(separator: "\n").compactMap { line in
-            guard let at = line.firstIndex(of: "@") else { return nil }
-            return line[line.index(after: at)...]
-        }
+        return SlotNames.bound(inProcNetUnix: String(decoding: bytes, as: UTF8.self))
     }
 
     static func enoughMemory(_ settings: JobSlotSettings) -> Bool {

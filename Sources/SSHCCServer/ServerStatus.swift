@@ -38,8 +38,7 @@ public struct ServerStatus {
         var status = ServerStatus(
             slotSet: settings.name, slotCount: settings.count, availableMemory: JobSlots.availableMemory(),
             minimumFreeMemory: settings.minimumFreeMemory)
-        let text = (try? Files.read("/proc/net/unix", limit: 64 << 20)).map { String(decoding: $0, as: UTF8.self) }
-        let bound = SlotNames.bound(inProcNetUnix: text ?? "")
+        let bound = JobSlots.boundSockets()
         let owners = socketOwners(Set(bound.map(\.inode)))
         let now = Monotonic.nanoseconds()
         func seconds(_ since: UInt64) -> Double { since < now ? Double(now - since) / 1e9 : 0 }
@@ -53,16 +52,14 @@ public struct ServerStatus {
                 pid: pid, account: pid.flatMap(processAccount) ?? "?", client: pid.flatMap(clientOf), file: nil,
                 seconds: nil)
         }
-        for (inode, name) in bound {
-            guard let held = SlotNames.held(settings, in: [name]).first, var holder = status.holders[held.index]
-            else { continue }
+        let names = bound.map(\.name)
+        for held in SlotNames.held(settings, in: names) {
+            guard var holder = status.holders[held.index] else { continue }
             holder.file = held.file
             holder.seconds = seconds(held.since)
             holder.account = Environment.userName(of: held.uid)
-            if holder.pid == nil { holder.pid = owners[inode] }
             status.holders[held.index] = holder
         }
-        let names = bound.map(\.name)
         for waiter in SlotNames.waiters(settings, in: names).sorted(by: { $0.since < $1.since }) {
             let name = String(
                 decoding: SlotNames.waiting(settings, uid: waiter.uid, since: waiter.since), as: UTF8.self)
