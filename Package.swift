@@ -120,12 +120,16 @@ let package = Package(
                 "SSHCCMux", "MuxCore", "POSIXSupport", "CompileCore", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
+        // sshd starts one sshccd per channel and an idle channel must cost little (Docs/scale.md): a release
+        // sshccd is linked at a fixed address, so the static Swift runtime's ~1 MB of pointers is not
+        // relocated (made private) in every process. The price, ASLR of the main image, is in Docs/security.md.
         .executableTarget(
             name: "sshccd",
             dependencies: [
                 "SSHCCServer", "POSIXSupport", "CompileCore", "FileLogging",
                 .product(name: "Logging", package: "swift-log"),
-            ], swiftSettings: strict),
+            ], swiftSettings: strict,
+            linkerSettings: [.unsafeFlags(["-Xclang-linker", "-no-pie"], .when(configuration: .release))]),
 
         // The fuzzer's view of sshccd's input handling (decoders, allow-list, source and assembly checks),
         // shared by Scripts/fuzz.sh and the fuzz regression tests.

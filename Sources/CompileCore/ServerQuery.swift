@@ -7,4 +7,6 @@ public enum ServerQuery {
     public static let recentFailures = ["sshccd", "--sshcc-recent-failures"]
     /// How many lines that answer holds at most.
     public static let recentFailureLines = 20
+    /// The server's load (ServerLoad's text in SOUT, STAT 0): the mux daemon asks it on an idle channel.
+    public static let load = ["sshccd", "--sshcc-load"]
 }

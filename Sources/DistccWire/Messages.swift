@@ -27,16 +27,19 @@ public struct Reply: Equatable, Sendable {
     public var stdout: [UInt8]
     /// The object file; empty when the compile failed.
     public var object: [UInt8]
+    /// Version 6: the server's load after the job (ServerLoad's text); empty in other versions.
+    public var load: [UInt8]
 
     public init(
         version: DistccVersion = DistccVersion.current, status: UInt32, stderr: [UInt8] = [], stdout: [UInt8] = [],
-        object: [UInt8] = []
+        object: [UInt8] = [], load: [UInt8] = []
     ) {
         self.version = version
         self.status = status
         self.stderr = stderr
         self.stdout = stdout
         self.object = object
+        self.load = load
     }
 
     /// Wait status for a normal exit with `code`.

@@ -9,21 +9,23 @@ public struct ReplyDecoder {
         case stringBody(Reply, field: Field, length: Int)
     }
 
-    /// The three string fields, in wire order.
+    /// The string fields, in wire order (LOAD in version 6 only).
     private enum Field: CaseIterable {
-        case serr, sout, doto
+        case serr, sout, doto, load
         var token: Token {
             switch self {
             case .serr: .serr
             case .sout: .sout
             case .doto: .doto
+            case .load: .load
             }
         }
-        var next: Field? {
+        func next(in version: DistccVersion) -> Field? {
             switch self {
             case .serr: .sout
             case .sout: .doto
-            case .doto: nil
+            case .doto: version.reportsLoad ? .load : nil
+            case .load: nil
             }
         }
     }
@@ -55,7 +57,11 @@ public struct ReplyDecoder {
     }
 
     private func limit(_ field: Field) -> Int {
-        field == .doto ? limits.maxObjectLength : limits.maxMessageLength
+        switch field {
+        case .doto: limits.maxObjectLength
+        case .load: limits.maxLoadLength
+        case .serr, .sout: limits.maxMessageLength
+        }
     }
 
     public mutating func next() throws(WireError) -> Reply? {
@@ -80,14 +86,18 @@ public struct ReplyDecoder {
                 step = .stringBody(reply, field: field, length: Int(length))
             case .stringBody(var reply, let field, let length):
                 guard let packed = reader.readBody(count: length) else { return nil }
-                let body = try BodyPacking.unpack(
-                    packed, version: reply.version, token: field.token, limit: limit(field))
+                // LOAD is short text, never compressed.
+                let body =
+                    field == .load
+                    ? Array(packed)
+                    : try BodyPacking.unpack(packed, version: reply.version, token: field.token, limit: limit(field))
                 switch field {
                 case .serr: reply.stderr = body
                 case .sout: reply.stdout = body
                 case .doto: reply.object = body
+                case .load: reply.load = body
                 }
-                guard let nextField = field.next else {
+                guard let nextField = field.next(in: reply.version) else {
                     step = .done
                     return reply
                 }

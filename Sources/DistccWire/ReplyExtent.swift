@@ -1,4 +1,4 @@
-// Where a reply ends, found by walking its five frame headers and skipping the bodies: the mux daemon reads
+// Where a reply ends, found by walking its five frame headers (six in version 6) and skipping the bodies: the mux daemon reads
 // a reply in many small pieces and must know when it is whole without decompressing it on every read. The
 // whole reply is then decoded once (ReplyDecoder), which checks everything this walk does not.
 
@@ -11,7 +11,9 @@ public struct ReplyExtent {
         case complete(trailing: Int)
     }
 
-    private static let order: [Token] = [.done, .stat, .serr, .sout, .doto]
+    private static let order: [Token] = [.done, .stat, .serr, .sout, .doto, .load]
+    /// Frames in this reply: five, six in version 6 (LOAD).
+    private var frames = 5
     private var header: [UInt8] = []
     private var field = 0
     private var skip = 0
@@ -29,7 +31,7 @@ public struct ReplyExtent {
     public mutating func consume(_ bytes: UnsafeRawBufferPointer) throws(WireError) -> Progress {
         var index = 0
         while index < bytes.count {
-            guard field < Self.order.count else { return .complete(trailing: bytes.count - index) }
+            guard field < frames else { return .complete(trailing: bytes.count - index) }
             if skip > 0 {
                 let step = min(skip, bytes.count - index)
                 skip -= step
@@ -43,7 +45,7 @@ public struct ReplyExtent {
             total += 1
             if header.count == FrameHeader.size { try endHeader() }
         }
-        return field == Self.order.count ? .complete(trailing: 0) : .needMore
+        return field == frames ? .complete(trailing: 0) : .needMore
     }
 
     public mutating func consume(_ bytes: [UInt8]) throws(WireError) -> Progress {
@@ -62,13 +64,17 @@ public struct ReplyExtent {
         header.removeAll(keepingCapacity: true)
         switch token {
         case .done:
-            guard limits.versions.contains(DistccVersion(rawValue: value)) else {
+            let version = DistccVersion(rawValue: value)
+            guard limits.versions.contains(version) else {
                 throw .unsupportedVersion(token: token, version: value, speaks: limits.versions)
             }
+            frames = version.reportsLoad ? 6 : 5
             field += 1
         case .stat: field += 1
         default:
-            let limit = token == .doto ? limits.maxObjectLength : limits.maxMessageLength
+            let limit =
+                token == .doto
+                ? limits.maxObjectLength : token == .load ? limits.maxLoadLength : limits.maxMessageLength
             guard Int(value) <= limit else {
                 throw .overLimit(what: "\(token.rawValue) length", value: Int(value), limit: limit)
             }

@@ -14,7 +14,7 @@ public struct RequestDecoder {
         case dotiHeader(version: DistccVersion, arguments: [String])
         case dotiBody(version: DistccVersion, arguments: [String], length: Int)
         /// Version 5: a piece of the source (DOTC), or its last piece (DOTI).
-        case pieceBody(arguments: [String], length: Int, last: Bool)
+        case pieceBody(version: DistccVersion, arguments: [String], length: Int, last: Bool)
     }
 
     /// A version 5 source so far: its decompressor and the text decoded from the pieces already read.
@@ -43,7 +43,8 @@ public struct RequestDecoder {
     /// a server can get the compiler ready meanwhile.
     public var pendingArguments: [String]? {
         switch step {
-        case .dotiHeader(_, let arguments), .dotiBody(_, let arguments, _), .pieceBody(let arguments, _, _): arguments
+        case .dotiHeader(_, let arguments), .dotiBody(_, let arguments, _), .pieceBody(_, let arguments, _, _):
+            arguments
         default: nil
         }
     }
@@ -57,7 +58,7 @@ public struct RequestDecoder {
             "argument \(arguments.count + 1) of \(count) (ARGV)"
         case .dotiHeader: "the preprocessed source (DOTI)"
         case .dotiBody(_, _, let length): "\(length) bytes of preprocessed source (DOTI)"
-        case .pieceBody(_, let length, let last):
+        case .pieceBody(_, _, let length, let last):
             "\(length) bytes of preprocessed source (\(last ? "DOTI" : "DOTC"), after \(streamed?.compressedBytes ?? 0))"
         }
     }
@@ -103,7 +104,7 @@ public struct RequestDecoder {
                 arguments.append(try Self.argument(body, index: arguments.count + 1))
                 step = .argvHeader(version: version, count: count, arguments: arguments)
             case .dotiHeader(let version, let arguments):
-                if version == DistccVersion.zstdStreamed {
+                if version.streamsSource {
                     guard let (token, length) = try reader.readHeader(expectingOneOf: [.doti, .dotc]) else {
                         return nil
                     }
@@ -117,7 +118,7 @@ public struct RequestDecoder {
                     }
                     if token == .dotc && length == 0 { throw .badBody(token: .dotc, reason: "an empty piece") }
                     streamed = source
-                    step = .pieceBody(arguments: arguments, length: Int(length), last: token == .doti)
+                    step = .pieceBody(version: version, arguments: arguments, length: Int(length), last: token == .doti)
                     continue
                 }
                 guard let length = try reader.readHeader(expecting: .doti) else { return nil }
@@ -126,7 +127,7 @@ public struct RequestDecoder {
                         what: "preprocessed source length (DOTI)", value: Int(length), limit: limits.maxSourceLength)
                 }
                 step = .dotiBody(version: version, arguments: arguments, length: Int(length))
-            case .pieceBody(let arguments, let length, let last):
+            case .pieceBody(let version, let arguments, let length, let last):
                 guard let body = reader.readBody(count: length), var source = streamed else { return nil }
                 streamed = nil  // the text is appended to in place, not copied
                 let token = last ? Token.doti : .dotc
@@ -139,11 +140,11 @@ public struct RequestDecoder {
                 source.compressedBytes += length
                 guard last else {
                     streamed = source
-                    step = .dotiHeader(version: DistccVersion.zstdStreamed, arguments: arguments)
+                    step = .dotiHeader(version: version, arguments: arguments)
                     continue
                 }
                 step = .dist
-                return Request(version: DistccVersion.zstdStreamed, arguments: arguments, source: source.text)
+                return Request(version: version, arguments: arguments, source: source.text)
             case .dotiBody(let version, let arguments, let length):
                 guard let body = reader.readBody(count: length) else { return nil }
                 step = .dist

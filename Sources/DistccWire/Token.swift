@@ -7,11 +7,13 @@ public enum Token: String, Sendable, CaseIterable {
     /// A piece of the source ahead of its DOTI (protocol 5 only: the source streamed as it is produced).
     case dotc = "DOTC"
     case done = "DONE", stat = "STAT", serr = "SERR", sout = "SOUT", doto = "DOTO"
+    /// The server's load after the job, as text (protocol 6 only: the reply's last frame, never compressed).
+    case load = "LOAD"
 
     /// `true` when the header's value is the length of a body that follows it.
     public var hasBody: Bool {
         switch self {
-        case .argv, .doti, .dotc, .serr, .sout, .doto: true
+        case .argv, .doti, .dotc, .serr, .sout, .doto, .load: true
         case .dist, .argc, .done, .stat: false
         }
     }

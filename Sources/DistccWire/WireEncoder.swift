@@ -62,6 +62,7 @@ public enum WireEncoder {
         appendHeader(.done, reply.version.rawValue, to: &out)
         appendHeader(.stat, reply.status, to: &out)
         for (token, body) in zip([Token.serr, .sout, .doto], bodies) { appendString(token, body, to: &out) }
+        if reply.version.reportsLoad { appendString(.load, reply.load, to: &out) }
         return out
     }
 }

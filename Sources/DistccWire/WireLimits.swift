@@ -15,6 +15,8 @@ public struct WireLimits: Sendable, Equatable {
     public var maxMessageLength: Int = 16 * 1024 * 1024
     /// Bytes of the object file (DOTO).
     public var maxObjectLength: Int = 512 * 1024 * 1024
+    /// Bytes of a reply's LOAD body (a short line of text).
+    public var maxLoadLength: Int = 4096
     /// Protocol versions a peer may announce (a server may refuse compressed requests).
     public var versions: Set<DistccVersion> = DistccVersion.supported
 
@@ -27,7 +29,8 @@ public struct WireLimits: Sendable, Equatable {
 /// bodies (DOTI, DOTO, SERR, SOUT) with LZO1X (`doc/protocol-2.txt`, every stock distccd), 4 with zstd
 /// (`doc/protocol-2.1.txt`: the frame's parameter is the compressed length). Version 3 is distcc's pump
 /// mode, which sshcc does not speak. Version 5 is sshcc's own: version 4 whose source may come in pieces
-/// (`DOTC` frames before the `DOTI`) while the client still preprocesses. A reply uses its request's version.
+/// (`DOTC` frames before the `DOTI`) while the client still preprocesses; version 6 is version 5 whose reply
+/// ends with the server's load (`LOAD`). A reply uses its request's version.
 public struct DistccVersion: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible,
     ExpressibleByIntegerLiteral
 {
@@ -40,7 +43,9 @@ public struct DistccVersion: RawRepresentable, Hashable, Comparable, Sendable, C
     public static let lzo = DistccVersion(rawValue: 2)
     public static let zstd = DistccVersion(rawValue: 4)
     public static let zstdStreamed = DistccVersion(rawValue: 5)
-    public static let supported: Set<DistccVersion> = [plain, lzo, zstd, zstdStreamed]
+    /// Version 5 whose replies also say how loaded the server is (a `LOAD` frame after `DOTO`).
+    public static let loadReported = DistccVersion(rawValue: 6)
+    public static let supported: Set<DistccVersion> = [plain, lzo, zstd, zstdStreamed, loadReported]
     public static let current = plain
 
     /// The version whose bodies travel compressed as `compression` says; zstd `streamed` is version 5.
@@ -48,7 +53,7 @@ public struct DistccVersion: RawRepresentable, Hashable, Comparable, Sendable, C
         switch compression {
         case .plain: self = .plain
         case .lzo: self = .lzo
-        case .zstd: self = streamed ? .zstdStreamed : .zstd
+        case .zstd: self = streamed ? .loadReported : .zstd
         }
     }
 
@@ -56,13 +61,15 @@ public struct DistccVersion: RawRepresentable, Hashable, Comparable, Sendable, C
     public var compression: BodyCompression {
         switch self {
         case .lzo: .lzo
-        case .zstd, .zstdStreamed: .zstd
+        case .zstd, .zstdStreamed, .loadReported: .zstd
         default: .plain
         }
     }
 
     /// The source may come in pieces (DOTC) before its DOTI.
-    public var streamsSource: Bool { self == .zstdStreamed }
+    public var streamsSource: Bool { self == .zstdStreamed || self == .loadReported }
+    /// The reply ends with the server's load (`LOAD`).
+    public var reportsLoad: Bool { self == .loadReported }
 
     public var description: String { String(rawValue) }
     public static func < (a: DistccVersion, b: DistccVersion) -> Bool { a.rawValue < b.rawValue }

@@ -26,15 +26,15 @@ public enum HostRequest {
     }
 
     /// The version a host is sent first: its entry's compression; for sshccd's zstd, with the source streamed
-    /// (version 5) so that it travels while the wrapper still preprocesses.
+    /// so that it travels while the wrapper still preprocesses, and the server's load in each reply (version 6).
     public static func firstVersion(for spec: HostSpec) -> DistccVersion {
         DistccVersion(compression: spec.compression, streamed: !spec.runsStockDistccd)
     }
 
-    /// What to send a server that refused `version` (an older sshccd): the source whole (5 → 4), then
-    /// nothing compressed (→ 1).
+    /// What to send a server that refused `version` (an older sshccd): no load report (6 → 5), the source
+    /// whole (5 → 4), then nothing compressed (→ 1).
     public static func olderVersion(than version: DistccVersion) -> DistccVersion {
-        version.streamsSource ? .zstd : .plain
+        version.reportsLoad ? .zstdStreamed : version.streamsSource ? .zstd : .plain
     }
 }
 

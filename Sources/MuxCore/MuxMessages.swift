@@ -255,3 +255,9 @@ public enum MuxCodec {
         return value
     }
 }
+
+/// Words of the daemon's status text that the wrapper reads back.
+public enum StatusWords {
+    /// "farm capacity: 12 jobs at once": `sshcc --jobs` prints the number.
+    public static let capacity = "farm capacity:"
+}

@@ -8,6 +8,7 @@ enum Commands {
     /// What may follow each command that takes no free arguments.
     static let allowedAfter: [String: Set<String>] = [
         "--help": [], "-h": [], "--version": [], "--show-hosts": [], "--stop": [], "--status": ["--watch", "--json"],
+        "--jobs": [],
     ]
 
     static func run(_ command: String, _ rest: [String]) -> Int32 {
@@ -23,7 +24,7 @@ enum Commands {
         case "--version":
             try? Console.write(
                 Array(
-                    "sshcc \(SSHCCVersion.string) (mux protocol \(MuxVersion.protocolNumber); its daemon speaks distcc protocols 1, 2, 4 and 5)\n"
+                    "sshcc \(SSHCCVersion.string) (mux protocol \(MuxVersion.protocolNumber); its daemon speaks distcc protocols 1, 2, 4, 5 and 6)\n"
                         .utf8), to: .output)
             return 0
         case "--show-hosts":
@@ -71,6 +72,25 @@ enum Commands {
                 }
                 if watch { CurrentProcess.sleep(milliseconds: 1000) }
             } while watch
+            return 0
+        case "--jobs":
+            // For `make -j$(sshcc --jobs)`: what the farm runs for this user now, as the daemon sees it (servers'
+            // real slots, other users' load); without a daemon, the host list's declared slots.
+            let config = ClientConfig.fromEnvironment()
+            var count: Int?
+            if let text = try? MuxClient.status(config.muxPaths, json: false),
+                let line = text.split(separator: "\n").first(where: { $0.hasPrefix(StatusWords.capacity) })
+            {
+                count = line.dropFirst(StatusWords.capacity.count).split(separator: " ").first.flatMap { Int($0) }
+            }
+            if count == nil || count == 0 {
+                guard let hosts = try? config.hosts() else {
+                    Console.error("sshcc: --jobs: no host list (set SSHCC_HOSTS or write ~/.sshcc/hosts)\n")
+                    return ExitCode.badHostSpec.rawValue
+                }
+                count = hosts.specs.reduce(0) { $0 + $1.slots }
+            }
+            try? Console.write(Array("\(max(1, count ?? 1))\n".utf8), to: .output)
             return 0
         case "--stop":
             let paths = ClientConfig.fromEnvironment().muxPaths

@@ -309,7 +309,7 @@ public enum Wrapper {
     static let usage = """
         Usage: sshcc COMPILER [ARGS...]
           or:  sshcc doctor [HOST...]
-          or:  sshcc --status [--watch] [--json] | --stop | --show-hosts
+          or:  sshcc --status [--watch] [--json] | --jobs | --stop | --show-hosts
           or:  sshcc --keygen [FILE] | --authorize PUBKEY [--sshccd PATH] | --install-masquerade DIR
           or:  sshcc --version | --help
 
@@ -327,6 +327,9 @@ public enum Wrapper {
                                the mux daemon's hosts, each job (file, host, how long, what it waits for) and
                                recent failures; --watch: every second, waiting for a daemon and surviving its
                                restarts; --json: one JSON object (a line per second with --watch)
+          --jobs               how many jobs the farm runs for you now, for make -j"$(sshcc --jobs)": each
+                               host's real slots less other users' load, and local slots (without a daemon:
+                               the declared slots)
           --stop               stop the mux daemon
           --show-hosts         print the parsed host list and where it came from
           --keygen [FILE]      make a compile-only ed25519 key and print its authorized_keys line

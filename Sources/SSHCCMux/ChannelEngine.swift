@@ -13,7 +13,10 @@ import WireCompression
 
 /// What `ChannelEngine.service` reports to its driver.
 enum ConnectionEvent {
-    case succeeded(DaemonJob, JobResult, nanoseconds: UInt64, traffic: JobTraffic)
+    /// `load`: what the server said with the reply (protocol 6); `hostNanoseconds`: from the request's last
+    /// byte to the reply's.
+    case succeeded(
+        DaemonJob, JobResult, nanoseconds: UInt64, traffic: JobTraffic, load: ServerLoad?, hostNanoseconds: UInt64)
     /// The job's channel failed; `ChannelFault.charge` says whether the host is to blame.
     case jobFailed(DaemonJob, ChannelFault)
     /// The server closed the channel on a compressed request without answering: an sshccd older than its

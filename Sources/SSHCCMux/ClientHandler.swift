@@ -107,6 +107,7 @@ final class ClientHandler: @unchecked Sendable {
             case .answer(let immediate): (answer, job) = (immediate, nil)
             case .job(let started):
                 guard receiveSource(for: started, pieces, &intake) else { return dispatcher.cancel(started) }
+                dispatcher.sourceComplete(started)
                 // A wrapper sends the source before its preprocessor's status is known, and leaves when that
                 // status is a failure: the job is withdrawn wherever it is.
                 guard awaitAnswerOrLeaving(started) else { return dispatcher.cancel(started) }

@@ -33,13 +33,22 @@ final class DaemonJob: @unchecked Sendable {
     private var complete = false
     private var wholeSource: [UInt8]?
     private var isCancelled = false
+    private var isAnswered = false
+    private var sourceByteCount = 0
     private var sentAt: UInt64?
-    private var onChange: (@Sendable () -> Void)?
+    /// Each driver holding a copy of the job, woken when it changes.
+    private var onChange: [String: @Sendable () -> Void] = [:]
 
-    init(id: Int, arguments: [String], pools: [PoolKey], toolchain: String? = nil) {
+    /// A question to the server (its load), not a wrapper's job: the driver that sent it keeps the answer.
+    let isProbe: Bool
+    /// A second host the job was raced on (its first is `placed`), for status.
+    var racedOn: String?
+
+    init(id: Int, arguments: [String], pools: [PoolKey], toolchain: String? = nil, isProbe: Bool = false) {
         self.id = id
         self.arguments = arguments
         self.toolchain = toolchain
+        self.isProbe = isProbe
         file = PathName.source(in: arguments)
         let compiler = PathName.base(arguments.first ?? "")
         let key = toolchain.map { "\(compiler) \(ToolchainCheck.digest($0))" }
@@ -62,14 +71,21 @@ final class DaemonJob: @unchecked Sendable {
 
     /// The wrapper left before its answer (its preprocessing failed): the job is dropped.
     var cancelled: Bool { lock.withLock { isCancelled } }
+    /// Nobody waits for a result of this copy any more: the wrapper left, or another copy answered it.
+    var isOver: Bool { lock.withLock { isCancelled || isAnswered } }
+    /// Bytes of the source the wrapper has sent so far.
+    var sourceBytes: Int { lock.withLock { sourceByteCount } }
 
     /// Whether the wrapper has sent all of the source.
     var sourceComplete: Bool { lock.withLock { complete } }
 
     /// When its head went out on a channel (ns, Monotonic); nil while it waits for one.
     var sentToServer: UInt64? { lock.withLock { sentAt } }
-    /// The driver sent its head on a channel (again, when an earlier channel failed it).
-    func markSent() { lock.withLock { sentAt = Monotonic.nanoseconds() } }
+    /// The driver sent its head on a channel (again, when an earlier channel failed it); a raced copy keeps
+    /// the first copy's time.
+    func markSent(copy: Bool = false) {
+        lock.withLock { if !copy || sentAt == nil { sentAt = Monotonic.nanoseconds() } }
+    }
     /// It went back to the scheduler: no channel has it.
     func markUnsent() { lock.withLock { sentAt = nil } }
 
@@ -77,21 +93,30 @@ final class DaemonJob: @unchecked Sendable {
     func supply(_ piece: [UInt8], last: Bool) {
         changing {
             pieces.append(piece)
+            sourceByteCount += piece.count
             complete = last
         }
     }
     func cancel() { changing { isCancelled = true } }
 
-    /// `wake` is called when a piece of the source arrives or the job is cancelled (the driver that holds the
-    /// job sets it).
-    func whenChanged(_ wake: @escaping @Sendable () -> Void) { lock.withLock { onChange = wake } }
+    /// Answers the wrapper; any other copy still running is withdrawn by its driver.
+    func finish(_ answer: JobAnswer) {
+        changing { isAnswered = true }
+        self.answer.fulfil(answer)
+    }
+
+    /// `wake` is called when a piece of the source arrives or the job is over (each driver that holds a copy
+    /// sets it, under its host's name).
+    func whenChanged(by host: String, _ wake: @escaping @Sendable () -> Void) {
+        lock.withLock { onChange[host] = wake }
+    }
 
     private func changing(_ change: () -> Void) {
-        let wake = lock.withLock {
+        let wakes = lock.withLock {
             change()
-            return onChange
+            return Array(onChange.values)
         }
-        wake?()
+        for wake in wakes { wake() }
     }
 
     /// Lines for the wrapper about the hosts that failed the job before its outcome (`dropping` the
@@ -106,7 +131,11 @@ final class DaemonJob: @unchecked Sendable {
 
 /// What the host drivers tell the dispatcher. Called on a driver's thread, never under a driver lock.
 protocol DriverEvents: AnyObject, Sendable {
-    func jobSucceeded(_ job: DaemonJob, on key: PoolKey, result: JobResult)
+    /// `load`: the server's load with the reply (protocol 6); `observation`: what the job tells of the host.
+    func jobSucceeded(
+        _ job: DaemonJob, on key: PoolKey, result: JobResult, load: ServerLoad?, observation: Scheduler.Observation)
+    /// The server answered the load question (nil: it cannot; an older sshccd).
+    func loadReported(_ key: PoolKey, _ load: ServerLoad?)
     /// `charge`: whether the host or only a channel of it failed the job (Scheduler.failed).
     func jobFailed(_ job: DaemonJob, on key: PoolKey, _ failure: SSHCCFailure, charge: FailureCharge)
     /// The server refused the job for all jobs of its compiler there (`scope` .compiler) or for every job

@@ -37,10 +37,42 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
     let backoff: Double
     let logger: Logger
     let started = Monotonic.nanoseconds()
+    /// Where the hosts' learned speeds are kept between daemons (SSHCC_DIR/speeds); nil: not kept.
+    let speedsPath: String?
+    private var speedsSavedAt: UInt64 = 0
+    private var speedsSaved: [String: HostSpeed] = [:]
 
-    init(backoff: Double, logger: Logger) {
+    init(backoff: Double, logger: Logger, speedsPath: String? = nil) {
         self.backoff = backoff
         self.logger = logger
+        self.speedsPath = speedsPath
+        if let speedsPath, let bytes = try? Files.read(speedsPath, limit: 1 << 20) {
+            scheduler.speeds = HostSpeedFile.parse(String(decoding: bytes, as: UTF8.self))
+            speedsSaved = scheduler.speeds
+        }
+    }
+
+    /// Feeds the scheduler one event at the current time and carries out what it decides (under the monitor).
+    private func schedule(_ event: (inout Scheduler) -> [Scheduler.Action]) {
+        scheduler.now = Double(Monotonic.nanoseconds()) / 1e9
+        perform(event(&scheduler))
+        let waiting = !scheduler.queue.isEmpty
+        for driver in drivers.values { driver.setDemand(waiting) }
+        saveSpeeds()
+    }
+
+    /// Writes the learned speeds when they changed, at most every few seconds (and when the daemon stops).
+    private func saveSpeeds(force: Bool = false) {
+        guard let speedsPath, scheduler.speeds != speedsSaved else { return }
+        let now = Monotonic.nanoseconds()
+        guard force || now - speedsSavedAt >= 5_000_000_000 else { return }
+        speedsSavedAt = now
+        speedsSaved = scheduler.speeds
+        do {
+            try Files.replace(speedsPath, Array(HostSpeedFile.text(scheduler.speeds).utf8), mode: 0o600)
+        } catch {
+            logger.warning("cannot keep the hosts' learned speeds: \(error)")
+        }
     }
 
     // MARK: Wrappers' side
@@ -65,7 +97,8 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
             var pools: [PoolKey] = []
             for spec in specs {
                 let key = PoolKey(host: spec.description, access: spec.isLocal ? nil : submission.access)
-                scheduler.addPool(key, slots: spec.slots)
+                // sshccd tells its load (stock distccd cannot): nothing goes there before it has.
+                scheduler.addPool(key, slots: spec.slots, awaitsLoad: !spec.isLocal && !spec.runsStockDistccd)
                 if !spec.isLocal && drivers[key] == nil {
                     let driver = HostDriver(
                         key: key, spec: spec, access: submission.access, backoff: backoff, events: self,
@@ -85,7 +118,7 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
                 logger.warning("\(source): \(problems.map(\.description).joined(separator: "; "))")
             }
             jobs[job.id] = job
-            perform(scheduler.submit(job.ticket))
+            schedule { $0.submit(job.ticket) }
             return .job(job)
         }
     }
@@ -107,7 +140,16 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
             jobs[job.id] = nil
             localJobs[job.id] = nil
             job.cancel()
-            perform(scheduler.cancelled(job.id))  // also frees a local slot it was given meanwhile
+            schedule { $0.cancelled(job.id) }  // also frees a local slot it was given meanwhile
+        }
+    }
+
+    /// The wrapper has sent the job's whole source: placement now knows its size.
+    func sourceComplete(_ job: DaemonJob) {
+        let bytes = job.sourceBytes
+        monitor.withLock {
+            guard jobs[job.id] != nil else { return }
+            schedule { $0.sized(job.id, bytes: bytes) }
         }
     }
 
@@ -116,7 +158,8 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
         monitor.withLock {
             localJobs[job.id] = nil
             logger.debug("job \(job.id) \(job.file): compiled locally")
-            perform(scheduler.finished(job.id))
+            let total = Double(Monotonic.nanoseconds() - (job.placed?.at ?? job.submitted)) / 1e9
+            schedule { $0.finished(job.id, observation: Scheduler.Observation(compile: nil, total: total)) }
         }
     }
 
@@ -137,13 +180,20 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
     }
 
     func stopDrivers() {
-        monitor.withLock { for driver in drivers.values { driver.stop() } }
+        monitor.withLock {
+            saveSpeeds(force: true)
+            for driver in drivers.values { driver.stop() }
+        }
     }
 
     // MARK: Drivers' side
 
-    func jobSucceeded(_ job: DaemonJob, on key: PoolKey, result: JobResult) {
+    func jobSucceeded(
+        _ job: DaemonJob, on key: PoolKey, result: JobResult, load: ServerLoad?, observation: Scheduler.Observation
+    ) {
         monitor.withLock {
+            // Another copy of a raced job answered first: this one was too late.
+            guard jobs[job.id] === job else { return }
             let refusal = ServerRefusal(exitCode: result.status.exitCode, stderr: result.stderr)
             if let refusal, refusal.message.hasPrefix(ToolchainCheck.differs) {
                 // Another toolchain there: the job goes elsewhere; the wrapper hears of it once per host.
@@ -151,8 +201,11 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
                 if toolchainsTold.insert(told).inserted {
                     job.onceNotes.append("\(key.host): \(refusal.message): no jobs for it go there")
                 }
-                unplace(job)
-                perform(scheduler.toolchainDiffers(job.ticket))
+                unplace(job, from: key)
+                schedule { scheduler in
+                    scheduler.toolchainDiffers(job.ticket, on: key)
+                        + (load.map { scheduler.loadReported(key, $0) } ?? [])
+                }
                 return
             }
             if let toolchain = job.ticket.toolchain, refusal == nil {
@@ -162,36 +215,57 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
             logger.debug(
                 "job \(job.id) \(job.file): compiled on \(key.host), status \(result.status.shellStatus), \(StatusReport.seconds(Double(Monotonic.nanoseconds() - job.submitted) / 1e9))"
             )
-            job.answer.fulfil(.compiled(host: key.host, result: result, notes: job.notes()))
-            perform(scheduler.finished(job.id))
+            if let raced = job.racedOn {
+                logger.info("job \(job.id) \(job.file): raced on \(raced); \(key.host) answered first")
+            }
+            job.finish(.compiled(host: key.host, result: result, notes: job.notes()))
+            schedule { scheduler in
+                // The job ends before the load it reported is taken in: no race is started for it meanwhile.
+                scheduler.finished(job.id, on: key, observation: observation)
+                    + (load.map { scheduler.loadReported(key, $0) } ?? [])
+            }
         }
     }
 
     func jobFailed(_ job: DaemonJob, on key: PoolKey, _ failure: SSHCCFailure, charge: FailureCharge) {
         monitor.withLock {
+            guard jobs[job.id] === job else { return }  // answered by another copy meanwhile
             job.failures.append((key.host, failure))
             remember(failure, of: job, on: key.host)
-            unplace(job)
-            perform(scheduler.failed(job.ticket, charge: charge))
+            unplace(job, from: key)
+            schedule { $0.failed(job.ticket, on: key, charge: charge) }
         }
     }
 
     func jobRefused(_ job: DaemonJob, on key: PoolKey, _ failure: SSHCCFailure, scope: RefusalScope) {
         monitor.withLock {
+            guard jobs[job.id] === job else { return }
             remember(failure, of: job, on: key.host)
-            unplace(job)
+            unplace(job, from: key)
             if scope == .compiler {
                 refusalsUntil[key, default: [:]][job.ticket.compiler] =
                     Monotonic.nanoseconds() + UInt64(backoff * 1e9)
             }
-            perform(scheduler.refused(job.ticket, compiler: scope == .compiler ? failure : nil))
+            schedule { $0.refused(job.ticket, on: key, compiler: scope == .compiler ? failure : nil) }
         }
+    }
+
+    /// Time passed: placement looks again (a straggler may now be worth racing). Only while jobs are held.
+    func tick() {
+        monitor.withLock {
+            guard !scheduler.running.isEmpty || !scheduler.queue.isEmpty else { return }
+            schedule { $0.tick() }
+        }
+    }
+
+    func loadReported(_ key: PoolKey, _ load: ServerLoad?) {
+        monitor.withLock { schedule { $0.loadReported(key, load) } }
     }
 
     func hostDown(_ key: PoolKey, _ failure: SSHCCFailure) {
         monitor.withLock {
             remember(failure, of: nil, on: key.host)
-            perform(scheduler.setDown(key, because: failure))
+            schedule { $0.setDown(key, because: failure) }
         }
     }
 
@@ -200,7 +274,7 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
     func hostUp(_ key: PoolKey) {
         monitor.withLock {
             failuresTold[key.host] = nil
-            perform(scheduler.setDown(key, because: nil))
+            schedule { $0.setDown(key, because: nil) }
         }
     }
 
@@ -212,7 +286,7 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
             for (compiler, until) in compilers where until <= now {
                 refusalsUntil[key]?[compiler] = nil
                 if let failure = scheduler.refusals[key]?[compiler] { failuresTold[key.host]?.remove(failure.summary) }
-                perform(scheduler.forgetRefusal(key, compiler: compiler))
+                schedule { $0.forgetRefusal(key, compiler: compiler) }
             }
         }
     }
@@ -224,8 +298,18 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
             StatusReport.Failure(time: WallClock.timestamp(), host: host, file: job?.file, summary: failure.summary))
     }
 
-    /// The job went back to the scheduler: no host has it now.
-    private func unplace(_ job: DaemonJob) {
+    /// The job's copy on `key` is gone: with no other copy running, no host has it now.
+    private func unplace(_ job: DaemonJob, from key: PoolKey) {
+        if job.racedOn == key.host {
+            job.racedOn = nil
+            return
+        }
+        if let raced = job.racedOn {
+            // The first copy failed; the raced one carries on as the job's only copy.
+            job.placed = (raced, job.placed?.at ?? Monotonic.nanoseconds())
+            job.racedOn = nil
+            return
+        }
         job.placed = nil
         job.markUnsent()
     }
@@ -248,15 +332,24 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
             switch action {
             case .dispatch(let ticket, let key):
                 guard let job = jobs[ticket.id] else { continue }
+                if let first = job.placed?.host, first != key.host {
+                    // A straggler raced by a copy on a host that is free now.
+                    job.racedOn = key.host
+                    logger.info("job \(job.id) \(job.file): still running on \(first); a copy races it on \(key.host)")
+                    drivers[key]?.assign(job)
+                    continue
+                }
                 job.ticket = ticket
                 job.placed = (key.host, Monotonic.nanoseconds())
                 if key.isLocal {
-                    job.answer.fulfil(.runLocally(notes: job.notes()))
+                    job.finish(.runLocally(notes: job.notes()))
                     jobs[job.id] = nil
                     localJobs[job.id] = job
                 } else {
                     drivers[key]?.assign(job)
                 }
+            case .withdraw(let id, let key):
+                logger.debug("job \(id): its copy on \(key.host) is withdrawn (the other answered first)")
             case .fail(let ticket, let reason):
                 guard let job = jobs.removeValue(forKey: ticket.id) else { continue }
                 job.ticket = ticket
@@ -265,7 +358,7 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
                     sentBack[summary, default: 0] += 1
                     logger.info("job \(job.id) \(job.file): back to its wrapper (local compile): \(summary)")
                 }
-                job.answer.fulfil(answer)
+                job.finish(answer)
             }
         }
     }
@@ -345,9 +438,11 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
                         name: key.host, slots: pool?.slots ?? 0, stats: driver.snapshot,
                         toolchains: scheduler.toolchains[key] ?? [:], unverified: driver.spec.runsStockDistccd,
                         refusedCompilers: (scheduler.refusals[key] ?? [:]).mapValues(\.summary),
-                        notInCurrentList: !latestPools.contains(key)))
+                        notInCurrentList: !latestPools.contains(key), speed: speed(key),
+                        capacity: scheduler.capacity(of: key)))
             }
-            let local = scheduler.pools.filter(\.key.isLocal).map { ($0.value.slots, $0.value.busy) }.first
+            let localKey = scheduler.pools.keys.first(where: \.isLocal)
+            let local = localKey.flatMap { scheduler.pools[$0] }.map { ($0.slots, $0.busy) }
             let now = Monotonic.nanoseconds()
             let lines =
                 (jobs.values.map { jobLine($0, now: now) }
@@ -358,8 +453,21 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
                 }).sorted { $0.id < $1.id }
             return StatusReport(
                 uptimeSeconds: Double(now - started) / 1e9, hosts: hosts,
-                running: scheduler.running.count, queued: scheduler.queue.count, local: local, clients: clients,
-                jobs: lines, recentFailures: recentFailures.lines, sentBack: sentBack)
+                running: scheduler.running.count, queued: scheduler.queue.count, local: local,
+                localSpeed: localKey.flatMap(speed), clients: clients,
+                farmCapacity: latestPools.reduce(0) { sum, key in
+                    guard let pool = scheduler.pools[key], pool.up else { return sum }
+                    return sum + (key.isLocal ? pool.slots : pool.busy + scheduler.freeNow(key))
+                }, jobs: lines, recentFailures: recentFailures.lines,
+                sentBack: sentBack)
         }
+    }
+
+    /// A pool's learned speed for status (under the monitor); nil while nothing is learned.
+    private func speed(_ key: PoolKey) -> StatusReport.Speed? {
+        guard let learned = scheduler.speeds[key.host] else { return nil }
+        return StatusReport.Speed(
+            seconds: learned.seconds(for: scheduler.usualSize), overhead: learned.overheadSeconds,
+            samples: learned.samples)
     }
 }

@@ -20,6 +20,7 @@ public enum Doctor {
     static let protocols: [(version: DistccVersion, name: String)] = [
         (DistccVersion.plain, "1 (plain)"), (DistccVersion.lzo, "2 (lzo)"), (DistccVersion.zstd, "4 (zstd)"),
         (DistccVersion.zstdStreamed, "5 (zstd, source streamed)"),
+        (DistccVersion.loadReported, "6 (zstd, source streamed, load reported)"),
     ]
     /// A tiny translation unit, valid as preprocessed C and C++.
     static let source = Array("int sshcc_doctor(int x) { return x + 1; }\n".utf8)
@@ -192,7 +193,7 @@ public enum Doctor {
         deadline: Deadline
     ) throws(SSHCCFailure) -> Outcome {
         var request = WireEncoder.requestFields(Request(version: version, arguments: arguments, source: []))
-        if version == DistccVersion.zstdStreamed {
+        if version.streamsSource {
             request += WireEncoder.sourcePiece(source, last: true, compressor: ZstdStreamCompressor())
         } else {
             request += WireEncoder.sourceFrame(source, version: version)

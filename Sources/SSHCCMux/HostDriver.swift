@@ -27,6 +27,8 @@ final class HostDriver: @unchecked Sendable {
     private var incoming: [DaemonJob] = []
     private var arrivals: [Result<Handover<Connected>, SSHCCFailure>] = []
     private var stopRequested = false
+    /// Jobs wait in the scheduler's queue: the server's load is asked for more often.
+    private var demand = false
     private var stats = HostStats()
     private let wakePipe: WakePipe?
 
@@ -40,6 +42,12 @@ final class HostDriver: @unchecked Sendable {
     /// then an older one, for this daemon's life.
     private var version: DistccVersion
     private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
+    /// The load question in flight, if any.
+    private var probe: DaemonJob?
+    /// When the server last told its load (ns, Monotonic); nil: not since connecting.
+    private var loadAt: UInt64?
+    /// The server refused the load question (an older sshccd), or is a stock distccd: never asked.
+    private var loadUnsupported: Bool
 
     init(
         key: PoolKey, spec: HostSpec, access: HostAccess, backoff: Double, events: any DriverEvents, logger: Logger
@@ -51,6 +59,7 @@ final class HostDriver: @unchecked Sendable {
         self.events = events
         health = HostHealth(cap: backoff)
         version = HostRequest.firstVersion(for: spec)
+        loadUnsupported = spec.runsStockDistccd
         stats.protocolVersion = version
         wakePipe = WakePipe()
     }
@@ -69,6 +78,19 @@ final class HostDriver: @unchecked Sendable {
         inbox.withLock { stopRequested = true }
         wake()
     }
+
+    /// Whether jobs wait for a slot: while they do, an idle channel asks the server's load every
+    /// `Self.probeInterval` (other users' jobs end without this daemon hearing of it otherwise).
+    func setDemand(_ waiting: Bool) {
+        let changed = inbox.withLock {
+            defer { demand = waiting }
+            return demand != waiting
+        }
+        if changed && waiting { wake() }
+    }
+
+    /// How often the load is asked while jobs wait (ns).
+    static let probeInterval: UInt64 = 100_000_000
 
     var snapshot: HostStats { inbox.withLock { stats } }
 
@@ -91,10 +113,17 @@ final class HostDriver: @unchecked Sendable {
             if stopping { return shutDown() }
             placed.append(contentsOf: jobs)
             for arrival in sessions { connected(arrival) }
-            if !placed.isEmpty { perform(health.jobWaiting()) }
+            // A host to tell its load before it gets jobs is connected to while jobs wait (a host that came
+            // back from its backoff has no connection, and no job goes there to make one).
+            if !placed.isEmpty
+                || (connections.isEmpty && loadAt == nil && !loadUnsupported && inbox.withLock({ demand }))
+            {
+                perform(health.jobWaiting())
+            }
             perform(health.tick(now: Monotonic.nanoseconds()))
             serviceConnections()
             dispatchPlaced()
+            askLoadIfDue()
             openChannelsAhead()
             publishCounts()
             pollOnce()
@@ -107,8 +136,12 @@ final class HostDriver: @unchecked Sendable {
             connection.session.armQuickAck()
             entries.append(connection.session.pollEntry(connection.pollEvents))
         }
-        // A second at most: keepalives, stalled jobs and the backoff clock are checked on each turn.
-        if Poll.wait(entries, milliseconds: 1000)[0] { wakePipe?.drain() }
+        // A second at most: keepalives, stalled jobs and the backoff clock are checked on each turn; while
+        // jobs wait, the load question's interval.
+        let waiting = inbox.withLock { demand } && !loadUnsupported
+        if Poll.wait(entries, milliseconds: waiting ? Int32(Self.probeInterval / 1_000_000) : 1000)[0] {
+            wakePipe?.drain()
+        }
     }
 
     private func serviceConnections() {
@@ -129,7 +162,9 @@ final class HostDriver: @unchecked Sendable {
 
     private func handle(_ event: ConnectionEvent, from connection: ChannelEngine) {
         switch event {
-        case .succeeded(let job, let result, let nanoseconds, let traffic):
+        case .succeeded(let job, let result, let nanoseconds, let traffic, let load, let hostNanoseconds):
+            if job.isProbe { return answered(probe: job, result) }
+            if let load { heard(load) }
             if let refusal = ServerRefusal(exitCode: result.status.exitCode, stderr: result.stderr),
                 refusal.scope != .job
             {
@@ -145,7 +180,10 @@ final class HostDriver: @unchecked Sendable {
                     $0.add(traffic)
                 }
             }
-            events?.jobSucceeded(job, on: key, result: result)
+            let observation = Scheduler.Observation(
+                compile: load?.compileMilliseconds.map { Double($0) / 1000 }, total: Double(hostNanoseconds) / 1e9,
+                waited: Double(load?.waitedMilliseconds ?? 0) / 1000)
+            events?.jobSucceeded(job, on: key, result: result, load: load, observation: observation)
         case .versionRefused(let job, let refused):
             // An older sshccd: it logged the protocol error; from now on this host gets an older version.
             version = HostRequest.olderVersion(than: refused)
@@ -155,9 +193,19 @@ final class HostDriver: @unchecked Sendable {
                 $0.lastError =
                     "the server refused protocol \(refused) "
                     + (now == DistccVersion.plain
-                        ? "(compressed bodies); sending uncompressed" : "(source streamed); sending the source whole")
+                        ? "(compressed bodies); sending uncompressed"
+                        : now.streamsSource
+                            ? "(load reports); placing by its declared slots"
+                            : "(source streamed); sending the source whole")
             }
             placed.prepend(job)
+        case .jobFailed(let job, let fault) where job.isProbe:
+            // Not asked again before the interval; meanwhile the host is placed by its declared slots, so that
+            // a job meets (and reports) whatever is wrong there rather than wait for an answer.
+            probe = nil
+            loadAt = Monotonic.nanoseconds()
+            logger.notice("\(spec): the load question failed: \(failure(fault).summary)")
+            events?.loadReported(key, nil)
         case .jobFailed(let job, let fault):
             let failure = failure(fault)
             updateStats {
@@ -181,6 +229,46 @@ final class HostDriver: @unchecked Sendable {
         case .hostRefused(let failure):
             perform(health.refused(failure, now: Monotonic.nanoseconds()))
         }
+    }
+
+    // MARK: The server's load
+
+    /// Asks the server's load on an idle channel: once after connecting (the scheduler places nothing here
+    /// before the answer), then every `probeInterval` while jobs wait for a slot.
+    private func askLoadIfDue() {
+        guard !loadUnsupported, probe == nil, placed.isEmpty, !health.isDown else { return }
+        let now = Monotonic.nanoseconds()
+        if let loadAt, !(inbox.withLock { demand } && now - loadAt >= Self.probeInterval) { return }
+        guard let (connection, channel) = connections.lazy.compactMap({ c in c.readyChannel.map { (c, $0) } }).first
+        else { return }
+        let question = DaemonJob(id: 0, arguments: ServerQuery.load, pools: [], isProbe: true)
+        question.supply([], last: true)
+        probe = question
+        connection.start(question, on: channel, version: version)
+        service(connection)
+    }
+
+    private func answered(probe question: DaemonJob, _ result: JobResult) {
+        probe = nil
+        if result.status.exitCode == 0, let load = ServerLoad(text: result.stdout) {
+            heard(load)
+            events?.loadReported(key, load)
+            return
+        }
+        // An sshccd before load reports refuses the question as an unknown compiler; anything else is a
+        // server saying nonsense. Either way its declared slots are believed from now on.
+        loadUnsupported = true
+        let why =
+            ServerRefusal(exitCode: result.status.exitCode, stderr: result.stderr) != nil
+            ? "it does not report its load (an older sshccd)" : "its load report was not understood"
+        logger.notice("\(spec): \(why); jobs are placed by its declared slots")
+        updateStats { $0.loadNote = why }
+        events?.loadReported(key, nil)
+    }
+
+    private func heard(_ load: ServerLoad) {
+        loadAt = Monotonic.nanoseconds()
+        updateStats { $0.load = load }
     }
 
     /// The server refused the job for its compiler or for every job: counted as refused, not done; a host
@@ -227,7 +315,13 @@ final class HostDriver: @unchecked Sendable {
                     $0.retryAt = retryAt
                 }
                 // Nobody here can run the placed jobs: they go back to the scheduler.
-                while let job = placed.popFirst() { events?.jobFailed(job, on: key, failure, charge: .host) }
+                while let job = placed.popFirst() {
+                    if job.isProbe {
+                        probe = nil
+                    } else {
+                        events?.jobFailed(job, on: key, failure, charge: .host)
+                    }
+                }
                 if wasUp { events?.hostDown(key, failure) }
             case .up:
                 logger.notice("\(spec): takes jobs again (connected, or its backoff is over)")
@@ -244,15 +338,15 @@ final class HostDriver: @unchecked Sendable {
     /// Hands placed jobs to idle channels.
     private func dispatchPlaced() {
         while let job = placed.first {
-            if job.cancelled {
+            if job.isOver {
                 placed.removeFirst()
                 continue
             }
             guard let (connection, channel) = connections.lazy.compactMap({ c in c.readyChannel.map { (c, $0) } }).first
             else { return }
             placed.removeFirst()
-            job.whenChanged { [weak self] in self?.wake() }  // its source arrives, or its wrapper leaves
-            job.markSent()
+            job.whenChanged(by: key.host) { [weak self] in self?.wake() }  // its source arrives, or it is over
+            job.markSent(copy: job.racedOn == key.host)
             connection.start(job, on: channel, version: version)
             service(connection)  // send at once rather than after the next poll
         }
@@ -325,6 +419,7 @@ final class HostDriver: @unchecked Sendable {
                 $0.state = .up
                 $0.retryAt = nil
             }
+            if connections.count == 1 { loadAt = nil }  // asked again: the server may have changed meanwhile
             perform(health.connected())
         case .failure(let failure):
             logger.warning("\(spec): cannot connect: \(failure.summary)")
@@ -349,10 +444,12 @@ final class HostDriver: @unchecked Sendable {
 
     private func shutDown() {
         let stopping = SSHCCFailure(.connectFailed, "the mux daemon is stopping")
-        for job in placed { events?.jobFailed(job, on: key, stopping, charge: .host) }
+        for job in placed where !job.isProbe { events?.jobFailed(job, on: key, stopping, charge: .host) }
         for connection in connections {
             for live in connection.channels {
-                if let job = live.life.job { events?.jobFailed(job, on: key, stopping, charge: .host) }
+                if let job = live.life.job, !job.isProbe {
+                    events?.jobFailed(job, on: key, stopping, charge: .host)
+                }
             }
         }
         // Dropping the connections frees channels and disconnects politely (bounded waits in deinit).

@@ -28,13 +28,18 @@ struct HostStats: Sendable {
     var rawBytesReceived = 0
     /// Source pieces that went ahead of their job's end (version 5).
     var piecesAhead = 0
-    /// The distcc protocol version jobs go in (1 plain, 2 LZO, 4 zstd, 5 zstd with the source streamed).
+    /// The distcc protocol version jobs go in (1 plain, 2 LZO, 4 zstd, 5 zstd with the source streamed, 6 and
+    /// the server's load in each reply).
     var protocolVersion = DistccVersion.plain
     /// What the SSH key exchange agreed on (`,sshzlib`).
     var sshCompression = "none"
     var lastError: String?
     /// Monotonic nanoseconds at which a down host is probed again.
     var retryAt: UInt64?
+    /// The server's latest load report (a reply's or the load question's answer).
+    var load: ServerLoad?
+    /// Why the server's load is not known (it cannot report it).
+    var loadNote: String?
 
     mutating func add(_ traffic: JobTraffic) {
         bytesSent += traffic.sent
@@ -44,10 +49,10 @@ struct HostStats: Sendable {
         piecesAhead += traffic.piecesAhead
     }
 
-    /// "zstd, protocol 5 (source streamed, 12 pieces ahead)".
+    /// "zstd, protocol 6 (source streamed, 12 pieces ahead)".
     var compressionText: String {
         "\(protocolVersion.compression.rawValue), protocol \(protocolVersion)"
-            + (protocolVersion == DistccVersion.zstdStreamed ? " (source streamed, \(piecesAhead) pieces ahead)" : "")
+            + (protocolVersion.streamsSource ? " (source streamed, \(piecesAhead) pieces ahead)" : "")
     }
 
     var meanJobMilliseconds: Double? {

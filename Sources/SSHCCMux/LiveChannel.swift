@@ -63,6 +63,8 @@ final class LiveChannel {
     var extent = ReplyExtent()
     /// The job's bytes before compression (each frame with its header), for the statistics.
     var rawSent = 0
+    /// When the request's last byte went (ns, Monotonic): from then on the job's time is the host's.
+    var requestSentAt: UInt64?
 
     init(_ channel: any ServerStream, servesOneJob: Bool) {
         self.channel = channel
@@ -75,10 +77,11 @@ final class LiveChannel {
         written = 0
         piecesSent = 0
         piecesAhead = 0
-        compressor = version == DistccVersion.zstdStreamed ? ZstdStreamCompressor() : nil
+        compressor = version.streamsSource ? ZstdStreamCompressor() : nil
         reply = []
         extent = ReplyExtent()
         rawSent = head.count  // the head is never compressed
+        requestSentAt = nil
         queueSource()
     }
 
@@ -116,7 +119,7 @@ final class LiveChannel {
     func step(
         _ buffer: UnsafeMutableRawBufferPointer, _ events: inout [ConnectionEvent], blockedOutbound: () -> Bool
     ) throws(SSHError) -> Bool {
-        if life.job?.cancelled == true, !blockedOutbound() {
+        if life.job?.isOver == true, !blockedOutbound() {
             life.withdraw()
             return false
         }
@@ -137,7 +140,10 @@ final class LiveChannel {
                 case .broken(let error): throw error
                 }
             }
-            if written == request.count && !life.awaitingSource { life.requestSent() }
+            if written == request.count && !life.awaitingSource {
+                if requestSentAt == nil { requestSentAt = Monotonic.nanoseconds() }
+                life.requestSent()
+            }
         }
         return try read(buffer, &events, blockedOutbound: blockedOutbound)
     }
@@ -190,7 +196,10 @@ final class LiveChannel {
             events += self.events(for: life.replyMalformed("\(error)"))
             return
         }
-        for action in life.replyComplete(now: Monotonic.nanoseconds(), trailingBytes: trailing > 0) {
+        let now = Monotonic.nanoseconds()
+        let load = decoded.version.reportsLoad ? ServerLoad(text: decoded.load) : nil
+        let hostNanoseconds = now - min(now, requestSentAt ?? now)
+        for action in life.replyComplete(now: now, trailingBytes: trailing > 0) {
             guard case .succeeded(let job, let nanoseconds) = action else { continue }
             let traffic = JobTraffic(
                 sent: written, received: reply.count - trailing, rawSent: rawSent,
@@ -199,7 +208,10 @@ final class LiveChannel {
                 piecesAhead: piecesAhead)
             let result = JobResult(
                 status: decoded.wait, stdout: decoded.stdout, stderr: decoded.stderr, object: decoded.object)
-            events.append(.succeeded(job, result, nanoseconds: nanoseconds, traffic: traffic))
+            events.append(
+                .succeeded(
+                    job, result, nanoseconds: nanoseconds, traffic: traffic, load: load,
+                    hostNanoseconds: hostNanoseconds))
         }
         requestDone()
         reply = []

@@ -54,7 +54,8 @@ public enum MuxDaemon {
 
         // SIGTERM, SIGINT, SIGHUP and `sshcc --stop` all end the loop through the one signal pipe.
         let stop = SignalPipe.install([.terminate, .interrupt, .hangUp])
-        let dispatcher = Dispatcher(backoff: settings.backoff, logger: logger)
+        let dispatcher = Dispatcher(
+            backoff: settings.backoff, logger: logger, speedsPath: paths.directory + "/speeds")
         logger.info(
             "started: pid \(CurrentProcess.id), \(versionLine), idle timeout \(Int(settings.idleTimeout)) s, backoff \(Int(settings.backoff)) s"
         )
@@ -62,7 +63,9 @@ public enum MuxDaemon {
 
         var reason = "idle for \(Int(settings.idleTimeout)) s"
         loop: while true {
-            let ready = Poll.wait([Poll.Entry(listener), stop?.pollEntry ?? .nothing], milliseconds: 1000)
+            // A tenth of a second: placement looks again as time passes (Dispatcher.tick).
+            let ready = Poll.wait([Poll.Entry(listener), stop?.pollEntry ?? .nothing], milliseconds: 100)
+            dispatcher.tick()
             if ready[1] {
                 reason = "asked to stop"
                 break

@@ -2,6 +2,7 @@
 // only prints it, so the two never disagree on fields).
 
 import CompileCore
+import MuxCore
 import POSIXSupport
 
 struct StatusReport {
@@ -17,6 +18,18 @@ struct StatusReport {
         var refusedCompilers: [String: String] = [:]
         /// Not in the host list of the latest job (an earlier list's, or another build's).
         var notInCurrentList = false
+        /// What placement counts on: the learned speed (nil: nothing learned yet) and how many of this
+        /// daemon's jobs the host runs at once (its declared slots, or fewer when its server has fewer).
+        var speed: Speed?
+        var capacity = 0
+    }
+
+    /// A host's learned speed, as status shows it.
+    struct Speed {
+        /// Seconds a usual job takes there, overhead included, and the overhead alone.
+        var seconds: Double
+        var overhead: Double
+        var samples: Int
     }
 
     /// A job the daemon holds: where it is and what it waits for.
@@ -68,7 +81,11 @@ struct StatusReport {
     var queued: Int
     /// Local slots (total, busy), when the host list names `localhost/N`.
     var local: (Int, Int)?
+    var localSpeed: Speed?
     var clients: Int
+    /// How many jobs the farm runs for this daemon now (`sshcc --jobs`): each host of the latest list that is
+    /// up, at its capacity less what other users hold or wait for there, and the local slots.
+    var farmCapacity = 0
     var jobs: [Job] = []
     var recentFailures: [Failure] = []
     /// Jobs the daemon sent back to be compiled locally, by reason (most of them quietly: said once).
@@ -77,7 +94,11 @@ struct StatusReport {
     func render(pid: Int32, directory: String) -> String {
         var text = "sshcc mux daemon pid \(pid), up \(Self.duration(uptimeSeconds)), \(directory)\n"
         text += "jobs: \(running) running, \(queued) queued; \(clients) wrapper(s) connected\n"
-        if let (slots, busy) = local { text += "localhost: \(busy)/\(slots) local slots busy\n" }
+        text += "\(StatusWords.capacity) \(farmCapacity) jobs at once (make -j: sshcc --jobs)\n"
+        if let (slots, busy) = local {
+            text +=
+                "localhost: \(busy)/\(slots) local slots busy\(localSpeed.map { ", " + Self.speedText($0) } ?? "")\n"
+        }
         for job in jobs {
             let place = job.host.map { job.state == .running ? " on \($0)" : job.state == .local ? " here" : "" } ?? ""
             text +=
@@ -96,6 +117,8 @@ struct StatusReport {
             text += "\(host.name): \(state)\(host.notInCurrentList ? " (not in the latest job's host list)" : "")\n"
             text +=
                 "  connections \(stats.connections), channels \(stats.channelsOpen) open / \(stats.channelsBusy) busy of \(host.slots) slots\n"
+            text += "  " + Self.loadText(stats.load, note: stats.loadNote, capacity: host.capacity) + "\n"
+            text += "  " + (host.speed.map(Self.speedText) ?? "speed: not learned yet") + "\n"
             let mean = stats.meanJobMilliseconds.map { String(Int($0.rounded())) + " ms" } ?? "-"
             let refused = stats.jobsRefused > 0 ? ", \(stats.jobsRefused) refused (went elsewhere)" : ""
             text += "  jobs \(stats.jobsDone) done, \(stats.jobsFailed) failed\(refused), mean \(mean)\n"
@@ -130,6 +153,38 @@ struct StatusReport {
         return text
     }
 
+    /// "load: 3/4 slots busy (1 yours), 1 other user waiting, 4 CPUs, 1200 MiB free; takes 1 of this daemon's
+    /// jobs at once".
+    static func loadText(_ load: ServerLoad?, note: String?, capacity: Int) -> String {
+        guard let load else {
+            return "load: " + (note.map { "unknown (\($0)); takes \(capacity) jobs at once" } ?? "not reported yet")
+        }
+        let waiting = load.waiting == 1 ? "1 other user waiting" : "\(load.waiting) other users waiting"
+        return
+            "load: \(load.busy)/\(load.slots) slots busy (\(load.mine) yours), \(waiting), \(load.cpus) CPUs, "
+            + "\(load.memoryMiB) MiB free; takes \(capacity) of this daemon's jobs at once"
+    }
+
+    /// "speed: 0.84 s per usual job (0.02 s of it the link), learned from 31 jobs".
+    static func speedText(_ speed: Speed) -> String {
+        "speed: \(fine(speed.seconds)) per usual job (\(fine(speed.overhead)) of it the link), learned from "
+            + "\(speed.samples) job\(speed.samples == 1 ? "" : "s")"
+    }
+
+    /// Milliseconds below 10 s ("128 ms"), else seconds.
+    static func fine(_ value: Double) -> String {
+        value < 10 ? "\(Int((value * 1000).rounded())) ms" : seconds(value)
+    }
+
+    static func speedJSON(_ speed: Speed?) -> JSONValue {
+        speed.map {
+            .object([
+                ("seconds_per_job", .number($0.seconds)), ("overhead_seconds", .number($0.overhead)),
+                ("samples", .int($0.samples)),
+            ])
+        } ?? .null
+    }
+
     /// The same report for scripts (`sshcc --status --json`): one JSON object, keys as documented in README.md.
     func json(pid: Int32, directory: String) -> String {
         let now = Monotonic.nanoseconds()
@@ -159,6 +214,15 @@ struct StatusReport {
                 ("last_error", stats.lastError.map { .string($0) } ?? .null),
                 ("refused_compilers", .object(refused)), ("toolchains_differ", .array(differ)),
             ]
+            let load: JSONValue =
+                stats.load.map { load in
+                    .object([
+                        ("slots", .int(load.slots)), ("busy", .int(load.busy)), ("mine", .int(load.mine)),
+                        ("other_users_waiting", .int(load.waiting)), ("cpus", .int(load.cpus)),
+                        ("memory_mib", .int(load.memoryMiB)),
+                    ])
+                } ?? .null
+            members += [("load", load), ("capacity", .int(host.capacity)), ("speed", Self.speedJSON(host.speed))]
             return .object(members)
         }
         let jobValues: [JSONValue] = jobs.map { job in
@@ -178,8 +242,14 @@ struct StatusReport {
         return JSONValue.object([
             ("pid", .int(Int(pid))), ("directory", .string(directory)), ("uptime_seconds", .number(uptimeSeconds)),
             ("running", .int(running)), ("queued", .int(queued)), ("wrappers", .int(clients)),
-            ("local_slots", local.map { .object([("slots", .int($0.0)), ("busy", .int($0.1))]) } ?? .null),
-            ("hosts", .array(hostValues)), ("jobs", .array(jobValues)), ("recent_failures", .array(failureValues)),
+            (
+                "local_slots",
+                local.map {
+                    .object([("slots", .int($0.0)), ("busy", .int($0.1)), ("speed", Self.speedJSON(localSpeed))])
+                } ?? .null
+            ),
+            ("farm_capacity", .int(farmCapacity)), ("hosts", .array(hostValues)), ("jobs", .array(jobValues)),
+            ("recent_failures", .array(failureValues)),
             ("compiled_locally", .object(sentBack.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
         ]).text + "\n"
     }

@@ -72,6 +72,24 @@ public struct JobRunner {
     public mutating func run(_ request: Request, prepared: PreparedJob? = nil, watch: StreamWatch? = nil) -> JobOutcome
     {
         if request.arguments == ServerQuery.recentFailures { return .reply(recentFailures()) }
+        if request.arguments == ServerQuery.load {
+            return .reply(Reply(status: 0, stdout: Array(JobSlots.load(options.slots).text.utf8)))
+        }
+        guard case .reply(var reply) = runJob(request, prepared: prepared, watch: watch) else { return .abandoned }
+        if request.version.reportsLoad {
+            // Taken after the job's slot went back: what the next job would find.
+            var load = JobSlots.load(options.slots)
+            (load.compileMilliseconds, load.waitedMilliseconds) = (lastTiming.compile, lastTiming.waited)
+            reply.load = Array(load.text.utf8)
+        }
+        return .reply(reply)
+    }
+
+    /// The latest job's compile and slot-wait times (ms), for its reply's load report.
+    private var lastTiming: (compile: Int?, waited: Int?) = (nil, nil)
+
+    private mutating func runJob(_ request: Request, prepared: PreparedJob?, watch: StreamWatch?) -> JobOutcome {
+        lastTiming = (nil, 0)
         jobsServed += 1
         let job = jobsServed
         let started = Monotonic.nanoseconds()
@@ -187,6 +205,7 @@ public struct JobRunner {
                 case .abandoned: return .abandoned
                 case .terminating: return .refused("the server is shutting down; the job was not started")
                 case .acquired(let held, let waited):
+                    lastTiming.waited = waited
                     job.slot = held
                     JobSlots.announce(held, options.slots, file: PathName.source(in: request.arguments))
                     if waited > 0 { logger.info("slot: job \(number) waited \(waited) ms for a compile slot") }
@@ -194,6 +213,8 @@ public struct JobRunner {
             }
             let compiler = CompilerRun(job, watch: watch, sandbox: sandboxReadable(job.executable, in: job.directory))
             let prestarted = job.compile != nil
+            let compileStarted = Monotonic.nanoseconds()
+            defer { lastTiming.compile = Monotonic.milliseconds(since: compileStarted) }
             let fileLimit = options.limits.fileSizeBytes > 0 ? options.limits.fileSizeBytes : .max
             var result: ProcessResult
             if plan.readsStandardInput {
@@ -344,13 +365,22 @@ public struct JobRunner {
     /// Why `executable` may not compile for a client whose toolchain identity is `client` (`DIGEST SUMMARY`),
     /// or nil when it has the same; its own identity is computed at its first such job.
     private mutating func toolchainRefusal(_ client: String, _ compilerName: String, _ executable: String) -> String? {
-        if toolchains[executable] == nil { toolchains[executable] = .some(ToolchainIdentity.compute(executable)) }
+        if toolchains[executable] == nil { toolchains[executable] = .some(toolchainIdentity(executable)) }
         let mine = toolchains[executable] ?? nil
         guard mine?.digest != String(ToolchainCheck.digest(client)) else { return nil }
         return ToolchainCheck.refusal(
             compiler: compilerName, server: mine?.summary ?? "a compiler sshccd cannot identify",
             client: "\(shown(ToolchainCheck.summary(client), limit: 80)) "
                 + "(\(shown(ToolchainCheck.digest(client).prefix(12))) against \(mine?.digest.prefix(12) ?? "none"))")
+    }
+
+    /// The compiler's identity: kept from an earlier sshccd of this account (hashing a compiler reads some 100
+    /// MB: every new channel's first job would pay it), or computed and kept.
+    private func toolchainIdentity(_ executable: String) -> ToolchainIdentity? {
+        guard let directory = options.cacheDirectory, (try? Files.makePrivateDirectory(directory)) != nil else {
+            return ToolchainIdentity.compute(executable)
+        }
+        return ToolchainCache.identity(of: executable, muxDirectory: directory).identity
     }
 
     /// Whether `executable` compiles an empty file with `plugin` loaded (sandboxed as a job's compiler is).

@@ -11,6 +11,7 @@
 // The names live in the network namespace: every sshccd of a machine shares them as long as sshd runs them in
 // one (the usual case). A user with a shell could bind the names and hold slots, as they could hold the CPUs.
 
+import CompileCore
 import POSIXSupport
 
 public struct JobSlotSettings: Equatable, Sendable {
@@ -144,6 +145,19 @@ public enum JobSlots {
     static func boundSockets() -> [(inode: UInt64, name: Substring)] {
         guard let bytes = try? Files.read("/proc/net/unix", limit: 64 << 20) else { return [] }
         return SlotNames.bound(inProcNetUnix: String(decoding: bytes, as: UTF8.self))
+    }
+
+    /// The machine's load as every client is told it: slots held (all accounts, and this one's), other
+    /// accounts waiting, CPUs, available memory. One read of /proc/net/unix, as a waiting job does each poll.
+    public static func load(_ settings: JobSlotSettings) -> ServerLoad {
+        let names = boundNames()
+        let slotPrefix = SlotNames.prefix(settings) + "slot/"
+        let me = CurrentProcess.userID
+        return ServerLoad(
+            slots: settings.count, busy: names.filter { $0.hasPrefix(slotPrefix) }.count,
+            mine: SlotNames.held(settings, in: names).filter { $0.uid == me }.count,
+            waiting: Set(SlotNames.waiters(settings, in: names).filter { $0.uid != me }.map(\.uid)).count,
+            cpus: CurrentProcess.processors, memoryMiB: (availableMemory() ?? 0) >> 20)
     }
 
     static func enoughMemory(_ settings: JobSlotSettings) -> Bool {

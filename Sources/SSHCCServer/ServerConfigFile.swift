@@ -12,7 +12,7 @@ public enum ServerConfigFile {
     /// Settings a file may hold: every option of the command line that takes a value, but not `config`
     /// itself (a file naming another is a loop waiting to happen).
     public static let settings = [
-        "log", "tmpdir", "compilers", "allow", "jobs", "slots", "min-free-memory", "max-source", "max-args",
+        "log", "tmpdir", "cache", "compilers", "allow", "jobs", "slots", "min-free-memory", "max-source", "max-args",
         "max-arg-length", "max-output", "max-memory", "max-cpu", "max-wall", "source-wait", "sandbox",
         "sandbox-read", "protocols", "direct-steps", "gcc-plugins",
     ]
@@ -52,6 +52,7 @@ public enum ServerConfigFile {
         let lines: [(String, String?)] = [
             ("log", options.logPath),
             ("tmpdir", options.temporaryDirectory),
+            ("cache", options.cacheDirectory ?? "none"),
             ("compilers", options.allowList.names.sorted().joined(separator: ",")),
             ("jobs", "\(options.slots.count)"),
             ("slots", options.slots.name),

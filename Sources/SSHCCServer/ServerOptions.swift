@@ -30,6 +30,10 @@ public struct ServerOptions: Equatable, Sendable {
     /// for the rest of its request before it gives them up (`--source-wait`): a client that sends a command line
     /// and then nothing must not keep a slot from everyone else.
     public var sourceWaitSeconds = 10
+    /// A private directory of this account where compilers' toolchain identities are kept between sshccd
+    /// processes (`--cache`; nil: `none`, each process computes them). Default: `sshccd-cache-UID` in the
+    /// temporary directory.
+    public var cacheDirectory: String?
     /// The log path as configured, before `%u`/`%h` are expanded (`--status` reads every account's log).
     public var logPattern = ""
     /// The configuration file the settings came from, if one was read.
@@ -47,6 +51,7 @@ public struct ServerOptions: Equatable, Sendable {
     ) {
         self.logPath = logPath
         self.temporaryDirectory = temporaryDirectory
+        cacheDirectory = temporaryDirectory + "/sshccd-cache-\(CurrentProcess.userID)"
     }
 
     /// `$XDG_STATE_HOME/sshcc/sshccd.log`, else `~/.local/state/sshcc/sshccd.log`.
@@ -79,6 +84,8 @@ public struct ServerOptions: Equatable, Sendable {
                                 clients); --json for scripts
           --log FILE            log file (default $XDG_STATE_HOME/sshcc/sshccd.log or ~/.local/state/sshcc/sshccd.log)
           --tmpdir DIR          where private job directories are made (default $TMPDIR or /tmp)
+          --cache DIR|none      a private directory (made if missing) where compilers' identities are kept
+                                between sshccd processes (default TMPDIR/sshccd-cache-UID)
           --compilers LIST      the only compiler names allowed (default gcc,g++,cc,c++,clang,clang++)
           --allow LIST          compiler names allowed in addition to the list
           --jobs N              compiles at once on this machine, across all sshccd processes and users
@@ -103,9 +110,9 @@ public struct ServerOptions: Equatable, Sendable {
                                 (default auto: when the kernel has Landlock)
           --sandbox-read LIST   more directories or files the compiler may read (default /usr, /bin, /sbin,
                                 /lib*, /opt, /etc/ld.so.cache)
-          --protocols LIST      the protocol versions accepted (default 1,2,4,5; 1,2,4 refuses a source sent in
-                                pieces and 1 alone compressed requests, as older sshccd did: clients then
-                                send the version before)
+          --protocols LIST      the protocol versions accepted (default 1,2,4,5,6; 1,2,4,5 sends no load report,
+                                1,2,4 refuses a source in pieces and 1 alone compressed requests, as older
+                                sshccd did: clients then send the version before)
           --direct-steps auto|off
                                 run gcc's cc1 and as themselves, with the command lines the driver prints for
                                 the job's flags (gcc -###, once per flag set): no driver process per step
@@ -153,7 +160,19 @@ public struct ServerOptions: Equatable, Sendable {
             let argument = arguments[index]
             switch argument {
             case "--log": options.logPath = try value(argument)
-            case "--tmpdir": options.temporaryDirectory = try value(argument)
+            case "--tmpdir":
+                let keepsDefault =
+                    options.cacheDirectory == options.temporaryDirectory + "/sshccd-cache-\(CurrentProcess.userID)"
+                options.temporaryDirectory = try value(argument)
+                if keepsDefault {
+                    options.cacheDirectory = options.temporaryDirectory + "/sshccd-cache-\(CurrentProcess.userID)"
+                }
+            case "--cache":
+                let path = try value(argument)
+                guard path == "none" || path.hasPrefix("/") else {
+                    throw UsageError("--cache needs an absolute path or none")
+                }
+                options.cacheDirectory = path == "none" ? nil : path
             case "--compilers": options.allowList = CompilerAllowList(names: names(try value(argument)))
             case "--allow": options.allowList.names.formUnion(names(try value(argument)))
             case "--jobs":
@@ -204,7 +223,7 @@ public struct ServerOptions: Equatable, Sendable {
                 let versions = names(try value(argument)).map { UInt32($0).map(DistccVersion.init(rawValue:)) }
                 guard !versions.isEmpty, versions.allSatisfy({ $0.map(DistccVersion.supported.contains) ?? false })
                 else {
-                    throw UsageError("--protocols takes a list of 1, 2, 4 and 5")
+                    throw UsageError("--protocols takes a list of 1, 2, 4, 5 and 6")
                 }
                 options.wireLimits.versions = Set(versions.compactMap { $0 })
             case "--inetd", "--enable-tcp-insecure", "--no-detach": break

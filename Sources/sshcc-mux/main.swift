@@ -39,7 +39,7 @@ case "--version":
     guard arguments.count == 2 else { refuse("--version takes nothing after it") }
     try? Console.write(
         Array(
-            "sshcc-mux \(SSHCCVersion.string) (mux protocol \(MuxVersion.protocolNumber); distcc protocols 1, 2, 4 and 5 to its hosts)\n"
+            "sshcc-mux \(SSHCCVersion.string) (mux protocol \(MuxVersion.protocolNumber); distcc protocols 1, 2, 4, 5 and 6 to its hosts)\n"
                 .utf8), to: .output)
     CurrentProcess.exit(0)
 case nil, "--doctor", "--ready-fd": break

@@ -107,7 +107,7 @@ final class ScriptedStream: ServerStream {
             live.start(
                 job, head: HostRequest.head(Self.arguments, for: spec, version: version), version: version, now: 0)
             let events = try events(live, output: server.descriptors.output)
-            guard case .succeeded(let done, let result, _, let traffic) = events.first else {
+            guard case .succeeded(let done, let result, _, let traffic, _, _) = events.first else {
                 Issue.record("version \(version): \(events)")
                 continue
             }
@@ -137,7 +137,9 @@ final class ScriptedStream: ServerStream {
         job.supply(Array(request.source[..<half]), last: false)
         #expect(try step(live).isEmpty && live.life.awaitingSource)
         job.supply(Array(request.source[half...]), last: true)
-        guard case .succeeded(_, let result, _, let traffic) = try events(live, output: server.descriptors.output).first
+        guard
+            case .succeeded(_, let result, _, let traffic, _, _) = try events(live, output: server.descriptors.output)
+                .first
         else { Issue.record("no result"); return }
         #expect(result.status.exitCode == 0 && !result.object.isEmpty)
         #expect(traffic.piecesAhead == 1)
@@ -178,7 +180,7 @@ final class ScriptedStream: ServerStream {
         let retry = LiveChannel(
             PipeStream(try again.init(harness, options: ["--protocols", "1"])), servesOneJob: false)
         retry.start(job, head: HostRequest.head(Self.arguments, for: spec, version: 1), version: 1, now: 0)
-        guard case .succeeded(_, let result, _, _) = try self.events(retry).first else {
+        guard case .succeeded(_, let result, _, _, _, _) = try self.events(retry).first else {
             Issue.record("no result"); return
         }
         #expect(result.status.exitCode == 0)
@@ -211,7 +213,9 @@ final class ScriptedStream: ServerStream {
         let reply = WireEncoder.encode(Reply(status: 0, object: [1, 2, 3]))
         let extra = LiveChannel(ScriptedStream(reply + Array("DONE".utf8)), servesOneJob: false)
         extra.start(self.job(2, Array("int x;\n".utf8)), head: [], version: 1, now: 0)
-        guard case .succeeded(_, let result, _, _) = try events(extra).first else { Issue.record("no result"); return }
+        guard case .succeeded(_, let result, _, _, _, _) = try events(extra).first else {
+            Issue.record("no result"); return
+        }
         #expect(result.object == [1, 2, 3])
         #expect(extra.life.phase == .retired)
     }

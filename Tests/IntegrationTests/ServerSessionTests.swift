@@ -28,7 +28,8 @@ import Testing
         let flag = try hangingWhileFlagged(harness)
         let live = try ServerHarness.Live(harness, options: ["--jobs", "1"])
         try live.send(try harness.request("a.c", Self.source, ["gcc", "-c", "a.c"]))
-        #expect(eventually { harness.directory.exists("child.pid") })
+        // The shell makes the file before it writes the pid: wait for the line.
+        #expect(eventually { ((try? harness.directory.read("child.pid")) ?? Data()).last == UInt8(ascii: "\n") })
         let child = try #require(
             pid_t(
                 String(decoding: try harness.directory.read("child.pid"), as: UTF8.self).trimmingCharacters(

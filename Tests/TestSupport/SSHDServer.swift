@@ -78,6 +78,7 @@ public final class SSHDServer: @unchecked Sendable {
             if subsystem {
                 config.append(
                     "Subsystem sshcc \(Products.sshccd) --config none --log \(sshccdLog) --jobs 4 --slots-dir \(directory.path)/slots "
+                        + "--cache \(directory.path)/sshccd-cache "
                         + "--gcc-plugins \(GCCPluginBuild.directory) "
                         + sshccdOptions.joined(separator: " "))
             }

@@ -1,26 +1,28 @@
-// The local compiler's toolchain identity, kept in the mux directory (private, checked before use) so that a
-// job costs a few stat calls instead of hashing the compiler: one small file per compiler path, holding the
+// A compiler's toolchain identity, kept in a private directory (checked before use) — the wrapper's mux
+// directory, sshccd's own under its temporary directory — so that a job, or a new sshccd's first job, costs a
+// few stat calls instead of hashing the compiler: one small file per compiler path, holding the
 // identity and each of its files' device, inode, size and modification time. A changed file (an upgraded
 // gcc, another assembler on PATH) is a miss, and the identity is computed again.
 
 import CompileCore
 import POSIXSupport
-import Toolchains
 
-struct ToolchainCache {
+public struct ToolchainCache {
     let directory: String
     static let magic = "sshcc-toolchain-1"
 
-    /// Nil unless `muxDirectory` is this user's and private.
-    static func open(in muxDirectory: String) -> ToolchainCache? {
-        guard Files.privateDirectoryProblem(muxDirectory) == nil else { return nil }
-        return ToolchainCache(directory: muxDirectory + "/toolchains")
+    /// Nil unless `privateDirectory` is this user's and private.
+    static func open(in privateDirectory: String) -> ToolchainCache? {
+        guard Files.privateDirectoryProblem(privateDirectory) == nil else { return nil }
+        return ToolchainCache(directory: privateDirectory + "/toolchains")
     }
 
-    /// The identity of the compiler at `compiler` (an absolute path): kept, or computed and kept — `kept`
-    /// false when it could not be (a first job: the mux directory is made once the daemon starts; `keep`
-    /// it then).
-    static func identity(of compiler: String, muxDirectory: String) -> (identity: ToolchainIdentity?, kept: Bool) {
+    /// The identity of the compiler at `compiler` (an absolute path): kept in `muxDirectory` (any private
+    /// directory of this user), or computed and kept — `kept` false when it could not be (a first job: the
+    /// mux directory is made once the daemon starts; `keep` it then).
+    public static func identity(of compiler: String, muxDirectory: String) -> (
+        identity: ToolchainIdentity?, kept: Bool
+    ) {
         let cache = open(in: muxDirectory)
         if let kept = cache?.lookup(compiler) { return (kept, true) }
         guard let computed = ToolchainIdentity.compute(compiler) else { return (nil, true) }
@@ -28,7 +30,7 @@ struct ToolchainCache {
         return (computed, cache != nil)
     }
 
-    static func keep(_ identity: ToolchainIdentity, of compiler: String, muxDirectory: String) {
+    public static func keep(_ identity: ToolchainIdentity, of compiler: String, muxDirectory: String) {
         open(in: muxDirectory)?.store(compiler, identity)
     }
 

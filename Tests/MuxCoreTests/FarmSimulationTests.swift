@@ -1,0 +1,242 @@
+// The placement rules at the scale of a farm, on paper: a discrete-event simulation of many users' daemons
+// (each a real Scheduler) and many servers (slots shared by every user, a freed slot going to the user who has
+// waited longest, as sshccd's line-up does), with load reports in every reply and in answer to a probe every
+// 0.1 s while a daemon has jobs waiting, as the mux daemon sends them. The test runs a small farm; the full
+// size (100 servers × 1000 users) runs by hand: FARM_SIMULATION=full swift test --filter FarmSimulation.
+
+import CompileCore
+import Glibc
+import MuxCore
+import Testing
+
+struct FarmSimulation {
+    struct Server {
+        var slots: Int
+        /// Seconds one job takes here.
+        var seconds: Double
+        var running: [(user: Int, job: Int)] = []
+        /// Jobs waiting for a slot, with when they came.
+        var waiting: [(user: Int, job: Int, since: Double)] = []
+    }
+
+    struct User {
+        var scheduler = Scheduler()
+        var pools: [PoolKey] = []
+        var start: Double
+        var jobs: Int
+        var done = 0
+        var finished: Double?
+        var lastProbe: [Int: Double] = [:]
+        /// Each job's copies: server and when it went.
+        var sent: [Int: [(server: Int, at: Double)]] = [:]
+        var tickets: [Int: Scheduler.Ticket] = [:]
+    }
+
+    enum Event {
+        case start(user: Int)
+        case arrive(user: Int, job: Int, server: Int)
+        case done(server: Int, user: Int, job: Int)
+        case reply(user: Int, job: Int, server: Int, load: ServerLoad, compile: Double)
+        case load(user: Int, server: Int, load: ServerLoad)
+        case tick(user: Int)
+    }
+
+    var servers: [Server]
+    var users: [User] = []
+    var events: [(time: Double, order: Int, event: Event)] = []
+    var order = 0
+    var now = 0.0
+    let rtt: Double
+    var rng: SplitMix
+
+    /// `hostsPerUser` random servers in each user's list (declared `slots` each), `jobs` per build, builds
+    /// starting within `window` seconds.
+    init(
+        servers: [Server], users: Int, hostsPerUser: Int, declared: Int, jobs: Int, window: Double, rtt: Double,
+        seed: UInt64
+    ) {
+        self.servers = servers
+        self.rtt = rtt
+        rng = SplitMix(seed)
+        for index in 0..<users {
+            var user = User(start: rng.unit() * window, jobs: jobs)
+            var chosen: Set<Int> = []
+            while chosen.count < min(hostsPerUser, servers.count) {
+                chosen.insert(Int(rng.next() % UInt64(servers.count)))
+            }
+            let access = HostAccess(
+                identity: nil, knownHosts: "/k", agentSocket: nil, connectTimeout: 10, ioTimeout: 300)
+            for server in chosen.sorted() {
+                let key = PoolKey(host: "s\(server)", access: access)
+                user.pools.append(key)
+                user.scheduler.addPool(key, slots: declared, awaitsLoad: true)
+            }
+            self.users.append(user)
+            schedule(user.start, .start(user: index))
+        }
+    }
+
+    mutating func schedule(_ time: Double, _ event: Event) {
+        order += 1
+        let entry = (time, order, event)
+        let index = events.firstIndex { $0.time > time } ?? events.count
+        events.insert(entry, at: index)
+    }
+
+    func load(_ server: Int, for user: Int) -> ServerLoad {
+        let s = servers[server]
+        let others = Set(s.waiting.map(\.user)).subtracting([user]).count
+        return ServerLoad(
+            slots: s.slots, busy: s.running.count, mine: s.running.filter { $0.user == user }.count, waiting: others)
+    }
+
+    mutating func run() {
+        while !events.isEmpty {
+            let (time, _, event) = events.removeFirst()
+            now = time
+            handle(event)
+        }
+    }
+
+    mutating func handle(_ event: Event) {
+        switch event {
+        case .start(let user):
+            for server in users[user].pools.map(serverIndex) {
+                schedule(now + rtt, .load(user: user, server: server, load: load(server, for: user)))
+            }
+            for job in 0..<users[user].jobs {
+                let ticket = Scheduler.Ticket(id: job, pools: users[user].pools, size: 65536)
+                users[user].tickets[job] = ticket
+                perform(user) { $0.submit(ticket) }
+            }
+            schedule(now + 0.1, .tick(user: user))
+        case .arrive(let user, let job, let server):
+            guard users[user].sent[job]?.contains(where: { $0.server == server }) == true else { return }
+            servers[server].waiting.append((user, job, now))
+            startJobs(server)
+        case .done(let server, let user, let job):
+            guard let index = servers[server].running.firstIndex(where: { $0 == (user, job) }) else { return }
+            servers[server].running.remove(at: index)
+            schedule(
+                now + rtt / 2,
+                .reply(
+                    user: user, job: job, server: server, load: load(server, for: user),
+                    compile: servers[server].seconds))
+            startJobs(server)
+        case .reply(let user, let job, let server, let load, let compile):
+            guard users[user].tickets[job] != nil,
+                let copy = users[user].sent[job]?.first(where: { $0.server == server })
+            else { return }
+            users[user].tickets[job] = nil
+            users[user].done += 1
+            if users[user].done == users[user].jobs { users[user].finished = now }
+            let key = users[user].pools.first { serverIndex($0) == server }!
+            let observation = Scheduler.Observation(compile: compile, total: now - copy.at)
+            perform(user) { $0.finished(job, on: key, observation: observation) + $0.loadReported(key, load) }
+        case .load(let user, let server, let load):
+            let key = users[user].pools.first { serverIndex($0) == server }!
+            perform(user) { $0.loadReported(key, load) }
+        case .tick(let user):
+            guard users[user].finished == nil else { return }
+            // While jobs wait, each server is asked its load every 0.1 s.
+            if !users[user].scheduler.queue.isEmpty {
+                for server in users[user].pools.map(serverIndex) {
+                    schedule(now + rtt, .load(user: user, server: server, load: load(server, for: user)))
+                }
+            }
+            perform(user) { $0.tick() }
+            schedule(now + 0.1, .tick(user: user))
+        }
+    }
+
+    func serverIndex(_ key: PoolKey) -> Int { Int(key.host.dropFirst())! }
+
+    mutating func perform(_ user: Int, _ event: (inout Scheduler) -> [Scheduler.Action]) {
+        users[user].scheduler.now = now
+        for action in event(&users[user].scheduler) {
+            switch action {
+            case .dispatch(let ticket, let key):
+                let server = serverIndex(key)
+                users[user].sent[ticket.id, default: []].append((server, now))
+                schedule(now + rtt / 2, .arrive(user: user, job: ticket.id, server: server))
+            case .withdraw(let job, let key):
+                let server = serverIndex(key)
+                users[user].sent[job]?.removeAll { $0.server == server }
+                servers[server].waiting.removeAll { $0.user == user && $0.job == job }
+                if let index = servers[server].running.firstIndex(where: { $0 == (user, job) }) {
+                    servers[server].running.remove(at: index)
+                    startJobs(server)
+                }
+            case .fail: Issue.record("a job failed in the simulation")
+            }
+        }
+    }
+
+    /// Free slots go to the user who has waited longest (each user's oldest waiting job).
+    mutating func startJobs(_ server: Int) {
+        while servers[server].running.count < servers[server].slots, !servers[server].waiting.isEmpty {
+            let next = servers[server].waiting.indices.min {
+                servers[server].waiting[$0].since < servers[server].waiting[$1].since
+            }!
+            let (user, job, _) = servers[server].waiting.remove(at: next)
+            servers[server].running.append((user, job))
+            schedule(now + servers[server].seconds, .done(server: server, user: user, job: job))
+        }
+    }
+
+    /// The last build's end, against a lower bound: every job's work spread over every slot at once, and no
+    /// build shorter than its own jobs on the fastest servers it lists.
+    var makespan: Double { users.compactMap(\.finished).max() ?? .infinity }
+    var lowerBound: Double {
+        let capacity = servers.reduce(0.0) { $0 + Double($1.slots) / $1.seconds }
+        let work = Double(users.reduce(0) { $0 + $1.jobs })
+        let earliest = users.map(\.start).min() ?? 0
+        return max(earliest + work / capacity, users.map(\.start).max() ?? 0)
+    }
+}
+
+/// A small, seeded random source (the simulation must be the same on every run).
+struct SplitMix {
+    var state: UInt64
+    init(_ seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+}
+
+struct FarmSimulationTests {
+    /// Servers of three speeds, many users with overlapping host lists, builds starting over a few seconds:
+    /// every job is done, and the farm's makespan stays near the bound no placement can beat.
+    @Test func theBalanceHoldsAcrossAFarm() {
+        let full = (CommandLineEnvironment.value("FARM_SIMULATION") ?? "") == "full"
+        let serverCount = full ? 100 : 12
+        let userCount = full ? 1000 : 60
+        var servers: [FarmSimulation.Server] = []
+        for index in 0..<serverCount {
+            servers.append(.init(slots: 8, seconds: [0.5, 1.0, 2.0][index % 3]))
+        }
+        var farm = FarmSimulation(
+            servers: servers, users: userCount, hostsPerUser: full ? 10 : 4, declared: 8, jobs: 16, window: 10,
+            rtt: 0.02, seed: 21)
+        farm.run()
+        let finished = farm.users.filter { $0.finished != nil }.count
+        #expect(finished == userCount, "every build ends")
+        let ratio = farm.makespan / farm.lowerBound
+        print(
+            "farm simulation: \(serverCount) servers × \(userCount) users: makespan \(farm.makespan) s, bound \(farm.lowerBound) s, ratio \(ratio)"
+        )
+        #expect(ratio < 1.25, "makespan \(farm.makespan) s against a bound of \(farm.lowerBound) s")
+    }
+}
+
+enum CommandLineEnvironment {
+    static func value(_ name: String) -> String? {
+        guard let raw = getenv(name) else { return nil }
+        return String(cString: raw)
+    }
+}
