@@ -82,9 +82,12 @@ import Testing
         #expect(Self.mismatches(project, count: 100) == [])
         #expect(a.logins == 1, "one SSH login to host A for all its jobs")
         #expect(b.logins == 1, "one SSH login to host B for all its jobs")
-        #expect(a.jobsServed + b.jobsServed == 100)
+        // Each job once, and a copy for each straggler raced on a free host (a loaded machine makes some).
+        let log = Self.muxLog(project)
+        let races = log.components(separatedBy: "a copy races it on").count - 1
+        #expect(a.jobsServed + b.jobsServed >= 100 && a.jobsServed + b.jobsServed <= 100 + races, "\(log)")
         #expect(a.jobsServed > 0 && b.jobsServed > 0, "both hosts took jobs: \(a.jobsServed) + \(b.jobsServed)")
-        #expect(Self.muxLog(project).components(separatedBy: "started: pid").count - 1 == 1, "one daemon")
+        #expect(log.components(separatedBy: "started: pid").count - 1 == 1, "one daemon")
         attachLogsOnFailure(a, result.status == 0)
     }
 
