@@ -31,7 +31,8 @@ public struct HostSpeed: Equatable, Sendable {
     public mutating func learn(bytes: Int, compile: Double?, total: Double, waited: Double) {
         let perUnit = (compile ?? max(0, total - waited)) / Self.unit(of: bytes)
         let overhead = compile.map { max(0, total - $0 - waited) } ?? 0
-        let weight = samples < 4 ? 0.5 : 0.25
+        // The first job sets the estimate; the next few move it more than later ones.
+        let weight = samples == 0 ? 1 : samples < 4 ? 0.5 : 0.25
         compileSeconds += weight * (perUnit - compileSeconds)
         overheadSeconds += weight * (overhead - overheadSeconds)
         samples += 1
@@ -42,15 +43,6 @@ public struct HostSpeed: Equatable, Sendable {
     public mutating func atLeast(bytes: Int, elapsed: Double) {
         let perUnit = 1.5 * max(0, elapsed - overheadSeconds) / Self.unit(of: bytes)
         compileSeconds = max(compileSeconds, perUnit)
-    }
-
-    public static func first(bytes: Int, compile: Double?, total: Double, waited: Double) -> HostSpeed {
-        var speed = HostSpeed(compileSeconds: 0, overheadSeconds: 0, samples: 0)
-        let perUnit = (compile ?? max(0, total - waited)) / unit(of: bytes)
-        speed.compileSeconds = perUnit
-        speed.overheadSeconds = compile.map { max(0, total - $0 - waited) } ?? 0
-        speed.samples = 1
-        return speed
     }
 }
 

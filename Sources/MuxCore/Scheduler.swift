@@ -176,7 +176,6 @@ public struct Scheduler {
         let placements = running.removeValue(forKey: id) ?? []
         var actions: [Action] = []
         for placement in placements {
-            pools[placement.pool]?.busy -= 1
             let bytes = placement.ticket.size ?? usualSize
             if placement.pool == (pool ?? placement.pool) {
                 if let observation { learn(placement.pool, bytes: bytes, observation) }
@@ -249,7 +248,7 @@ public struct Scheduler {
     /// The job's wrapper left before it ended (its preprocessing failed): dropped wherever it is.
     public mutating func cancelled(_ id: Int) -> [Action] {
         queue.removeAll { $0.id == id }
-        for placement in running.removeValue(forKey: id) ?? [] { pools[placement.pool]?.busy -= 1 }
+        running[id] = nil
         return pump()
     }
 
@@ -283,32 +282,26 @@ public struct Scheduler {
         ticket.toolchain.map { toolchains[pool]?[$0] == false } ?? false
     }
 
-    /// Drops the job's copy on `pool` (nil: its only one) and frees its slot; the copy, nil when the job was
-    /// not running there.
+    /// Drops the job's copy on `pool` (nil: its only one); the copy, nil when the job was not running there.
+    /// Its slot counts as free at the next pump (which every event ends with).
     private mutating func remove(_ id: Int, on pool: PoolKey?) -> Placement? {
         guard var placements = running[id],
             let index = placements.firstIndex(where: { pool == nil || $0.pool == pool })
         else { return nil }
         let removed = placements.remove(at: index)
         running[id] = placements.isEmpty ? nil : placements
-        pools[removed.pool]?.busy -= 1
         return removed
     }
 
     private mutating func learn(_ pool: PoolKey, bytes: Int, _ observation: Observation) {
-        if speeds[pool.host] == nil {
-            speeds[pool.host] = HostSpeed.first(
-                bytes: bytes, compile: observation.compile, total: observation.total, waited: observation.waited)
-        } else {
-            speeds[pool.host]!.learn(
-                bytes: bytes, compile: observation.compile, total: observation.total, waited: observation.waited)
-        }
+        speeds[pool.host, default: HostSpeed(compileSeconds: 0, overheadSeconds: 0, samples: 0)].learn(
+            bytes: bytes, compile: observation.compile, total: observation.total, waited: observation.waited)
     }
 
     /// Places queued jobs in arrival order (Placement.swift); fails those no pool can ever take; races
     /// stragglers when nothing waits.
     private mutating func pump() -> [Action] {
-        // Each pool's count of this daemon's jobs, from the copies that run: never a count that drifted.
+        // Each pool's count of this daemon's jobs, from the copies that run (`place` adds to it within the pass).
         var counts: [PoolKey: Int] = [:]
         for placement in running.values.joined() { counts[placement.pool, default: 0] += 1 }
         for key in pools.keys { pools[key]!.busy = counts[key] ?? 0 }

@@ -239,7 +239,7 @@ final class HostDriver: @unchecked Sendable {
         guard !loadUnsupported, probe == nil, placed.isEmpty, !health.isDown else { return }
         let now = Monotonic.nanoseconds()
         if let loadAt, !(inbox.withLock { demand } && now - loadAt >= Self.probeInterval) { return }
-        guard let (connection, channel) = connections.lazy.compactMap({ c in c.readyChannel.map { (c, $0) } }).first
+        guard let (connection, channel) = firstReadyChannel
         else { return }
         let question = DaemonJob(id: 0, arguments: ServerQuery.load, pools: [], isProbe: true)
         question.supply([], last: true)
@@ -342,7 +342,7 @@ final class HostDriver: @unchecked Sendable {
                 placed.removeFirst()
                 continue
             }
-            guard let (connection, channel) = connections.lazy.compactMap({ c in c.readyChannel.map { (c, $0) } }).first
+            guard let (connection, channel) = firstReadyChannel
             else { return }
             placed.removeFirst()
             job.whenChanged(by: key.host) { [weak self] in self?.wake() }  // its source arrives, or it is over
@@ -350,6 +350,11 @@ final class HostDriver: @unchecked Sendable {
             connection.start(job, on: channel, version: version)
             service(connection)  // send at once rather than after the next poll
         }
+    }
+
+    /// An idle channel, and its connection, if any is ready for a request.
+    private var firstReadyChannel: (ChannelEngine, LiveChannel)? {
+        connections.lazy.compactMap { c in c.readyChannel.map { (c, $0) } }.first
     }
 
     private var totalChannels: Int {

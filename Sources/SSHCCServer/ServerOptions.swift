@@ -34,6 +34,10 @@ public struct ServerOptions: Equatable, Sendable {
     /// processes (`--cache`; nil: `none`, each process computes them). Default: `sshccd-cache-UID` in the
     /// temporary directory.
     public var cacheDirectory: String?
+    /// The default `cacheDirectory` for a temporary directory.
+    static func defaultCache(in temporaryDirectory: String) -> String {
+        temporaryDirectory + "/sshccd-cache-\(CurrentProcess.userID)"
+    }
     /// The log path as configured, before `%u`/`%h` are expanded (`--status` reads every account's log).
     public var logPattern = ""
     /// The configuration file the settings came from, if one was read.
@@ -51,7 +55,7 @@ public struct ServerOptions: Equatable, Sendable {
     ) {
         self.logPath = logPath
         self.temporaryDirectory = temporaryDirectory
-        cacheDirectory = temporaryDirectory + "/sshccd-cache-\(CurrentProcess.userID)"
+        cacheDirectory = Self.defaultCache(in: temporaryDirectory)
     }
 
     /// `$XDG_STATE_HOME/sshcc/sshccd.log`, else `~/.local/state/sshcc/sshccd.log`.
@@ -161,12 +165,10 @@ public struct ServerOptions: Equatable, Sendable {
             switch argument {
             case "--log": options.logPath = try value(argument)
             case "--tmpdir":
-                let keepsDefault =
-                    options.cacheDirectory == options.temporaryDirectory + "/sshccd-cache-\(CurrentProcess.userID)"
+                // A cache left at its default follows the temporary directory.
+                let followed = options.cacheDirectory == ServerOptions.defaultCache(in: options.temporaryDirectory)
                 options.temporaryDirectory = try value(argument)
-                if keepsDefault {
-                    options.cacheDirectory = options.temporaryDirectory + "/sshccd-cache-\(CurrentProcess.userID)"
-                }
+                if followed { options.cacheDirectory = ServerOptions.defaultCache(in: options.temporaryDirectory) }
             case "--cache":
                 let path = try value(argument)
                 guard path == "none" || path.hasPrefix("/") else {

@@ -213,7 +213,7 @@ struct FarmSimulationTests {
     /// Servers of three speeds, many users with overlapping host lists, builds starting over a few seconds:
     /// every job is done, and the farm's makespan stays near the bound no placement can beat.
     @Test func theBalanceHoldsAcrossAFarm() {
-        let full = (CommandLineEnvironment.value("FARM_SIMULATION") ?? "") == "full"
+        let full = getenv("FARM_SIMULATION").map { String(cString: $0) } == "full"
         let serverCount = full ? 100 : 12
         let userCount = full ? 1000 : 60
         var servers: [FarmSimulation.Server] = []
@@ -231,12 +231,5 @@ struct FarmSimulationTests {
             "farm simulation: \(serverCount) servers × \(userCount) users: makespan \(farm.makespan) s, bound \(farm.lowerBound) s, ratio \(ratio)"
         )
         #expect(ratio < 1.25, "makespan \(farm.makespan) s against a bound of \(farm.lowerBound) s")
-    }
-}
-
-enum CommandLineEnvironment {
-    static func value(_ name: String) -> String? {
-        guard let raw = getenv(name) else { return nil }
-        return String(cString: raw)
     }
 }
