@@ -150,7 +150,10 @@ let package = Package(
         .testTarget(name: "ServerPolicyTests", dependencies: ["ServerPolicy", "CompileCore"], swiftSettings: strict),
         .testTarget(name: "KnownHostsFormatTests", dependencies: ["KnownHostsFormat", "SSH"], swiftSettings: strict),
         .testTarget(name: "OpenSSHConfigTests", dependencies: ["OpenSSHConfig"], swiftSettings: strict),
-        .testTarget(name: "MuxCoreTests", dependencies: ["MuxCore", "DistccWire"], swiftSettings: strict),
+        .testTarget(
+            name: "MuxCoreTests",
+            dependencies: ["MuxCore", "DistccWire", .product(name: "HeapModule", package: "swift-collections")],
+            swiftSettings: strict),
         .testTarget(name: "PreprocessedTextTests", dependencies: ["PreprocessedText"], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",

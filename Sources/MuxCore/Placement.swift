@@ -41,6 +41,19 @@ extension Scheduler {
             overheadSeconds: known.reduce(0) { $0 + $1.overheadSeconds } / count, samples: 0)
     }
 
+    /// Whether the pool's server may hold one of this daemon's jobs in its queue, as it last reported: other
+    /// accounts wait there, or fewer of this account's jobs run there than this daemon has placed.
+    func mayQueue(_ key: PoolKey) -> Bool {
+        guard let load = pools[key]?.load else { return false }
+        return load.waiting > 0 || load.mine < running.values.joined().filter { $0.pool == key }.count
+    }
+
+    /// Whether the server of `key` should be asked its load now: jobs wait here for a slot, or a job of this
+    /// daemon runs there past its expected time (is it queued there, or compiling late?).
+    public func wantsLoad(_ key: PoolKey) -> Bool {
+        !queue.isEmpty || running.values.joined().contains { $0.pool == key && $0.started + $0.expected < now }
+    }
+
     /// How many jobs of this daemon the pool may run at once: the declared slots, or fewer when its server
     /// has fewer (never below what already runs there).
     public func capacity(of key: PoolKey) -> Int {
@@ -109,9 +122,14 @@ extension Scheduler {
     /// A job that will finish this much later where it runs than a copy would on a free host is raced there.
     static func raceMargin(_ copyCost: Double) -> Double { max(0.1, 0.25 * copyCost) }
 
+    /// A job running this many times its expected time, on a server with no queue, is a straggler.
+    static let stragglerFactor = 2.0
+
     /// With nothing queued, each remote pool with a free slot takes a copy of the running job it would finish
     /// well before its copy now running elsewhere: a job on a slow host, or one held longer than expected (its
-    /// server queued it behind other users' jobs) — an overdue job is guessed to run as long again. Only jobs
+    /// server queued it behind other users' jobs) — an overdue job is guessed to run as long again as it has.
+    /// Overdue means late on a server that reports jobs waiting, else past twice the expected time: a job
+    /// compiling a little late is a busy machine's noise, and a copy on an equal host would waste a slot. Only jobs
     /// whose whole source has come, once each.
     mutating func raceStragglers() -> [Action] {
         var actions: [Action] = []
@@ -126,8 +144,17 @@ extension Scheduler {
         for (id, placements) in running where placements.count == 1 && placements[0].ticket.size != nil {
             let placement = placements[0]
             let end = placement.started + placement.expected
-            // For racing, an overdue copy is guessed to run as long again as it has.
-            let expectedEnd = end > now ? end : now + (now - placement.started)
+            let elapsed = now - placement.started
+            let queuedThere = mayQueue(placement.pool)
+            let expectedEnd: Double
+            if end > now {
+                expectedEnd = end
+            } else if elapsed >= (queuedThere ? 1 : Self.stragglerFactor) * placement.expected {
+                // Far overdue: guessed to run as long again as it has.
+                expectedEnd = now + elapsed
+            } else {
+                continue  // a little late is a busy machine's noise: a copy would mostly waste a slot
+            }
             stragglers.append(Straggler(id: id, placement: placement, expectedEnd: expectedEnd))
         }
         stragglers.sort { $0.expectedEnd > $1.expectedEnd || ($0.expectedEnd == $1.expectedEnd && $0.id < $1.id) }

@@ -7,7 +7,12 @@ import CompileCore
 import POSIXSupport
 
 enum KeyCommands {
-    static let defaultServerCommand = "/usr/local/bin/sshccd"
+    /// sshccd where servers get it the way this machine got sshcc: the Debian package's /usr/bin, else the
+    /// install script's default /usr/local/bin (the line is printed for the administrator to check).
+    static var defaultServerCommand: String {
+        let own = Files.realPath("/proc/self/exe").map(PathName.directory)
+        return own == "/usr/bin" ? "/usr/bin/sshccd" : "/usr/local/bin/sshccd"
+    }
 
     /// The authorized_keys line for the public key `line` (`type base64 [comment]`), or why not.
     static func authorizedKeysLine(publicKey line: String, serverCommand: String) -> Result<String, SSHCCFailure> {
@@ -39,7 +44,8 @@ enum KeyCommands {
     static func keygen(_ arguments: [String]) -> Int32 {
         guard let (given, command) = parse(arguments, usage: "sshcc --keygen [FILE] [--sshccd COMMAND]", optional: true)
         else { return ExitCode.usage.rawValue }
-        let path = given ?? Environment.home + "/.ssh/sshcc_ed25519"
+        // As ssh-keygen and ssh find ~/.ssh: from the password database, not $HOME.
+        let path = given ?? (Environment.passwordHome ?? Environment.home) + "/.ssh/sshcc_ed25519"
         guard !Files.exists(path) else {
             Console.error("sshcc: \(path) exists; not overwriting it (use --authorize \(path).pub for its line)\n")
             return ExitCode.usage.rawValue

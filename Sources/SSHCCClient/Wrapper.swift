@@ -334,6 +334,8 @@ public enum Wrapper {
           --show-hosts         print the parsed host list and where it came from
           --keygen [FILE]      make a compile-only ed25519 key and print its authorized_keys line
           --authorize PUBKEY   print the compile-only authorized_keys line for an existing public key
+                               (FILE: ~/.ssh/sshcc_ed25519; --sshccd PATH: the server's sshccd, by default
+                               /usr/bin/sshccd when this sshcc is the package's, else /usr/local/bin/sshccd)
           --install-masquerade DIR
                                link gcc, cc, g++, c++, clang... in DIR to sshcc (put DIR first on PATH)
           --version, --help

@@ -56,8 +56,7 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
     private func schedule(_ event: (inout Scheduler) -> [Scheduler.Action]) {
         scheduler.now = Double(Monotonic.nanoseconds()) / 1e9
         perform(event(&scheduler))
-        let waiting = !scheduler.queue.isEmpty
-        for driver in drivers.values { driver.setDemand(waiting) }
+        for (key, driver) in drivers { driver.setDemand(scheduler.wantsLoad(key)) }
         saveSpeeds()
     }
 

@@ -79,8 +79,9 @@ final class HostDriver: @unchecked Sendable {
         wake()
     }
 
-    /// Whether jobs wait for a slot: while they do, an idle channel asks the server's load every
-    /// `Self.probeInterval` (other users' jobs end without this daemon hearing of it otherwise).
+    /// Whether placement wants the server's load (jobs wait for a slot, or one runs late there): while it
+    /// does, an idle channel asks every `Self.probeInterval` (other users' jobs end without this daemon
+    /// hearing of it otherwise).
     func setDemand(_ waiting: Bool) {
         let changed = inbox.withLock {
             defer { demand = waiting }

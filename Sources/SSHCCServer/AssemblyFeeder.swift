@@ -52,11 +52,26 @@ final class AssemblyFeeder: @unchecked Sendable {
     /// Waits for the thread once the first step has ended. If cc1 never opened the FIFO (it failed early),
     /// opening and closing its write end here ends the thread's wait with an empty text. When the first step
     /// did not succeed (`wanted` false) the assembler is stopped: its object would not be used, and an
-    /// assembler that does not finish must not hold the job.
-    func finish(wanted: Bool) -> AssemblyOutcome {
+    /// assembler that does not finish must not hold the job. While the assembler runs, the client is watched
+    /// (`watch`): if it leaves, the assembler is stopped too and `finish` reports `.failed` — the caller sees
+    /// the watch abandoned.
+    func finish(wanted: Bool, watch: StreamWatch?) -> AssemblyOutcome {
         if !wanted { unwanted.declare() }
         Fifo.knock(path)
+        if wanted, let watch { waitWatching(watch) }
         return outcome.wait()
+    }
+
+    /// Returns when the thread has its outcome or the client has left (then the assembler is told to stop).
+    private func waitWatching(_ watch: StreamWatch) {
+        guard let done = WakePipe() else { return }
+        outcome.whenFulfilled { done.ring() }
+        while !watch.abandoned {
+            let ready = Poll.events([done.pollEntry] + watch.pollEntries, milliseconds: -1)
+            if ready[0].contains(.readable) { return }
+            watch.service(ready[1...])
+        }
+        unwanted.declare()
     }
 
     private static func run(

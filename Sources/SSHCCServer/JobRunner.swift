@@ -229,8 +229,9 @@ public struct JobRunner {
                 (job.compile, job.assemble) = (nil, nil)
                 let compiled = Result { try runCompiler(compiler, first, input: request.source) }
                 // Also when the first step failed or was stopped: the thread must end.
-                let assembly = feeder.finish(wanted: (try? compiled.get())?.status == 0)
+                let assembly = feeder.finish(wanted: (try? compiled.get())?.status == 0, watch: watch)
                 result = try compiled.get()
+                if watch?.abandoned == true { return .abandoned }
                 switch assembly {
                 case .overLimit: return .refused(JobLimitReport.output(options.limits))
                 case .refused(let reason) where result.status == 0: return .refused(reason)

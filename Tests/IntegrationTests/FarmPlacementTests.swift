@@ -26,6 +26,15 @@ import Testing
         return (server, tools)
     }
 
+    /// The server's log once a job there has ended: stopped because its client left, or answered.
+    static func waitForJobEnd(on server: SSHDServer) -> String {
+        while true {
+            let log = server.sshccdLogText
+            if log.contains("the client went away") || log.contains("] info: job ") { return log }
+            CurrentProcess.sleep(milliseconds: 50)
+        }
+    }
+
     func status(_ environment: [String: String], json: Bool = false) throws -> String {
         try Command.run(Products.sshcc, ["--status"] + (json ? ["--json"] : []), environment: environment).stdoutText
     }
@@ -106,6 +115,10 @@ import Testing
         // The loser's copy was withdrawn (its channel closed) as soon as the copy answered.
         #expect(log.contains("its copy on \(slow.hostSpec)/1 is withdrawn (the other answered first)"), "\(log)")
         #expect(fast.jobsServed == 2, "\(log)")
+        // The slow server stopped the loser's compile instead of finishing it for nobody: its log tells one or
+        // the other once the job has ended there (stopped now, or finished when the 20 s have passed).
+        let slowLog = Self.waitForJobEnd(on: slow)
+        #expect(slowLog.contains("the client went away; compile stopped"), "\(slowLog)\n\(slow.logs)")
         // The slow host is now known to be slow: the next job goes to the fast one though the slow one is free.
         let next = try Fixtures.sshcc(
             ["gcc", "-c", "src/a.c", "-o", "c.o"], in: project.path, environment: environment)

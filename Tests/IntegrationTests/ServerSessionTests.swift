@@ -11,21 +11,25 @@ import Testing
 @Suite struct ServerSessionTests {
     static let source = "int value(int x) { return x * 3; }\n"
 
-    /// A gcc instrument that hangs (with a background child) while `hang` exists, else compiles.
-    func hangingWhileFlagged(_ harness: ServerHarness) throws -> String {
+    /// A gcc instrument that hangs (with a background child) in its `step` (`compile`: the first step,
+    /// `assemble`: the assembler, which runs on a thread of its own) while `hang` exists, else compiles.
+    func hangingWhileFlagged(_ harness: ServerHarness, step: String = "compile") throws -> String {
         let flag = try harness.directory.write("hang", "")
         try harness.instrument(
             "gcc",
             """
-            if [ -e \(flag) ]; then sleep 600 & echo $! > \(harness.directory.path)/child.pid; wait; fi
+            if [ -e \(flag) ] && [ $role = \(step) ]; then
+                sleep 600 & echo $! > \(harness.directory.path)/child.pid; wait
+            fi
             exec /usr/bin/gcc "$@"
             """)
         return flag
     }
 
-    @Test func clientLeavingMidCompileStopsTheJobAndFreesTheSlot() throws {
+    @Test(arguments: ["compile", "assemble"])
+    func clientLeavingMidCompileStopsTheJobAndFreesTheSlot(step: String) throws {
         let harness = try ServerHarness("sshccd-leave")
-        let flag = try hangingWhileFlagged(harness)
+        let flag = try hangingWhileFlagged(harness, step: step)
         let live = try ServerHarness.Live(harness, options: ["--jobs", "1"])
         try live.send(try harness.request("a.c", Self.source, ["gcc", "-c", "a.c"]))
         // The shell makes the file before it writes the pid: wait for the line.

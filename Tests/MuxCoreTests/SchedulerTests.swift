@@ -302,6 +302,23 @@ struct PlacementTests {
         #expect((s.speeds["slow"]?.compileSeconds ?? 0) > (s.speeds["fast"]?.compileSeconds ?? 1) * 3)
     }
 
+    /// On hosts of equal speed a job a little late is left alone; one past twice its expected time is raced.
+    @Test func onlyAJobFarOverdueIsRacedOnAnEqualHost() {
+        var s = scheduler([(fast, 1), (slow, 1)], speeds: ["fast": 0.5, "slow": 0.5])
+        _ = s.submit(.init(id: 1, pools: [fast, slow], size: 4096))
+        _ = s.submit(.init(id: 2, pools: [fast, slow], size: 4096))
+        guard let expected = s.running[2]?.first?.expected else {
+            Issue.record("job 2 is not running")
+            return
+        }
+        s.now = expected
+        #expect(s.finished(1, on: fast).isEmpty)
+        s.now = expected * 1.8
+        #expect(s.tick().isEmpty)
+        s.now = expected * 2.2
+        #expect(destinations(s.tick()) == ["2->fast"])
+    }
+
     /// A raced copy that fails leaves the other copy running, with no retry and no slot leaked.
     @Test func aFailedCopyLeavesTheOtherRunning() {
         var s = scheduler([(fast, 1), (slow, 1)])
