@@ -25,7 +25,7 @@ usermod -p '*' "$second"
 # start_host NAME SECONDS JOBS: an sshd whose sshccd runs JOBS compiles at once (its own slot set), each taking
 # SECONDS more than the real one. Sets the variable NAME_port.
 start_host() {
-    local name=$1 seconds=$2 jobs=$3 dir=$work/$1
+    local name=$1 seconds=$2 jobs=$3 dir=$work/$situation/$1
     mkdir -p "$dir/bin" "$dir/logs"
     chmod 755 "$dir" "$dir/bin"
     chmod 1777 "$dir/logs"

@@ -6,6 +6,8 @@
 #   last: an installed drop-in's `Include` and its Match block); LOOPBACK_SETENV adds NAME=VALUE to the sessions. Writes keys, sshd_config, known_hosts and sshd.log into WORK; sshccd logs into LOGDIR (which the login
 #   user must be able to write). Sets sshd_pid and port. sshd binds before it daemonizes, so a port in use
 #   fails at once and another is tried. Stop it with: kill "$sshd_pid".
+# Where this file is, taken when it is sourced: callers may cd elsewhere before they start a server.
+loopback_scripts=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 start_loopback_sshd() {
     local work=$1 sshccd=$2 logdir=$3 extra=${4:-}
     [[ $(id -u) -eq 0 ]] && mkdir -p /run/sshd
@@ -13,7 +15,7 @@ start_loopback_sshd() {
     ssh-keygen -q -t ed25519 -N '' -C sshcc-user -f "$work/id_ed25519"
     cp "$work/id_ed25519.pub" "$work/authorized_keys"
     # sshcc's gcc plugin for this machine's gcc: exact -g objects from directives-only text.
-    bash "$(dirname "${BASH_SOURCE[0]}")/build-gcc-plugin.sh" "$work/gcc-plugins" gcc >/dev/null
+    bash "$loopback_scripts/build-gcc-plugin.sh" "$work/gcc-plugins" gcc >/dev/null
     sshd_pid=""
     for _ in $(seq 20); do
         port=$((20000 + RANDOM % 40000))

@@ -36,6 +36,10 @@ public struct PoolKey: Hashable, Sendable, CustomStringConvertible {
 
     public var isLocal: Bool { access == nil }
     public var description: String { host }
+
+    /// The host spec alone: keys are looked up in every placement pass, and two keys with one spec but
+    /// different access are rare (equality still compares both).
+    public func hash(into hasher: inout Hasher) { hasher.combine(host) }
 }
 
 public struct Scheduler {

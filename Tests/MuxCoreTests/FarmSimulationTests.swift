@@ -225,7 +225,9 @@ struct FarmSimulationTests {
         let serverCount = full ? 100 : 12
         let userCount = full ? 1000 : 60
         var ratios: [Double] = []
-        for seed: UInt64 in full ? [21] : [21, 1, 2, 3] {
+        // SIM_SEEDS=1,2,… runs other farms by hand.
+        let given = getenv("SIM_SEEDS").map { String(cString: $0).split(separator: ",").compactMap { UInt64($0) } }
+        for seed in given ?? (full ? [21] : [21, 1, 2, 3]) {
             var servers: [FarmSimulation.Server] = []
             for index in 0..<serverCount {
                 servers.append(.init(slots: 8, seconds: [0.5, 1.0, 2.0][index % 3]))
