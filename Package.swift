@@ -60,6 +60,11 @@ let package = Package(
             name: "Toolchains",
             dependencies: ["CompileCore", "POSIXSupport", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict),
+        // sshccd's object cache: keys, entries and the store shared by many accounts.
+        .target(
+            name: "ObjectCache",
+            dependencies: ["CompileCore", "POSIXSupport", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict),
         // glibc GNU extensions Swift's Glibc module hides (pipe2, posix_spawn chdir), and the signal pipe.
         .target(name: "CPOSIX"),
         // sshccd's compile job as a process: fork with limits, its own process group, the Landlock sandbox.
@@ -81,7 +86,7 @@ let package = Package(
         .target(
             name: "SSHCCServer",
             dependencies: [
-                "DistccWire", "CompileCore", "ServerPolicy", "POSIXSupport", "FileLogging", "Toolchains",
+                "DistccWire", "CompileCore", "ServerPolicy", "POSIXSupport", "FileLogging", "Toolchains", "ObjectCache",
                 // Naming the key a client logged in with (ClientIdentity): certificates, fingerprints.
                 "KnownHostsFormat", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ExtrasBase64", package: "swift-extras-base64"),
@@ -154,6 +159,7 @@ let package = Package(
             name: "MuxCoreTests",
             dependencies: ["MuxCore", "DistccWire", .product(name: "HeapModule", package: "swift-collections")],
             swiftSettings: strict),
+        .testTarget(name: "ObjectCacheTests", dependencies: ["ObjectCache", "POSIXSupport"], swiftSettings: strict),
         .testTarget(name: "PreprocessedTextTests", dependencies: ["PreprocessedText"], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",

@@ -18,7 +18,7 @@ gcc -E "$work/tiny.c" -o "$work/tiny.i"
 g++ -E "$work/mid.cc" -o "$work/mid.ii"
 python3 Benchmarks/request.py "$work/tiny.req" "$jobs" "$work/tiny.i" gcc -O2 -c tiny.c
 python3 Benchmarks/request.py "$work/mid.req" "$jobs" "$work/mid.ii" g++ -O2 -g -c mid.cc
-server="$sshccd --config none --log $work/log --tmpdir $work/jobs --slots-dir $work/slots"
+server="$sshccd --config none --log $work/log --tmpdir $work/jobs --slots-dir $work/slots --objects none"
 for job in tiny mid; do
     echo "== $job: $jobs jobs on one sshccd ($(wc -c < "$work/$job.req") bytes of requests)"
     hyperfine -N -w 2 -r "$runs" --export-json "$work/$job.json" \

@@ -36,7 +36,7 @@ case " \$* " in *" -c "*) case " \$* " in *" -###"*) ;; *) sleep $seconds ;; esa
 exec /usr/bin/gcc "\$@"
 SCRIPT
     chmod 755 "$dir/bin/gcc"
-    LOOPBACK_SUBSYSTEM="Subsystem sshcc PATH=$dir/bin:/usr/bin:/bin $bin/sshccd --config none --log $dir/logs/sshccd-%u.log --jobs $jobs --slots bench-$name-$$ --direct-steps off --gcc-plugins $dir/gcc-plugins" \
+    LOOPBACK_SUBSYSTEM="Subsystem sshcc PATH=$dir/bin:/usr/bin:/bin $bin/sshccd --config none --log $dir/logs/sshccd-%u.log --jobs $jobs --slots bench-$name-$$ --direct-steps off --gcc-plugins $dir/gcc-plugins --objects none" \
         start_loopback_sshd "$dir" "$bin/sshccd" "$dir/logs"
     pids+=("$sshd_pid")
     cat "$work/id_ed25519.pub" >> "$dir/authorized_keys"

@@ -18,7 +18,7 @@ gcc -E "$work/tiny.c" -o "$work/tiny.i"
 g++ -E "$work/mid.cc" -o "$work/mid.ii"
 python3 Benchmarks/request.py "$work/tiny.req" 1 "$work/tiny.i" gcc -O2 -c tiny.c
 python3 Benchmarks/request.py "$work/mid.req" 1 "$work/mid.ii" g++ -O2 -c mid.cc
-server="$sshccd --config none --log $work/log --tmpdir $work/jobs --slots-dir $work/slots"
+server="$sshccd --config none --log $work/log --tmpdir $work/jobs --slots-dir $work/slots --objects none"
 for job in tiny mid; do
     compiler=gcc; language=cpp-output; [ $job = mid ] && compiler=g++ && language=c++-cpp-output
     input=$work/$job.i; [ $job = mid ] && input=$work/$job.ii

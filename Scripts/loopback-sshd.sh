@@ -35,7 +35,7 @@ LogLevel VERBOSE
 # ~/.bashrc, as the /bin/sh of a compile account would: the tester's dotfiles are not the server's.
 SetEnv SHLVL=1 ${LOOPBACK_SETENV:-}
 $extra
-${LOOPBACK_SUBSYSTEM:-Subsystem sshcc $sshccd --config none --log $logdir/sshccd.log --jobs 4 --slots-dir $logdir/slots --gcc-plugins $work/gcc-plugins}
+${LOOPBACK_SUBSYSTEM:-Subsystem sshcc $sshccd --config none --log $logdir/sshccd.log --jobs 4 --slots-dir $logdir/slots --gcc-plugins $work/gcc-plugins --cache $logdir/sshccd-cache --objects none}
 CONF
         /usr/sbin/sshd -t -f "$work/sshd_config"
         # An absolute -E path: sshd changes to / when it daemonizes.

@@ -25,10 +25,12 @@ _sshccd() {
     local cur=${COMP_WORDS[COMP_CWORD]} previous=${COMP_WORDS[COMP_CWORD - 1]}
     case $previous in
     --config | --log) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
-    --tmpdir | --gcc-plugins | --sandbox-read) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
+    --tmpdir | --gcc-plugins | --sandbox-read | --cache | --objects) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
+    --objects-share) mapfile -t COMPREPLY < <(compgen -W "own all" -- "$cur"); return ;;
     --sandbox | --direct-steps) mapfile -t COMPREPLY < <(compgen -W "auto off" -- "$cur"); return ;;
     esac
-    mapfile -t COMPREPLY < <(compgen -W "--config --show-config --log --tmpdir --compilers --allow --jobs --slots
+    mapfile -t COMPREPLY < <(compgen -W "--config --show-config --status --json --log --tmpdir --cache --objects
+        --objects-share --objects-size --compilers --allow --jobs --slots
         --min-free-memory --max-source --max-args --max-arg-length --max-output --max-memory --max-cpu --max-wall
         --source-wait --sandbox --sandbox-read --protocols --direct-steps --gcc-plugins --version --help" -- "$cur")
 }

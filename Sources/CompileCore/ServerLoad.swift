@@ -18,10 +18,13 @@ public struct ServerLoad: Equatable, Sendable {
     /// For the reply's own job: milliseconds its compiler ran, and waited for a slot (nil in a probe's answer).
     public var compileMilliseconds: Int?
     public var waitedMilliseconds: Int?
+    /// For the reply's own job, when the server keeps an object cache: whether the reply came from it (no
+    /// compile ran: its compile time says nothing of the host's speed).
+    public var cacheHit: Bool?
 
     public init(
         slots: Int, busy: Int, mine: Int = 0, waiting: Int = 0, cpus: Int = 0, memoryMiB: Int = 0,
-        compileMilliseconds: Int? = nil, waitedMilliseconds: Int? = nil
+        compileMilliseconds: Int? = nil, waitedMilliseconds: Int? = nil, cacheHit: Bool? = nil
     ) {
         self.slots = slots
         self.busy = busy
@@ -31,6 +34,7 @@ public struct ServerLoad: Equatable, Sendable {
         self.memoryMiB = memoryMiB
         self.compileMilliseconds = compileMilliseconds
         self.waitedMilliseconds = waitedMilliseconds
+        self.cacheHit = cacheHit
     }
 
     /// Slots other accounts hold.
@@ -43,6 +47,7 @@ public struct ServerLoad: Equatable, Sendable {
         ]
         if let compileMilliseconds { words.append("compile-ms=\(compileMilliseconds)") }
         if let waitedMilliseconds { words.append("waited-ms=\(waitedMilliseconds)") }
+        if let cacheHit { words.append("cache-hit=\(cacheHit ? 1 : 0)") }
         return words.joined(separator: " ")
     }
 
@@ -69,11 +74,12 @@ public struct ServerLoad: Equatable, Sendable {
         self.init(
             slots: slots, busy: values["busy"] ?? 0, mine: values["mine"] ?? 0, waiting: values["waiting"] ?? 0,
             cpus: values["cpus"] ?? 0, memoryMiB: values["memory-mib"] ?? 0,
-            compileMilliseconds: values["compile-ms"], waitedMilliseconds: values["waited-ms"])
-        guard mine <= busy else { return nil }
+            compileMilliseconds: values["compile-ms"], waitedMilliseconds: values["waited-ms"],
+            cacheHit: values["cache-hit"].map { $0 == 1 })
+        guard mine <= busy, (values["cache-hit"] ?? 0) <= 1 else { return nil }
     }
 
     static let keys: Set<String> = [
-        "slots", "busy", "mine", "waiting", "cpus", "memory-mib", "compile-ms", "waited-ms",
+        "slots", "busy", "mine", "waiting", "cpus", "memory-mib", "compile-ms", "waited-ms", "cache-hit",
     ]
 }

@@ -2,9 +2,11 @@
 // defence against texts chosen to collide: where that matters, the named thing holds the whole text.
 
 public enum TextHash {
-    public static func fnv1a(_ text: String) -> String {
+    public static func fnv1a(_ text: String) -> String { String(fnv1a64(text), radix: 16) }
+
+    public static func fnv1a64(_ text: String) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return String(hash, radix: 16)
+        return hash
     }
 }

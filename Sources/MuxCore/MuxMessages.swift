@@ -98,8 +98,8 @@ public struct JobResult: Equatable, Sendable {
 
 /// The daemon's answer to a job.
 public enum JobAnswer: Equatable, Sendable {
-    /// `host` compiled it.
-    case compiled(host: String, result: JobResult, notes: [String])
+    /// `host` compiled it (or, `fromCache`, answered it from its object cache).
+    case compiled(host: String, result: JobResult, notes: [String], fromCache: Bool = false)
     /// A local slot is the wrapper's until it closes the connection: compile locally now.
     case runLocally(notes: [String])
     /// No host could take the job. `code` is an ExitCode value; the wrapper falls back unless forbidden.
@@ -163,12 +163,19 @@ public enum MuxCodec {
     public static func answer(from frames: [MuxFrame]) throws(MuxWireError) -> JobAnswer? {
         var notes: [String] = []
         var host: String?
+        var fromCache = false
         var result = JobResult(status: WaitStatus(0))
         var status: Int32?
         for frame in frames {
             switch frame.kind {
             case .note: notes.append(frame.text)
-            case .compiledOn: host = frame.text
+            // `HOST`, or `HOST cache` (host specs hold no spaces).
+            case .compiledOn:
+                let words = frame.text.split(separator: " ", maxSplits: 1).map(String.init)
+                guard let first = words.first, words.count == 1 || words[1] == "cache" else {
+                    throw .badValue(frame.kind, frame.text)
+                }
+                (host, fromCache) = (first, words.count == 2)
             case .resultStatus:
                 guard let value = Int32(frame.text) else { throw .badValue(frame.kind, frame.text) }
                 status = value
@@ -178,7 +185,7 @@ public enum MuxCodec {
                 guard let host, let status else { throw .unexpected(frame.kind, expecting: "RHST and RSTA first") }
                 result.status = WaitStatus(status)
                 result.object = frame.body
-                return .compiled(host: host, result: result, notes: notes)
+                return .compiled(host: host, result: result, notes: notes, fromCache: fromCache)
             case .runLocally: return .runLocally(notes: notes)
             case .failure:
                 // First line: the code, and ` told` when the failure was already printed.
@@ -201,9 +208,9 @@ public enum MuxCodec {
     public static func encode(_ answer: JobAnswer) -> [UInt8] {
         var out: [UInt8] = []
         switch answer {
-        case .compiled(let host, let result, let notes):
+        case .compiled(let host, let result, let notes, let fromCache):
             for note in notes { out += MuxFrame(.note, text: note).encoded }
-            out += MuxFrame(.compiledOn, text: host).encoded
+            out += MuxFrame(.compiledOn, text: host + (fromCache ? " cache" : "")).encoded
             out += MuxFrame(.resultStatus, text: String(result.status.rawValue)).encoded
             out += MuxFrame(.resultStderr, result.stderr).encoded
             out += MuxFrame(.resultStdout, result.stdout).encoded

@@ -2,6 +2,8 @@
 // scheduler's state: each pool is seen as a timeline of slots (when each next becomes free for this daemon),
 // and a job's cost on a pool is its learned speed for the job's size plus its link's overhead.
 
+import CompileCore
+
 extension Scheduler {
     /// A pool chosen for a job: when its slot is free and when the job would be done there.
     struct Choice {
@@ -83,30 +85,46 @@ extension Scheduler {
         return times.sorted()
     }
 
+    /// Finishes this close (a share of the job's cost) are "about as soon" for a job with an affinity.
+    static let affinityWindow = 0.1
+
+    /// The rendezvous score of `affinity` on `host`: the highest score among hosts names the job's home.
+    static func rendezvous(_ affinity: String, _ host: String) -> UInt64 {
+        var hash = TextHash.fnv1a64(affinity + "\u{0}" + host)
+        // FNV's bits are poorly mixed for comparing scores: splitmix64's finish.
+        hash = (hash ^ (hash >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        hash = (hash ^ (hash >> 27)) &* 0x94D0_49BB_1331_11EB
+        return hash ^ (hash >> 31)
+    }
+
     /// What waiting for a host's first load report is taken to cost (a question's round trip on a channel
     /// still opening): with nothing else to tell them apart, a host that has reported wins.
     static let reportWait = 0.05
 
     /// The pool among `options` where the ticket finishes first; on a tie, the one with more slots free now,
-    /// then the one listed first. Pools in `awaiting` have not reported yet: they start `reportWait` later.
+    /// then the one listed first. A ticket with an affinity counts finishes within `affinityWindow` of its cost
+    /// as a tie, and breaks a tie in free slots by its rendezvous score. Pools in `awaiting` have not reported yet:
+    /// they start `reportWait` later.
     func best(_ ticket: Ticket, among options: [PoolKey], awaiting: Set<PoolKey> = [], _ timelines: inout Timelines)
         -> Choice
     {
-        var best: (choice: Choice, free: Int)?
+        var best: (choice: Choice, free: Int, score: UInt64)?
         for key in options {
             if timelines.times[key] == nil { timelines.times[key] = timeline(key) }
             let slots = timelines.times[key]!
             guard let first = slots.first else { continue }
             let start = max(first, now) + (awaiting.contains(key) ? Self.reportWait : 0)
-            let finish = start + cost(ticket, on: key)
+            let cost = cost(ticket, on: key)
+            let finish = start + cost
             let free = slots.prefix { $0 <= now }.count
-            let tolerance = 1e-6 * max(1, finish)
+            let score = ticket.affinity.map { Self.rendezvous($0, key.host) } ?? 0
+            let tolerance = ticket.affinity == nil ? 1e-6 * max(1, finish) : Self.affinityWindow * cost
             if let current = best {
                 let sooner = finish < current.choice.finish - tolerance
                 let tie = abs(finish - current.choice.finish) <= tolerance
-                guard sooner || (tie && free > current.free) else { continue }
+                guard sooner || (tie && (free, score) > (current.free, current.score)) else { continue }
             }
-            best = (Choice(pool: key, start: start, finish: finish), free)
+            best = (Choice(pool: key, start: start, finish: finish), free, score)
         }
         // Every option has at least one slot in its timeline (capacity is at least 1).
         return best?.choice ?? Choice(pool: options[0], start: now, finish: now)

@@ -76,13 +76,21 @@ public struct Scheduler {
         public let compiler: String
         /// Bytes of preprocessed source, once the wrapper has sent all of it (nil: still coming).
         public var size: Int?
+        /// What the same job has in common wherever and whoever builds it (its command line): among hosts
+        /// that would finish it about as soon, it goes to the one this names (rendezvous hashing), where an
+        /// earlier build of it most likely left its answer in the server's object cache. Nil: no preference.
+        public let affinity: String?
 
-        public init(id: Int, pools: [PoolKey], toolchain: String? = nil, compiler: String = "", size: Int? = nil) {
+        public init(
+            id: Int, pools: [PoolKey], toolchain: String? = nil, compiler: String = "", size: Int? = nil,
+            affinity: String? = nil
+        ) {
             self.id = id
             self.pools = pools
             self.toolchain = toolchain
             self.compiler = compiler
             self.size = size
+            self.affinity = affinity
         }
     }
 

@@ -114,4 +114,9 @@ public final class FileLock {
         }
         self.file = consume file
     }
+
+    /// A lock already taken on `file` (`attempt`).
+    init(holding file: consuming FileDescriptor) {
+        self.file = file
+    }
 }

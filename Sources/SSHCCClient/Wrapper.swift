@@ -98,10 +98,11 @@ public enum Wrapper {
             break
         }
         switch outcome.answer {
-        case .compiled(let host, let result, let notes):
+        case .compiled(let host, let result, let notes, let fromCache):
             printNotes(notes)
             if config.verbose && ServerRefusal(exitCode: result.status.exitCode, stderr: result.stderr) == nil {
-                Console.error("sshcc: \(plan.source) compiled on \(host)\n")
+                Console.error(
+                    "sshcc: \(plan.source) " + (fromCache ? "cache hit on \(host)\n" : "compiled on \(host)\n"))
             }
             return deliver(result, plan: plan, compiler: compiler, config: config)
         case .runLocally(let notes):

@@ -52,7 +52,9 @@ final class DaemonJob: @unchecked Sendable {
         file = PathName.source(in: arguments)
         let compiler = PathName.base(arguments.first ?? "")
         let key = toolchain.map { "\(compiler) \(ToolchainCheck.digest($0))" }
-        ticket = Scheduler.Ticket(id: id, pools: pools, toolchain: key, compiler: compiler)
+        ticket = Scheduler.Ticket(
+            id: id, pools: pools, toolchain: key, compiler: compiler,
+            affinity: isProbe ? nil : arguments.joined(separator: "\u{0}"))
     }
 
     /// The preprocessed source, once the wrapper has sent all of it.
@@ -131,9 +133,10 @@ final class DaemonJob: @unchecked Sendable {
 
 /// What the host drivers tell the dispatcher. Called on a driver's thread, never under a driver lock.
 protocol DriverEvents: AnyObject, Sendable {
-    /// `load`: the server's load with the reply (protocol 6); `observation`: what the job tells of the host.
+    /// `load`: the server's load with the reply (protocol 6); `observation`: what the job tells of the host
+    /// (nil: nothing — it was answered from the server's object cache).
     func jobSucceeded(
-        _ job: DaemonJob, on key: PoolKey, result: JobResult, load: ServerLoad?, observation: Scheduler.Observation)
+        _ job: DaemonJob, on key: PoolKey, result: JobResult, load: ServerLoad?, observation: Scheduler.Observation?)
     /// The server answered the load question (nil: it cannot; an older sshccd).
     func loadReported(_ key: PoolKey, _ load: ServerLoad?)
     /// `charge`: whether the host or only a channel of it failed the job (Scheduler.failed).

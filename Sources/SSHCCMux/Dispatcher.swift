@@ -188,7 +188,7 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
     // MARK: Drivers' side
 
     func jobSucceeded(
-        _ job: DaemonJob, on key: PoolKey, result: JobResult, load: ServerLoad?, observation: Scheduler.Observation
+        _ job: DaemonJob, on key: PoolKey, result: JobResult, load: ServerLoad?, observation: Scheduler.Observation?
     ) {
         monitor.withLock {
             // Another copy of a raced job answered first: this one was too late.
@@ -212,12 +212,13 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
             }
             jobs[job.id] = nil
             logger.debug(
-                "job \(job.id) \(job.file): compiled on \(key.host), status \(result.status.shellStatus), \(StatusReport.seconds(Double(Monotonic.nanoseconds() - job.submitted) / 1e9))"
+                "job \(job.id) \(job.file): \(load?.cacheHit == true ? "cache hit on" : "compiled on") \(key.host), status \(result.status.shellStatus), \(StatusReport.seconds(Double(Monotonic.nanoseconds() - job.submitted) / 1e9))"
             )
             if let raced = job.racedOn {
                 logger.info("job \(job.id) \(job.file): raced on \(raced); \(key.host) answered first")
             }
-            job.finish(.compiled(host: key.host, result: result, notes: job.notes()))
+            job.finish(
+                .compiled(host: key.host, result: result, notes: job.notes(), fromCache: load?.cacheHit == true))
             schedule { scheduler in
                 // The job ends before the load it reported is taken in: no race is started for it meanwhile.
                 scheduler.finished(job.id, on: key, observation: observation)

@@ -177,13 +177,18 @@ final class HostDriver: @unchecked Sendable {
             if !job.cancelled {
                 updateStats {
                     $0.jobsDone += 1
+                    if load?.cacheHit == true { $0.cacheHits += 1 }
                     $0.jobNanoseconds += nanoseconds
                     $0.add(traffic)
                 }
             }
-            let observation = Scheduler.Observation(
-                compile: load?.compileMilliseconds.map { Double($0) / 1000 }, total: Double(hostNanoseconds) / 1e9,
-                waited: Double(load?.waitedMilliseconds ?? 0) / 1000)
+            // An answer from the server's object cache says nothing of how fast the host compiles.
+            let observation =
+                load?.cacheHit == true
+                ? nil
+                : Scheduler.Observation(
+                    compile: load?.compileMilliseconds.map { Double($0) / 1000 }, total: Double(hostNanoseconds) / 1e9,
+                    waited: Double(load?.waitedMilliseconds ?? 0) / 1000)
             events?.jobSucceeded(job, on: key, result: result, load: load, observation: observation)
         case .versionRefused(let job, let refused):
             // An older sshccd: it logged the protocol error; from now on this host gets an older version.

@@ -17,6 +17,8 @@ struct HostStats: Sendable {
     var channelsOpen = 0
     var channelsBusy = 0
     var jobsDone = 0
+    /// Of the jobs done, those its server answered from its object cache.
+    var cacheHits = 0
     var jobsFailed = 0
     /// Jobs its server refused for a reason of its own (configuration, a compiler it lacks): they went elsewhere.
     var jobsRefused = 0

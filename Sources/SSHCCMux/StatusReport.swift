@@ -121,7 +121,10 @@ struct StatusReport {
             text += "  " + (host.speed.map(Self.speedText) ?? "speed: not learned yet") + "\n"
             let mean = stats.meanJobMilliseconds.map { String(Int($0.rounded())) + " ms" } ?? "-"
             let refused = stats.jobsRefused > 0 ? ", \(stats.jobsRefused) refused (went elsewhere)" : ""
-            text += "  jobs \(stats.jobsDone) done, \(stats.jobsFailed) failed\(refused), mean \(mean)\n"
+            let hits =
+                stats.cacheHits > 0
+                ? " (\(stats.cacheHits) from its object cache, \(stats.cacheHits * 100 / max(stats.jobsDone, 1))%)" : ""
+            text += "  jobs \(stats.jobsDone) done\(hits), \(stats.jobsFailed) failed\(refused), mean \(mean)\n"
             for (compiler, why) in host.refusedCompilers.sorted(by: { $0.key < $1.key }) {
                 text += "  refuses \(compiler): \(why)\n"
             }
@@ -205,7 +208,7 @@ struct StatusReport {
             members += [
                 ("channels_open", .int(stats.channelsOpen)), ("channels_busy", .int(stats.channelsBusy)),
                 ("jobs_done", .int(stats.jobsDone)), ("jobs_failed", .int(stats.jobsFailed)),
-                ("jobs_refused", .int(stats.jobsRefused)), ("mean_job_ms", mean),
+                ("jobs_refused", .int(stats.jobsRefused)), ("cache_hits", .int(stats.cacheHits)), ("mean_job_ms", mean),
             ]
             members += [
                 ("bytes_sent", .int(stats.bytesSent)), ("bytes_received", .int(stats.bytesReceived)),

@@ -5,6 +5,7 @@
 import CompileCore
 import DistccWire
 import Logging
+import ObjectCache
 import POSIXSupport
 import ServerPolicy
 import Toolchains
@@ -28,8 +29,11 @@ public struct JobRunner {
     /// gcc's steps without their driver, per flag set (`--direct-steps`).
     private var directSteps = DirectSteps()
     private lazy var gccPlugins = GCCPlugins(directory: options.gccPluginDirectory)
-    /// Each compiler's toolchain identity, computed at its first job that carries a client's.
+    /// Each compiler's toolchain identity, computed at its first job that carries a client's (or, with the
+    /// object cache, at its first job).
     private var toolchains: [String: ToolchainIdentity?] = [:]
+    /// The object cache, opened at the first job that could use it (nil: off, or unusable — logged once).
+    private lazy var objectStore: ObjectStore? = openObjectStore()
 
     public init(options: ServerOptions, logger: Logger) {
         self.options = options
@@ -80,26 +84,27 @@ public struct JobRunner {
             // Taken after the job's slot went back: what the next job would find.
             var load = JobSlots.load(options.slots)
             (load.compileMilliseconds, load.waitedMilliseconds) = (lastTiming.compile, lastTiming.waited)
+            load.cacheHit = lastTiming.cacheHit
             reply.load = Array(load.text.utf8)
         }
         return .reply(reply)
     }
 
     /// The latest job's compile and slot-wait times (ms), for its reply's load report.
-    private var lastTiming: (compile: Int?, waited: Int?) = (nil, nil)
+    private var lastTiming: (compile: Int?, waited: Int?, cacheHit: Bool?) = (nil, nil, nil)
 
     private mutating func runJob(_ request: Request, prepared: PreparedJob?, watch: StreamWatch?) -> JobOutcome {
-        lastTiming = (nil, 0)
+        lastTiming = (nil, 0, nil)
         jobsServed += 1
         let job = jobsServed
         let started = Monotonic.nanoseconds()
         let outcome: Step
         if let prepared, prepared.arguments == request.arguments {
-            outcome = compile(request, prepared, number: job, watch: watch)
+            outcome = compileOrRecall(request, prepared, number: job, watch: watch)
         } else {
             switch setUp(request.arguments) {
             case .refused(let reason, let scope): outcome = .refused(reason, scope)
-            case .ready(let ready): outcome = compile(request, ready, number: job, watch: watch)
+            case .ready(let ready): outcome = compileOrRecall(request, ready, number: job, watch: watch)
             }
         }
         switch outcome {
@@ -182,6 +187,93 @@ public struct JobRunner {
             }
         }
         return .ready(PreparedJob(arguments: arguments, directory: directory, plan: plan, executable: executable))
+    }
+
+    /// The job's answer from the object cache when it holds one, else compiled (and kept there when it
+    /// succeeded). While another channel or trusted account compiles the same job, it waits for that answer.
+    private mutating func compileOrRecall(_ request: Request, _ job: PreparedJob, number: Int, watch: StreamWatch?)
+        -> Step
+    {
+        guard let store = objectStore, let key = cacheKey(request, job) else {
+            return compile(request, job, number: number, watch: watch)
+        }
+        var told = false
+        let claim = store.claim(key) { [logger] in
+            if !told { logger.info("job \(number): the same job is being compiled elsewhere; waiting for its answer") }
+            told = true
+            if let watch { watch.pause(milliseconds: 50) } else { CurrentProcess.sleep(milliseconds: 50) }
+            return watch?.abandoned != true
+        }
+        switch claim {
+        case .gaveUp: return .abandoned
+        case .hit(let hit):
+            lastTiming.cacheHit = true
+            let reply = hit.reply
+            let from = hit.owner == CurrentProcess.userID ? "" : " from=\(Environment.userName(of: hit.owner))"
+            return .done(
+                Reply(status: reply.status, stderr: reply.stderr, stdout: reply.stdout, object: reply.object),
+                summary:
+                    "\(job.plan.compilerName) \(PathName.base(job.plan.inputPath)) source=\(request.source.count)B "
+                    + "cache-hit\(from) status=\(Int32(bitPattern: reply.status)) object=\(reply.object.count)B")
+        case .compile(let inFlight):
+            lastTiming.cacheHit = false
+            let step = compile(request, job, number: number, watch: watch)
+            if case .done(let reply, _) = step, reply.status == 0, !mentions(reply, job.directory) {
+                do {
+                    try store.store(
+                        key,
+                        CachedReply(
+                            status: reply.status, stdout: reply.stdout, stderr: reply.stderr, object: reply.object))
+                } catch {
+                    logger.warning("object cache: cannot keep job \(number)'s answer: \(error)")
+                }
+            }
+            withExtendedLifetime(inFlight) {}
+            return step
+        }
+    }
+
+    /// Whether the reply's messages name the job's private directory (such a reply is not kept: another job's
+    /// directory differs).
+    private func mentions(_ reply: Reply, _ directory: String) -> Bool {
+        let needle = Array(directory.utf8)
+        return [reply.stdout, reply.stderr].contains { text in
+            text.count >= needle.count
+                && (0...(text.count - needle.count)).contains { text[$0..<$0 + needle.count].elementsEqual(needle) }
+        }
+    }
+
+    /// The job's cache key: this server's identity of its compiler, both steps' command lines (the plugin
+    /// named by its file's fingerprint, so a rebuilt plugin is a new key), and the source. Nil when the
+    /// compiler cannot be identified.
+    private mutating func cacheKey(_ request: Request, _ job: PreparedJob) -> CacheKey? {
+        if toolchains[job.executable] == nil { toolchains[job.executable] = .some(toolchainIdentity(job.executable)) }
+        guard let identity = toolchains[job.executable] ?? nil else { return nil }
+        let steps = [job.plan.arguments, job.plan.assembleArguments].map { arguments in
+            [job.plan.compilerName]
+                + arguments.map { argument in
+                    guard argument.hasPrefix("-fplugin="), let stamp = Files.fingerprint(String(argument.dropFirst(9)))
+                    else { return argument }
+                    return argument + "@" + stamp.map { String($0) }.joined(separator: ".")
+                }
+        }
+        return CacheKey.of(
+            toolchain: identity.digest, steps: steps, jobDirectory: job.directory, source: request.source)
+    }
+
+    private func openObjectStore() -> ObjectStore? {
+        guard let settings = options.objectCache else { return nil }
+        switch ObjectStore.open(
+            settings, entryLimit: limits.maxObjectLength + (4 << 20),
+            damaged: { [logger] path, why in
+                logger.warning("object cache: \(path) is damaged (\(why)); not used")
+            })
+        {
+        case .success(let store): return store
+        case .failure(let problem):
+            logger.warning("object cache off: \(problem)")
+            return nil
+        }
     }
 
     private mutating func compile(_ request: Request, _ job: PreparedJob, number: Int, watch: StreamWatch?) -> Step {

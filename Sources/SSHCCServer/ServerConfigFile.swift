@@ -4,6 +4,7 @@
 // Pure: text in, arguments or the first bad line out.
 
 import CompileCore
+import ObjectCache
 
 public enum ServerConfigFile {
     /// The file sshccd reads when `--config` does not name another (or `none`).
@@ -12,7 +13,8 @@ public enum ServerConfigFile {
     /// Settings a file may hold: every option of the command line that takes a value, but not `config`
     /// itself (a file naming another is a loop waiting to happen).
     public static let settings = [
-        "log", "tmpdir", "cache", "compilers", "allow", "jobs", "slots", "min-free-memory", "max-source", "max-args",
+        "log", "tmpdir", "cache", "objects", "objects-share", "objects-size", "compilers", "allow", "jobs", "slots",
+        "min-free-memory", "max-source", "max-args",
         "max-arg-length", "max-output", "max-memory", "max-cpu", "max-wall", "source-wait", "sandbox",
         "sandbox-read", "protocols", "direct-steps", "gcc-plugins",
     ]
@@ -53,6 +55,9 @@ public enum ServerConfigFile {
             ("log", options.logPath),
             ("tmpdir", options.temporaryDirectory),
             ("cache", options.cacheDirectory ?? "none"),
+            ("objects", options.objectsRoot ?? "none"),
+            ("objects-share", ObjectCacheSettings(root: "", share: options.objectsShare).shareText),
+            ("objects-size", "\(options.objectsMaximumBytes >> 20)"),
             ("compilers", options.allowList.names.sorted().joined(separator: ",")),
             ("jobs", "\(options.slots.count)"),
             ("slots", options.slots.name),

@@ -3,6 +3,7 @@
 
 import CompileCore
 import DistccWire
+import ObjectCache
 import POSIXSupport
 
 /// sshccd's settings.
@@ -38,6 +39,18 @@ public struct ServerOptions: Equatable, Sendable {
     static func defaultCache(in temporaryDirectory: String) -> String {
         temporaryDirectory + "/sshccd-cache-\(CurrentProcess.userID)"
     }
+    /// The object cache's top directory (`--objects`; nil: `none`). By default `objects` in the cache
+    /// directory: this account's own cache; a root shared by several accounts is the administrator's choice.
+    public var objectsRoot: String?
+    /// The default `objectsRoot` for a cache directory.
+    static func defaultObjects(in cacheDirectory: String?) -> String? { cacheDirectory.map { $0 + "/objects" } }
+    /// Whose entries this account's jobs may be answered with (`--objects-share`), and its part's size.
+    public var objectsShare = ObjectCacheSettings.Share.own
+    public var objectsMaximumBytes = 2 << 30
+    /// The object cache's settings, nil when it is off.
+    public var objectCache: ObjectCacheSettings? {
+        objectsRoot.map { ObjectCacheSettings(root: $0, share: objectsShare, maximumBytes: objectsMaximumBytes) }
+    }
     /// The log path as configured, before `%u`/`%h` are expanded (`--status` reads every account's log).
     public var logPattern = ""
     /// The configuration file the settings came from, if one was read.
@@ -56,6 +69,13 @@ public struct ServerOptions: Equatable, Sendable {
         self.logPath = logPath
         self.temporaryDirectory = temporaryDirectory
         cacheDirectory = Self.defaultCache(in: temporaryDirectory)
+        objectsRoot = Self.defaultObjects(in: cacheDirectory)
+    }
+
+    /// Sets the cache directory; an object cache left at its default follows it.
+    mutating func setCache(_ directory: String?) {
+        if objectsRoot == Self.defaultObjects(in: cacheDirectory) { objectsRoot = Self.defaultObjects(in: directory) }
+        cacheDirectory = directory
     }
 
     /// `$XDG_STATE_HOME/sshcc/sshccd.log`, else `~/.local/state/sshcc/sshccd.log`.
@@ -90,6 +110,15 @@ public struct ServerOptions: Equatable, Sendable {
           --tmpdir DIR          where private job directories are made (default $TMPDIR or /tmp)
           --cache DIR|none      a private directory (made if missing) where compilers' identities are kept
                                 between sshccd processes (default TMPDIR/sshccd-cache-UID)
+          --objects DIR|none    the object cache: a job whose toolchain, command lines and preprocessed source
+                                match one compiled before is answered with that compile's reply; entries are
+                                written only by sshccd from its own compiles, each account in DIR/UID
+                                (default CACHE/objects, this account's own; Docs/security.md)
+          --objects-share own|all|LIST
+                                whose entries this account's jobs may be answered with: its own (default),
+                                every account with a part in DIR, or these accounts (names); a hit tells a
+                                user that one of them compiled that exact input
+          --objects-size MB     the most this account's part holds; least recently used go first (default 2048)
           --compilers LIST      the only compiler names allowed (default gcc,g++,cc,c++,clang,clang++)
           --allow LIST          compiler names allowed in addition to the list
           --jobs N              compiles at once on this machine, across all sshccd processes and users
@@ -168,13 +197,25 @@ public struct ServerOptions: Equatable, Sendable {
                 // A cache left at its default follows the temporary directory.
                 let followed = options.cacheDirectory == ServerOptions.defaultCache(in: options.temporaryDirectory)
                 options.temporaryDirectory = try value(argument)
-                if followed { options.cacheDirectory = ServerOptions.defaultCache(in: options.temporaryDirectory) }
+                if followed { options.setCache(ServerOptions.defaultCache(in: options.temporaryDirectory)) }
             case "--cache":
                 let path = try value(argument)
                 guard path == "none" || path.hasPrefix("/") else {
                     throw UsageError("--cache needs an absolute path or none")
                 }
-                options.cacheDirectory = path == "none" ? nil : path
+                options.setCache(path == "none" ? nil : path)
+            case "--objects":
+                let path = try value(argument)
+                guard path == "none" || path.hasPrefix("/") else {
+                    throw UsageError("--objects needs an absolute path or none")
+                }
+                options.objectsRoot = path == "none" ? nil : path
+            case "--objects-share":
+                guard let share = ObjectCacheSettings.share(try value(argument)) else {
+                    throw UsageError("--objects-share takes own, all or a list of account names")
+                }
+                options.objectsShare = share
+            case "--objects-size": options.objectsMaximumBytes = try count(argument, atLeast: 1) << 20
             case "--compilers": options.allowList = CompilerAllowList(names: names(try value(argument)))
             case "--allow": options.allowList.names.formUnion(names(try value(argument)))
             case "--jobs":

@@ -29,6 +29,9 @@ public struct ServerStatus {
     public var recentJobs: [String] = []
     /// Logs that could not be read, and why.
     public var unreadableLogs: [String] = []
+    /// Of the compiled jobs in the logs' latest lines, those answered from the object cache.
+    public var jobsLogged = 0
+    public var cacheHits = 0
 
     static let recentJobCount = 20
 
@@ -69,7 +72,9 @@ public struct ServerStatus {
                     pid: pid, account: Environment.userName(of: waiter.uid), client: pid.flatMap(clientOf), file: nil,
                     seconds: seconds(waiter.since)))
         }
-        (status.recentJobs, status.unreadableLogs) = recentJobs(logPattern: options.logPattern)
+        let logged = recentJobs(logPattern: options.logPattern)
+        (status.recentJobs, status.unreadableLogs) = (logged.lines, logged.unreadable)
+        (status.jobsLogged, status.cacheHits) = (logged.answered, logged.hits)
         return status
     }
 
@@ -115,7 +120,7 @@ public struct ServerStatus {
 
     /// The latest `job N:` lines of the logs the configured path names: with `%u` in its file name, every
     /// account's log in that directory; otherwise this account's own.
-    static func recentJobs(logPattern: String) -> (lines: [String], unreadable: [String]) {
+    static func recentJobs(logPattern: String) -> (lines: [String], unreadable: [String], answered: Int, hits: Int) {
         var paths: [String] = []
         let directory = PathName.directory(logPattern)
         let base = PathName.base(logPattern)
@@ -139,8 +144,10 @@ public struct ServerStatus {
                 unreadable.append("\(path): \(error)")
             }
         }
+        let answered = lines.filter { $0.contains(" status=") }
+        let hits = answered.filter { $0.contains(" cache-hit") }.count
         // Lines start with their UTC time: sorting them sorts the accounts' logs into one.
-        return (Array(lines.sorted().suffix(recentJobCount)), unreadable)
+        return (Array(lines.sorted().suffix(recentJobCount)), unreadable, answered.count, hits)
     }
 
     // MARK: Rendering
@@ -163,6 +170,11 @@ public struct ServerStatus {
         for waiter in waiters { text += "  waiting: \(Self.describe(waiter))\n" }
         if holders.values.contains(where: { $0.client == nil }) || waiters.contains(where: { $0.client == nil }) {
             text += "  (a client shown as unknown: run as root to see other accounts' clients)\n"
+        }
+        if jobsLogged > 0 {
+            text +=
+                "object cache: \(cacheHits) of the logs' latest \(jobsLogged) answered jobs came from it "
+                + "(\(cacheHits * 100 / jobsLogged)%)\n"
         }
         text += recentJobs.isEmpty ? "no recent jobs in the logs\n" : "recent jobs (newest last):\n"
         for line in recentJobs { text += "  \(line)\n" }
@@ -197,6 +209,7 @@ public struct ServerStatus {
             ("available_memory_bytes", availableMemory.map { .int($0) } ?? .null),
             ("slot_holders", .array(slots)), ("waiting", .array(waiters.map(holderValue))),
             ("recent_jobs", .array(recentJobs.map { .string($0) })),
+            ("jobs_logged", .int(jobsLogged)), ("cache_hits", .int(cacheHits)),
             ("unreadable_logs", .array(unreadableLogs.map { .string($0) })),
         ]).text + "\n"
     }

@@ -16,7 +16,10 @@ import Testing
         #expect((attributes[.posixPermissions] as? Int) == 0o600, "the private key is owner-only")
         let authorize = try Command.run(
             Products.sshcc,
-            ["--authorize", key + ".pub", "--sshccd", "\(Products.sshccd) --config none --log \(server.sshccdLog)"])
+            [
+                "--authorize", key + ".pub", "--sshccd",
+                "\(Products.sshccd) --config none --log \(server.sshccdLog) --cache \(server.directory.path)/sshccd-cache",
+            ])
         let line = try #require(authorize.stdoutText.split(separator: "\n").first { $0.hasPrefix("restrict,command=") })
         try server.directory.write("authorized_keys", line + "\n")
         return (server, key)

@@ -45,7 +45,7 @@ import Testing
     static func fakeSSH(_ directory: TemporaryDirectory) throws -> String {
         let script = try directory.write(
             "fake-ssh",
-            "#!/bin/sh\nexec \(Products.sshccd) --config none --log \(directory.path)/sshccd.log --tmpdir \(directory.path)/jobs\n"
+            "#!/bin/sh\nexec \(Products.sshccd) --config none --log \(directory.path)/sshccd.log --tmpdir \(directory.path)/jobs --objects none\n"
         )
         chmod(script, 0o755)
         try FileManager.default.createDirectory(atPath: directory.path + "/jobs", withIntermediateDirectories: true)
@@ -105,7 +105,9 @@ import Testing
         let project = try Fixtures.project()
         let key = try String(contentsOfFile: server.userKey + ".pub", encoding: .utf8)
         try server.directory.write(
-            "authorized_keys", "restrict,command=\"\(Products.sshccd) --config none --log \(server.sshccdLog)\" \(key)")
+            "authorized_keys",
+            "restrict,command=\"\(Products.sshccd) --config none --log \(server.sshccdLog) --cache \(server.directory.path)/sshccd-cache --objects none\" \(key)"
+        )
         let config = try project.write(
             "ssh_config",
             """

@@ -40,7 +40,7 @@ import Testing
                 // No sandbox: the instrument writes its events outside the job directory. No direct steps: the
                 // instrument stands for gcc's driver, which they would go around.
                 "Subsystem sshcc \(Products.sshccd) --config none --log \(log) --jobs 2 --slots-dir \(slots) --min-free-memory 0 "
-                    + "--sandbox off --direct-steps off",
+                    + "--sandbox off --direct-steps off --cache \(slots)-cache --objects none",
             ])
         let environment = server.clientEnvironment(["SSHCC_HOSTS": server.hostSpec + "/5", "SSHCC_FALLBACK": "0"])
         for index in 0..<5 {

@@ -18,7 +18,9 @@ import Testing
 
     func serve(_ input: [UInt8], options: [String] = []) throws -> CommandResult {
         try Command.run(
-            Products.sshccd, ["--config", "none", "--log", directory.path + "/sshccd.log", "--tmpdir", jobs] + options,
+            Products.sshccd,
+            ["--config", "none", "--log", directory.path + "/sshccd.log", "--tmpdir", jobs, "--objects", "none"]
+                + options,
             input: Data(input))
     }
 

@@ -107,6 +107,7 @@ import Testing
         let settings = """
             # as an administrator would write it
             log \(directory.path)/logs/%u.log
+            cache \(directory.path)/cache
             slots sshcc-config-test-\(getpid())-\(Int.random(in: 0..<1_000_000))
             gcc-plugins \(GCCPluginBuild.directory)
             compilers cc
@@ -131,7 +132,7 @@ import Testing
         server.directory.stopMuxDaemon()
         let refused = try Fixtures.sshcc(["cc"] + compile, in: project.path, environment: environment)
         #expect(refused.status == 108, "\(refused.stderrText)")
-        #expect(refused.stderrText.contains("\(file) line 6: unknown setting 'jbs'"), "\(refused.stderrText)")
+        #expect(refused.stderrText.contains("\(file) line 7: unknown setting 'jbs'"), "\(refused.stderrText)")
         let local = try Fixtures.sshcc(
             ["cc"] + compile, in: project.path, environment: server.clientEnvironment(["SSHCC_VERBOSE": "1"]))
         #expect(local.status == 0 && local.stderrText.contains("compiling locally"), "\(local.stderrText)")

@@ -25,9 +25,14 @@ struct ServerHarness {
     /// around them. A test that wants them gives its instrument a `-###` answer.
     let directSteps: Bool
 
-    init(_ label: String, sandboxed: Bool = false, directSteps: Bool = false) throws {
+    /// The object cache's root (`--objects`): off unless a test wants it, so that a test's repeated jobs
+    /// compile each time.
+    let objects: String?
+
+    init(_ label: String, sandboxed: Bool = false, directSteps: Bool = false, objects: String? = nil) throws {
         self.sandboxed = sandboxed
         self.directSteps = directSteps
+        self.objects = objects
         directory = try TemporaryDirectory(label)
         try FileManager.default.createDirectory(atPath: jobs, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
@@ -37,7 +42,7 @@ struct ServerHarness {
     var baseOptions: [String] {
         [
             "--config", "none", "--log", logPath, "--tmpdir", jobs, "--slots-dir", directory.path + "/slots",
-            "--min-free-memory", "0",
+            "--min-free-memory", "0", "--objects", objects ?? "none",
         ]
             + (sandboxed ? [] : ["--sandbox", "off"]) + (directSteps ? [] : ["--direct-steps", "off"])
     }

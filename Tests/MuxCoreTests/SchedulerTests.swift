@@ -302,6 +302,30 @@ struct PlacementTests {
         #expect((s.speeds["slow"]?.compileSeconds ?? 0) > (s.speeds["fast"]?.compileSeconds ?? 1) * 3)
     }
 
+    /// Among hosts that would finish a job about as soon, it goes where its command line's rendezvous score is
+    /// highest — the same host for the same job, whatever the host list's order — and different jobs spread;
+    /// a host clearly sooner still wins.
+    @Test func aJobGoesToItsRendezvousHostAmongEqualOnes() {
+        func host(_ affinity: String, _ order: [PoolKey], speeds: [String: Double] = ["fast": 0.5, "slow": 0.5])
+            -> String?
+        {
+            var s = scheduler(order.map { ($0, 4) }, speeds: speeds)
+            return destinations(s.submit(.init(id: 1, pools: order, size: 4096, affinity: affinity))).first
+        }
+        var counts: [String: Int] = [:]
+        for index in 0..<100 {
+            let affinity = "gcc\u{0}-O2\u{0}-c\u{0}src/f\(index).c"
+            let one = host(affinity, [fast, slow])
+            #expect(one == host(affinity, [slow, fast]), "\(affinity)")
+            counts[one ?? "", default: 0] += 1
+        }
+        #expect((30...70).contains(counts["1->fast"] ?? 0), "\(counts)")
+        // Twice as fast: not "about as soon".
+        for index in 0..<20 {
+            #expect(host("f\(index).c", [slow, fast], speeds: ["fast": 0.25, "slow": 0.5]) == "1->fast")
+        }
+    }
+
     /// On hosts of equal speed a job a little late is left alone; one past twice its expected time is raced.
     @Test func onlyAJobFarOverdueIsRacedOnAnEqualHost() {
         var s = scheduler([(fast, 1), (slow, 1)], speeds: ["fast": 0.5, "slow": 0.5])

@@ -34,7 +34,7 @@ public final class SSHDServer: @unchecked Sendable {
     /// `sshccdOptions` are added to sshccd's line in the Subsystem entry.
     /// `namespace` runs it inside a private network namespace (reachable only from there).
     public init(
-        subsystem: Bool = true, sshccdOptions: [String] = [], extraConfig: [String] = [],
+        subsystem: Bool = true, objectCache: Bool = false, sshccdOptions: [String] = [], extraConfig: [String] = [],
         namespace: NetworkNamespace? = nil
     ) throws {
         directory = try TemporaryDirectory("sshcc-sshd")
@@ -79,6 +79,7 @@ public final class SSHDServer: @unchecked Sendable {
                 config.append(
                     "Subsystem sshcc \(Products.sshccd) --config none --log \(sshccdLog) --jobs 4 --slots-dir \(directory.path)/slots "
                         + "--cache \(directory.path)/sshccd-cache "
+                        + (objectCache ? "" : "--objects none ")
                         + "--gcc-plugins \(GCCPluginBuild.directory) "
                         + sshccdOptions.joined(separator: " "))
             }

@@ -1,0 +1,118 @@
+// sshccd's object cache through real servers: a build repeated through the farm is answered from the cache
+// (every object byte-identical to a local compile, the build told "cache hit", `--status` counting the hits);
+// an entry changed on disk is detected and never served; another account's answers are taken only where the
+// administrator shares them.
+
+import DistccWire
+import Foundation
+import TestSupport
+import Testing
+
+@Suite struct ObjectCacheServerTests {
+    /// The entries the server's sshccd kept (its cache is in the server's directory).
+    static func entries(_ server: SSHDServer) -> [String] {
+        let root = server.directory.path + "/sshccd-cache/objects"
+        let found = FileManager.default.enumerator(atPath: root)?.compactMap { $0 as? String } ?? []
+        return found.filter { $0.split(separator: "/").count == 3 && !$0.hasSuffix(".lock") }.map { root + "/" + $0 }
+    }
+
+    @Test func aRepeatedBuildIsAnsweredFromTheServersCache() throws {
+        let server = try SSHDServer(objectCache: true)
+        let project = try MuxDaemonTests.buildProject(6)
+        let environment = server.clientEnvironment(["SSHCC_VERBOSE": "1", "SSHCC_FALLBACK": "0"])
+        let first = try MuxDaemonTests.build(project, parallel: 3, environment: environment)
+        #expect(first.status == 0, "\(first.stderrText)")
+        #expect(MuxDaemonTests.mismatches(project, count: 6).isEmpty)
+        #expect(!first.stderrText.contains("cache hit"), "\(first.stderrText)")
+        #expect(Self.entries(server).count == 6, "one entry per compile")
+        try FileManager.default.removeItem(atPath: project.path + "/remote")
+        let second = try MuxDaemonTests.build(project, parallel: 3, environment: environment)
+        #expect(second.status == 0, "\(second.stderrText)")
+        #expect(MuxDaemonTests.mismatches(project, count: 6).isEmpty, "objects from the cache are the local ones")
+        let hits = second.stderrText.split(separator: "\n").filter { $0.contains("cache hit on") }
+        #expect(hits.count == 6, "\(second.stderrText)")
+        #expect(server.sshccdLogText.components(separatedBy: "cache-hit").count - 1 == 6)
+        var statusEnvironment = environment
+        statusEnvironment["SSHCC_DIR"] = project.muxDirectory
+        let status = try Fixtures.sshcc(["--status"], in: project.path, environment: statusEnvironment).stdoutText
+        #expect(status.contains("jobs 12 done (6 from its object cache, 50%)"), "\(status)")
+        // The administrator's view: the hit rate over the log's latest jobs.
+        let serverStatus = try Command.run(
+            Products.sshccd,
+            [
+                "--config", "none", "--log", server.sshccdLog, "--slots-dir", server.directory.path + "/slots",
+                "--status",
+            ]
+        ).stdoutText
+        #expect(
+            serverStatus.contains("object cache: 6 of the logs' latest 12 answered jobs came from it (50%)"),
+            "\(serverStatus)")
+        attachLogsOnFailure(server, hits.count == 6)
+    }
+
+    @Test func anEntryChangedOnDiskIsNeverServed() throws {
+        let server = try SSHDServer(objectCache: true)
+        let project = try MuxDaemonTests.buildProject(3)
+        let environment = server.clientEnvironment(["SSHCC_VERBOSE": "1", "SSHCC_FALLBACK": "0"])
+        #expect(try MuxDaemonTests.build(project, parallel: 3, environment: environment).status == 0)
+        // One byte of each object, inside the entry, changed in place.
+        let entries = Self.entries(server)
+        #expect(entries.count == 3)
+        for entry in entries {
+            var bytes = try #require(FileManager.default.contents(atPath: entry))
+            bytes[bytes.count - 100] ^= 0x01
+            try bytes.write(to: URL(fileURLWithPath: entry))
+        }
+        try FileManager.default.removeItem(atPath: project.path + "/remote")
+        let again = try MuxDaemonTests.build(project, parallel: 3, environment: environment)
+        #expect(again.status == 0)
+        #expect(!again.stderrText.contains("cache hit"), "\(again.stderrText)")
+        #expect(MuxDaemonTests.mismatches(project, count: 3).isEmpty, "compiled again, not the changed bytes")
+        #expect(server.sshccdLogText.components(separatedBy: "is damaged (its checksum does not match").count - 1 == 3)
+        attachLogsOnFailure(server, !again.stderrText.contains("cache hit"))
+    }
+
+    static let source = "int twice(int x) { return 2 * x; }\n"
+
+    @Test(.enabled(if: getuid() == 0, "a second account needs root to start"))
+    func anotherAccountsAnswersAreTakenOnlyWhereShared() throws {
+        let harness = try ServerHarness("sshccd-objects-share")
+        chmod(harness.directory.path, 0o755)
+        let root = harness.directory.path + "/objects"
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: false)
+        chmod(root, 0o1777)
+        // The second account (nobody) gets a temporary directory and a log of its own.
+        let scratch = harness.directory.path + "/nobody-tmp", log = harness.directory.path + "/nobody.log"
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: false)
+        chown(scratch, 65534, 65534)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        chown(log, 65534, 65534)
+        let first = try harness.request("first.c", Self.source, ["gcc", "-O2", "-c", "first.c"])
+        let second = try harness.request("second.c", Self.source, ["gcc", "-O2", "-c", "second.c"])
+        let (_, replies) = try harness.serve([first, second], options: ["--objects", root])
+        #expect(replies.count == 2 && replies.allSatisfy { $0.exitCode == 0 })
+
+        func asNobody(_ request: Request, share: String) throws -> Reply? {
+            let live = try ServerHarness.Live(
+                harness, options: ["--objects", root, "--objects-share", share, "--tmpdir", scratch, "--log", log],
+                asUser: "65534")
+            try live.send(request)
+            defer {
+                live.disconnect()
+                _ = live.wait()
+            }
+            return try live.reply()
+        }
+        func nobodyLog() -> String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+        // Its own answers only (the default): root's entry is not taken.
+        let own = try asNobody(first, share: "own")
+        #expect(
+            own?.exitCode == 0 && own?.object == replies[0].object,
+            "\(String(decoding: own?.stderr ?? [], as: UTF8.self))")
+        #expect(!nobodyLog().contains("cache-hit"), "\(nobodyLog())")
+        // Trusting root's part (by name): root's answer, byte for byte.
+        let shared = try asNobody(second, share: "root")
+        #expect(shared?.object == replies[1].object && shared?.stderr == replies[1].stderr)
+        #expect(nobodyLog().contains("cache-hit from=root"), "\(nobodyLog())")
+    }
+}
