@@ -74,6 +74,31 @@ import Testing
 
     static let source = "int twice(int x) { return 2 * x; }\n"
 
+    /// The same job on two channels at once: one compile; the second waits for its answer and takes it.
+    @Test func theSameJobInFlightTwiceIsCompiledOnce() throws {
+        let harness = try ServerHarness("sshccd-objects-inflight", objects: nil)
+        let root = harness.directory.path + "/objects"
+        // The compile takes 3 s more (the questions that identify the compiler do not): long enough for the
+        // second channel to find it in flight.
+        try harness.instrument(
+            "gcc",
+            """
+            case " $* " in *" -###"* | *" -dump"* | *" --version"* | *" -print"*) ;; *) [ $role = compile ] && sleep 3 ;; esac
+            exec /usr/bin/gcc "$@"
+            """)
+        let request = try harness.request("same.c", Self.source, ["gcc", "-O2", "-c", "same.c"])
+        let channels = try (0..<2).map { _ in try ServerHarness.Live(harness, options: ["--objects", root]) }
+        for channel in channels { try channel.send(request) }
+        let replies = try channels.map { try $0.reply() }
+        #expect(replies.allSatisfy { $0?.exitCode == 0 })
+        #expect(replies[0]?.object == replies[1]?.object && replies[0]?.object.isEmpty == false)
+        let answered = harness.log.split(separator: "\n").filter { $0.contains("same.i source=") }
+        #expect(answered.count == 2 && answered.filter { !$0.contains("cache-hit") }.count == 1, "\(harness.log)")
+        #expect(
+            harness.log.contains("the same job is being compiled elsewhere; waiting for its answer"), "\(harness.log)")
+        #expect(harness.log.components(separatedBy: "cache-hit").count - 1 == 1, "\(harness.log)")
+    }
+
     @Test(.enabled(if: getuid() == 0, "a second account needs root to start"))
     func anotherAccountsAnswersAreTakenOnlyWhereShared() throws {
         let harness = try ServerHarness("sshccd-objects-share")
