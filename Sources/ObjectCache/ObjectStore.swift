@@ -13,8 +13,6 @@ import POSIXSupport
 public final class ObjectStore {
     public let settings: ObjectCacheSettings
     let uid = CurrentProcess.userID
-    /// This account's part.
-    let own: String
     /// The largest entry read.
     let entryLimit: Int
     /// Told of each damaged entry met (path, what is wrong).
@@ -47,7 +45,7 @@ public final class ObjectStore {
         guard let part = Files.status(own), part.isDirectory, part.owner == CurrentProcess.userID,
             part.mode & 0o022 == 0
         else { return .failure(StoreProblem("\(own) is not a directory of this account that only it may write")) }
-        return .success(ObjectStore(settings, own: own, entryLimit: entryLimit, damaged: damaged))
+        return .success(ObjectStore(settings, entryLimit: entryLimit, damaged: damaged))
     }
 
     public struct StoreProblem: Error, CustomStringConvertible {
@@ -55,9 +53,8 @@ public final class ObjectStore {
         init(_ description: String) { self.description = description }
     }
 
-    init(_ settings: ObjectCacheSettings, own: String, entryLimit: Int, damaged: @escaping (String, String) -> Void) {
+    init(_ settings: ObjectCacheSettings, entryLimit: Int, damaged: @escaping (String, String) -> Void) {
         self.settings = settings
-        self.own = own
         self.entryLimit = entryLimit
         self.damaged = damaged
     }
@@ -105,10 +102,15 @@ public final class ObjectStore {
     /// Keeps `reply` as the answer to `key` in this account's part, then trims the directory written.
     public func store(_ key: CacheKey, _ reply: CachedReply) throws(SystemError) {
         let file = path(key, of: uid)
+        try makeDirectory(of: file)
+        try Files.replace(file, CacheEntry.encode(reply, key: key), mode: 0o644)
+        trim(PathName.directory(file))
+    }
+
+    /// Makes the directory `file` goes in (in this account's part), if missing.
+    func makeDirectory(of file: String) throws(SystemError) {
         let directory = PathName.directory(file)
         if Files.status(directory) == nil { try Files.makeDirectory(directory, mode: 0o755) }
-        try Files.replace(file, CacheEntry.encode(reply, key: key), mode: 0o644)
-        trim(directory)
     }
 
     /// Drops the least recently used files of `directory` while it holds more than its share of the part.
@@ -160,8 +162,7 @@ public final class ObjectStore {
         while true {
             if let hit = lookup(key) { return .hit(hit) }
             let lockPath = path(key, of: uid) + ".lock"
-            let directory = PathName.directory(lockPath)
-            if Files.status(directory) == nil { try? Files.makeDirectory(directory, mode: 0o755) }
+            try? makeDirectory(of: lockPath)
             let lock: FileLock?
             do {
                 lock = try FileLock.attempt(lockPath, exclusive: true)

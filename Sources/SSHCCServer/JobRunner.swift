@@ -247,8 +247,7 @@ public struct JobRunner {
     /// named by its file's fingerprint, so a rebuilt plugin is a new key), and the source. Nil when the
     /// compiler cannot be identified.
     private mutating func cacheKey(_ request: Request, _ job: PreparedJob) -> CacheKey? {
-        if toolchains[job.executable] == nil { toolchains[job.executable] = .some(toolchainIdentity(job.executable)) }
-        guard let identity = toolchains[job.executable] ?? nil else { return nil }
+        guard let identity = identity(of: job.executable) else { return nil }
         let steps = [job.plan.arguments, job.plan.assembleArguments].map { arguments in
             [job.plan.compilerName]
                 + arguments.map { argument in
@@ -458,13 +457,18 @@ public struct JobRunner {
     /// Why `executable` may not compile for a client whose toolchain identity is `client` (`DIGEST SUMMARY`),
     /// or nil when it has the same; its own identity is computed at its first such job.
     private mutating func toolchainRefusal(_ client: String, _ compilerName: String, _ executable: String) -> String? {
-        if toolchains[executable] == nil { toolchains[executable] = .some(toolchainIdentity(executable)) }
-        let mine = toolchains[executable] ?? nil
+        let mine = identity(of: executable)
         guard mine?.digest != String(ToolchainCheck.digest(client)) else { return nil }
         return ToolchainCheck.refusal(
             compiler: compilerName, server: mine?.summary ?? "a compiler sshccd cannot identify",
             client: "\(shown(ToolchainCheck.summary(client), limit: 80)) "
                 + "(\(shown(ToolchainCheck.digest(client).prefix(12))) against \(mine?.digest.prefix(12) ?? "none"))")
+    }
+
+    /// The compiler's identity, once per process (nil: it cannot be identified).
+    private mutating func identity(of executable: String) -> ToolchainIdentity? {
+        if toolchains[executable] == nil { toolchains[executable] = .some(toolchainIdentity(executable)) }
+        return toolchains[executable] ?? nil
     }
 
     /// The compiler's identity: kept from an earlier sshccd of this account (hashing a compiler reads some 100
