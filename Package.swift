@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "ServerPolicy", dependencies: ["CompileCore"], swiftSettings: strict),
         // gcc's preprocessed text: line markers, and what a `-fdirectives-only` text cannot carry elsewhere.
         // Pure: bytes in, a verdict out (source files are read through a closure).
-        .target(name: "PreprocessedText", dependencies: ["CPOSIX"], swiftSettings: strict),
+        .target(name: "PreprocessedText", dependencies: ["CPOSIX", "POSIXSupport"], swiftSettings: strict),
         // What decides a compiler's objects (compiler proper, assembler, driver, specs, target), as a digest:
         // computed by the wrapper (cached) and by sshccd, compared per job.
         .target(
@@ -103,7 +103,7 @@ let package = Package(
             name: "SSHCCMux",
             dependencies: [
                 "DistccWire", "WireCompression", "CompileCore", "POSIXSupport", "SSH", "MuxCore", "FileLogging",
-                "OpenSSHConfig", "KnownHostsFormat", "Toolchains",
+                "OpenSSHConfig", "KnownHostsFormat", "Toolchains", "ObjectCache",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
@@ -165,7 +165,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "TestSupport", "DistccWire", "MuxCore", "POSIXSupport", "CompileCore", "ServerPolicy", "FileLogging",
-                "SSHCCMux", "SSHCCClient", "SSHCCServer", "sshcc", "sshccd", "sshcc-mux",
+                "SSHCCMux", "SSHCCClient", "SSHCCServer", "sshcc", "sshccd", "sshcc-mux", "ObjectCache",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),

@@ -3,8 +3,10 @@
 # bandwidth-capped relay (Benchmarks/delay-relay.py), a cache root shared by two compile accounts (each
 # account's sshccd trusts the other's part: `objects-share all`), two users with their own mux daemons. User 1
 # builds a project clean through the farm (every job compiled and kept), then user 2 builds the same tree
-# clean. Prints both wall times, user 2's share of jobs answered from the cache, and whether every object of
-# both builds is byte-identical to a local compile. Projects: Brotli 1.2.1 (36 files, as wan.sh) and Lua 5.4.4
+# clean, three times: with SSHCC_ASK=never (the source always sent), auto (each job asks first when the link's
+# figures say it wins) and always (every job asks first); then, the cache emptied, user 1 builds clean again
+# with every job asking (what a question costs when the answer is always NEED). Prints the wall times, user 2's share of jobs answered
+# from the cache, and whether every object of every build is byte-identical to a local compile. Projects: Brotli 1.2.1 (36 files, as wan.sh) and Lua 5.4.4
 # (its 33 library and interpreter files, from Debian's source package, as Scripts/debian-packages.sh).
 # Usage (as root: the second user is an account of its own): Benchmarks/object-cache.sh [DELAY_MS] [MBIT] [JOBS]
 #   (defaults 10 ms each way — a 20 ms round trip —, 20 Mbit/s, make -j8)
@@ -28,8 +30,10 @@ fetch() { # fetch URL FILE SHA256
     [[ -f $2 ]] || { mkdir -p "$(dirname "$2")" && python3 -c 'import sys, urllib.request; open(sys.argv[2], "wb").write(urllib.request.urlopen(sys.argv[1], timeout=60).read())' "$1" "$2"; }
     echo "$3  $2" | sha256sum -c --quiet
 }
-fetch https://files.pythonhosted.org/packages/source/b/brotli/brotli-1.2.1.tar.gz "$cache/brotli-1.2.1.tar.gz" \
-    02b2f7b5a83485efe448a44ddf7983def05c3bb1dcf917d4f7154070260e13de
+# Brotli through pip, as Scripts/real-project.sh (PyPI's file URLs are not stable names).
+[[ -f $cache/brotli-1.2.1.tar.gz ]] ||
+    python3 -m pip download --quiet --no-deps --no-binary :all: "brotli==1.2.1" -d "$cache"
+fetch unused "$cache/brotli-1.2.1.tar.gz" 02b2f7b5a83485efe448a44ddf7983def05c3bb1dcf917d4f7154070260e13de
 fetch http://deb.debian.org/debian/pool/main/l/lua5.4/lua5.4_5.4.4.orig.tar.gz "$cache/debian/lua5.4_5.4.4.orig.tar.gz" \
     164c7849653b80ae67bec4b7473b884bf5cc8d2dca05653475ec2ed27b9ebf61
 mkdir -p tree/brotli tree/lua
@@ -72,16 +76,16 @@ sleep 0.5
 
 # build USER PROJECT: a clean build of PROJECT through the farm as USER (1 or 2), prints seconds.
 build() {
-    local who=$1 project=$2 makefile=Makefile mux=$work/mux-$1
+    local who=$1 project=$2 makefile=Makefile ask=${3:-auto} mux=$work/mux-$1-${3:-auto}
     [[ $project == lua ]] && makefile=Makefile.sshcc
     find "tree/$project" -name '*.o' -delete
     local start end
     start=$(date +%s.%N)
     if [[ $who == 1 ]]; then
-        SSHCC_DIR=$mux SSHCC_HOSTS="$user@127.0.0.1:$relay/4" SSHCC_IDENTITY=$work/id_ed25519 SSHCC_KNOWN_HOSTS=$work/known_hosts \
+        SSHCC_ASK=$ask SSHCC_DIR=$mux SSHCC_HOSTS="$user@127.0.0.1:$relay/4" SSHCC_IDENTITY=$work/id_ed25519 SSHCC_KNOWN_HOSTS=$work/known_hosts \
             SSHCC_SSH_CONFIG=/dev/null SSHCC_FALLBACK=0 make -s -j"$jobs" -C "tree/$project" -f "$makefile" CC="$bin/sshcc gcc"
     else
-        runuser -u "$second" -- env SSHCC_DIR="$mux" SSHCC_HOSTS="$second@127.0.0.1:$relay/4" SSHCC_IDENTITY="$work/id_second" \
+        runuser -u "$second" -- env SSHCC_ASK="$ask" SSHCC_DIR="$mux" SSHCC_HOSTS="$second@127.0.0.1:$relay/4" SSHCC_IDENTITY="$work/id_second" \
             SSHCC_KNOWN_HOSTS="$work/known_hosts" SSHCC_SSH_CONFIG=/dev/null SSHCC_FALLBACK=0 PATH="$PATH" \
             make -s -j"$jobs" -C "tree/$project" -f "$makefile" CC="$bin/sshcc gcc"
     fi
@@ -97,28 +101,47 @@ same() {
     [[ $differing -eq 0 ]] && echo "all byte-identical" || echo "$differing DIFFER"
 }
 hits() { cat logs/sshccd-*.log 2>/dev/null | grep -c "cache-hit" || true; }
+asked() { cat logs/sshccd-*.log 2>/dev/null | grep -c "asked-first cache-hit" || true; }
 
 # The loopback sshd's AuthorizedKeysFile is WORK/authorized_keys for every account: both log in with one key.
 # Each user's toolchain identity is computed once before measuring (a first tiny compile).
 echo 'int warm(void) { return 0; }' > tree/warm.c && chmod 666 tree/warm.c
-SSHCC_DIR=$work/mux-1 SSHCC_HOSTS="$user@127.0.0.1:$relay/4" SSHCC_IDENTITY=$work/id_ed25519 \
-    SSHCC_KNOWN_HOSTS=$work/known_hosts SSHCC_SSH_CONFIG=/dev/null "$bin/sshcc" gcc -c tree/warm.c -o tree/warm1.o
+for mode in auto always; do
+    SSHCC_ASK=$mode SSHCC_DIR=$work/mux-1-$mode SSHCC_HOSTS="$user@127.0.0.1:$relay/4" SSHCC_IDENTITY=$work/id_ed25519 \
+        SSHCC_KNOWN_HOSTS=$work/known_hosts SSHCC_SSH_CONFIG=/dev/null "$bin/sshcc" gcc -c tree/warm.c -o tree/warm1.o
+done
 chmod 777 tree
-install -d -o "$second" -m 700 "$work/mux-2"
-runuser -u "$second" -- env SSHCC_DIR="$work/mux-2" SSHCC_HOSTS="$second@127.0.0.1:$relay/4" SSHCC_IDENTITY="$work/id_second" \
-    SSHCC_KNOWN_HOSTS="$work/known_hosts" SSHCC_SSH_CONFIG=/dev/null "$bin/sshcc" gcc -c tree/warm.c -o tree/warm2.o
+modes=(never auto always)
+for mode in "${modes[@]}"; do
+    install -d -o "$second" -m 700 "$work/mux-2-$mode"
+    runuser -u "$second" -- env SSHCC_ASK="$mode" SSHCC_DIR="$work/mux-2-$mode" SSHCC_HOSTS="$second@127.0.0.1:$relay/4" \
+        SSHCC_IDENTITY="$work/id_second" SSHCC_KNOWN_HOSTS="$work/known_hosts" SSHCC_SSH_CONFIG=/dev/null \
+        "$bin/sshcc" gcc -c tree/warm.c -o tree/warm2.o
+done
 
-printf '%-8s %12s %12s %8s %10s  %s\n' project "user 1 (s)" "user 2 (s)" ratio "hits" objects
+printf '%-8s %10s %-28s %8s %10s %10s  %s\n' project "user 1 (s)" "user 2 (s), SSHCC_ASK=" ratio "hits" asked objects
 for project in brotli lua; do
     count=$(cd "reference/$project" && find . -name '*.o' | wc -l)
     before=$(hits)
     t1=$(build 1 "$project")
     check1=$(same "$project")
     middle=$(hits)
-    t2=$(build 2 "$project")
-    check2=$(same "$project")
-    after=$(hits)
-    printf '%-8s %12.2f %12.2f %8.2f %5d/%-4d  user 1: %s; user 2: %s\n' "$project" "$t1" "$t2" \
-        "$(echo "$t2 / $t1" | bc -l)" "$((after - middle))" "$count" "$check1" "$check2"
     [[ $((middle - before)) -eq 0 ]] || echo "  (user 1 had $((middle - before)) hits: the cache was not empty)"
+    for mode in "${modes[@]}"; do
+        asked_before=$(asked)
+        start=$(hits)
+        t2=$(build 2 "$project" "$mode")
+        check2=$(same "$project")
+        printf '%-8s %10.2f %-28s %8.2f %5d/%-4d %10d  user 1: %s; user 2: %s\n' "$project" "$t1" \
+            "$(printf '%.2f (%s)' "$t2" "$mode")" "$(echo "$t2 / $t1" | bc -l)" "$(($(hits) - start))" "$count" \
+            "$(($(asked) - asked_before))" "$check1" "$check2"
+    done
+    # What asking costs where nothing is kept: user 1's clean build again with every job asking, the cache
+    # emptied first (auto above never asked: the host's hit rate was 0).
+    rm -rf objects/*
+    start=$(hits)
+    t3=$(build 1 "$project" always)
+    printf '%-8s %10.2f %-28s %8.2f %5d/%-4d %10s  user 1 again, every job asking first, cache empty: %s\n' "$project" \
+        "$t1" "$(printf '%.2f (user 1, always)' "$t3")" "$(echo "$t3 / $t1" | bc -l)" "$(($(hits) - start))" "$count" \
+        "-" "$(same "$project")"
 done

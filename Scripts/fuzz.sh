@@ -45,6 +45,13 @@ seeds = {
     "mux-answer": frame("MUXV", 12) + b"5 sshcc fuzz" + frame("NOTE", 4) + b"h: x" + frame("RHST", 1) + b"h"
         + frame("RSTA", 3) + b"256" + frame("RERR", 2) + b"w\n" + frame("ROUT", 0) + frame("ROBJ", 4) + b"\x7fELF",
     "mux-failure": frame("MUXV", 12) + b"5 sshcc fuzz" + frame("FAIL", 9) + b"104\ndown\n",
+    # Protocol 7: a question (DOTH, a SHA-256) answered NEED (digest's first byte even), then the source as one
+    # zstd frame; and one answered by a reply (odd), then the next request.
+    "question-need": request(["gcc", "-c", "a.c"], b"", 7)[:-12] + frame("DOTH", 32) + bytes(32)
+        + frame("DOTI", 16) + b"\x28\xb5\x2f\xfd\x20\x07\x39\x00\x00int x;\n",
+    "question-answered": request(["gcc", "-c", "a.c"], b"", 7)[:-12] + frame("DOTH", 32) + bytes([1]) * 32
+        + request(["gcc", "-c", "b.c"], b"", 7),
+    "need": frame("NEED", 0),
     "reply": frame("DONE", 1) + frame("STAT", 0) + frame("SERR", 3) + b"err" + frame("SOUT", 0) + frame("DOTO", 4) + b"\x7fELF",
 }
 for name, body in seeds.items():
@@ -61,6 +68,8 @@ cat > "$build/dictionary" <<'DICT'
 "SERR"
 "SOUT"
 "DOTO"
+"DOTH"
+"NEED"
 "00000001"
 "-fplugin="
 "-Wa,"

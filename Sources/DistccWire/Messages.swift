@@ -10,12 +10,22 @@ public struct Request: Equatable, Sendable {
     public var arguments: [String]
     /// Preprocessed source text (the DOTI body).
     public var source: [UInt8]
+    /// Version 7: the SHA-256 of the source, sent in its place (`DOTH`): the request is a question, `source` is
+    /// empty, and the server answers with a reply or asks for the source (`NEED`).
+    public var sourceDigest: [UInt8]?
 
-    public init(version: DistccVersion = DistccVersion.current, arguments: [String], source: [UInt8]) {
+    public init(
+        version: DistccVersion = DistccVersion.current, arguments: [String], source: [UInt8],
+        sourceDigest: [UInt8]? = nil
+    ) {
         self.version = version
         self.arguments = arguments
         self.source = source
+        self.sourceDigest = sourceDigest
     }
+
+    /// The length of a source digest (SHA-256).
+    public static let digestLength = 32
 }
 
 /// A compile reply: the compiler's wait status, its messages and the object file.

@@ -1,4 +1,5 @@
-// Where a reply ends, found by walking its five frame headers (six in version 6) and skipping the bodies: the mux daemon reads
+// Where a reply ends, found by walking its five frame headers (six in version 6; or the one `NEED` header that
+// answers a version 7 question) and skipping the bodies: the mux daemon reads
 // a reply in many small pieces and must know when it is whole without decompressing it on every read. The
 // whole reply is then decoded once (ReplyDecoder), which checks everything this walk does not.
 
@@ -18,6 +19,9 @@ public struct ReplyExtent {
     private var field = 0
     private var skip = 0
     public private(set) var total = 0
+    /// The answer was `NEED` (version 7: the server has no result for the source's digest; send the source),
+    /// a complete answer of one header.
+    public private(set) var sourceNeeded = false
     public let limits: WireLimits
 
     public init(limits: WireLimits = .default) {
@@ -56,6 +60,14 @@ public struct ReplyExtent {
     }
 
     private mutating func endHeader() throws(WireError) {
+        if field == 0, header.starts(with: Token.need.bytes) {
+            guard FrameHeader.value(header[4...]) == 0 else {
+                throw .badParameter(token: .need, got: Array(header[4...]))
+            }
+            header.removeAll(keepingCapacity: true)
+            (sourceNeeded, frames, field) = (true, 1, 1)
+            return
+        }
         let token = Self.order[field]
         guard header.starts(with: token.bytes) else { throw .unexpectedToken(expected: token, got: header) }
         guard let value = FrameHeader.value(header[4...]) else {

@@ -15,6 +15,10 @@ public struct RequestDecoder {
         case dotiBody(version: DistccVersion, arguments: [String], length: Int)
         /// Version 5: a piece of the source (DOTC), or its last piece (DOTI).
         case pieceBody(version: DistccVersion, arguments: [String], length: Int, last: Bool)
+        /// Version 7: the source's digest (DOTH) in place of the source.
+        case digestBody(version: DistccVersion, arguments: [String])
+        /// Version 7: the question was returned; nothing more is read until the server has answered it.
+        case asked(version: DistccVersion, arguments: [String])
     }
 
     /// A version 5 source so far: its decompressor and the text decoded from the pieces already read.
@@ -27,6 +31,8 @@ public struct RequestDecoder {
     private var reader = FrameReader()
     private var step = Step.dist
     private var streamed: StreamedSource?
+    /// This request's question was answered with `NEED`: its source must follow, and no second question.
+    private var sourceNeeded = false
     public let limits: WireLimits
 
     public init(limits: WireLimits = .default) { self.limits = limits }
@@ -43,7 +49,8 @@ public struct RequestDecoder {
     /// a server can get the compiler ready meanwhile.
     public var pendingArguments: [String]? {
         switch step {
-        case .dotiHeader(_, let arguments), .dotiBody(_, let arguments, _), .pieceBody(_, let arguments, _, _):
+        case .dotiHeader(_, let arguments), .dotiBody(_, let arguments, _), .pieceBody(_, let arguments, _, _),
+            .digestBody(_, let arguments), .asked(_, let arguments):
             arguments
         default: nil
         }
@@ -60,12 +67,24 @@ public struct RequestDecoder {
         case .dotiBody(_, _, let length): "\(length) bytes of preprocessed source (DOTI)"
         case .pieceBody(_, _, let length, let last):
             "\(length) bytes of preprocessed source (\(last ? "DOTI" : "DOTC"), after \(streamed?.compressedBytes ?? 0))"
+        case .digestBody: "the source's digest (DOTH)"
+        case .asked: "the server's answer to the source's digest"
         }
     }
 
     /// Call when the stream has ended: throws `.truncated` unless the decoder is between requests.
     public func finish() throws(WireError) {
         guard isAtBoundary else { throw .truncated(expecting: expecting, bufferedBytes: reader.bufferedCount) }
+    }
+
+    /// The server answered a question (a request with `sourceDigest`): with a reply (`needSource` false: the
+    /// request is over), or with `NEED` (its source follows, as in version 5).
+    public mutating func answered(needSource: Bool) {
+        guard case .asked(let version, let arguments) = step else {
+            preconditionFailure("answered(needSource:) without a question")
+        }
+        sourceNeeded = needSource
+        step = needSource ? .dotiHeader(version: version, arguments: arguments) : .dist
     }
 
     /// The next complete request, or nil when more bytes are needed. After an error the decoder is unusable:
@@ -105,8 +124,19 @@ public struct RequestDecoder {
                 step = .argvHeader(version: version, count: count, arguments: arguments)
             case .dotiHeader(let version, let arguments):
                 if version.streamsSource {
-                    guard let (token, length) = try reader.readHeader(expectingOneOf: [.doti, .dotc]) else {
-                        return nil
+                    let tokens: [Token] = version.asksFirst && !sourceNeeded ? [.doti, .dotc, .doth] : [.doti, .dotc]
+                    guard let (token, length) = try reader.readHeader(expectingOneOf: tokens) else { return nil }
+                    if token == .doth {
+                        // Only before any piece of the source: a question is asked instead of sending it.
+                        guard streamed == nil, Int(length) == Request.digestLength else {
+                            throw .badBody(
+                                token: .doth,
+                                reason: streamed == nil
+                                    ? "\(length) bytes where a SHA-256 digest (32) belongs"
+                                    : "after pieces of the source")
+                        }
+                        step = .digestBody(version: version, arguments: arguments)
+                        continue
                     }
                     let source =
                         streamed ?? StreamedSource(decompressor: ZstdStreamDecompressor(limit: limits.maxSourceLength))
@@ -144,7 +174,13 @@ public struct RequestDecoder {
                     continue
                 }
                 step = .dist
+                sourceNeeded = false
                 return Request(version: version, arguments: arguments, source: source.text)
+            case .digestBody(let version, let arguments):
+                guard let digest = reader.readBody(count: Request.digestLength) else { return nil }
+                step = .asked(version: version, arguments: arguments)
+                return Request(version: version, arguments: arguments, source: [], sourceDigest: digest)
+            case .asked: return nil
             case .dotiBody(let version, let arguments, let length):
                 guard let body = reader.readBody(count: length) else { return nil }
                 step = .dist

@@ -9,12 +9,15 @@ public enum Token: String, Sendable, CaseIterable {
     case done = "DONE", stat = "STAT", serr = "SERR", sout = "SOUT", doto = "DOTO"
     /// The server's load after the job, as text (protocol 6 only: the reply's last frame, never compressed).
     case load = "LOAD"
+    /// Version 7: the SHA-256 of the whole source in place of the source (the client asks for a result it
+    /// expects the server's object cache to hold), and the server's answer when it has none: send the source.
+    case doth = "DOTH", need = "NEED"
 
     /// `true` when the header's value is the length of a body that follows it.
     public var hasBody: Bool {
         switch self {
-        case .argv, .doti, .dotc, .serr, .sout, .doto, .load: true
-        case .dist, .argc, .done, .stat: false
+        case .argv, .doti, .dotc, .serr, .sout, .doto, .load, .doth: true
+        case .dist, .argc, .done, .stat, .need: false
         }
     }
 

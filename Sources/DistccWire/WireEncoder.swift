@@ -51,8 +51,24 @@ public enum WireEncoder {
         return out
     }
 
+    /// Version 7: the question that stands for the source, a DOTH frame with the source's SHA-256.
+    public static func sourceQuestion(digest: [UInt8]) -> [UInt8] {
+        precondition(digest.count == Request.digestLength, "a source digest is a SHA-256")
+        var out: [UInt8] = []
+        appendString(.doth, digest, to: &out)
+        return out
+    }
+
+    /// Version 7: the server's answer to a question when it has no result for it.
+    public static let sourceNeeded: [UInt8] = {
+        var out: [UInt8] = []
+        appendHeader(.need, 0, to: &out)
+        return out
+    }()
+
     public static func encode(_ request: Request) -> [UInt8] {
-        requestFields(request) + sourceFrame(request.source, version: request.version)
+        requestFields(request)
+            + (request.sourceDigest.map(sourceQuestion) ?? sourceFrame(request.source, version: request.version))
     }
 
     public static func encode(_ reply: Reply) -> [UInt8] {

@@ -30,7 +30,9 @@ public struct WireLimits: Sendable, Equatable {
 /// (`doc/protocol-2.1.txt`: the frame's parameter is the compressed length). Version 3 is distcc's pump
 /// mode, which sshcc does not speak. Version 5 is sshcc's own: version 4 whose source may come in pieces
 /// (`DOTC` frames before the `DOTI`) while the client still preprocesses; version 6 is version 5 whose reply
-/// ends with the server's load (`LOAD`). A reply uses its request's version.
+/// ends with the server's load (`LOAD`); in version 7 the client may first ask for the result by the source's
+/// digest (`DOTH`) and send the source only when the server says it needs it (`NEED`). A reply uses its request's
+/// version.
 public struct DistccVersion: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible,
     ExpressibleByIntegerLiteral
 {
@@ -45,7 +47,10 @@ public struct DistccVersion: RawRepresentable, Hashable, Comparable, Sendable, C
     public static let zstdStreamed = DistccVersion(rawValue: 5)
     /// Version 5 whose replies also say how loaded the server is (a `LOAD` frame after `DOTO`).
     public static let loadReported = DistccVersion(rawValue: 6)
-    public static let supported: Set<DistccVersion> = [plain, lzo, zstd, zstdStreamed, loadReported]
+    /// Version 6 in which the client may ask for a result by its source's digest before it sends the source
+    /// (`DOTH`, answered by a whole reply or by `NEED`).
+    public static let asksFirst = DistccVersion(rawValue: 7)
+    public static let supported: Set<DistccVersion> = [plain, lzo, zstd, zstdStreamed, loadReported, asksFirst]
     public static let current = plain
 
     /// The version whose bodies travel compressed as `compression` says; zstd `streamed` is version 5.
@@ -53,7 +58,7 @@ public struct DistccVersion: RawRepresentable, Hashable, Comparable, Sendable, C
         switch compression {
         case .plain: self = .plain
         case .lzo: self = .lzo
-        case .zstd: self = streamed ? .loadReported : .zstd
+        case .zstd: self = streamed ? .asksFirst : .zstd
         }
     }
 
@@ -61,15 +66,17 @@ public struct DistccVersion: RawRepresentable, Hashable, Comparable, Sendable, C
     public var compression: BodyCompression {
         switch self {
         case .lzo: .lzo
-        case .zstd, .zstdStreamed, .loadReported: .zstd
+        case .zstd, .zstdStreamed, .loadReported, .asksFirst: .zstd
         default: .plain
         }
     }
 
     /// The source may come in pieces (DOTC) before its DOTI.
-    public var streamsSource: Bool { self == .zstdStreamed || self == .loadReported }
+    public var streamsSource: Bool { self == .zstdStreamed || self == .loadReported || self == .asksFirst }
     /// The reply ends with the server's load (`LOAD`).
-    public var reportsLoad: Bool { self == .loadReported }
+    public var reportsLoad: Bool { self == .loadReported || self == .asksFirst }
+    /// The client may send its source's digest first (`DOTH`) and the source only when asked (`NEED`).
+    public var asksFirst: Bool { self == .asksFirst }
 
     public var description: String { String(rawValue) }
     public static func < (a: DistccVersion, b: DistccVersion) -> Bool { a.rawValue < b.rawValue }

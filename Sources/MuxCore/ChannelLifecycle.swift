@@ -100,6 +100,14 @@ public struct ChannelLifecycle<Job> {
         if phase == .sending && !awaitingSource { phase = .receiving }
     }
 
+    /// The server answered the job's question (protocol 7) with `NEED`: the source goes out now, then the reply
+    /// comes.
+    public mutating func sourceRequested() {
+        guard job != nil, phase == .receiving, version.asksFirst else { return }
+        phase = .sending
+        replyStarted = false
+    }
+
     /// sshccd closed its input while the request was going out: it may have replied already (a refusal),
     /// so the shell stops writing and reads on; this channel is not reused.
     public mutating func writeRefused() {

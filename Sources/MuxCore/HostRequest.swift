@@ -34,7 +34,8 @@ public enum HostRequest {
     /// What to send a server that refused `version` (an older sshccd): no load report (6 → 5), the source
     /// whole (5 → 4), then nothing compressed (→ 1).
     public static func olderVersion(than version: DistccVersion) -> DistccVersion {
-        version.reportsLoad ? .zstdStreamed : version.streamsSource ? .zstd : .plain
+        version.asksFirst
+            ? .loadReported : version.reportsLoad ? .zstdStreamed : version.streamsSource ? .zstd : .plain
     }
 }
 

@@ -90,11 +90,7 @@ extension Scheduler {
 
     /// The rendezvous score of `affinity` on `host`: the highest score among hosts names the job's home.
     static func rendezvous(_ affinity: String, _ host: String) -> UInt64 {
-        var hash = TextHash.fnv1a64(affinity + "\u{0}" + host)
-        // FNV's bits are poorly mixed for comparing scores: splitmix64's finish.
-        hash = (hash ^ (hash >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        hash = (hash ^ (hash >> 27)) &* 0x94D0_49BB_1331_11EB
-        return hash ^ (hash >> 31)
+        TextHash.mixed(TextHash.fnv1a64(affinity + "\u{0}" + host))
     }
 
     /// What waiting for a host's first load report is taken to cost (a question's round trip on a channel

@@ -24,8 +24,9 @@ public enum CacheEntry {
 
     public static func encode(_ reply: CachedReply, key: CacheKey) -> [UInt8] {
         var bytes = magic + key.bytes
-        for number in [reply.status, UInt32(reply.stdout.count), UInt32(reply.stderr.count), UInt32(reply.object.count)]
-        {
+        for number in [
+            reply.status, UInt32(reply.stdout.count), UInt32(reply.stderr.count), UInt32(reply.object.count),
+        ] {
             bytes += [UInt8(number >> 24), UInt8(number >> 16 & 0xff), UInt8(number >> 8 & 0xff), UInt8(number & 0xff)]
         }
         bytes += reply.stdout + reply.stderr + reply.object
@@ -66,6 +67,7 @@ public enum CacheEntry {
             defer { at += count }
             return Array(bytes[at..<at + count])
         }
-        return CachedReply(status: number(0), stdout: take(lengths[0]), stderr: take(lengths[1]), object: take(lengths[2]))
+        return CachedReply(
+            status: number(0), stdout: take(lengths[0]), stderr: take(lengths[1]), object: take(lengths[2]))
     }
 }

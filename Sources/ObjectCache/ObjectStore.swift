@@ -34,12 +34,7 @@ public final class ObjectStore {
         guard let status = Files.status(root), status.isDirectory else {
             return .failure(StoreProblem("\(root) is not a directory"))
         }
-        if status.owner != 0 && status.owner != CurrentProcess.userID {
-            return .failure(StoreProblem("\(root) belongs to uid \(status.owner)"))
-        }
-        if status.mode & 0o022 != 0 && status.mode & 0o1000 == 0 {
-            return .failure(StoreProblem("\(root) is writable by others and not sticky"))
-        }
+        if let problem = Files.sharedDirectoryProblem(root, named: root) { return .failure(StoreProblem(problem)) }
         let own = root + "/\(CurrentProcess.userID)"
         if Files.status(own) == nil { try? Files.makeDirectory(own, mode: 0o755) }
         guard let part = Files.status(own), part.isDirectory, part.owner == CurrentProcess.userID,
@@ -59,13 +54,20 @@ public final class ObjectStore {
         self.damaged = damaged
     }
 
+    /// The accounts named in `objects-share`, looked up once (not per lookup and per pass of a wait).
+    private lazy var named: [UInt32] = {
+        guard case .accounts(let names) = settings.share else { return [] }
+        return names.compactMap { UInt32($0) ?? Environment.userID(named: $0) }
+    }()
+
     /// The accounts whose parts are read, this one's first.
     func trusted() -> [UInt32] {
         var others: [UInt32]
         switch settings.share {
         case .own: others = []
+        // Listed each time: a part made since is an account to read.
         case .all: others = ((try? Files.list(settings.root)) ?? []).compactMap { UInt32($0) }
-        case .accounts(let names): others = names.compactMap { UInt32($0) ?? Environment.userID(named: $0) }
+        case .accounts: others = named
         }
         return [uid] + others.filter { $0 != uid }.sorted()
     }

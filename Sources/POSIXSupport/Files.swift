@@ -197,11 +197,17 @@ public enum Files {
 
     /// Why a directory above a private one lets another user replace what is below it, or nil.
     static func sharedAncestorProblem(_ path: String) -> String? {
+        sharedDirectoryProblem(path, named: "\(path) above it")
+    }
+
+    /// Why directory `path` (called `name` in the answer) lets another user replace what is in it — it is
+    /// neither root's nor this user's, or others may write it and it is not sticky — or nil.
+    public static func sharedDirectoryProblem(_ path: String, named name: String) -> String? {
         var info = stat()
-        guard stat(path, &info) == 0 else { return "\(path) cannot be read" }
-        if info.st_uid != 0 && info.st_uid != getuid() { return "\(path) above it belongs to uid \(info.st_uid)" }
+        guard stat(path, &info) == 0 else { return "\(name) cannot be read" }
+        if info.st_uid != 0 && info.st_uid != getuid() { return "\(name) belongs to uid \(info.st_uid)" }
         if info.st_mode & 0o022 != 0 && info.st_mode & S_ISVTX == 0 {
-            return "\(path) above it is writable by others and not sticky"
+            return "\(name) is writable by others and not sticky"
         }
         return nil
     }

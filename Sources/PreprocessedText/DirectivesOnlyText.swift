@@ -17,6 +17,7 @@
 
 import CPOSIX
 import Glibc
+import POSIXSupport
 
 public enum DirectivesOnlyText {
     /// Why `text` cannot be compiled exactly elsewhere, or nil when it can. `readFile` gives a source file's
@@ -136,11 +137,5 @@ public enum DirectivesOnlyText {
         }
     }
 
-    static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
-        haystack.withUnsafeBytes { text in
-            needle.withUnsafeBytes {
-                sshcc_contains(text.baseAddress, UInt(text.count), $0.baseAddress, UInt($0.count)) != 0
-            }
-        }
-    }
+    static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool { ByteSearch.contains(haystack, needle) }
 }

@@ -24,7 +24,7 @@ enum Commands {
         case "--version":
             try? Console.write(
                 Array(
-                    "sshcc \(SSHCCVersion.string) (mux protocol \(MuxVersion.protocolNumber); its daemon speaks distcc protocols 1, 2, 4, 5 and 6)\n"
+                    "sshcc \(SSHCCVersion.string) (mux protocol \(MuxVersion.protocolNumber); its daemon speaks distcc protocols 1, 2, 4, 5, 6 and 7)\n"
                         .utf8), to: .output)
             return 0
         case "--show-hosts":

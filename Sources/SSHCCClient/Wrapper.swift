@@ -354,6 +354,8 @@ public enum Wrapper {
                                seconds (default 10 and 300)
           SSHCC_IDLE_TIMEOUT   seconds the daemon stays idle before it exits (default 600)
           SSHCC_BACKOFF        seconds a failed host gets no jobs (default 60)
+          SSHCC_ASK            auto, always or never: ask a server's object cache for a job's
+                               result before sending its source (default auto: where that wins)
           SSHCC_LOG_LEVEL=debug
                                the daemon's log (mux.log in SSHCC_DIR) records every job, not only
                                connections, failures and backoffs

@@ -22,6 +22,8 @@ enum ConnectionEvent {
     /// The server closed the channel on a compressed request without answering: an sshccd older than its
     /// version (or one started with `--protocols 1`). The job can go again in an older version.
     case versionRefused(DaemonJob, version: DistccVersion)
+    /// A question (protocol 7) was answered `NEED` `seconds` after it went: a round trip of the link.
+    case sourceNeeded(seconds: Double)
     /// The server refused another channel (MaxSessions): this connection is full.
     case full
     /// A channel could not start the sshcc subsystem: a host configuration problem.
@@ -76,10 +78,14 @@ final class ChannelEngine {
     /// Starts `job` on `channel` (which must be ready) in protocol `version`; the first bytes go out on the
     /// next service. The head goes out even while the wrapper is still preprocessing: sshccd gets the
     /// compiler ready meanwhile.
-    func start(_ job: DaemonJob, on channel: LiveChannel, version: DistccVersion) {
+    /// `ask`: what the link has shown so far and SSHCC_ASK, for a job that may ask for its result first.
+    func start(
+        _ job: DaemonJob, on channel: LiveChannel, version: DistccVersion,
+        ask: (link: AskFirst, mode: AskFirst.Mode)? = nil
+    ) {
         channel.start(
             job, head: HostRequest.head(job.arguments, for: spec, version: version, toolchain: job.toolchain),
-            version: version,
+            version: version, ask: version.asksFirst ? ask : nil,
             now: Monotonic.nanoseconds())
     }
 

@@ -35,6 +35,8 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
     private var clients = 0
     private var lastActivity = Monotonic.nanoseconds()
     let backoff: Double
+    /// SSHCC_ASK: whether jobs ask for their result by the source's digest first (AskFirst).
+    let ask: AskFirst.Mode
     let logger: Logger
     let started = Monotonic.nanoseconds()
     /// Where the hosts' learned speeds are kept between daemons (SSHCC_DIR/speeds); nil: not kept.
@@ -42,8 +44,9 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
     private var speedsSavedAt: UInt64 = 0
     private var speedsSaved: [String: HostSpeed] = [:]
 
-    init(backoff: Double, logger: Logger, speedsPath: String? = nil) {
+    init(backoff: Double, ask: AskFirst.Mode = .auto, logger: Logger, speedsPath: String? = nil) {
         self.backoff = backoff
+        self.ask = ask
         self.logger = logger
         self.speedsPath = speedsPath
         if let speedsPath, let bytes = try? Files.read(speedsPath, limit: 1 << 20) {
@@ -100,7 +103,7 @@ final class Dispatcher: DriverEvents, @unchecked Sendable {
                 scheduler.addPool(key, slots: spec.slots, awaitsLoad: !spec.isLocal && !spec.runsStockDistccd)
                 if !spec.isLocal && drivers[key] == nil {
                     let driver = HostDriver(
-                        key: key, spec: spec, access: submission.access, backoff: backoff, events: self,
+                        key: key, spec: spec, access: submission.access, backoff: backoff, ask: ask, events: self,
                         logger: logger)
                     drivers[key] = driver
                     driver.start()

@@ -21,6 +21,7 @@ public enum Doctor {
         (DistccVersion.plain, "1 (plain)"), (DistccVersion.lzo, "2 (lzo)"), (DistccVersion.zstd, "4 (zstd)"),
         (DistccVersion.zstdStreamed, "5 (zstd, source streamed)"),
         (DistccVersion.loadReported, "6 (zstd, source streamed, load reported)"),
+        (DistccVersion.asksFirst, "7 (6, results asked for by digest)"),
     ]
     /// A tiny translation unit, valid as preprocessed C and C++.
     static let source = Array("int sshcc_doctor(int x) { return x + 1; }\n".utf8)

@@ -48,10 +48,15 @@ final class HostDriver: @unchecked Sendable {
     private var loadAt: UInt64?
     /// The server refused the load question (an older sshccd), or is a stock distccd: never asked.
     private var loadUnsupported: Bool
+    /// What the link has shown, for jobs that may ask for their result first (protocol 7), and SSHCC_ASK.
+    private var link = AskFirst()
+    private let askMode: AskFirst.Mode
 
     init(
-        key: PoolKey, spec: HostSpec, access: HostAccess, backoff: Double, events: any DriverEvents, logger: Logger
+        key: PoolKey, spec: HostSpec, access: HostAccess, backoff: Double, ask: AskFirst.Mode = .auto,
+        events: any DriverEvents, logger: Logger
     ) {
+        askMode = ask
         self.logger = logger
         self.key = key
         self.spec = spec
@@ -164,8 +169,17 @@ final class HostDriver: @unchecked Sendable {
     private func handle(_ event: ConnectionEvent, from connection: ChannelEngine) {
         switch event {
         case .succeeded(let job, let result, let nanoseconds, let traffic, let load, let hostNanoseconds):
-            if job.isProbe { return answered(probe: job, result) }
-            if let load { heard(load) }
+            if job.isProbe {
+                link.heardRoundTrip(seconds: Double(hostNanoseconds) / 1e9)
+                return answered(probe: job, result)
+            }
+            if let load {
+                heard(load)
+                link.heardReply(cacheHit: load.cacheHit)
+            }
+            if let transfer = traffic.replyTransfer {
+                link.heardTransfer(bytes: transfer.bytes, seconds: transfer.seconds)
+            }
             if let refusal = ServerRefusal(exitCode: result.status.exitCode, stderr: result.stderr),
                 refusal.scope != .job
             {
@@ -190,6 +204,9 @@ final class HostDriver: @unchecked Sendable {
                     compile: load?.compileMilliseconds.map { Double($0) / 1000 }, total: Double(hostNanoseconds) / 1e9,
                     waited: Double(load?.waitedMilliseconds ?? 0) / 1000)
             events?.jobSucceeded(job, on: key, result: result, load: load, observation: observation)
+        case .sourceNeeded(let seconds):
+            link.heardRoundTrip(seconds: seconds)
+            updateStats { $0.sourcesNeeded += 1 }
         case .versionRefused(let job, let refused):
             // An older sshccd: it logged the protocol error; from now on this host gets an older version.
             version = HostRequest.olderVersion(than: refused)
@@ -200,9 +217,11 @@ final class HostDriver: @unchecked Sendable {
                     "the server refused protocol \(refused) "
                     + (now == DistccVersion.plain
                         ? "(compressed bodies); sending uncompressed"
-                        : now.streamsSource
-                            ? "(load reports); placing by its declared slots"
-                            : "(source streamed); sending the source whole")
+                        : now.reportsLoad
+                            ? "(results asked for by digest); always sending the source"
+                            : now.streamsSource
+                                ? "(load reports); placing by its declared slots"
+                                : "(source streamed); sending the source whole")
             }
             placed.prepend(job)
         case .jobFailed(let job, let fault) where job.isProbe:
@@ -353,7 +372,7 @@ final class HostDriver: @unchecked Sendable {
             placed.removeFirst()
             job.whenChanged(by: key.host) { [weak self] in self?.wake() }  // its source arrives, or it is over
             job.markSent(copy: job.racedOn == key.host)
-            connection.start(job, on: channel, version: version)
+            connection.start(job, on: channel, version: version, ask: (link, askMode))
             service(connection)  // send at once rather than after the next poll
         }
     }

@@ -19,6 +19,10 @@ struct HostStats: Sendable {
     var jobsDone = 0
     /// Of the jobs done, those its server answered from its object cache.
     var cacheHits = 0
+    /// Jobs that asked for their result by the source's digest first (protocol 7), and the questions the
+    /// server answered by asking for the source.
+    var askedFirst = 0
+    var sourcesNeeded = 0
     var jobsFailed = 0
     /// Jobs its server refused for a reason of its own (configuration, a compiler it lacks): they went elsewhere.
     var jobsRefused = 0
@@ -49,6 +53,7 @@ struct HostStats: Sendable {
         rawBytesSent += traffic.rawSent
         rawBytesReceived += traffic.rawReceived
         piecesAhead += traffic.piecesAhead
+        if traffic.askedFirst { askedFirst += 1 }
     }
 
     /// "zstd, protocol 6 (source streamed, 12 pieces ahead)".

@@ -7,6 +7,7 @@
 import CompileCore
 import DistccWire
 import MuxCore
+import ObjectCache
 import POSIXSupport
 import SSH
 import WireCompression
@@ -65,14 +66,29 @@ final class LiveChannel {
     var rawSent = 0
     /// When the request's last byte went (ns, Monotonic): from then on the job's time is the host's.
     var requestSentAt: UInt64?
+    /// Protocol 7: how the link has done, for the choice to ask for the job's result first.
+    var ask: (link: AskFirst, mode: AskFirst.Mode)?
+    /// The question went (DOTH); the source's frame waits here until the server says it needs it.
+    var asked = false
+    var heldSource: [UInt8] = []
+    /// The question was answered `NEED` and the source went after it; the question's bytes.
+    var sourceWasNeeded = false
+    var questionBytes = 0
+    /// The reply's first read: when, and how many bytes it brought (the link's rate is timed after it).
+    var firstRead: (at: UInt64, bytes: Int)?
 
     init(_ channel: any ServerStream, servesOneJob: Bool) {
         self.channel = channel
         life = ChannelLifecycle(servesOneJob: servesOneJob)
     }
 
-    func start(_ job: DaemonJob, head: [UInt8], version: DistccVersion, now: UInt64) {
+    func start(
+        _ job: DaemonJob, head: [UInt8], version: DistccVersion, ask: (link: AskFirst, mode: AskFirst.Mode)? = nil,
+        now: UInt64
+    ) {
         life.assign(job, version: version, now: now)
+        self.ask = ask
+        (asked, sourceWasNeeded, questionBytes, heldSource, firstRead) = (false, false, 0, [], nil)
         request = head
         written = 0
         piecesSent = 0
@@ -86,25 +102,50 @@ final class LiveChannel {
     }
 
     /// Queues what the wrapper has sent of the source: in version 5 every piece as it comes (it travels while
-    /// the wrapper still preprocesses), otherwise the whole source once it is complete.
+    /// the wrapper still preprocesses), otherwise the whole source once it is complete. In version 7 a job that
+    /// asks first (AskFirst) queues its source's digest instead and keeps the source until the server needs it.
     func queueSource() {
         guard life.awaitingSource, let job = life.job else { return }
-        if let compressor {
-            let (pieces, last) = job.pieces(from: piecesSent)
-            for index in pieces.indices {
-                let isLast = last && index == pieces.endIndex - 1
-                let frame = WireEncoder.sourcePiece(pieces[index], last: isLast, compressor: compressor)
-                if !isLast && !frame.isEmpty { piecesAhead += 1 }
-                request += frame
-                rawSent += FrameHeader.size + pieces[index].count
+        if let ask, piecesSent == 0, let compressor {
+            // The choice needs the whole source: its digest, and its size as it would travel.
+            guard let source = job.source else {
+                if ask.link.holdsPieces(mode: ask.mode) { return }
+                return queuePieces(job, compressor)
             }
-            piecesSent += pieces.count
-            if last { life.sourceComplete() }
+            let frame = WireEncoder.sourcePiece(source, last: true, compressor: compressor)
+            piecesSent = 1
+            rawSent += FrameHeader.size + source.count
+            life.sourceComplete()
+            if ask.link.asks(compressedBytes: frame.count, mode: ask.mode) {
+                asked = true
+                heldSource = frame
+                request += WireEncoder.sourceQuestion(digest: CacheKey.sourceDigest(source))
+            } else {
+                request += frame
+            }
+            return
+        }
+        if let compressor {
+            queuePieces(job, compressor)
         } else if let source = job.source {
             request += WireEncoder.sourceFrame(source, version: life.version)
             rawSent += FrameHeader.size + source.count
             life.sourceComplete()
         }
+    }
+
+    /// Version 5: every piece the wrapper has sent, as it comes (it travels while the wrapper preprocesses).
+    private func queuePieces(_ job: DaemonJob, _ compressor: ZstdStreamCompressor) {
+        let (pieces, last) = job.pieces(from: piecesSent)
+        for index in pieces.indices {
+            let isLast = last && index == pieces.endIndex - 1
+            let frame = WireEncoder.sourcePiece(pieces[index], last: isLast, compressor: compressor)
+            if !isLast && !frame.isEmpty { piecesAhead += 1 }
+            request += frame
+            rawSent += FrameHeader.size + pieces[index].count
+        }
+        piecesSent += pieces.count
+        if last { life.sourceComplete() }
     }
 
     /// The request's bytes are sent: drop them (the source's pieces stay with the job for a retry).
@@ -124,6 +165,15 @@ final class LiveChannel {
             return false
         }
         queueSource()
+        if try writeRequest(blockedOutbound: blockedOutbound) { return true }
+        if try read(buffer, &events, blockedOutbound: blockedOutbound) { return true }
+        // A question just answered `NEED`: its source goes at once.
+        return life.phase == .sending && written < request.count
+            ? try writeRequest(blockedOutbound: blockedOutbound) : false
+    }
+
+    /// Writes what the request has queued; true when the transport left a packet half-sent.
+    private func writeRequest(blockedOutbound: () -> Bool) throws(SSHError) -> Bool {
         if life.phase == .sending {
             writing: while written < request.count {
                 switch channel.write(request, from: written) {
@@ -145,7 +195,7 @@ final class LiveChannel {
                 life.requestSent()
             }
         }
-        return try read(buffer, &events, blockedOutbound: blockedOutbound)
+        return false
     }
 
     private func read(
@@ -165,8 +215,10 @@ final class LiveChannel {
             case .broken(let error): throw error
             case .done(let count):
                 let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
-                life.replyBytes(now: Monotonic.nanoseconds())
+                let now = Monotonic.nanoseconds()
+                life.replyBytes(now: now)
                 guard life.job != nil else { continue }  // unasked: the lifecycle retired the channel
+                if reply.isEmpty { firstRead = (now, count) }
                 reply.append(contentsOf: bytes)
                 let progress: ReplyExtent.Progress
                 do {
@@ -175,9 +227,29 @@ final class LiveChannel {
                     events += self.events(for: life.replyMalformed("\(error)"))
                     continue
                 }
-                if case .complete(let trailing) = progress { complete(trailing: trailing, &events) }
+                guard case .complete(let trailing) = progress else { continue }
+                if extent.sourceNeeded {
+                    sourceNeeded(trailing: trailing, &events)
+                } else {
+                    complete(trailing: trailing, &events)
+                }
             }
         }
+    }
+
+    /// The server has no result for the question: the source goes now, and the reply follows it.
+    private func sourceNeeded(trailing: Int, _ events: inout [ConnectionEvent]) {
+        guard asked, trailing == 0 else {
+            let why = asked ? "bytes after its NEED" : "NEED for a question never asked"
+            events += self.events(for: life.replyMalformed(why))
+            return
+        }
+        let now = Monotonic.nanoseconds()
+        events.append(.sourceNeeded(seconds: Double(now - min(now, requestSentAt ?? now)) / 1e9))
+        (asked, sourceWasNeeded, questionBytes) = (false, true, written)
+        (request, written, heldSource) = (heldSource, 0, [])
+        (reply, extent, firstRead, requestSentAt) = ([], ReplyExtent(), nil, nil)
+        life.sourceRequested()
     }
 
     /// The reply is whole: decoded once, here, and handed on as the job's result.
@@ -201,11 +273,14 @@ final class LiveChannel {
         let hostNanoseconds = now - min(now, requestSentAt ?? now)
         for action in life.replyComplete(now: now, trailingBytes: trailing > 0) {
             guard case .succeeded(let job, let nanoseconds) = action else { continue }
-            let traffic = JobTraffic(
-                sent: written, received: reply.count - trailing, rawSent: rawSent,
+            var traffic = JobTraffic(
+                sent: questionBytes + written, received: reply.count - trailing, rawSent: rawSent,
                 rawReceived: 5 * FrameHeader.size + decoded.stderr.count + decoded.stdout.count
                     + decoded.object.count,
-                piecesAhead: piecesAhead)
+                piecesAhead: piecesAhead, askedFirst: asked || sourceWasNeeded)
+            if let firstRead, now > firstRead.at {
+                traffic.replyTransfer = (reply.count - trailing - firstRead.bytes, Double(now - firstRead.at) / 1e9)
+            }
             let result = JobResult(
                 status: decoded.wait, stdout: decoded.stdout, stderr: decoded.stderr, object: decoded.object)
             events.append(
@@ -249,4 +324,8 @@ struct JobTraffic {
     var rawReceived = 0
     /// Pieces of the source sent ahead of its end (version 5).
     var piecesAhead = 0
+    /// The job asked for its result by the source's digest first (version 7).
+    var askedFirst = false
+    /// The reply's bytes after its first read, and the seconds they took to arrive.
+    var replyTransfer: (bytes: Int, seconds: Double)?
 }

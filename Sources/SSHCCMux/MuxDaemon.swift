@@ -18,12 +18,18 @@ public enum MuxDaemon {
         public var backoff: Double
         /// SSHCC_LOG_LEVEL: `info` (default: connections, failures, backoffs) or `debug` (also every job).
         public var logLevel: Logger.Level
+        /// SSHCC_ASK: `auto` (default), `always` or `never` ask for a job's result before sending its source.
+        public var ask: AskFirst.Mode
 
-        public init(paths: MuxPaths, idleTimeout: Double, backoff: Double, logLevel: Logger.Level = .info) {
+        public init(
+            paths: MuxPaths, idleTimeout: Double, backoff: Double, logLevel: Logger.Level = .info,
+            ask: AskFirst.Mode = .auto
+        ) {
             self.paths = paths
             self.idleTimeout = idleTimeout
             self.backoff = backoff
             self.logLevel = logLevel
+            self.ask = ask
         }
     }
 
@@ -55,7 +61,7 @@ public enum MuxDaemon {
         // SIGTERM, SIGINT, SIGHUP and `sshcc --stop` all end the loop through the one signal pipe.
         let stop = SignalPipe.install([.terminate, .interrupt, .hangUp])
         let dispatcher = Dispatcher(
-            backoff: settings.backoff, logger: logger, speedsPath: paths.directory + "/speeds")
+            backoff: settings.backoff, ask: settings.ask, logger: logger, speedsPath: paths.directory + "/speeds")
         logger.info(
             "started: pid \(CurrentProcess.id), \(versionLine), idle timeout \(Int(settings.idleTimeout)) s, backoff \(Int(settings.backoff)) s"
         )

@@ -125,6 +125,11 @@ struct StatusReport {
                 stats.cacheHits > 0
                 ? " (\(stats.cacheHits) from its object cache, \(stats.cacheHits * 100 / max(stats.jobsDone, 1))%)" : ""
             text += "  jobs \(stats.jobsDone) done\(hits), \(stats.jobsFailed) failed\(refused), mean \(mean)\n"
+            if stats.askedFirst > 0 {
+                text +=
+                    "  \(stats.askedFirst) asked for their result before sending the source, "
+                    + "\(stats.sourcesNeeded) of them then sent it\n"
+            }
             for (compiler, why) in host.refusedCompilers.sorted(by: { $0.key < $1.key }) {
                 text += "  refuses \(compiler): \(why)\n"
             }
@@ -208,7 +213,9 @@ struct StatusReport {
             members += [
                 ("channels_open", .int(stats.channelsOpen)), ("channels_busy", .int(stats.channelsBusy)),
                 ("jobs_done", .int(stats.jobsDone)), ("jobs_failed", .int(stats.jobsFailed)),
-                ("jobs_refused", .int(stats.jobsRefused)), ("cache_hits", .int(stats.cacheHits)), ("mean_job_ms", mean),
+                ("jobs_refused", .int(stats.jobsRefused)), ("cache_hits", .int(stats.cacheHits)),
+                ("asked_first", .int(stats.askedFirst)), ("sources_needed", .int(stats.sourcesNeeded)),
+                ("mean_job_ms", mean),
             ]
             members += [
                 ("bytes_sent", .int(stats.bytesSent)), ("bytes_received", .int(stats.bytesReceived)),

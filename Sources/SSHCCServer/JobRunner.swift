@@ -15,6 +15,9 @@ public enum JobOutcome {
     case reply(Reply)
     /// The client closed the stream while the job waited or compiled; nothing is left to answer.
     case abandoned
+    /// A question (version 7) whose result is not in the object cache: the source is needed; the job, got
+    /// ready, waits for it.
+    case needSource(PreparedJob?)
 }
 
 /// Turns requests into replies. One runner serves all jobs of one sshccd process.
@@ -79,7 +82,8 @@ public struct JobRunner {
         if request.arguments == ServerQuery.load {
             return .reply(Reply(status: 0, stdout: Array(JobSlots.load(options.slots).text.utf8)))
         }
-        guard case .reply(var reply) = runJob(request, prepared: prepared, watch: watch) else { return .abandoned }
+        let outcome = runJob(request, prepared: prepared, watch: watch)
+        guard case .reply(var reply) = outcome else { return outcome }
         if request.version.reportsLoad {
             // Taken after the job's slot went back: what the next job would find.
             var load = JobSlots.load(options.slots)
@@ -99,12 +103,18 @@ public struct JobRunner {
         let job = jobsServed
         let started = Monotonic.nanoseconds()
         let outcome: Step
-        if let prepared, prepared.arguments == request.arguments {
-            outcome = compileOrRecall(request, prepared, number: job, watch: watch)
-        } else {
-            switch setUp(request.arguments) {
-            case .refused(let reason, let scope): outcome = .refused(reason, scope)
-            case .ready(let ready): outcome = compileOrRecall(request, ready, number: job, watch: watch)
+        switch ready(request.arguments, prepared) {
+        case .refused(let reason, let scope): outcome = .refused(reason, scope)
+        case .ready(let ready):
+            if let digest = request.sourceDigest {
+                switch recall(ready, digest: digest, number: job, watch: watch) {
+                case .step(let step): outcome = step
+                case .missing:
+                    jobsServed -= 1  // not a job yet: its source is asked for
+                    return .needSource(ready)
+                }
+            } else {
+                outcome = compileOrRecall(request, ready, number: job, watch: watch)
             }
         }
         switch outcome {
@@ -189,32 +199,50 @@ public struct JobRunner {
         return .ready(PreparedJob(arguments: arguments, directory: directory, plan: plan, executable: executable))
     }
 
+    /// The job got ready ahead when its command line is this request's, else set up now.
+    private mutating func ready(_ arguments: [String], _ prepared: PreparedJob?) -> SetUp {
+        if let prepared, prepared.arguments == arguments { return .ready(prepared) }
+        return setUp(arguments)
+    }
+
+    private enum Recall {
+        case step(Step)
+        /// Not in the cache: the job's key is claimed (`PreparedJob.claimed`) until its source comes.
+        case missing
+    }
+
+    /// A question's answer from the object cache (version 7: the client sent its source's digest, not the
+    /// source). While another channel or trusted account compiles the same job, it waits for that answer.
+    private mutating func recall(_ job: PreparedJob, digest: [UInt8], number: Int, watch: StreamWatch?) -> Recall {
+        guard let store = objectStore, let key = cacheKey(job, sourceDigest: digest) else { return .missing }
+        switch store.claim(key, keepWaiting: waiter(number, watch)) {
+        case .gaveUp: return .step(.abandoned)
+        case .hit(let hit): return .step(recalled(hit, job, source: "asked-first"))
+        case .compile(let inFlight):
+            job.claimed = (key, inFlight)
+            logger.info("job \(number): not in the object cache; its source is asked for")
+            return .missing
+        }
+    }
+
     /// The job's answer from the object cache when it holds one, else compiled (and kept there when it
     /// succeeded). While another channel or trusted account compiles the same job, it waits for that answer.
     private mutating func compileOrRecall(_ request: Request, _ job: PreparedJob, number: Int, watch: StreamWatch?)
         -> Step
     {
-        guard let store = objectStore, let key = cacheKey(request, job) else {
-            return compile(request, job, number: number, watch: watch)
-        }
-        var told = false
-        let claim = store.claim(key) { [logger] in
-            if !told { logger.info("job \(number): the same job is being compiled elsewhere; waiting for its answer") }
-            told = true
-            if let watch { watch.pause(milliseconds: 50) } else { CurrentProcess.sleep(milliseconds: 50) }
-            return watch?.abandoned != true
+        guard let store = objectStore,
+            let key = cacheKey(job, sourceDigest: CacheKey.sourceDigest(request.source))
+        else { return compile(request, job, number: number, watch: watch) }
+        let claim: ObjectStore.Claim
+        if let claimed = job.claimed, claimed.key == key {
+            claim = .compile(claimed.inFlight)  // claimed when its digest was asked for
+        } else {
+            job.claimed = nil  // a source that is not the one asked for: its own key
+            claim = store.claim(key, keepWaiting: waiter(number, watch))
         }
         switch claim {
         case .gaveUp: return .abandoned
-        case .hit(let hit):
-            lastTiming.cacheHit = true
-            let reply = hit.reply
-            let from = hit.owner == CurrentProcess.userID ? "" : " from=\(Environment.userName(of: hit.owner))"
-            return .done(
-                Reply(status: reply.status, stderr: reply.stderr, stdout: reply.stdout, object: reply.object),
-                summary:
-                    "\(job.plan.compilerName) \(PathName.base(job.plan.inputPath)) source=\(request.source.count)B "
-                    + "cache-hit\(from) status=\(Int32(bitPattern: reply.status)) object=\(reply.object.count)B")
+        case .hit(let hit): return recalled(hit, job, source: "source=\(request.source.count)B")
         case .compile(let inFlight):
             lastTiming.cacheHit = false
             let step = compile(request, job, number: number, watch: watch)
@@ -228,25 +256,45 @@ public struct JobRunner {
                     logger.warning("object cache: cannot keep job \(number)'s answer: \(error)")
                 }
             }
+            job.claimed = nil
             withExtendedLifetime(inFlight) {}
             return step
         }
     }
 
-    /// Whether the reply's messages name the job's private directory (such a reply is not kept: another job's
-    /// directory differs).
-    private func mentions(_ reply: Reply, _ directory: String) -> Bool {
-        let needle = Array(directory.utf8)
-        return [reply.stdout, reply.stderr].contains { text in
-            text.count >= needle.count
-                && (0...(text.count - needle.count)).contains { text[$0..<$0 + needle.count].elementsEqual(needle) }
+    /// Waits while the same job is compiled elsewhere (said once in the log); false once the client left.
+    private func waiter(_ number: Int, _ watch: StreamWatch?) -> () -> Bool {
+        var told = false
+        return { [logger] in
+            if !told { logger.info("job \(number): the same job is being compiled elsewhere; waiting for its answer") }
+            told = true
+            if let watch { watch.pause(milliseconds: 50) } else { CurrentProcess.sleep(milliseconds: 50) }
+            return watch?.abandoned != true
         }
     }
 
-    /// The job's cache key: this server's identity of its compiler, both steps' command lines (the plugin
-    /// named by its file's fingerprint, so a rebuilt plugin is a new key), and the source. Nil when the
+    /// The reply kept in the object cache, as this job's.
+    private mutating func recalled(_ hit: ObjectStore.Hit, _ job: PreparedJob, source: String) -> Step {
+        lastTiming.cacheHit = true
+        let reply = hit.reply
+        let from = hit.owner == CurrentProcess.userID ? "" : " from=\(Environment.userName(of: hit.owner))"
+        return .done(
+            Reply(status: reply.status, stderr: reply.stderr, stdout: reply.stdout, object: reply.object),
+            summary:
+                "\(job.plan.compilerName) \(PathName.base(job.plan.inputPath)) \(source) "
+                + "cache-hit\(from) status=\(Int32(bitPattern: reply.status)) object=\(reply.object.count)B")
+    }
+
+    /// Whether the reply's messages name the job's private directory (such a reply is not kept: another job's
+    /// directory differs).
+    private func mentions(_ reply: Reply, _ directory: String) -> Bool {
+        [reply.stdout, reply.stderr].contains { ByteSearch.contains($0, Array(directory.utf8)) }
+    }
+
+    /// The job's cache key: this server's version and identity of its compiler, both steps' command lines (the
+    /// plugin named by its file's fingerprint, so a rebuilt plugin is a new key), and the source's digest. Nil when the
     /// compiler cannot be identified.
-    private mutating func cacheKey(_ request: Request, _ job: PreparedJob) -> CacheKey? {
+    private mutating func cacheKey(_ job: PreparedJob, sourceDigest: [UInt8]) -> CacheKey? {
         guard let identity = identity(of: job.executable) else { return nil }
         let steps = [job.plan.arguments, job.plan.assembleArguments].map { arguments in
             [job.plan.compilerName]
@@ -257,7 +305,8 @@ public struct JobRunner {
                 }
         }
         return CacheKey.of(
-            toolchain: identity.digest, steps: steps, jobDirectory: job.directory, source: request.source)
+            toolchain: identity.digest, steps: steps, jobDirectory: job.directory, sourceDigest: sourceDigest,
+            rules: SSHCCVersion.string)
     }
 
     private func openObjectStore() -> ObjectStore? {

@@ -4,6 +4,7 @@
 // the transfer. Dropping it kills what it started, then removes the directory.
 
 import CompileCore
+import ObjectCache
 import POSIXSupport
 import ServerPolicy
 
@@ -21,6 +22,9 @@ public final class PreparedJob {
     var assemblyPipe: AssemblyPipe?
     /// Steps started without the driver (cc1, `as`): 2 when both were.
     var directSteps = 0
+    /// Asked for by its source's digest and not in the object cache: the key, held as in flight until the
+    /// source has come and been compiled.
+    var claimed: (key: CacheKey, inFlight: ObjectStore.InFlight)?
 
     init(arguments: [String], directory: String, plan: ServerCompile, executable: String) {
         self.arguments = arguments

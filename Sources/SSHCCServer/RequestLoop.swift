@@ -56,9 +56,15 @@ public enum RequestLoop {
                     (prepared, preparedRequest) = (nil, false)
                     switch runner.run(request, prepared: ready, watch: watch) {
                     case .abandoned: return .abandoned
+                    case .needSource(let job):
+                        // A question the object cache cannot answer: the job stays ready for its source.
+                        (prepared, preparedRequest, preparedAt) = (job, true, Monotonic.nanoseconds())
+                        try FileDescriptorIO.writeAll(watch.output, WireEncoder.sourceNeeded)
+                        decoder.answered(needSource: true)
                     case .reply(var reply):
                         reply.version = request.version  // compressed as the request was
                         try FileDescriptorIO.writeAll(watch.output, WireEncoder.encode(reply))
+                        if request.sourceDigest != nil { decoder.answered(needSource: false) }
                     }
                     decoder.append(watch.takePending())
                 }
@@ -94,11 +100,11 @@ public enum RequestLoop {
             // A job got ready ahead holds a slot and started compilers only while its source keeps coming
             // within the source wait; then it gives them up and the request, once whole, queues like any other.
             var wait: Int32 = -1
-            if prepared?.slot != nil {
+            if prepared?.slot != nil || prepared?.claimed != nil {
                 let left = runner.options.sourceWaitSeconds * 1000 - Int(Monotonic.milliseconds(since: preparedAt))
                 if left <= 0 {
                     logger.notice(
-                        "the source did not come within \(runner.options.sourceWaitSeconds) s: gave up the compile slot and the compiler started ahead"
+                        "the source did not come within \(runner.options.sourceWaitSeconds) s: gave up the compile slot, the compiler started ahead and the object cache's claim on the job"
                     )
                     prepared = nil
                 } else {

@@ -143,9 +143,10 @@ public struct ServerOptions: Equatable, Sendable {
                                 (default auto: when the kernel has Landlock)
           --sandbox-read LIST   more directories or files the compiler may read (default /usr, /bin, /sbin,
                                 /lib*, /opt, /etc/ld.so.cache)
-          --protocols LIST      the protocol versions accepted (default 1,2,4,5,6; 1,2,4,5 sends no load report,
-                                1,2,4 refuses a source in pieces and 1 alone compressed requests, as older
-                                sshccd did: clients then send the version before)
+          --protocols LIST      the protocol versions accepted (default 1,2,4,5,6,7; 1,2,4,5,6 takes no question
+                                before the source, 1,2,4,5 sends no load report, 1,2,4 refuses a source in
+                                pieces and 1 alone compressed requests, as older sshccd did: clients then send
+                                the version before)
           --direct-steps auto|off
                                 run gcc's cc1 and as themselves, with the command lines the driver prints for
                                 the job's flags (gcc -###, once per flag set): no driver process per step
@@ -266,7 +267,7 @@ public struct ServerOptions: Equatable, Sendable {
                 let versions = names(try value(argument)).map { UInt32($0).map(DistccVersion.init(rawValue:)) }
                 guard !versions.isEmpty, versions.allSatisfy({ $0.map(DistccVersion.supported.contains) ?? false })
                 else {
-                    throw UsageError("--protocols takes a list of 1, 2, 4, 5 and 6")
+                    throw UsageError("--protocols takes a list of 1, 2, 4, 5, 6 and 7")
                 }
                 options.wireLimits.versions = Set(versions.compactMap { $0 })
             case "--inetd", "--enable-tcp-insecure", "--no-detach": break

@@ -116,7 +116,14 @@ public enum ServerInputHarness {
     static func serverSide(_ stream: [UInt8], piece: Int) {
         var decoder = RequestDecoder(limits: limits)
         feed(stream, piece: piece, append: { decoder.append($0) }) {
-            while let request = try decoder.next() { check(request) }
+            while let request = try decoder.next() {
+                check(request)
+                // A question (protocol 7): answered either way, as a server with or without the result would.
+                if let digest = request.sourceDigest {
+                    precondition(digest.count == Request.digestLength && request.source.isEmpty)
+                    decoder.answered(needSource: digest[0] & 1 == 0)
+                }
+            }
         }
         _ = try? decoder.finish()
     }

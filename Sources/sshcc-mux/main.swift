@@ -23,7 +23,8 @@ let usage = """
     /tmp/sshcc-UID), a directory that must be this user's alone. It reads the settings sshcc documents:
     SSHCC_HOSTS, SSHCC_IDENTITY, SSHCC_KNOWN_HOSTS, SSHCC_SSH_CONFIG, SSHCC_CONNECT_TIMEOUT,
     SSHCC_IO_TIMEOUT, SSHCC_BACKOFF (seconds a failed host gets no jobs, default 60), SSHCC_LOG_LEVEL
-    (info: connections, failures and backoffs are logged; debug: every job too).
+    (info: connections, failures and backoffs are logged; debug: every job too), SSHCC_ASK (auto, always or
+    never: whether a job asks a server with an object cache for its result before sending its source).
 
     """
 func refuse(_ message: String) -> Never {
@@ -39,7 +40,7 @@ case "--version":
     guard arguments.count == 2 else { refuse("--version takes nothing after it") }
     try? Console.write(
         Array(
-            "sshcc-mux \(SSHCCVersion.string) (mux protocol \(MuxVersion.protocolNumber); distcc protocols 1, 2, 4, 5 and 6 to its hosts)\n"
+            "sshcc-mux \(SSHCCVersion.string) (mux protocol \(MuxVersion.protocolNumber); distcc protocols 1, 2, 4, 5, 6 and 7 to its hosts)\n"
                 .utf8), to: .output)
     CurrentProcess.exit(0)
 case nil, "--doctor", "--ready-fd": break
@@ -70,5 +71,6 @@ let settings = MuxDaemon.Settings(
         uid: CurrentProcess.userID),
     idleTimeout: Environment.seconds("SSHCC_IDLE_TIMEOUT", default: 600),
     backoff: Environment.seconds("SSHCC_BACKOFF", default: 60),
-    logLevel: Environment.get("SSHCC_LOG_LEVEL") == "debug" ? .debug : .info)
+    logLevel: Environment.get("SSHCC_LOG_LEVEL") == "debug" ? .debug : .info,
+    ask: Environment.get("SSHCC_ASK").flatMap(AskFirst.Mode.init(rawValue:)) ?? .auto)
 CurrentProcess.exit(MuxDaemon.run(settings, ready: ready.take()))

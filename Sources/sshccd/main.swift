@@ -28,7 +28,7 @@ do {
         print(ServerOptions.usage)
         CurrentProcess.exit(0)
     case .version:
-        print("sshccd \(SSHCCVersion.string) (distcc protocols 1, 2, 4, 5 and 6)")
+        print("sshccd \(SSHCCVersion.string) (distcc protocols 1, 2, 4, 5, 6 and 7)")
         CurrentProcess.exit(0)
     }
 } catch {

@@ -19,7 +19,7 @@ import Testing
         let version = try Command.run(program, ["--version"], environment: environment)
         let name = URL(fileURLWithPath: program).lastPathComponent
         #expect(version.status == 0 && version.stdoutText.hasPrefix("\(name) 0."))
-        #expect(version.stdoutText.contains("distcc protocols 1, 2, 4, 5 and 6"))
+        #expect(version.stdoutText.contains("distcc protocols 1, 2, 4, 5, 6 and 7"))
         // Neither started a mux daemon.
         #expect(!FileManager.default.fileExists(atPath: directory.path + "/mux/mux.pid"))
         for arguments in [["--frobnicate"], ["--help", "extra"], ["--version", "extra"]] {

@@ -68,7 +68,7 @@ import Testing
     /// zstd sends a quarter of the raw text or less, LZO (faster, weaker on gcc's directives-only text, which
     /// keeps comments) 40 % or less.
     @Test(arguments: [
-        ("", "zstd, protocol 6 (source streamed", 25), (",zstd", "zstd, protocol 6 (source streamed", 25),
+        ("", "zstd, protocol 7 (source streamed", 25), (",zstd", "zstd, protocol 7 (source streamed", 25),
         (",lzo", "lzo, protocol 2", 40),
     ])
     func compressedHostsSendAQuarterOrLess(option: String, method: String, most: Int) throws {
@@ -101,13 +101,24 @@ import Testing
         #expect(share <= 25, "\(outcome.status)")
     }
 
-    /// An sshccd of before version 6 (it speaks 1, 2, 4 and 5) closes the channel on DIST 6 with a protocol
-    /// error. The mux sends that job again in version 5 (no load in the reply), and all later ones too.
+    /// An sshccd of before version 7 (it speaks 1, 2, 4, 5 and 6) closes the channel on DIST 7 with a protocol
+    /// error. The mux sends that job again in version 6 (no question before the source), and all later ones too.
+    @Test func aServerWithoutQuestionsGetsVersionSix() throws {
+        let outcome = try compile(
+            options: "", sshccdOptions: ["--protocols", "1,2,4,5,6"], jobs: 3, source: Self.largeSource)
+        #expect(outcome.sshccdLog.contains("announces protocol version 7; this peer speaks version 1, 2, 4, 5, 6"))
+        #expect(outcome.sshccdLog.components(separatedBy: "announces protocol version").count == 2, "refused once")
+        #expect(outcome.status.contains("compression zstd, protocol 6 (source streamed"), "\(outcome.status)")
+        #expect(outcome.status.contains("refused protocol 7 (results asked for by digest)"), "\(outcome.status)")
+    }
+
+    /// An sshccd of before version 6 (it speaks 1, 2, 4 and 5) closes the channel on DIST 7, then DIST 6, with a
+    /// protocol error. The mux sends that job again in version 5 (no load in the reply), and all later ones too.
     @Test func aServerWithoutLoadReportsGetsVersionFive() throws {
         let outcome = try compile(
             options: "", sshccdOptions: ["--protocols", "1,2,4,5"], jobs: 3, source: Self.largeSource)
         #expect(outcome.sshccdLog.contains("announces protocol version 6; this peer speaks version 1, 2, 4, 5"))
-        #expect(outcome.sshccdLog.components(separatedBy: "announces protocol version").count == 2, "refused once")
+        #expect(outcome.sshccdLog.components(separatedBy: "announces protocol version").count == 3, "7, 6 once")
         #expect(outcome.status.contains("compression zstd, protocol 5 (source streamed"), "\(outcome.status)")
         #expect(outcome.status.contains("refused protocol 6 (load reports)"), "\(outcome.status)")
         // The load question is an ordinary request: such a server still tells its load when asked (the last
@@ -120,11 +131,11 @@ import Testing
     @Test func aServerWithoutStreamingGetsTheSourceWhole() throws {
         let outcome = try compile(
             options: "", sshccdOptions: ["--protocols", "1,2,4"], jobs: 3, source: Self.largeSource)
-        for version in [6, 5] {
+        for version in [7, 6, 5] {
             let refusal = "announces protocol version \(version); this peer speaks version 1, 2, 4"
             #expect(outcome.sshccdLog.components(separatedBy: refusal).count == 2, "refused \(version) once")
         }
-        #expect(outcome.sshccdLog.components(separatedBy: "announces protocol version").count == 3)
+        #expect(outcome.sshccdLog.components(separatedBy: "announces protocol version").count == 4)
         #expect(outcome.status.contains("compression zstd, protocol 4,"), "\(outcome.status)")
         #expect(outcome.status.contains("refused protocol 5 (source streamed)"), "\(outcome.status)")
         let share = try #require(sentShare(outcome.status), "\(outcome.status)")

@@ -57,7 +57,7 @@ import Testing
         #expect(text.contains("farm capacity: 4 jobs at once"), "\(text)")
         #expect(try Command.run(Products.sshcc, ["--jobs"], environment: environment).stdoutText == "4\n")
         #expect(text.contains("learned from 3 jobs"), "\(text)")
-        #expect(text.contains("protocol 6 (source streamed"), "\(text)")
+        #expect(text.contains("protocol 7 (source streamed"), "\(text)")
         let object =
             try JSONSerialization.jsonObject(with: Data(status(environment, json: true).utf8)) as? [String: Any]
         let host = (object?["hosts"] as? [[String: Any]])?.first

@@ -142,6 +142,31 @@ struct ServerHarness {
             try FileDescriptorIO.writeAll(input!, Array(bytes[..<cut]))
         }
 
+        /// Sends bytes as they are (a source after `NEED`, a request cut anywhere).
+        func send(bytes: [UInt8]) throws { try FileDescriptorIO.writeAll(input!, bytes) }
+
+        /// Reads the answer to a question (protocol 7): `NEED`, or a whole reply (nil when the stream ends).
+        func answer() throws -> Reply?? {
+            var bytes: [UInt8] = []
+            while bytes.count < FrameHeader.size {
+                let chunk = try FileDescriptorIO.read(output!)
+                if chunk.isEmpty { return nil }
+                bytes += chunk
+            }
+            if bytes.starts(with: WireEncoder.sourceNeeded) {
+                #expect(bytes.count == FrameHeader.size, "nothing after NEED")
+                return .some(nil)
+            }
+            var decoder = ReplyDecoder()
+            decoder.append(bytes)
+            while true {
+                if let reply = try decoder.next() { return reply }
+                let chunk = try FileDescriptorIO.read(output!)
+                if chunk.isEmpty { return nil }
+                decoder.append(chunk)
+            }
+        }
+
         /// True when a reply (or the end of the stream) is ready to read within `milliseconds`.
         func replyReady(within milliseconds: Int32) -> Bool {
             guard output != nil else { return true }

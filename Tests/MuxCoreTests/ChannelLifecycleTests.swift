@@ -41,6 +41,29 @@ struct ChannelLifecycleTests {
 
     /// A reply before the whole request went out (a refusal), or with bytes after it: sshccd is out of step,
     /// so the job is answered but the channel is dropped.
+    /// Protocol 7: the question goes, `NEED` comes back, the source goes, the reply comes; the channel is in
+    /// step throughout (`NEED` is not a reply that came before the request).
+    @Test func aQuestionAnsweredNeedSendsTheSourceThenTheReplyComes() {
+        var life = carrying(version: .asksFirst)
+        life.sourceComplete()
+        life.requestSent()
+        #expect(life.phase == .receiving)
+        life.replyBytes(now: 20)
+        life.sourceRequested()
+        #expect(life.phase == .sending)
+        life.requestSent()
+        #expect(life.phase == .receiving)
+        life.replyBytes(now: 30)
+        #expect(describe(life.replyComplete(now: 35, trailingBytes: false)) == ["j done in 25"])
+        #expect(life.isReady)
+        // In an older version there is no question to answer: nothing changes.
+        var older = carrying(version: .loadReported)
+        older.sourceComplete()
+        older.requestSent()
+        older.sourceRequested()
+        #expect(older.phase == .receiving)
+    }
+
     @Test(arguments: [(true, false), (false, true)])
     func aReplyOutOfStepRetiresTheChannel(early: Bool, trailing: Bool) {
         var life = carrying()

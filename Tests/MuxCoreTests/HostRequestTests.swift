@@ -41,7 +41,7 @@ import Testing
     }
 
     @Test(arguments: [
-        ("h", DistccVersion.loadReported), ("h,zstd", DistccVersion.loadReported), ("h,lzo", DistccVersion.lzo),
+        ("h", DistccVersion.asksFirst), ("h,zstd", DistccVersion.asksFirst), ("h,lzo", DistccVersion.lzo),
         ("h,plain", DistccVersion.plain), ("h,distccd", DistccVersion.lzo),
         ("h,distccd,plain", DistccVersion.plain),
     ])
@@ -54,9 +54,11 @@ import Testing
         #expect(version == DistccVersion.plain ? size == raw : size < raw / 10)
     }
 
-    /// A server that refuses load reports gets none (6 → 5), one that refuses the streamed source gets it whole
-    /// (5 → 4), one that refuses zstd or LZO gets bodies as they are (→ 1).
+    /// A server that refuses questions gets the source always (7 → 6), one that refuses load reports gets none
+    /// (6 → 5), one that refuses the streamed source gets it whole (5 → 4), one that refuses zstd or LZO gets
+    /// bodies as they are (→ 1).
     @Test func aServerThatRefusedAVersionGetsAnOlderOne() throws {
+        #expect(HostRequest.olderVersion(than: DistccVersion.asksFirst) == DistccVersion.loadReported)
         #expect(HostRequest.olderVersion(than: DistccVersion.loadReported) == DistccVersion.zstdStreamed)
         #expect(HostRequest.olderVersion(than: DistccVersion.zstdStreamed) == DistccVersion.zstd)
         #expect(HostRequest.olderVersion(than: DistccVersion.zstd) == DistccVersion.plain)

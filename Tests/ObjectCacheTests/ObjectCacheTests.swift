@@ -12,18 +12,21 @@ import Testing
     static let source = Array("int f(void) { return 1; }\n".utf8)
     static let steps = [["gcc", "-S", "-o", "/tmp/sshccd-1-abc/a.s", "/tmp/sshccd-1-abc/a.i"]]
 
-    func key(toolchain: String = "t1", steps: [[String]] = Self.steps, directory: String = "/tmp/sshccd-1-abc",
-        source: [UInt8] = Self.source) -> CacheKey
-    {
-        CacheKey.of(toolchain: toolchain, steps: steps, jobDirectory: directory, source: source)
+    func key(
+        toolchain: String = "t1", steps: [[String]] = Self.steps, directory: String = "/tmp/sshccd-1-abc",
+        source: [UInt8] = Self.source, rules: String = "0.1.0"
+    ) -> CacheKey {
+        CacheKey.of(toolchain: toolchain, steps: steps, jobDirectory: directory, source: source, rules: rules)
     }
 
     @Test func aKeyNamesItsInputsButNotTheJobsDirectory() {
         let base = key()
         let elsewhere = key(
-            steps: [["gcc", "-S", "-o", "/tmp/sshccd-2-xyz/a.s", "/tmp/sshccd-2-xyz/a.i"]], directory: "/tmp/sshccd-2-xyz")
+            steps: [["gcc", "-S", "-o", "/tmp/sshccd-2-xyz/a.s", "/tmp/sshccd-2-xyz/a.i"]],
+            directory: "/tmp/sshccd-2-xyz")
         #expect(base == elsewhere)
         #expect(base != key(toolchain: "t2"))
+        #expect(base != key(rules: "0.1.1"), "another sshccd's checks")
         #expect(base != key(source: Self.source + [0x20]))
         #expect(base != key(steps: [["gcc", "-O2", "-S", "-o", "/tmp/sshccd-1-abc/a.s", "/tmp/sshccd-1-abc/a.i"]]))
         // Lengths are part of the hash: arguments cannot be regrouped into the same key.
@@ -54,7 +57,10 @@ import Testing
         var seen: [String] = []
     }
 
-    func store(_ root: String, share: ObjectCacheSettings.Share = .own, maximumBytes: Int = 1 << 30, damaged: Damaged = Damaged())
+    func store(
+        _ root: String, share: ObjectCacheSettings.Share = .own, maximumBytes: Int = 1 << 30,
+        damaged: Damaged = Damaged()
+    )
         throws -> ObjectStore
     {
         try ObjectStore.open(
@@ -138,7 +144,9 @@ import Testing
             try cache.store(k, Self.reply)
             // Older modification times for the earlier ones (a second's resolution is not needed).
             let path = "\(root)/\(getuid())/\(k.description.prefix(2))/\(k.description)"
-            var times = [timespec(tv_sec: 1_000_000 + index, tv_nsec: 0), timespec(tv_sec: 1_000_000 + index, tv_nsec: 0)]
+            var times = [
+                timespec(tv_sec: 1_000_000 + index, tv_nsec: 0), timespec(tv_sec: 1_000_000 + index, tv_nsec: 0),
+            ]
             utimensat(AT_FDCWD, path, &times, 0)
         }
         let kept = keys.filter { cache.lookup($0) != nil }
@@ -158,7 +166,13 @@ import Testing
         }
         // While it compiles, the second waits (and gives up here when told to).
         var waits = 0
-        guard case .gaveUp = second.claim(k, keepWaiting: { waits += 1; return waits < 3 }) else {
+        guard
+            case .gaveUp = second.claim(
+                k,
+                keepWaiting: {
+                    waits += 1; return waits < 3
+                })
+        else {
             Issue.record("the second claim should wait")
             return
         }
