@@ -47,7 +47,8 @@ extension Scheduler {
     /// accounts wait there, or fewer of this account's jobs run there than this daemon has placed.
     func mayQueue(_ key: PoolKey) -> Bool {
         guard let load = pools[key]?.load else { return false }
-        return load.waiting > 0 || load.mine < running.values.joined().filter { $0.pool == key }.count
+        // `busy`: this daemon's copies running there, kept by the pump (not counted over every placement).
+        return load.waiting > 0 || load.mine < (pools[key]?.busy ?? 0)
     }
 
     /// Whether the server of `key` should be asked its load now: jobs wait here for a slot, or a job of this
