@@ -21,10 +21,15 @@ public struct ServerLoad: Equatable, Sendable {
     /// For the reply's own job, when the server keeps an object cache: whether the reply came from it (no
     /// compile ran: its compile time says nothing of the host's speed).
     public var cacheHit: Bool?
+    /// For the reply's own job: the source's bytes that arrived after its first read, and the microseconds
+    /// from that read to its last (the link's upload rate; absent when the source came in one read).
+    public var uploadBytes: Int?
+    public var uploadMicroseconds: Int?
 
     public init(
         slots: Int, busy: Int, mine: Int = 0, waiting: Int = 0, cpus: Int = 0, memoryMiB: Int = 0,
-        compileMilliseconds: Int? = nil, waitedMilliseconds: Int? = nil, cacheHit: Bool? = nil
+        compileMilliseconds: Int? = nil, waitedMilliseconds: Int? = nil, cacheHit: Bool? = nil,
+        uploadBytes: Int? = nil, uploadMicroseconds: Int? = nil
     ) {
         self.slots = slots
         self.busy = busy
@@ -35,6 +40,8 @@ public struct ServerLoad: Equatable, Sendable {
         self.compileMilliseconds = compileMilliseconds
         self.waitedMilliseconds = waitedMilliseconds
         self.cacheHit = cacheHit
+        self.uploadBytes = uploadBytes
+        self.uploadMicroseconds = uploadMicroseconds
     }
 
     /// Slots other accounts hold.
@@ -48,6 +55,9 @@ public struct ServerLoad: Equatable, Sendable {
         if let compileMilliseconds { words.append("compile-ms=\(compileMilliseconds)") }
         if let waitedMilliseconds { words.append("waited-ms=\(waitedMilliseconds)") }
         if let cacheHit { words.append("cache-hit=\(cacheHit ? 1 : 0)") }
+        if let uploadBytes, let uploadMicroseconds {
+            words += ["upload-bytes=\(uploadBytes)", "upload-us=\(uploadMicroseconds)"]
+        }
         return words.joined(separator: " ")
     }
 
@@ -75,11 +85,13 @@ public struct ServerLoad: Equatable, Sendable {
             slots: slots, busy: values["busy"] ?? 0, mine: values["mine"] ?? 0, waiting: values["waiting"] ?? 0,
             cpus: values["cpus"] ?? 0, memoryMiB: values["memory-mib"] ?? 0,
             compileMilliseconds: values["compile-ms"], waitedMilliseconds: values["waited-ms"],
-            cacheHit: values["cache-hit"].map { $0 == 1 })
+            cacheHit: values["cache-hit"].map { $0 == 1 },
+            uploadBytes: values["upload-bytes"], uploadMicroseconds: values["upload-us"])
         guard mine <= busy, (values["cache-hit"] ?? 0) <= 1 else { return nil }
     }
 
     static let keys: Set<String> = [
         "slots", "busy", "mine", "waiting", "cpus", "memory-mib", "compile-ms", "waited-ms", "cache-hit",
+        "upload-bytes", "upload-us",
     ]
 }

@@ -39,6 +39,9 @@ public struct RequestDecoder {
 
     public mutating func append(_ bytes: some Sequence<UInt8>) { reader.append(bytes) }
 
+    /// Bytes received and not yet decoded.
+    public var bufferedCount: Int { reader.bufferedCount }
+
     /// True between requests with nothing buffered: the place where a peer may close cleanly.
     public var isAtBoundary: Bool {
         if case .dist = step { return reader.bufferedCount == 0 }

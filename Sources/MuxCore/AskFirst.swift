@@ -3,8 +3,9 @@
 // trip before the source goes (and the server's compile starts that much later). So a job asks when
 //     hit rate × upload time  >  (1 − hit rate) × round trip
 // with each of the three learned per host from what its link has done: the round trips of load questions and
-// of questions answered `NEED`, the rate at which replies' bodies arrived (the link is taken as symmetric), and
-// which replies came from the cache. Until all three are known nothing asks. Pure.
+// of questions answered `NEED`, the rate at which sources arrived at the server (it says so in each reply's
+// load; until it has, the rate replies came down at stands in), and which replies came from the cache. Until
+// all three are known nothing asks. Pure.
 
 public struct AskFirst: Equatable, Sendable {
     /// `SSHCC_ASK`: `auto` decides per link and job; `always` and `never` are for measuring and for links the
@@ -15,8 +16,12 @@ public struct AskFirst: Equatable, Sendable {
 
     /// Seconds of one round trip to the server and back through sshccd.
     public private(set) var roundTrip: Double?
-    /// Bytes per second a reply's body arrived at, once one was long enough to tell.
-    public private(set) var bytesPerSecond: Double?
+    /// Bytes per second sources arrived at the server, and replies' bodies here, once one was long enough to
+    /// tell. The first is the one that matters (a line's upload may be slower than its download).
+    public private(set) var uploadRate: Double?
+    public private(set) var downloadRate: Double?
+    /// The link's rate for a source: its upload's, else its download's.
+    public var bytesPerSecond: Double? { uploadRate ?? downloadRate }
     /// The share of recent jobs the server's object cache answered; nil until a reply said (a server without a
     /// cache never does).
     public private(set) var hitRate: Double?
@@ -33,10 +38,16 @@ public struct AskFirst: Equatable, Sendable {
         roundTrip = Self.moved(roundTrip, to: seconds)
     }
 
-    /// `bytes` arrived in `seconds`, counted from the first read of a reply (its bytes not included) to its last.
+    /// A reply's `bytes` arrived in `seconds`, counted from its first read (its bytes not included) to its last.
     public mutating func heardTransfer(bytes: Int, seconds: Double) {
         guard bytes >= Self.shortestTransfer, seconds > 0, seconds.isFinite else { return }
-        bytesPerSecond = Self.moved(bytesPerSecond, to: Double(bytes) / seconds)
+        downloadRate = Self.moved(downloadRate, to: Double(bytes) / seconds)
+    }
+
+    /// The server says a source's `bytes` arrived in `seconds` (counted in the same way, on its side).
+    public mutating func heardUpload(bytes: Int, seconds: Double) {
+        guard bytes >= Self.shortestTransfer, seconds > 0, seconds.isFinite else { return }
+        uploadRate = Self.moved(uploadRate, to: Double(bytes) / seconds)
     }
 
     /// A reply said whether it came from the object cache (nil: the server keeps none, or did not say).

@@ -176,6 +176,10 @@ final class HostDriver: @unchecked Sendable {
             if let load {
                 heard(load)
                 link.heardReply(cacheHit: load.cacheHit)
+                // A source sent in pieces came at the wrapper's pace, not the link's.
+                if let bytes = load.uploadBytes, let microseconds = load.uploadMicroseconds, traffic.piecesAhead == 0 {
+                    link.heardUpload(bytes: bytes, seconds: Double(microseconds) / 1e6)
+                }
             }
             if let transfer = traffic.replyTransfer {
                 link.heardTransfer(bytes: transfer.bytes, seconds: transfer.seconds)

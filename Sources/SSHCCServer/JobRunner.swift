@@ -76,8 +76,11 @@ public struct JobRunner {
     }
 
     /// Compiles `request`, with what `prepare` got ready for it (used only if its command line is the same).
-    public mutating func run(_ request: Request, prepared: PreparedJob? = nil, watch: StreamWatch? = nil) -> JobOutcome
-    {
+    /// `upload`: how its source arrived (UploadClock), told back in the reply's load.
+    public mutating func run(
+        _ request: Request, prepared: PreparedJob? = nil, watch: StreamWatch? = nil,
+        upload: (bytes: Int, microseconds: Int)? = nil
+    ) -> JobOutcome {
         if request.arguments == ServerQuery.recentFailures { return .reply(recentFailures()) }
         if request.arguments == ServerQuery.load {
             return .reply(Reply(status: 0, stdout: Array(JobSlots.load(options.slots).text.utf8)))
@@ -89,6 +92,7 @@ public struct JobRunner {
             var load = JobSlots.load(options.slots)
             (load.compileMilliseconds, load.waitedMilliseconds) = (lastTiming.compile, lastTiming.waited)
             load.cacheHit = lastTiming.cacheHit
+            (load.uploadBytes, load.uploadMicroseconds) = (upload?.bytes, upload?.microseconds)
             reply.load = Array(load.text.utf8)
         }
         return .reply(reply)

@@ -48,13 +48,23 @@ public enum RequestLoop {
         var prepared: PreparedJob?
         var preparedRequest = false
         var preparedAt: UInt64 = 0
+        // The current request's source as it arrives (reads after its command line, or after `NEED`).
+        var upload = UploadClock()
+        /// Appends what the watch read; it is source when the request's command line is whole.
+        func takeInput() {
+            let bytes = watch.takePending()
+            if decoder.pendingArguments != nil { upload.read(bytes.count, at: Monotonic.nanoseconds()) }
+            decoder.append(bytes)
+        }
         while true {
             do {
                 // After SIGTERM no new job starts, even one already received.
                 while !watch.terminating, let request = try decoder.next() {
                     let ready = prepared
                     (prepared, preparedRequest) = (nil, false)
-                    switch runner.run(request, prepared: ready, watch: watch) {
+                    let uploaded = upload.figures
+                    upload = UploadClock()
+                    switch runner.run(request, prepared: ready, watch: watch, upload: uploaded) {
                     case .abandoned: return .abandoned
                     case .needSource(let job):
                         // A question the object cache cannot answer: the job stays ready for its source.
@@ -66,7 +76,7 @@ public enum RequestLoop {
                         try FileDescriptorIO.writeAll(watch.output, WireEncoder.encode(reply))
                         if request.sourceDigest != nil { decoder.answered(needSource: false) }
                     }
-                    decoder.append(watch.takePending())
+                    takeInput()
                 }
             } catch let error as WireError {
                 logger.error("\(error); closing the stream")
@@ -93,6 +103,8 @@ public enum RequestLoop {
                 return decoder.isAtBoundary ? .finished : .truncated
             }
             if !preparedRequest, let arguments = decoder.pendingArguments {
+                // The read that completed the command line may have brought the source's first bytes.
+                if decoder.bufferedCount > 0 { upload.read(decoder.bufferedCount, at: Monotonic.nanoseconds()) }
                 preparedRequest = true
                 prepared = runner.prepare(arguments)
                 preparedAt = Monotonic.nanoseconds()
@@ -112,7 +124,7 @@ public enum RequestLoop {
                 }
             }
             watch.pause(milliseconds: wait)
-            decoder.append(watch.takePending())
+            takeInput()
         }
     }
 }

@@ -29,6 +29,39 @@ struct ServerLoadTests {
         #expect(replies[1].load.isEmpty, "version 5 has no LOAD frame")
     }
 
+    /// The reply says how the source came: the bytes after its first read and the time to its last, so that a
+    /// client can learn its link's upload rate. A source that came in one read says nothing.
+    @Test func theReplyTellsHowFastTheSourceArrived() throws {
+        let harness = try ServerHarness("sshcc-load-upload")
+        let text = (0..<3000).map { "int f\($0)(int x) { return x * \($0) + \($0 % 7); }\n" }.joined()
+        let request = try harness.request("up.c", text, ["gcc", "-c", "up.c"])
+        let bytes = WireEncoder.encode(
+            Request(version: DistccVersion.asksFirst, arguments: request.arguments, source: request.source))
+        let head = WireEncoder.requestFields(
+            Request(version: DistccVersion.asksFirst, arguments: request.arguments, source: []))
+        let source = Array(bytes[head.count...])
+        #expect(source.count > 3_000, "\(source.count) bytes compressed")
+        let live = try ServerHarness.Live(harness)
+        // The command line, then the source in three parts 150 ms apart.
+        try live.send(bytes: head)
+        usleep(100_000)
+        let third = source.count / 3
+        try live.send(bytes: Array(source[..<third]))
+        usleep(150_000)
+        try live.send(bytes: Array(source[third..<2 * third]))
+        usleep(150_000)
+        try live.send(bytes: Array(source[(2 * third)...]))
+        let reply = try #require(try live.reply())
+        let load = try #require(ServerLoad(text: reply.load), "\(String(decoding: reply.load, as: UTF8.self))")
+        #expect(load.uploadBytes == source.count - third, "\(load.text)")
+        #expect((300_000..<3_000_000).contains(load.uploadMicroseconds ?? 0), "\(load.text)")
+        // All at once (one write, one read): no figure.
+        let (_, replies) = try harness.serve([
+            Request(version: DistccVersion.asksFirst, arguments: request.arguments, source: request.source)
+        ])
+        #expect(ServerLoad(text: replies.first?.load ?? [])?.uploadBytes == nil)
+    }
+
     @Test func theLoadQuestionIsAnsweredInAnyVersionAndCountsHeldSlots() throws {
         let harness = try ServerHarness("sshcc-load-question")
         // Slot 0 is held by a job of this account, and another account waits: as sshccd processes would bind

@@ -55,6 +55,22 @@ import Testing
         #expect(warm.holdsPieces(mode: .auto) && !cold.holdsPieces(mode: .auto))
     }
 
+    /// The server's figure for sources coming up wins over the rate replies came down at (a line's upload may
+    /// be a tenth of its download).
+    @Test func theUploadRateTheServerMeasuredIsTheOneUsed() {
+        var link = Self.link(hits: 2)  // replies came down at 2.5 MB/s
+        #expect(link.bytesPerSecond == 2_500_000)
+        let bytes = 30_000
+        #expect(
+            !link.asks(compressedBytes: bytes, mode: .auto),
+            "12 ms of upload saved at a 56 % hit rate < 20 ms lost at 44 %")
+        link.heardUpload(bytes: 25_000, seconds: 0.1)  // 250 kB/s up
+        #expect(link.bytesPerSecond == 250_000 && link.downloadRate == 2_500_000)
+        #expect(link.asks(compressedBytes: bytes, mode: .auto), "120 ms of upload saved at 56 %")
+        link.heardUpload(bytes: 1_000, seconds: 0.1)
+        #expect(link.uploadRate == 250_000, "a short upload says nothing")
+    }
+
     @Test func theModeOverridesTheEstimate() {
         #expect(AskFirst().asks(compressedBytes: 1, mode: .always))
         #expect(!Self.link(hits: 4).asks(compressedBytes: 100_000_000, mode: .never))

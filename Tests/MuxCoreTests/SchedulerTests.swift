@@ -407,9 +407,13 @@ struct PlacementTests {
             waitedMilliseconds: 0)
         #expect(ServerLoad(text: Array(load.text.utf8)) == load)
         #expect(ServerLoad(text: Array((load.text + " future-key=7").utf8)) == load, "unknown keys are skipped")
+        let hit = ServerLoad(slots: 2, busy: 0, cacheHit: true, uploadBytes: 40_000, uploadMicroseconds: 16_000)
+        #expect(hit.text.hasSuffix("cache-hit=1 upload-bytes=40000 upload-us=16000"))
+        #expect(ServerLoad(text: Array(hit.text.utf8)) == hit)
         for bad in [
             "", "busy=1", "slots=0", "slots=4 busy=x", "slots=4 slots=5", "slots=4 busy=1 mine=2",
-            "slots=99999999999", "slots=4\u{1}", "slots=-1", "slots=4 junk",
+            "slots=99999999999", "slots=4\u{1}", "slots=-1", "slots=4 junk", "slots=4 cache-hit=2",
+            "slots=4 upload-bytes=-5", "slots=4 upload-us=1 upload-us=2",
         ] {
             #expect(ServerLoad(text: Array(bad.utf8)) == nil, "\(bad)")
         }
