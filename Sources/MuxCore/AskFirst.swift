@@ -56,6 +56,16 @@ public struct AskFirst: Equatable, Sendable {
         hitRate = Self.moved(hitRate, to: cacheHit ? 1 : 0)
     }
 
+    /// Whether any job may ask first: what `asks` needs is known and the server's cache has answered some.
+    /// Where none may, a job's source goes as it always did (in pieces while the wrapper preprocesses).
+    public func mayAsk(mode: Mode) -> Bool {
+        switch mode {
+        case .always: true
+        case .never: false
+        case .auto: roundTrip != nil && bytesPerSecond != nil && (hitRate ?? 0) > 0
+        }
+    }
+
     /// Whether a job whose source travels as `compressedBytes` asks first.
     public func asks(compressedBytes: Int, mode: Mode) -> Bool {
         switch mode {

@@ -106,7 +106,7 @@ final class LiveChannel {
     /// asks first (AskFirst) queues its source's digest instead and keeps the source until the server needs it.
     func queueSource() {
         guard life.awaitingSource, let job = life.job else { return }
-        if let ask, piecesSent == 0, let compressor {
+        if let ask, ask.link.mayAsk(mode: ask.mode), piecesSent == 0, let compressor {
             // The choice needs the whole source: its digest, and its size as it would travel.
             guard let source = job.source else {
                 if ask.link.holdsPieces(mode: ask.mode) { return }

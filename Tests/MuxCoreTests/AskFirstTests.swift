@@ -16,14 +16,15 @@ import Testing
 
     @Test func nothingAsksUntilTheLinkAndTheCacheAreKnown() {
         var link = AskFirst()
-        #expect(!link.asks(compressedBytes: 10_000_000, mode: .auto))
+        #expect(!link.asks(compressedBytes: 10_000_000, mode: .auto) && !link.mayAsk(mode: .auto))
+        #expect(link.mayAsk(mode: .always) && !Self.link(hits: 4).mayAsk(mode: .never))
         link.heardRoundTrip(seconds: 0.020)
         link.heardReply(cacheHit: true)
         #expect(!link.asks(compressedBytes: 10_000_000, mode: .auto), "no rate known")
         link.heardTransfer(bytes: 4_000, seconds: 0.1)
         #expect(link.bytesPerSecond == nil, "a short reply says nothing of the rate")
         link.heardTransfer(bytes: 250_000, seconds: 0.1)
-        #expect(link.asks(compressedBytes: 100_000, mode: .auto))
+        #expect(link.asks(compressedBytes: 100_000, mode: .auto) && link.mayAsk(mode: .auto))
         // A server without a cache never says: its replies change nothing.
         var plain = AskFirst()
         plain.heardRoundTrip(seconds: 0.020)
@@ -38,7 +39,7 @@ import Testing
         #expect(warm.hitRate == 1 && warm.asks(compressedBytes: 1, mode: .auto))
         // Never a hit: nothing asks.
         let cold = Self.link(hits: 0)
-        #expect(cold.hitRate == 0 && !cold.asks(compressedBytes: 100_000_000, mode: .auto))
+        #expect(cold.hitRate == 0 && !cold.asks(compressedBytes: 100_000_000, mode: .auto) && !cold.mayAsk(mode: .auto))
         // Half and half (the estimate moves a quarter per job: the last ones weigh most).
         var even = AskFirst()
         even.heardRoundTrip(seconds: 0.020)
