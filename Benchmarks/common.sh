@@ -14,7 +14,15 @@ cleanup() {
     for dir in "$work"/mux*; do
         local stopper=$bin/sshcc
         [[ $dir == */mux-before* ]] && stopper=${baseline:-$bin}/sshcc   # an earlier build's daemon (compare.sh)
-        [[ -d $dir ]] && SSHCC_DIR=$dir "$stopper" --stop >/dev/null 2>&1 || true
+        [[ -d $dir ]] || continue
+        # A daemon answers only its own user: another account's (object-cache.sh's second user) is stopped as it.
+        local owner
+        owner=$(stat -c %U "$dir")
+        if [[ $owner == "$(id -un)" ]]; then
+            SSHCC_DIR=$dir "$stopper" --stop >/dev/null 2>&1 || true
+        else
+            runuser -u "$owner" -- env SSHCC_DIR="$dir" "$stopper" --stop >/dev/null 2>&1 || true
+        fi
     done
     for control in "$work"/cm-*; do [[ -S $control ]] && ssh -S "$control" -O exit x 2>/dev/null || true; done
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
